@@ -1,0 +1,52 @@
+/**
+ * Every error a user can cause carries a stable code and a message meant for them.
+ * The CLI prints `message` for these; anything else is a bug and gets a full report.
+ */
+export class QemunetError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** A problem in an input file, pointing at the place. */
+export class InputError extends QemunetError {
+  constructor(
+    code: string,
+    readonly file: string,
+    readonly line: number,
+    readonly column: number,
+    detail: string,
+  ) {
+    super(code, `${file}:${line}:${column}: ${detail}`);
+  }
+}
+
+/** A program could not be started or exited badly; carries its last output. */
+export class ProcessError extends QemunetError {
+  constructor(
+    code: string,
+    message: string,
+    readonly command: readonly string[],
+    readonly exitCode: number | null,
+    readonly output: string,
+    options?: { cause?: unknown },
+  ) {
+    super(code, message, options);
+  }
+}
+
+export class ImageError extends QemunetError {}
+export class VmError extends QemunetError {}
+export class SessionError extends QemunetError {}
+export class UsageError extends QemunetError {
+  constructor(message: string) {
+    super('USAGE', message);
+  }
+}
+
+export function isQemunetError(e: unknown): e is QemunetError {
+  return e instanceof QemunetError;
+}

@@ -1,0 +1,342 @@
+import { createHash } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { createReadStream } from 'node:fs';
+import { chmod, copyFile, mkdir, readdir, readFile, rename, rm, stat, symlink, truncate, writeFile, lstat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { ImageError, ProcessError, QemunetError } from '../errors.js';
+import { hasProgram, run } from '../process/run.js';
+import { missingPackagesIn, packagesToExtract, parseSimulatedInstall, type PinnedPackage } from './apt-plan.js';
+import { elfLength, findBzImagePayload } from './bzimage.js';
+import { buildCpio, type CpioEntry } from './cpio.js';
+import { guestFiles, initrdInit } from './guest-files.js';
+import { moduleLoadOrder, parseModulesBuiltin, parseModulesDep, selectModuleClosure } from './kernel-modules.js';
+import type { ImageManifest } from './manifest.js';
+import { builtImagePaths, debCacheDir } from './store.js';
+import { withStoreLock, removeStaleBuilds } from './store-lock.js';
+import * as recipe from './tiny-recipe.js';
+
+export type BuildPhase = 'resolve' | 'download' | 'extract' | 'configure' | 'kernel' | 'initrd' | 'disk' | 'finish';
+export interface BuildProgress {
+  phase: BuildPhase;
+  done?: number;
+  total?: number;
+  detail?: string;
+}
+
+export interface BuildOptions {
+  storeDir: string;
+  signal?: AbortSignal;
+  onProgress?: (p: BuildProgress) => void;
+  /** Rebuild even if the image is there. */
+  force?: boolean;
+}
+
+const NAME = 'tiny';
+const REQUIRED_PROGRAMS = ['apt-get', 'dpkg-deb', 'tar', 'mkfs.ext4', 'depmod', 'xz'];
+
+/**
+ * Builds the built-in `tiny` system into the store from the host's Debian package repository:
+ * `apt-get download` + `dpkg-deb`, no root, no chroot, no maintainer scripts. Everything is made in
+ * a temporary directory inside the store and renamed into place at the end, so an interrupted
+ * build leaves nothing half-made.
+ */
+export async function buildTinyImage(options: BuildOptions): Promise<ImageManifest> {
+  const { storeDir, signal } = options;
+  await mkdir(storeDir, { recursive: true }).catch((e: NodeJS.ErrnoException) => {
+    throw new ImageError('STORE_NOT_WRITABLE', `cannot create the image store ${storeDir}: ${e.message}`, { cause: e });
+  });
+  return withStoreLock(storeDir, NAME, signal, async () => {
+    const final = builtImagePaths(storeDir, NAME);
+    if (!options.force && (await exists(final.manifest))) return JSON.parse(await readFile(final.manifest, 'utf8')) as ImageManifest;
+    await removeStaleBuilds(storeDir);
+    await checkPrograms();
+    const work = join(storeDir, `.build-${NAME}-${process.pid}-${Date.now().toString(36)}`);
+    try {
+      await mkdir(work, { recursive: true });
+      const manifest = await buildInto(work, options);
+      if (await exists(final.dir)) await rm(final.dir, { recursive: true, force: true });
+      await rename(join(work, 'out'), final.dir);
+      return manifest;
+    } catch (e) {
+      throw translateBuildError(e);
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+  });
+}
+
+async function buildInto(work: string, options: BuildOptions): Promise<ImageManifest> {
+  const started = Date.now();
+  const { signal, onProgress = () => {} } = options;
+  const out = join(work, 'out');
+  await mkdir(out, { recursive: true });
+  const paths = {
+    fs: join(out, `${NAME}.img`),
+    kernel: join(out, `${NAME}.vmlinux`),
+    initrd: join(out, `${NAME}.initrd`),
+    compressedKernel: join(out, `${NAME}.vmlinuz`),
+    manifest: join(out, 'manifest.json'),
+  };
+
+  onProgress({ phase: 'resolve' });
+  const userland = packagesToExtract(await resolveClosure(recipe.TINY_PACKAGES, signal), recipe.TINY_EXCLUDED_PACKAGES);
+  const kernelPkg = (await resolveClosure([recipe.TINY_KERNEL_PACKAGE], signal)).find((p) => /^linux-image-\d/.test(p.name));
+  if (!kernelPkg) throw new ImageError('PACKAGE_NOT_FOUND', `no kernel package behind ${recipe.TINY_KERNEL_PACKAGE}; check the apt sources (apt-get update)`);
+  const all = [...userland, kernelPkg];
+
+  const debs = await downloadPackages(all, debCacheDir(options.storeDir), signal, onProgress);
+
+  const root = join(work, 'root');
+  const kernelTree = join(work, 'kernel');
+  await makeMergedUsr(root);
+  const fakerootState = join(work, 'fakeroot.state');
+  let done = 0;
+  for (const p of userland) {
+    onProgress({ phase: 'extract', done: done++, total: userland.length, detail: p.name });
+    await extractDeb(debs.get(p.name)!, root, fakerootState, signal);
+  }
+  await mkdir(kernelTree, { recursive: true });
+  await extractDeb(debs.get(kernelPkg.name)!, kernelTree, undefined, signal);
+
+  onProgress({ phase: 'configure' });
+  for (const pruned of recipe.TINY_PRUNED_PATHS) await rm(join(root, pruned), { recursive: true, force: true });
+  await installBusyboxApplets(root, signal);
+  for (const f of guestFiles()) {
+    await mkdir(dirname(join(root, f.path)), { recursive: true });
+    await writeFile(join(root, f.path), f.content);
+    await chmod(join(root, f.path), f.mode);
+  }
+  await rm(join(root, 'sbin/init'), { force: true });
+  await symlink('/bin/busybox', join(root, 'usr/sbin/init'));
+  for (const d of ['proc', 'sys', 'dev', 'run', 'tmp', 'mnt/host', 'mnt/disk', 'root', 'var/log']) await mkdir(join(root, d), { recursive: true });
+
+  onProgress({ phase: 'kernel' });
+  const kernelVersion = (await readdir(join(kernelTree, 'lib/modules')))[0]!;
+  const moduleDir = join(kernelTree, 'lib/modules', kernelVersion);
+  // The package leaves modules.dep to its maintainer script; make it here.
+  await run('depmod', ['-b', kernelTree, kernelVersion], { signal });
+  const deps = parseModulesDep(await readFile(join(moduleDir, 'modules.dep'), 'utf8'));
+  const builtin = parseModulesBuiltin(await readFile(join(moduleDir, 'modules.builtin'), 'utf8'));
+  const guestModules = join(root, 'usr/lib/modules', kernelVersion);
+  for (const m of selectModuleClosure(deps, recipe.TINY_MODULE_TREES)) {
+    await mkdir(dirname(join(guestModules, m)), { recursive: true });
+    await copyFile(join(moduleDir, m), join(guestModules, m));
+  }
+  for (const f of ['modules.builtin', 'modules.builtin.modinfo', 'modules.order']) await copyFile(join(moduleDir, f), join(guestModules, f));
+  await run('depmod', ['-b', root, kernelVersion], { signal });
+  const vmlinuz = join(kernelTree, 'boot', `vmlinuz-${kernelVersion}`);
+  await copyFile(vmlinuz, paths.compressedKernel);
+  await writeFile(paths.kernel, await decompressKernel(await readFile(vmlinuz), signal));
+
+  onProgress({ phase: 'initrd' });
+  const virtio = moduleLoadOrder(deps, ['virtio_pci', 'virtio_blk', 'crc32c_generic', 'ext4'], builtin);
+  const ata = moduleLoadOrder(deps, ['ata_piix', 'ahci', 'sd_mod'], builtin).filter((m) => !virtio.includes(m));
+  const busybox = await readFile(join(root, 'bin/busybox'));
+  const entries: CpioEntry[] = [
+    ...['bin', 'dev', 'proc', 'sys', 'newroot', 'lib', 'lib/modules'].map((path): CpioEntry => ({ kind: 'dir', path })),
+    { kind: 'chardev', path: 'dev/console', major: 5, minor: 1 },
+    { kind: 'file', path: 'bin/busybox', data: busybox, mode: 0o755 },
+    { kind: 'file', path: 'init', data: new TextEncoder().encode(initrdInit(virtio.map(flat), ata.map(flat))), mode: 0o755 },
+  ];
+  for (const m of [...virtio, ...ata]) entries.push({ kind: 'file', path: `lib/modules/${flat(m)}`, data: await readFile(join(moduleDir, m)) });
+  await writeFile(paths.initrd, buildCpio(entries));
+
+  onProgress({ phase: 'disk' });
+  await writeFile(paths.fs, '');
+  await truncate(paths.fs, recipe.TINY_DISK_BYTES);
+  await asRoot('mkfs.ext4', ['-q', '-F', '-L', 'tiny-root', '-d', root, paths.fs], fakerootState, signal);
+
+  onProgress({ phase: 'finish' });
+  const files: ImageManifest['files'] = {};
+  for (const [, path] of Object.entries(paths)) {
+    if (path === paths.manifest) continue;
+    files[path.slice(out.length + 1)] = { sha256: await sha256File(path), bytes: (await stat(path)).size };
+  }
+  const manifest: ImageManifest = {
+    system: NAME,
+    builtAt: new Date().toISOString(),
+    buildSeconds: Math.round((Date.now() - started) / 100) / 10,
+    kernelVersion,
+    packages: all,
+    files,
+  };
+  await writeFile(paths.manifest, JSON.stringify(manifest, null, 2) + '\n');
+  return manifest;
+}
+
+/** Initrd modules live flat in /lib/modules of the initrd. */
+function flat(modulePath: string): string {
+  return modulePath.slice(modulePath.lastIndexOf('/') + 1);
+}
+
+async function checkPrograms(): Promise<void> {
+  if (!(await hasProgram('apt-get'))) {
+    throw new ImageError(
+      'NO_APT',
+      'building the tiny image needs a Debian-like host (apt-get was not found). On other systems, declare an image of your own in qemunet.cfg: SYS[name]="linux", FS[name]="/path/to/disk.img", and optionally KERNEL[name] and INITRD[name].',
+    );
+  }
+  for (const p of REQUIRED_PROGRAMS) {
+    if (!(await hasProgram(p))) throw new QemunetError('PROGRAM_MISSING', (await import('../process/programs.js')).missingProgramMessage(p));
+  }
+}
+
+/** apt's own solver against an empty dpkg status gives the full closure, as on a bare system. */
+async function resolveClosure(packages: readonly string[], signal?: AbortSignal): Promise<PinnedPackage[]> {
+  try {
+    const { stdout } = await run(
+      'apt-get',
+      ['install', '--simulate', '--no-install-recommends', '-o', 'Dir::State::Status=/dev/null', '-o', 'Debug::NoLocking=1', ...packages],
+      { signal, env: { ...process.env, LC_ALL: 'C' } },
+    );
+    return parseSimulatedInstall(stdout);
+  } catch (e) {
+    if (e instanceof ProcessError) {
+      const missing = missingPackagesIn(e.output);
+      if (missing.length) {
+        throw new ImageError('PACKAGE_NOT_FOUND', `Debian package ${missing.join(', ')} was not found in the apt sources. Check /etc/apt/sources.list(.d) and run apt-get update.`, { cause: e });
+      }
+      throw new ImageError('APT_FAILED', `apt could not resolve the packages of the tiny image:\n${e.output}`, { cause: e });
+    }
+    throw e;
+  }
+}
+
+async function downloadPackages(pkgs: readonly PinnedPackage[], cache: string, signal: AbortSignal | undefined, onProgress: (p: BuildProgress) => void): Promise<Map<string, string>> {
+  await mkdir(cache, { recursive: true });
+  const found = async () => {
+    const files = await readdir(cache);
+    const map = new Map<string, string>();
+    for (const p of pkgs) {
+      const prefix = `${p.name}_${p.version.replace(/:/g, '%3a')}_`;
+      const f = files.find((n) => n.startsWith(prefix) && n.endsWith('.deb'));
+      if (f) map.set(p.name, join(cache, f));
+    }
+    return map;
+  };
+  const have = await found();
+  const missing = pkgs.filter((p) => !have.has(p.name));
+  onProgress({ phase: 'download', done: pkgs.length - missing.length, total: pkgs.length });
+  const BATCH = 20;
+  for (let i = 0; i < missing.length; i += BATCH) {
+    const batch = missing.slice(i, i + BATCH);
+    const sandbox = process.getuid?.() === 0 ? ['-o', 'APT::Sandbox::User=root'] : [];
+    try {
+      await run('apt-get', ['download', ...sandbox, ...batch.map((p) => `${p.name}=${p.version}`)], { cwd: cache, signal, env: { ...process.env, LC_ALL: 'C' } });
+    } catch (e) {
+      if (e instanceof ProcessError) {
+        throw new ImageError('DOWNLOAD_FAILED', `downloading ${batch.map((p) => p.name).join(', ')} failed; check the network and the apt sources:\n${e.output}`, { cause: e });
+      }
+      throw e;
+    }
+    onProgress({ phase: 'download', done: pkgs.length - missing.length + i + batch.length, total: pkgs.length });
+  }
+  const all = await found();
+  const absent = pkgs.filter((p) => !all.has(p.name));
+  if (absent.length) throw new ImageError('DOWNLOAD_FAILED', `apt-get download did not produce ${absent.map((p) => p.name).join(', ')}`);
+  return all;
+}
+
+/** Debian 12 is merged-/usr: /bin, /sbin and /lib are links into /usr, and tar must keep them. */
+async function makeMergedUsr(root: string): Promise<void> {
+  for (const d of ['bin', 'sbin', 'lib', 'lib64']) {
+    await mkdir(join(root, 'usr', d), { recursive: true });
+    await symlink(`usr/${d}`, join(root, d));
+  }
+}
+
+/** dpkg-deb --fsys-tarfile | tar -x, without a shell. Under fakeroot when not root, so files are root's. */
+function extractDeb(deb: string, into: string, fakerootState: string | undefined, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const dpkg = spawn('dpkg-deb', ['--fsys-tarfile', deb], { stdio: ['ignore', 'pipe', 'pipe'], signal });
+    const tarArgs = ['-x', '--keep-directory-symlink', '-C', into, ...recipe.TINY_PRUNED_PATHS.map((p) => `--exclude=./${p}`)];
+    const [cmd, args] = wrapRoot('tar', tarArgs, fakerootState);
+    const tar = spawn(cmd, args, { stdio: ['pipe', 'ignore', 'pipe'], signal });
+    dpkg.stdout.pipe(tar.stdin!);
+    tar.stdin!.on('error', () => {});
+    let err = '';
+    dpkg.stderr.on('data', (d) => (err += d));
+    tar.stderr?.on('data', (d) => (err += d));
+    let pending = 2;
+    const finish = (code: number | null) => {
+      if (code !== 0) return reject(new ImageError('EXTRACT_FAILED', `extracting ${deb} failed: ${err.trim() || `exit ${code}`}`));
+      if (--pending === 0) resolve();
+    };
+    dpkg.on('error', reject);
+    tar.on('error', reject);
+    dpkg.on('exit', finish);
+    tar.on('close', finish);
+  });
+}
+
+function wrapRoot(cmd: string, args: string[], state: string | undefined): [string, string[]] {
+  if (!state || process.getuid?.() === 0) return [cmd, args];
+  return ['fakeroot', ['-i', state, '-s', state, '--', cmd, ...args]];
+}
+
+async function asRoot(cmd: string, args: string[], state: string, signal?: AbortSignal): Promise<void> {
+  if (process.getuid?.() !== 0 && !(await exists(state))) await writeFile(state, '');
+  const [c, a] = wrapRoot(cmd, args, state);
+  await run(c, a, { signal });
+}
+
+/** Links every busybox applet that no real package provided (init, acpid, udhcpc, vconfig, ...). */
+async function installBusyboxApplets(root: string, signal?: AbortSignal): Promise<void> {
+  const { stdout } = await run(join(root, 'bin/busybox'), ['--list-full'], { signal });
+  for (const applet of stdout.split('\n').filter(Boolean)) {
+    const target = join(root, applet.replace(/^(s?bin)\//, 'usr/$1/'));
+    const alt = join(root, 'usr/bin', applet.slice(applet.lastIndexOf('/') + 1));
+    const altS = join(root, 'usr/sbin', applet.slice(applet.lastIndexOf('/') + 1));
+    if ((await exists(target)) || (await exists(alt)) || (await exists(altS))) continue;
+    await mkdir(dirname(target), { recursive: true });
+    await symlink('/bin/busybox', target);
+  }
+}
+
+async function decompressKernel(vmlinuz: Buffer, signal?: AbortSignal): Promise<Uint8Array> {
+  const payload = findBzImagePayload(vmlinuz);
+  const tools: Record<string, [string, string[]]> = {
+    xz: ['xz', ['-dc', '--single-stream']],
+    gzip: ['gzip', ['-dc']],
+    zstd: ['zstd', ['-dc']],
+  };
+  const tool = tools[payload.compression];
+  if (!tool) throw new ImageError('KERNEL_FORMAT', `the kernel payload is ${payload.compression}-compressed, which qemunet cannot unpack`);
+  const elf = await runBinary(tool[0], tool[1], vmlinuz.subarray(payload.offset, payload.offset + payload.length), signal);
+  return elf.subarray(0, elfLength(elf));
+}
+
+function runBinary(cmd: string, args: string[], input: Uint8Array, signal?: AbortSignal): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], signal });
+    const out: Buffer[] = [];
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(Buffer.concat(out)) : reject(new ImageError('KERNEL_FORMAT', `${cmd} could not unpack the kernel: ${err.trim()}`))));
+    child.stdin.on('error', () => {});
+    child.stdin.end(input);
+  });
+}
+
+export async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+async function exists(path: string): Promise<boolean> {
+  return lstat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+function translateBuildError(e: unknown): unknown {
+  const err = e as NodeJS.ErrnoException;
+  if (err?.code === 'ENOSPC') return new ImageError('DISK_FULL', 'the disk is full: the tiny image build was abandoned and its temporary files removed', { cause: e });
+  if (err?.code === 'EACCES' || err?.code === 'EROFS') return new ImageError('STORE_NOT_WRITABLE', `the image store is not writable: ${err.message}`, { cause: e });
+  if (e instanceof ProcessError && /No space left on device/.test(e.output)) return new ImageError('DISK_FULL', 'the disk is full: the tiny image build was abandoned and its temporary files removed', { cause: e });
+  return e;
+}

@@ -1,0 +1,19 @@
+import type { PinnedPackage } from './apt-plan.js';
+
+export interface ImageManifest {
+  system: string;
+  builtAt: string;
+  buildSeconds: number;
+  kernelVersion: string;
+  packages: PinnedPackage[];
+  files: Record<string, { sha256: string; bytes: number }>;
+}
+
+export function parseManifest(text: string): ImageManifest | undefined {
+  try {
+    const m = JSON.parse(text) as ImageManifest;
+    return typeof m.system === 'string' && m.files ? m : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * What goes into the built-in `tiny` guest. Changing a list here changes the image; the build
+ * records the exact package versions it used in the manifest.
+ */
+export const TINY_KERNEL_PACKAGE = 'linux-image-amd64';
+
+/** Userland: the real tools of networking exercises, each with its shared libraries. */
+export const TINY_PACKAGES: readonly string[] = [
+  'bash',
+  'busybox-static',
+  'coreutils',
+  'kmod',
+  'procps',
+  'iproute2',
+  'iputils-ping',
+  'iputils-tracepath',
+  'traceroute',
+  'net-tools',
+  'ethtool',
+  'tcpdump',
+  'iptables',
+  'nftables',
+  'dnsmasq-base',
+  'iperf3',
+  'netcat-openbsd',
+  'dropbear-bin',
+  'qemu-guest-agent',
+  'bridge-utils',
+  'less',
+];
+
+/** Only maintainer scripts need these; the image runs no maintainer script. */
+export const TINY_EXCLUDED_PACKAGES: readonly RegExp[] = [
+  /^perl$/,
+  /^perl-modules-/,
+  /^libperl/,
+  /-perl$/,
+  /^usrmerge$/,
+  /^debconf$/,
+  /^adduser$/,
+  /^init-system-helpers$/,
+];
+
+/** Paths left out of the image to keep it small: documentation, manuals, translations. */
+export const TINY_PRUNED_PATHS: readonly string[] = ['usr/share/doc', 'usr/share/man', 'usr/share/info', 'usr/share/locale', 'usr/share/lintian'];
+
+/** Drivers the initrd loads to reach the root disk (virtio-blk or IDE/SATA) and mount ext4. */
+export const INITRD_MODULES: readonly string[] = [
+  'virtio_pci',
+  'virtio_blk',
+  'ata_piix',
+  'ahci',
+  'sd_mod',
+  'crc32c_generic',
+  'ext4',
+];
+
+/** Kernel module subtrees copied into the root filesystem: what a lab can need, not GPUs or WiFi. */
+export const TINY_MODULE_TREES: readonly string[] = [
+  'kernel/arch',
+  'kernel/crypto',
+  'kernel/lib',
+  'kernel/fs',
+  'kernel/net',
+  'kernel/drivers/block/virtio_blk.ko',
+  'kernel/drivers/block/loop.ko',
+  'kernel/drivers/block/nbd.ko',
+  'kernel/drivers/char/virtio_console.ko',
+  'kernel/drivers/char/hw_random',
+  'kernel/drivers/input/evdev.ko',
+  'kernel/drivers/acpi/button.ko',
+  'kernel/drivers/virtio',
+  'kernel/drivers/net/ethernet/intel',
+  'kernel/drivers/net/ethernet/realtek',
+  'kernel/drivers/net/ethernet/amd',
+  'kernel/drivers/net/virtio_net.ko',
+  'kernel/drivers/net/net_failover.ko',
+  'kernel/drivers/net/tun.ko',
+  'kernel/drivers/net/veth.ko',
+  'kernel/drivers/net/dummy.ko',
+  'kernel/drivers/net/macvlan.ko',
+  'kernel/drivers/net/vxlan',
+  'kernel/drivers/net/geneve.ko',
+  'kernel/drivers/net/bonding',
+  'kernel/drivers/net/team',
+  'kernel/drivers/net/wireguard',
+  'kernel/drivers/net/mii.ko',
+  'kernel/drivers/net/mdio.ko',
+  'kernel/drivers/net/phy',
+  'kernel/drivers/net/ipvlan',
+  'kernel/drivers/net/ifb.ko',
+  'kernel/drivers/net/nlmon.ko',
+];
+
+/** Size of the raw root disk; sparse, so unused space costs nothing. */
+export const TINY_DISK_BYTES = 1024 * 1024 * 1024;
