@@ -47,6 +47,13 @@ export class UsageError extends QemunetError {
   }
 }
 
+/** The user interrupted (Ctrl-C, SIGTERM): exit status 130, as shells report SIGINT. */
+export class InterruptedError extends QemunetError {
+  constructor(message: string) {
+    super('INTERRUPTED', message);
+  }
+}
+
 export function isQemunetError(e: unknown): e is QemunetError {
   return e instanceof QemunetError;
 }

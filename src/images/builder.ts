@@ -58,6 +58,7 @@ export async function buildTinyImage(options: BuildOptions): Promise<ImageManife
       await rename(join(work, 'out'), final.dir);
       return manifest;
     } catch (e) {
+      if (signal?.aborted) throw signal.reason;
       throw translateBuildError(e);
     } finally {
       await rm(work, { recursive: true, force: true });
@@ -100,6 +101,10 @@ async function buildInto(work: string, options: BuildOptions): Promise<ImageMani
 
   onProgress({ phase: 'configure' });
   for (const pruned of recipe.TINY_PRUNED_PATHS) await rm(join(root, pruned), { recursive: true, force: true });
+  for (const [link, target] of Object.entries(recipe.TINY_ALTERNATIVES)) {
+    await rm(join(root, link), { force: true });
+    await symlink(target, join(root, link));
+  }
   await installBusyboxApplets(root, signal);
   for (const f of guestFiles()) {
     await mkdir(dirname(join(root, f.path)), { recursive: true });

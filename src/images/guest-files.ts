@@ -120,10 +120,11 @@ for blk in /sys/block/vd* /sys/block/sd* /sys/block/hd*; do
 done
 
 # The session's <host>/ directory, shared by 9p with tag "host", is mounted on /mnt/host.
-if grep -qs '^host$' /sys/bus/virtio/drivers/9pnet_virtio/*/mount_tag 2>/dev/null; then
+for tag in /sys/bus/virtio/drivers/9pnet_virtio/*/mount_tag; do
+  [ "$(tr -d '\\000' < "$tag" 2>/dev/null)" = host ] || continue
   mkdir -p /mnt/host
   mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 host /mnt/host && run_start /mnt/host
-fi
+done
 
 trace agent
 touch /run/qemunet/ready

@@ -94,3 +94,21 @@ export const TINY_MODULE_TREES: readonly string[] = [
 
 /** Size of the raw root disk; sparse, so unused space costs nothing. */
 export const TINY_DISK_BYTES = 1024 * 1024 * 1024;
+
+/**
+ * Links that Debian's maintainer scripts would make with update-alternatives. Made before the
+ * busybox applets, so the real tools win over busybox's smaller ones.
+ */
+export const TINY_ALTERNATIVES: Readonly<Record<string, string>> = {
+  'usr/sbin/iptables': 'xtables-nft-multi',
+  'usr/sbin/iptables-save': 'xtables-nft-multi',
+  'usr/sbin/iptables-restore': 'xtables-nft-multi',
+  'usr/sbin/ip6tables': 'xtables-nft-multi',
+  'usr/sbin/ip6tables-save': 'xtables-nft-multi',
+  'usr/sbin/ip6tables-restore': 'xtables-nft-multi',
+  'usr/bin/nc': 'nc.openbsd',
+  'usr/bin/netcat': 'nc.openbsd',
+  'usr/bin/traceroute': 'traceroute.db',
+  'usr/bin/traceroute6': 'traceroute6.db',
+  'usr/bin/pager': 'less',
+};

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs the Debian packages qemunet runs and builds its guest image with. Run as root (or with sudo).
+set -euo pipefail
+PACKAGES=(
+  qemu-system-x86 qemu-utils          # the VMs, overlays
+  vde-switch vdeplug vde-wirefilter   # virtual switches, plugs, link faults
+  e2fsprogs kmod xz-utils fakeroot    # building the tiny image: mkfs.ext4 -d, depmod, kernel unpacking
+  dosfstools mtools                   # FAT start disks (QemuNet's <host>.disk)
+  util-linux tmux                     # setpriv (VMs die with qemunet), tmux consoles
+)
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+missing=()
+for p in "${PACKAGES[@]}"; do
+  [ "${p#\#}" = "$p" ] || continue
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+# apt lists are needed both to install and to build the tiny image from Debian packages.
+if [ ${#missing[@]} -gt 0 ] || [ -z "$(ls -A /var/lib/apt/lists/ 2>/dev/null | grep -v -e lock -e partial)" ]; then
+  $SUDO apt-get update -qq
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+echo "system packages ready"

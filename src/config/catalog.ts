@@ -1,0 +1,54 @@
+import type { BuiltImagePaths } from '../images/store.js';
+import type { ParsedConfig, SystemDecl } from './qemunet-cfg.js';
+
+/** A system a topology can name, fully resolved. */
+export interface SystemEntry {
+  name: string;
+  /** QemuNet's SYS value: linux, windows, ... */
+  sys: string;
+  fs: string;
+  kernel?: string;
+  initrd?: string;
+  url?: string;
+  qemuopt: string;
+  /** Set for systems qemunet builds itself (`tiny`). */
+  builtin?: 'tiny';
+  /** Where it was declared: "built-in" or file:line. */
+  source: string;
+}
+
+export type Catalog = ReadonlyMap<string, SystemEntry>;
+
+export function builtinCatalog(tiny: BuiltImagePaths): Map<string, SystemEntry> {
+  return new Map([
+    ['tiny', { name: 'tiny', sys: 'linux', fs: tiny.fs, kernel: tiny.kernel, initrd: tiny.initrd, qemuopt: '', builtin: 'tiny', source: 'built-in' } satisfies SystemEntry],
+  ]);
+}
+
+/** Config systems override built-in ones of the same name; a system without FS is left out with a note. */
+export function mergeCatalog(base: Map<string, SystemEntry>, configs: readonly ParsedConfig[]): { catalog: Map<string, SystemEntry>; notes: string[] } {
+  const catalog = new Map(base);
+  const notes: string[] = [];
+  for (const cfg of configs) {
+    for (const d of cfg.systems.values()) {
+      const entry = toEntry(d);
+      if (entry) catalog.set(d.name, entry);
+      else notes.push(`${d.declaredAt}: system ${d.name} has no FS[${d.name}], so it is left out`);
+    }
+  }
+  return { catalog, notes };
+}
+
+function toEntry(d: SystemDecl): SystemEntry | undefined {
+  if (!d.fs) return undefined;
+  return {
+    name: d.name,
+    sys: d.sys ?? 'linux',
+    fs: d.fs,
+    ...(d.kernel ? { kernel: d.kernel } : {}),
+    ...(d.initrd ? { initrd: d.initrd } : {}),
+    ...(d.url ? { url: d.url } : {}),
+    qemuopt: d.qemuopt ?? '',
+    source: d.declaredAt,
+  };
+}

@@ -1,0 +1,160 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ProcessError, QemunetError } from '../errors.js';
+import { missingProgramMessage } from '../process/programs.js';
+import { GuestAgent } from './guest-agent.js';
+import { QmpClient } from './qmp.js';
+import { qemuArgv, type VmSpec } from './qemu-argv.js';
+
+export interface VmExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export interface LaunchOptions {
+  /** The serial console is appended here. */
+  logFile: string;
+  /** Tie the VM's life to this process (PR_SET_PDEATHSIG through setpriv): a SIGKILL of qemunet kills it too. */
+  dieWithParent?: boolean;
+  signal?: AbortSignal;
+}
+
+/**
+ * A running QEMU process: its QMP connection, console log, and a graceful-then-forced stop,
+ * as QEMU's own machine library does it.
+ */
+export class RunningVm {
+  readonly exited: Promise<VmExit>;
+  private qmp?: QmpClient;
+  private consoleSocket?: Socket;
+  private stderrTail = '';
+
+  constructor(
+    readonly spec: VmSpec,
+    readonly argv: readonly string[],
+    readonly child: ChildProcess,
+    private readonly log: WriteStream,
+  ) {
+    child.stderr?.on('data', (d: Buffer) => {
+      this.stderrTail = (this.stderrTail + d.toString()).slice(-4000);
+      log.write(d);
+    });
+    this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  get stderr(): string {
+    return this.stderrTail.trim();
+  }
+
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Waits for QEMU's sockets, connects QMP and starts logging the console. */
+  async attach(signal?: AbortSignal): Promise<void> {
+    const died = this.exited.then((e) => {
+      throw new ProcessError('VM_EXITED', `VM ${this.spec.name}: QEMU exited at start (${e.code ?? e.signal})${this.stderr ? `:\n${this.stderr}` : ''}`, ['qemu-system-x86_64', ...this.argv], e.code, this.stderr);
+    });
+    died.catch(() => {});
+    this.qmp = await Promise.race([retry(() => QmpClient.connect(this.spec.qmpSocket, signal), signal), died]);
+    this.consoleSocket = await Promise.race([retry(() => connectSocket(this.spec.serialSocket), signal), died]);
+    this.consoleSocket.on('data', (d) => this.log.write(d));
+    this.consoleSocket.on('error', () => {});
+  }
+
+  get qmpClient(): QmpClient | undefined {
+    return this.qmp;
+  }
+
+  /** Resolves when the guest agent answers, i.e. the guest has finished booting and its start scripts. */
+  async waitReady(signal?: AbortSignal): Promise<GuestAgent> {
+    if (!this.spec.agentSocket) throw new QemunetError('NO_AGENT', `VM ${this.spec.name} has no guest agent channel`);
+    const agentSocket = this.spec.agentSocket;
+    const died = this.exited.then((e) => {
+      throw new QemunetError('VM_EXITED', `VM ${this.spec.name} stopped (${e.code ?? e.signal}) before it was ready`);
+    });
+    died.catch(() => {});
+    return Promise.race([retry(() => GuestAgent.connect(agentSocket, signal), signal), died]);
+  }
+
+  /** ACPI power button, then `quit`, then SIGKILL; each step waits up to its share of the timeout. */
+  async stop(timeoutMs = 10000): Promise<VmExit> {
+    if (this.running && this.qmp) {
+      await this.qmp.execute('system_powerdown').catch(() => {});
+      if (await this.exitsWithin(timeoutMs)) return this.finish();
+      await this.qmp.execute('quit').catch(() => {});
+      if (await this.exitsWithin(2000)) return this.finish();
+    }
+    if (this.running) this.child.kill('SIGKILL');
+    return this.finish();
+  }
+
+  /** Immediate stop, for teardown after a failure. */
+  async kill(): Promise<VmExit> {
+    if (this.running) this.child.kill('SIGKILL');
+    return this.finish();
+  }
+
+  private async exitsWithin(ms: number): Promise<boolean> {
+    return Promise.race([this.exited.then(() => true), sleep(ms).then(() => false)]);
+  }
+
+  private async finish(): Promise<VmExit> {
+    // Close the console before waiting for QEMU, or each side can wait for the other.
+    this.consoleSocket?.destroy();
+    this.qmp?.close();
+    const e = await this.exited;
+    await new Promise<void>((r) => this.log.end(r));
+    return e;
+  }
+}
+
+export async function launchVm(spec: VmSpec, options: LaunchOptions): Promise<RunningVm> {
+  const argv = qemuArgv(spec);
+  const [cmd, args] = options.dieWithParent ? ['setpriv', ['--pdeathsig', 'KILL', '--', 'qemu-system-x86_64', ...argv]] : ['qemu-system-x86_64', argv];
+  const log = createWriteStream(options.logFile, { flags: 'a' });
+  const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  await new Promise<void>((resolve, reject) => {
+    child.once('spawn', resolve);
+    child.once('error', (e: NodeJS.ErrnoException) => {
+      log.end();
+      reject(e.code === 'ENOENT' ? new QemunetError('PROGRAM_MISSING', missingProgramMessage(cmd)) : e);
+    });
+  });
+  const vm = new RunningVm(spec, argv, child, log);
+  try {
+    await vm.attach(options.signal);
+  } catch (e) {
+    await vm.kill();
+    throw e;
+  }
+  return vm;
+}
+
+function connectSocket(path: string): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const s = connect(path);
+    s.once('connect', () => resolve(s));
+    s.once('error', reject);
+  });
+}
+
+/** QEMU creates its sockets a moment after it starts: retry connecting for a while. */
+async function retry<T>(attempt: () => Promise<T>, signal?: AbortSignal, timeoutMs = 30000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (let delay = 10; ; delay = Math.min(delay * 2, 200)) {
+    signal?.throwIfAborted();
+    try {
+      return await attempt();
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+      await sleep(delay, undefined, { signal });
+    }
+  }
+}

@@ -1,0 +1,124 @@
+/** Everything needed to start one VM, already resolved to paths and values. */
+export interface VmSpec {
+  name: string;
+  accel: 'kvm' | 'tcg' | 'hvf';
+  memoryMiB: number;
+  cpus?: number;
+  /** The root disk: a qcow2 overlay (or a raw image with -L). */
+  disk: { path: string; format: 'qcow2' | 'raw'; interface: 'virtio' | 'ide'; snapshot?: boolean };
+  /** QemuNet's <host>.disk, attached as second drive. */
+  extraDisk?: { path: string; format: 'raw' | 'qcow2'; interface: 'virtio' | 'ide' };
+  kernel?: { path: string; initrd?: string; append: string };
+  nics: readonly NicSpec[];
+  /** Slirp NIC for internet access (-i), after the lab NICs. */
+  internet?: boolean;
+  /** The <host>/ directory shared into the guest by 9p with tag "host". */
+  shareDir?: string;
+  serialSocket: string;
+  qmpSocket: string;
+  agentSocket?: string;
+  pidFile?: string;
+  display: { kind: 'none' } | { kind: 'vnc'; display: number } | { kind: 'gtk' } | { kind: 'sdl' };
+  /** Extra QEMU options from QEMUOPT, already split into words. */
+  extra?: readonly string[];
+}
+
+export interface NicSpec {
+  /** vde switch directory (a vde_switch -sock path). */
+  switchSocket: string;
+  port: number;
+  mac: string;
+  model: string;
+}
+
+/** PCI slots: lab NICs first and in topology order, so the guest can name them eth0, eth1, ... */
+export const FIRST_NIC_SLOT = 0x10;
+
+/**
+ * The qemu-system-x86_64 command line for one VM. Pure: same spec, same argv, so `--dry-run` shows
+ * exactly what runs and tests compare whole arrays.
+ */
+export function qemuArgv(spec: VmSpec): string[] {
+  const a: string[] = ['-name', `${spec.name},process=qemu-${spec.name}`, '-nodefaults', '-no-user-config'];
+  a.push('-machine', `pc,accel=${spec.accel}`);
+  if (spec.accel !== 'tcg') a.push('-cpu', 'host');
+  a.push('-m', String(spec.memoryMiB));
+  if (spec.cpus && spec.cpus > 1) a.push('-smp', String(spec.cpus));
+  a.push('-rtc', 'base=utc');
+  a.push(...driveArgs('disk0', spec.disk.path, spec.disk.format, spec.disk.interface, 0, spec.disk.snapshot));
+  if (spec.extraDisk) a.push(...driveArgs('disk1', spec.extraDisk.path, spec.extraDisk.format, spec.extraDisk.interface, 1, false));
+  if (spec.kernel) {
+    a.push('-kernel', spec.kernel.path);
+    if (spec.kernel.initrd) a.push('-initrd', spec.kernel.initrd);
+    a.push('-append', spec.kernel.append);
+  }
+  spec.nics.forEach((nic, i) => {
+    const id = `nic${i}`;
+    a.push('-netdev', `vde,id=${id},sock=${nic.switchSocket},port=${nic.port}`);
+    a.push('-device', `${nic.model},netdev=${id},mac=${nic.mac},addr=${hex(FIRST_NIC_SLOT + i)},romfile=`);
+  });
+  if (spec.internet) {
+    a.push('-netdev', 'user,id=inet');
+    a.push('-device', `e1000,netdev=inet,addr=${hex(FIRST_NIC_SLOT + spec.nics.length)},romfile=`);
+  }
+  if (spec.shareDir) {
+    a.push('-fsdev', `local,id=share0,path=${spec.shareDir},security_model=none`);
+    a.push('-device', 'virtio-9p-pci,fsdev=share0,mount_tag=host');
+  }
+  // The serial console is a socket that qemunet logs and fans out to any number of viewers.
+  a.push('-chardev', `socket,id=serial0,path=${spec.serialSocket},server=on,wait=off`);
+  a.push('-serial', 'chardev:serial0');
+  a.push('-chardev', `socket,id=qmp,path=${spec.qmpSocket},server=on,wait=off`);
+  a.push('-mon', 'chardev=qmp,mode=control');
+  if (spec.agentSocket) {
+    a.push('-device', 'virtio-serial-pci,id=vser0');
+    a.push('-chardev', `socket,id=qga0,path=${spec.agentSocket},server=on,wait=off`);
+    a.push('-device', 'virtserialport,bus=vser0.0,chardev=qga0,name=org.qemu.guest_agent.0');
+  }
+  a.push('-device', 'virtio-rng-pci');
+  a.push(...displayArgs(spec.display));
+  if (spec.pidFile) a.push('-pidfile', spec.pidFile);
+  a.push(...(spec.extra ?? []));
+  return a;
+}
+
+function driveArgs(id: string, path: string, format: string, iface: 'virtio' | 'ide', index: number, snapshot?: boolean): string[] {
+  const common = `file=${escapeOpt(path)},format=${format},id=${id},cache=writeback${snapshot ? ',snapshot=on' : ''}`;
+  return iface === 'virtio' ? ['-drive', `${common},if=virtio`] : ['-drive', `${common},if=ide,index=${index}`];
+}
+
+function displayArgs(d: VmSpec['display']): string[] {
+  switch (d.kind) {
+    case 'none':
+      return ['-display', 'none', '-vga', 'none'];
+    case 'vnc':
+      // Every listening endpoint binds to loopback only.
+      return ['-vga', 'std', '-display', `vnc=127.0.0.1:${d.display}`];
+    case 'gtk':
+      return ['-vga', 'std', '-display', 'gtk'];
+    case 'sdl':
+      return ['-vga', 'std', '-display', 'sdl'];
+  }
+}
+
+function hex(n: number): string {
+  return `0x${n.toString(16)}`;
+}
+
+/** QEMU option values escape a comma by doubling it. */
+export function escapeOpt(value: string): string {
+  return value.replace(/,/g, ',,');
+}
+
+/** MACs are deterministic and unique within a session: 52:54:00 (QEMU's prefix), host index, NIC index. */
+export function macAddress(hostIndex: number, nicIndex: number): string {
+  const b = [0x52, 0x54, 0x00, (hostIndex >> 8) & 0xff, hostIndex & 0xff, nicIndex & 0xff];
+  return b.map((x) => x.toString(16).padStart(2, '0')).join(':');
+}
+
+/** Kernel arguments for the tiny guest: serial console, hostname, quiet and fast boot. */
+export function tinyKernelAppend(hostname: string, extra: readonly string[] = [], quiet = true): string {
+  const args = ['console=ttyS0', 'root=/dev/vda', 'rw', `hostname=${hostname}`, 'cryptomgr.notests', 'no_timer_check'];
+  if (quiet) args.push('quiet');
+  return [...args, ...extra].join(' ');
+}

