@@ -1,0 +1,91 @@
+import { InputError } from '../errors.js';
+import type { RawStatement, RawTopology } from './types.js';
+
+export const KEYWORDS = ['SWITCH', 'HUB', 'HOST', 'TRUNK', 'sleep'] as const;
+export const DISPLAY_MODES = ['none', 'nographic', 'tmux', 'xterm', 'vnc', 'spice', 'sdl', 'gtk'] as const;
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+export const MAX_NAME_LENGTH = 32;
+
+interface Token {
+  text: string;
+  column: number;
+}
+
+function tokenize(line: string): Token[] {
+  const tokens: Token[] = [];
+  const re = /\S+/g;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(line))) {
+    if (m[0].startsWith('#')) break;
+    tokens.push({ text: m[0], column: m.index + 1 });
+  }
+  return tokens;
+}
+
+/**
+ * Reads a QemuNet topology as data: `SWITCH name`, `HUB name`, `HOST sys[/display] name sw...`,
+ * `TRUNK sw1 sw2`, `sleep N`, comments and blank lines. QemuNet sources these files into bash;
+ * here nothing is evaluated and anything else is an error at its file:line:column.
+ */
+export function parseTopology(text: string, file: string): RawTopology {
+  if (!text.trim()) throw new InputError('TOPOLOGY_EMPTY', file, 1, 1, `the topology is empty; it needs at least one HOST line (keywords: ${KEYWORDS.join(', ')})`);
+  const statements: RawStatement[] = [];
+  text.split('\n').forEach((raw, i) => {
+    const line = i + 1;
+    const tokens = tokenize(raw.replace(/\r$/, ''));
+    if (!tokens.length) return;
+    const [head, ...args] = tokens as [Token, ...Token[]];
+    const fail = (t: Token, msg: string): never => {
+      throw new InputError('TOPOLOGY_SYNTAX', file, line, t.column, msg);
+    };
+    const name = (t: Token | undefined, what: string): string => {
+      if (!t) return fail({ text: '', column: raw.length + 1 }, `${head.text} needs ${what}`);
+      checkName(t.text, what, (msg) => fail(t, msg));
+      return t.text;
+    };
+    const noMore = (from: number) => {
+      if (args.length > from) fail(args[from]!, `unexpected "${args[from]!.text}" after ${head.text} ${args.slice(0, from).map((a) => a.text).join(' ')}`);
+    };
+    switch (head.text) {
+      case 'SWITCH':
+      case 'HUB':
+        statements.push({ kind: 'switch', name: name(args[0], 'a switch name'), hub: head.text === 'HUB', line });
+        noMore(1);
+        return;
+      case 'TRUNK':
+        statements.push({ kind: 'trunk', a: name(args[0], 'two switch names'), b: name(args[1], 'two switch names'), line });
+        noMore(2);
+        return;
+      case 'sleep': {
+        const t = args[0];
+        if (!t || !/^\d+(\.\d+)?$/.test(t.text)) return fail(t ?? head, `sleep needs a number of seconds, like "sleep 5"`);
+        statements.push({ kind: 'sleep', seconds: Number(t.text), line });
+        noMore(1);
+        return;
+      }
+      case 'HOST': {
+        const sysTok = args[0];
+        if (!sysTok) return fail(head, 'HOST needs a system, a host name and its switches: HOST sys[/display] name sw1 sw2 ...');
+        const [system, display, extra] = sysTok.text.split('/');
+        checkName(system!, 'a system name', (msg) => fail(sysTok, msg));
+        if (extra !== undefined) fail(sysTok, `"${sysTok.text}": write sys or sys/display`);
+        if (display !== undefined && !(DISPLAY_MODES as readonly string[]).includes(display)) {
+          fail(sysTok, `unknown display mode "${display}"; allowed: ${DISPLAY_MODES.join(', ')}`);
+        }
+        const hostName = name(args[1], 'a host name after the system');
+        const switches = args.slice(2).map((t) => ({ name: name(t, 'a switch name'), column: t.column }));
+        statements.push({ kind: 'host', system: system!, ...(display ? { display } : {}), name: hostName, switches, line });
+        return;
+      }
+      default:
+        fail(head, `unknown keyword "${head.text}"; allowed: ${KEYWORDS.join(', ')}, and # comments`);
+    }
+  });
+  return { file, statements };
+}
+
+/** Names end up in file names and command lines: no '/', '..', spaces or shell characters. */
+export function checkName(text: string, what: string, fail: (msg: string) => never): void {
+  if (text.length > MAX_NAME_LENGTH) fail(`"${text}" is too long for ${what} (at most ${MAX_NAME_LENGTH} characters)`);
+  if (!NAME.test(text) || text.includes('..')) fail(`"${text}" is not valid as ${what}: use letters, digits, '.', '_' and '-', starting with a letter or digit`);
+}

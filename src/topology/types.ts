@@ -1,0 +1,50 @@
+/** Exactly what a topology file says, line by line (before any check across lines). */
+export type RawStatement =
+  | { kind: 'switch'; name: string; hub: boolean; line: number }
+  | { kind: 'host'; system: string; display?: string; name: string; switches: Array<{ name: string; column: number }>; line: number }
+  | { kind: 'trunk'; a: string; b: string; line: number }
+  | { kind: 'sleep'; seconds: number; line: number };
+
+export interface RawTopology {
+  file: string;
+  statements: RawStatement[];
+}
+
+export interface SwitchDef {
+  name: string;
+  hub: boolean;
+  /** Ports this topology uses on it: hosts from 1, trunks from 21 (QemuNet's numbering). */
+  portsUsed: number;
+}
+
+export interface NicDef {
+  /** eth0, eth1, ... in the order the HOST line lists its switches. */
+  index: number;
+  switch: string;
+  port: number;
+}
+
+export interface HostDef {
+  name: string;
+  system: string;
+  display?: string;
+  nics: NicDef[];
+  /** Hosts of a lower wave start first; a `sleep` line begins a new wave. */
+  wave: number;
+  line: number;
+}
+
+export interface TrunkDef {
+  a: { switch: string; port: number };
+  b: { switch: string; port: number };
+}
+
+/** A checked topology with every port assigned; frozen. */
+export interface Topology {
+  file: string;
+  switches: readonly SwitchDef[];
+  hosts: readonly HostDef[];
+  trunks: readonly TrunkDef[];
+  /** Seconds to wait before each wave after the first (index 0 is always 0). */
+  waveDelays: readonly number[];
+}
