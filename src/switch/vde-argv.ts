@@ -1,0 +1,19 @@
+import { SWITCH_PORTS } from '../topology/resolve.js';
+
+export interface SwitchSpec {
+  name: string;
+  hub: boolean;
+  /** The switch's socket directory, which QEMU's `-netdev vde,sock=` and vde_plug name. */
+  socket: string;
+  /** Its management console socket (`<switch>.mgmt`), for vdeterm and `.cmd` files. */
+  mgmt: string;
+  ports?: number;
+}
+
+/**
+ * vde_switch in the foreground. qemunet keeps its stdin open as a pipe: vde_switch exits on EOF of
+ * stdin ("EOF on stdin, cleaning up and exiting"), so a switch never outlives a killed qemunet.
+ */
+export function vdeSwitchArgv(spec: SwitchSpec): string[] {
+  return ['-sock', spec.socket, '-mgmt', spec.mgmt, '-mgmtmode', '0600', '-numports', String(spec.ports ?? SWITCH_PORTS), ...(spec.hub ? ['-hub'] : [])];
+}
