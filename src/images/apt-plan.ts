@@ -32,7 +32,3 @@ export function packagesToExtract(all: readonly PinnedPackage[], excluded: reado
   return all.filter((p) => !excluded.some((re) => re.test(p.name)));
 }
 
-/** The file name `apt-get download` gives a package (the epoch's colon is escaped as %3a). */
-export function debFileName(p: PinnedPackage, arch = 'amd64'): string {
-  return `${p.name}_${p.version.replace(/:/g, '%3a')}_${arch}.deb`;
-}

@@ -4,6 +4,7 @@ import { createReadStream } from 'node:fs';
 import { chmod, copyFile, mkdir, readdir, readFile, rename, rm, stat, symlink, truncate, writeFile, lstat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ImageError, ProcessError, QemunetError } from '../errors.js';
+import { missingProgramMessage } from '../process/programs.js';
 import { hasProgram, run } from '../process/run.js';
 import { missingPackagesIn, packagesToExtract, parseSimulatedInstall, type PinnedPackage } from './apt-plan.js';
 import { elfLength, findBzImagePayload } from './bzimage.js';
@@ -182,7 +183,7 @@ async function checkPrograms(): Promise<void> {
     );
   }
   for (const p of REQUIRED_PROGRAMS) {
-    if (!(await hasProgram(p))) throw new QemunetError('PROGRAM_MISSING', (await import('../process/programs.js')).missingProgramMessage(p));
+    if (!(await hasProgram(p))) throw new QemunetError('PROGRAM_MISSING', missingProgramMessage(p));
   }
 }
 
