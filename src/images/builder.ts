@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { chmod, copyFile, mkdir, readdir, readFile, rename, rm, stat, symlink, truncate, writeFile, lstat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { ImageError, ProcessError, QemunetError } from '../errors.js';
 import { missingProgramMessage } from '../process/programs.js';
 import { hasProgram, run } from '../process/run.js';
@@ -56,7 +56,7 @@ export async function buildTinyImage(options: BuildOptions): Promise<ImageManife
       await mkdir(work, { recursive: true });
       const manifest = await buildInto(work, options);
       if (await exists(final.dir)) await rm(final.dir, { recursive: true, force: true });
-      await rename(join(work, 'out'), final.dir);
+      await rename(builtImagePaths(work, NAME).dir, final.dir);
       return manifest;
     } catch (e) {
       if (signal?.aborted) throw signal.reason;
@@ -70,15 +70,9 @@ export async function buildTinyImage(options: BuildOptions): Promise<ImageManife
 async function buildInto(work: string, options: BuildOptions): Promise<ImageManifest> {
   const started = Date.now();
   const { signal, onProgress = () => {} } = options;
-  const out = join(work, 'out');
-  await mkdir(out, { recursive: true });
-  const paths = {
-    fs: join(out, `${NAME}.img`),
-    kernel: join(out, `${NAME}.vmlinux`),
-    initrd: join(out, `${NAME}.initrd`),
-    compressedKernel: join(out, `${NAME}.vmlinuz`),
-    manifest: join(out, 'manifest.json'),
-  };
+  // Laid out as in the store, so the finished folder is renamed into place as it is.
+  const paths = builtImagePaths(work, NAME);
+  await mkdir(paths.dir, { recursive: true });
 
   onProgress({ phase: 'resolve' });
   const userland = packagesToExtract(await resolveClosure(recipe.TINY_PACKAGES, signal), recipe.TINY_EXCLUDED_PACKAGES);
@@ -154,9 +148,8 @@ async function buildInto(work: string, options: BuildOptions): Promise<ImageMani
 
   onProgress({ phase: 'finish' });
   const files: ImageManifest['files'] = {};
-  for (const [, path] of Object.entries(paths)) {
-    if (path === paths.manifest) continue;
-    files[path.slice(out.length + 1)] = { sha256: await sha256File(path), bytes: (await stat(path)).size };
+  for (const path of [paths.fs, paths.kernel, paths.initrd, paths.compressedKernel]) {
+    files[basename(path)] = { sha256: await sha256File(path), bytes: (await stat(path)).size };
   }
   const manifest: ImageManifest = {
     system: NAME,
@@ -308,22 +301,8 @@ async function decompressKernel(vmlinuz: Buffer, signal?: AbortSignal): Promise<
   };
   const tool = tools[payload.compression];
   if (!tool) throw new ImageError('KERNEL_FORMAT', `the kernel payload is ${payload.compression}-compressed, which qemunet cannot unpack`);
-  const elf = await runBinary(tool[0], tool[1], vmlinuz.subarray(payload.offset, payload.offset + payload.length), signal);
+  const { stdoutBytes: elf } = await run(tool[0], tool[1], { input: vmlinuz.subarray(payload.offset, payload.offset + payload.length), signal });
   return elf.subarray(0, elfLength(elf));
-}
-
-function runBinary(cmd: string, args: string[], input: Uint8Array, signal?: AbortSignal): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], signal });
-    const out: Buffer[] = [];
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => out.push(d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(Buffer.concat(out)) : reject(new ImageError('KERNEL_FORMAT', `${cmd} could not unpack the kernel: ${err.trim()}`))));
-    child.stdin.on('error', () => {});
-    child.stdin.end(input);
-  });
 }
 
 export async function sha256File(path: string): Promise<string> {

@@ -16,6 +16,8 @@ export interface RunOptions {
 
 export interface RunResult {
   stdout: string;
+  /** The same output as bytes, for programs whose output is binary. */
+  stdoutBytes: Buffer;
   stderr: string;
 }
 
@@ -59,10 +61,11 @@ export function run(program: string, args: readonly string[], options: RunOption
     });
     child.on('close', (code, sig) => {
       options.signal?.removeEventListener('abort', onAbort);
-      const stdout = Buffer.concat(out).toString();
+      const stdoutBytes = Buffer.concat(out);
+      const stdout = stdoutBytes.toString();
       const stderr = Buffer.concat(err).toString();
       if (options.signal?.aborted) return reject(options.signal.reason);
-      if (code === 0) return resolve({ stdout, stderr });
+      if (code === 0) return resolve({ stdout, stdoutBytes, stderr });
       const tail = (stderr || stdout).slice(-TAIL_CHARS).trim();
       const how = code === null ? `was killed by ${sig}` : `exited with status ${code}`;
       reject(new ProcessError('PROCESS_FAILED', `${program} ${how}${tail ? `:\n${tail}` : ''}`, [program, ...args], code, tail));

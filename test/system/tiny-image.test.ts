@@ -7,8 +7,6 @@ import type { GuestAgent } from '../../src/vm/guest-agent.js';
 import { launchVm, type RunningVm } from '../../src/vm/launch.js';
 import { overlayOn, tempDir, tinyImage, tinyVmSpec } from '../helpers/tiny.js';
 
-const READY_TIMEOUT = AbortSignal.timeout.bind(AbortSignal);
-
 /** Makes a FAT disk holding a start.sh, as QemuNet's <host>.disk files are. */
 async function fatDiskWithStartScript(path: string, script: string): Promise<void> {
   await run('mkfs.fat', ['-C', path, '8192']);
@@ -39,7 +37,7 @@ describe('the tiny image boots and keeps the guest contract', { timeout: 600_000
     await fatDiskWithStartScript(disk, '#!/bin/sh\necho disk start.sh ran\ntouch /root/from-disk\n');
     const spec = await tinyVmSpec(dir.path, 'labhost', { shareDir: share, extraDisk: { path: disk, format: 'raw', interface: 'virtio' } });
     vm = await launchVm(spec, { logFile: join(dir.path, 'labhost.log'), dieWithParent: true });
-    agent = await vm.waitReady(READY_TIMEOUT(120_000));
+    agent = await vm.waitReady(AbortSignal.timeout(120_000));
   });
 
   after(async () => {
@@ -84,7 +82,7 @@ describe('the tiny image boots and keeps the guest contract', { timeout: 600_000
     assert.deepEqual(exit, { code: 0, signal: null });
     const spec = await tinyVmSpec(dir.path, 'labhost');
     vm = await launchVm({ ...spec, disk: { path: overlay, format: 'qcow2', interface: 'virtio' } }, { logFile: join(dir.path, 'labhost.log'), dieWithParent: true });
-    agent = await vm.waitReady(READY_TIMEOUT(120_000));
+    agent = await vm.waitReady(AbortSignal.timeout(120_000));
     assert.deepEqual(await sh(agent, 'cat /root/persist.txt'), { code: 0, out: 'kept', err: '' });
   });
 });
