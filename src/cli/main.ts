@@ -1,24 +1,47 @@
 import { InterruptedError, isQemunetError, UsageError } from '../errors.js';
 import { imageCommand } from './image-command.js';
+import { consoleCommand, downCommand, execCommand, lsCommand, statusCommand } from './session-commands.js';
+import { upCommand } from './up-command.js';
 
 const USAGE = `usage: qemunet COMMAND ...
+  up TOPOLOGY [options]          start a session (qemunet up --help lists the options)
+  -t TOPOLOGY [options]          the same, in QemuNet's form
+  down [--session DIR]           stop a session
+  ls [--all] [--json]            list sessions
+  status [--session DIR] [--json]  hosts, states, switch ports, consoles
+  console HOST [--session DIR]   attach to a host's serial console (Ctrl-] detaches)
+  exec HOST [--session DIR] -- COMMAND [ARGS...]  run a command in a guest
   image build [tiny] [--force]   build the built-in guest image
   image list [--json] [-c FILE]  list known systems and the state of their files
-  image rm NAME                  remove a built image`;
+  image rm NAME                  remove a built image
+Commands that act on a session use the only running one when --session is not given.`;
+
+const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
+  up: upCommand,
+  down: downCommand,
+  ls: lsCommand,
+  status: statusCommand,
+  console: consoleCommand,
+  exec: execCommand,
+  image: imageCommand,
+};
 
 export async function main(argv: string[]): Promise<number> {
   try {
     const [cmd, ...rest] = argv;
-    if (cmd === 'image') return await imageCommand(rest);
-    if (cmd === undefined || cmd === '-h' || cmd === '--help' || cmd === 'help') {
+    if (cmd === undefined || cmd === '--help' || cmd === 'help' || (cmd === '-h' && !rest.length)) {
       process.stdout.write(`${USAGE}\n`);
       return cmd === undefined ? 2 : 0;
     }
+    const command = COMMANDS[cmd];
+    if (command) return await command(rest);
+    // QemuNet's own command lines: `qemunet -t lan.topo -x ...`.
+    if (cmd.startsWith('-')) return await upCommand(argv);
     throw new UsageError(`unknown command "${cmd}"\n${USAGE}`);
   } catch (e) {
     if (isQemunetError(e)) {
       process.stderr.write(`qemunet: ${e.message}\n`);
-      return e instanceof UsageError ? 2 : e instanceof InterruptedError ? 130 : 1;
+      return e instanceof UsageError ? 2 : e instanceof InterruptedError || e.code === 'INTERRUPTED' ? 130 : 1;
     }
     if ((e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`qemunet: ${(e as Error).message}\n`);

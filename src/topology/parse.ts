@@ -74,7 +74,7 @@ export function parseTopology(text: string, file: string): RawTopology {
         }
         const hostName = name(args[1], 'a host name after the system');
         const switches = args.slice(2).map((t) => ({ name: name(t, 'a switch name'), column: t.column }));
-        statements.push({ kind: 'host', system: system!, ...(display ? { display } : {}), name: hostName, switches, line });
+        statements.push({ kind: 'host', system: system!, systemColumn: sysTok.column, ...(display ? { display } : {}), name: hostName, switches, line });
         return;
       }
       default:

@@ -43,7 +43,7 @@ export function resolveTopology(raw: RawTopology): Topology {
         hostPorts.set(sw.name, port);
         return { index, switch: sw.name, port };
       });
-      hosts.push({ name: s.name, system: s.system, ...(s.display ? { display: s.display } : {}), nics, wave: waveDelays.length - 1, line: s.line });
+      hosts.push({ name: s.name, system: s.system, systemColumn: s.systemColumn, ...(s.display ? { display: s.display } : {}), nics, wave: waveDelays.length - 1, line: s.line });
     } else if (s.kind === 'trunk') {
       if (s.a === s.b) fail(s.line, 1, `TRUNK joins switch ${s.a} with itself; name two different switches`);
       const ends = [s.a, s.b].map((name) => {

@@ -1,7 +1,7 @@
 /** Exactly what a topology file says, line by line (before any check across lines). */
 export type RawStatement =
   | { kind: 'switch'; name: string; hub: boolean; line: number }
-  | { kind: 'host'; system: string; display?: string; name: string; switches: Array<{ name: string; column: number }>; line: number }
+  | { kind: 'host'; system: string; systemColumn: number; display?: string; name: string; switches: Array<{ name: string; column: number }>; line: number }
   | { kind: 'trunk'; a: string; b: string; line: number }
   | { kind: 'sleep'; seconds: number; line: number };
 
@@ -27,6 +27,8 @@ export interface NicDef {
 export interface HostDef {
   name: string;
   system: string;
+  /** Where the system name stands on the HOST line, for "unknown system" errors. */
+  systemColumn: number;
   display?: string;
   nics: NicDef[];
   /** Hosts of a lower wave start first; a `sleep` line begins a new wave. */

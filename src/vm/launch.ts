@@ -30,6 +30,7 @@ export class RunningVm {
   private qmp?: QmpClient;
   private consoleSocket?: Socket;
   private stderrTail = '';
+  private readonly consoleListeners: Array<(data: Buffer) => void> = [];
 
   constructor(
     readonly spec: VmSpec,
@@ -64,8 +65,21 @@ export class RunningVm {
     died.catch(() => {});
     this.qmp = await Promise.race([retry(() => QmpClient.connect(this.spec.qmpSocket, signal), signal), died]);
     this.consoleSocket = await Promise.race([retry(() => connectSocket(this.spec.serialSocket), signal), died]);
-    this.consoleSocket.on('data', (d) => this.log.write(d));
+    this.consoleSocket.on('data', (d: Buffer) => {
+      this.log.write(d);
+      for (const listener of this.consoleListeners) listener(d);
+    });
     this.consoleSocket.on('error', () => {});
+  }
+
+  /** Everything the guest writes on its serial console from now on. */
+  onConsoleOutput(listener: (data: Buffer) => void): void {
+    this.consoleListeners.push(listener);
+  }
+
+  /** Types into the guest's serial console. */
+  writeConsole(data: Buffer): void {
+    if (this.consoleSocket?.writable) this.consoleSocket.write(data);
   }
 
   get qmpClient(): QmpClient | undefined {

@@ -2,7 +2,8 @@
 export interface VmSpec {
   name: string;
   accel: 'kvm' | 'tcg' | 'hvf';
-  memoryMiB: number;
+  /** Left out when the system's own QEMU options set -m. */
+  memoryMiB?: number;
   cpus?: number;
   /** The root disk: a qcow2 overlay (or a raw image with -L). */
   disk: { path: string; format: 'qcow2' | 'raw'; interface: 'virtio' | 'ide'; snapshot?: boolean };
@@ -10,6 +11,8 @@ export interface VmSpec {
   extraDisk?: { path: string; format: 'raw' | 'qcow2'; interface: 'virtio' | 'ide' };
   kernel?: { path: string; initrd?: string; append: string };
   nics: readonly NicSpec[];
+  /** Model of the Slirp NIC (-i); e1000 by default. */
+  internetModel?: string;
   /** Slirp NIC for internet access (-i), after the lab NICs. */
   internet?: boolean;
   /** The <host>/ directory shared into the guest by 9p with tag "host". */
@@ -42,7 +45,7 @@ export function qemuArgv(spec: VmSpec): string[] {
   const a: string[] = ['-name', `${spec.name},process=qemu-${spec.name}`, '-nodefaults', '-no-user-config'];
   a.push('-machine', `pc,accel=${spec.accel}`);
   if (spec.accel !== 'tcg') a.push('-cpu', 'host');
-  a.push('-m', String(spec.memoryMiB));
+  if (spec.memoryMiB) a.push('-m', String(spec.memoryMiB));
   if (spec.cpus && spec.cpus > 1) a.push('-smp', String(spec.cpus));
   a.push('-rtc', 'base=utc');
   a.push(...driveArgs('disk0', spec.disk.path, spec.disk.format, spec.disk.interface, 0, spec.disk.snapshot));
@@ -59,7 +62,7 @@ export function qemuArgv(spec: VmSpec): string[] {
   });
   if (spec.internet) {
     a.push('-netdev', 'user,id=inet');
-    a.push('-device', `e1000,netdev=inet,addr=${hex(FIRST_NIC_SLOT + spec.nics.length)},romfile=`);
+    a.push('-device', `${spec.internetModel ?? 'e1000'},netdev=inet,addr=${hex(FIRST_NIC_SLOT + spec.nics.length)},romfile=`);
   }
   if (spec.shareDir) {
     a.push('-fsdev', `local,id=share0,path=${spec.shareDir},security_model=none`);

@@ -1,0 +1,23 @@
+import type { HostStatus, SessionState } from '../lab/state.js';
+
+/** The session as a table: host, state, NICs with their switch ports, and how to reach the console. */
+export function renderStatus(state: SessionState): string {
+  const rows = [['HOST', 'STATE', 'SYSTEM', 'NICS', 'CONSOLE'], ...state.hosts.map(hostRow)];
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  const table = rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ').trimEnd());
+  const head = `session ${state.dir} (${state.phase}, ${state.accel.toUpperCase()})`;
+  const tmux = state.tmuxSession ? [`consoles in tmux: tmux attach -t ${state.tmuxSession}`] : [];
+  return [head, ...table, ...tmux].join('\n');
+}
+
+function hostRow(h: HostStatus): string[] {
+  const state = h.state === 'ready' && h.readyMs !== undefined ? `ready ${(h.readyMs / 1000).toFixed(1)}s` : h.state;
+  const nics = h.nics.map((n) => `${n.eth}=${n.switch}:${n.port}`).join(' ') || '-';
+  return [h.name, state, h.system, nics, `qemunet console ${h.name}`];
+}
+
+/** One line per host state change, for logs and terminals that are not interactive. */
+export function hostChangeLine(h: HostStatus): string {
+  const extra = h.state === 'ready' && h.readyMs !== undefined ? ` in ${(h.readyMs / 1000).toFixed(1)} s` : h.detail ? `: ${h.detail}` : '';
+  return `${h.name}: ${h.state}${extra}`;
+}

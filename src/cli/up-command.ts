@@ -1,0 +1,172 @@
+import { spawn } from 'node:child_process';
+import { openSync, closeSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { attachConsole } from '../console/attach.js';
+import { QemunetError, UsageError } from '../errors.js';
+import type { Lab } from '../lab/lab.js';
+import { down, isLive, sessionStatus } from '../lab/sessions.js';
+import { sessionDirectory } from '../lab/prepare.js';
+import { sessionPaths } from '../session/paths.js';
+import { dryRun, up, type UpRequest } from '../lab/up.js';
+import { LiveStatus } from './live-status.js';
+import { renderStatus } from './status-view.js';
+import { parseUpOptions, type UpOptions } from './up-options.js';
+
+export const UP_USAGE = `usage: qemunet up TOPOLOGY [options]      (or QemuNet's form: qemunet -t TOPOLOGY [options])
+  --session DIR, -S DIR  session directory (created if missing, never wiped); default: new one under $TMPDIR
+  --alias NAME=SYSTEM    run the topology's system NAME as SYSTEM (repeatable), e.g. --alias debian=tiny
+  --detach, -b           leave the session running in the background and return
+  --wait                 return once every host is ready (implies --detach); --timeout SECONDS (default 300)
+  --display MODE, -d MODE  none, nographic, tmux or xterm (-x); HOST sys/MODE sets it per host
+  --dry-run              print the exact commands instead of running them
+  -c FILE                qemunet.cfg to read (default ./qemunet.cfg)
+  -k / -K                use KVM when it works (default) / force TCG emulation
+  -i                     add a Slirp NIC for internet access
+  -m / -M                share <session>/<host>/ into the guest (default) / do not
+  -f / -F                attach <session>/<host>.disk when present (default) / do not
+  -q                     quiet kernel boot;  -z ARGS  more kernel arguments;  -u USER  user= kernel argument`;
+
+/** The qemunet executable, for the background supervisor and the console windows. */
+const MAIN = fileURLToPath(new URL('../../../bin/qemunet', import.meta.url));
+/** Set in the environment of the background process that drives a detached session. */
+const SUPERVISOR_ENV = 'QEMUNET_SUPERVISOR';
+
+export async function upCommand(args: readonly string[]): Promise<number> {
+  const o = parseUpOptions(args);
+  if (o.help) {
+    process.stdout.write(`${UP_USAGE}\n`);
+    return 0;
+  }
+  if (o.notYet.length) throw new QemunetError('NOT_YET_SUPPORTED', `${o.notYet.join(', ')}: not available in this version of qemunet yet`);
+  if (!o.topology && !o.session) throw new UsageError(`give a topology file\n${UP_USAGE}`);
+  const req = toRequest(o);
+  if (o.dryRun) {
+    process.stdout.write(await dryRun(req));
+    return 0;
+  }
+  if ((o.detach || o.wait) && !process.env[SUPERVISOR_ENV]) return detach(args, o);
+  return foreground(o, req);
+}
+
+function toRequest(o: UpOptions): UpRequest {
+  return {
+    ...(o.topology ? { topologyFile: o.topology } : {}),
+    ...(o.session ? { sessionDir: o.session } : {}),
+    ...(o.config ? { configFile: o.config } : {}),
+    ...(o.display ? { display: o.display } : {}),
+    ...(o.user ? { user: o.user } : {}),
+    aliases: o.aliases,
+    accel: o.accel,
+    internet: o.internet,
+    quiet: o.quiet,
+    kernelArgs: o.kernelArgs,
+    mountDir: o.mountDir,
+    mountDisk: o.mountDisk,
+    consoleCommand: (host, dir) => [process.execPath, MAIN, 'console', host, '--session', dir],
+  };
+}
+
+/** Runs the session in this process until Ctrl-C, SIGTERM, or every host has stopped. */
+async function foreground(o: UpOptions, req: UpRequest): Promise<number> {
+  const view = new LiveStatus(process.stdout);
+  const starting = new AbortController();
+  let lab: Lab | undefined;
+  let interrupts = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    interrupts++;
+    if (interrupts > 1 && lab) {
+      view.note('stopping now (second interrupt): killing every VM and switch');
+      lab.killNow();
+      return;
+    }
+    view.note(`${sig === 'SIGINT' ? 'Ctrl-C' : sig}: stopping the session (power-off, then quit)...`);
+    if (lab) void lab.stop();
+    else starting.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal);
+  try {
+    lab = await up({ ...req, signal: starting.signal, onNotice: (m) => view.note(m) }).catch((e) => {
+      if (starting.signal.aborted) throw new QemunetError('INTERRUPTED', 'interrupted while starting; everything that had started was stopped');
+      throw e;
+    });
+    const started = lab;
+    started.on('change', (s) => view.update(s));
+    view.update(started.state());
+    if (interrupts) void started.stop();
+    const nographic = started.plan.hosts.find((h) => h.display === 'nographic');
+    if (nographic && process.stdin.isTTY) {
+      view.pause();
+      process.stdout.write(`[console of ${nographic.name}: Ctrl-] detaches]\r\n`);
+      await attachConsole(nographic.paths.console, { input: process.stdin, output: process.stdout });
+      process.stdout.write('\r\n');
+      view.resume();
+    }
+    await started.ended;
+    view.stop();
+    const state = started.state();
+    process.stdout.write(`session ${state.phase}: ${state.dir}\n`);
+    return 0;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onSignal);
+  }
+}
+
+/**
+ * `--detach` / `--wait`: the session is driven by a background qemunet (its own process group, so
+ * the terminal's Ctrl-C does not reach it). This process waits until it runs, or with --wait until
+ * every host is ready, then prints the status and returns.
+ */
+async function detach(args: readonly string[], o: UpOptions): Promise<number> {
+  const dir = await sessionDirectory(o.session, o.topology, process.cwd());
+  const log = sessionPaths(dir).log;
+  const fd = openSync(log, 'a');
+  const child = spawn(process.execPath, [MAIN, 'up', ...args, '--session', dir], {
+    stdio: ['ignore', fd, fd],
+    detached: true,
+    env: { ...process.env, [SUPERVISOR_ENV]: '1' },
+  });
+  closeSync(fd);
+  child.unref();
+  let exited = false;
+  child.once('exit', () => (exited = true));
+  const deadline = Date.now() + (o.timeoutSec ?? 300) * 1000;
+  for (;;) {
+    const state = await sessionStatus(dir).catch(() => undefined);
+    const mine = state?.pid === child.pid;
+    if (mine && state && state.phase === 'running') {
+      const notReady = state.hosts.filter((h) => h.state !== (h.agent ? 'ready' : 'running'));
+      if (!o.wait || !notReady.length) {
+        process.stdout.write(`${renderStatus(state)}\nrunning in the background; stop it with: qemunet down --session ${dir}\n`);
+        return 0;
+      }
+      const dead = notReady.filter((h) => ['stopped', 'crashed', 'failed'].includes(h.state));
+      if (dead.length || Date.now() > deadline) return failWait(dir, state.hosts.filter((h) => h.state !== 'ready').map((h) => h.name), dead.length ? 'stopped before it was ready' : `not ready after ${o.timeoutSec ?? 300} s`);
+    }
+    if (exited || (mine && state && !isLive(state))) {
+      process.stderr.write(`qemunet: the session did not start:\n${tail(log, 30)}\n`);
+      return 1;
+    }
+    if (Date.now() > deadline) return failWait(dir, [], `not running after ${o.timeoutSec ?? 300} s`);
+    await sleep(100);
+  }
+}
+
+async function failWait(dir: string, hosts: string[], why: string): Promise<number> {
+  const logs = hosts.map((h) => `--- end of ${h}'s console ---\n${tail(sessionPaths(dir).host(h).log, 10)}`).join('\n');
+  process.stderr.write(`qemunet: ${hosts.join(', ') || 'the session'}: ${why}\n${logs}\n`);
+  await down(dir).catch(() => {});
+  return 1;
+}
+
+function tail(file: string, lines: number): string {
+  try {
+    return readFileSync(file, 'utf8').replace(/\r/g, '').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '';
+  }
+}

@@ -1,0 +1,137 @@
+import { UsageError } from '../errors.js';
+
+/** What `qemunet up ...` and QemuNet's own `qemunet -t ...` command lines ask for. */
+export interface UpOptions {
+  topology?: string;
+  session?: string;
+  config?: string;
+  display?: string;
+  aliases: Map<string, string>;
+  detach: boolean;
+  wait: boolean;
+  timeoutSec?: number;
+  dryRun: boolean;
+  accel: boolean;
+  internet: boolean;
+  quiet: boolean;
+  kernelArgs: string[];
+  user?: string;
+  mountDir: boolean;
+  mountDisk: boolean;
+  help: boolean;
+  /** Options whose feature belongs to a later version: refused by name rather than ignored. */
+  notYet: string[];
+}
+
+/** QemuNet's getopts string ("t:a:s:S:c:l:L:D:imMfFkKxyvd:hbz:Vq") plus -u USER. */
+const WITH_VALUE = new Set(['t', 'a', 's', 'S', 'c', 'l', 'L', 'D', 'd', 'z', 'u']);
+const FLAGS = new Set(['i', 'm', 'M', 'f', 'F', 'k', 'K', 'x', 'y', 'v', 'h', 'b', 'V', 'q']);
+const LONG_WITH_VALUE = new Set(['session', 'alias', 'timeout', 'display', 'config', 'topology']);
+const LONG_FLAGS = new Set(['detach', 'wait', 'dry-run', 'help']);
+
+const NOT_YET: Record<string, string> = {
+  s: '-s ARCHIVE (restore a session archive)',
+  a: '-a ARCHIVE (extra archive)',
+  l: '-l SYSTEM (standalone VM)',
+  L: '-L SYSTEM (standalone VM on the raw image)',
+  D: '-D SYSTEM (download a system image)',
+  v: '-v (VLAN support)',
+  y: '-y (switch management consoles)',
+  V: '-V (remote viewers for VNC/SPICE)',
+};
+
+/** Parses options in QemuNet's forms (bundled `-xK`, `-tFILE`, `-t FILE`) and the long ones (`--session DIR`, `--session=DIR`). */
+export function parseUpOptions(argv: readonly string[]): UpOptions {
+  const o: UpOptions = { aliases: new Map(), detach: false, wait: false, dryRun: false, accel: true, internet: false, quiet: false, kernelArgs: [], mountDir: true, mountDisk: true, help: false, notYet: [] };
+  const positional: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') {
+      positional.push(...argv.slice(i + 1));
+      break;
+    }
+    if (arg.startsWith('--')) {
+      const eq = arg.indexOf('=');
+      const name = arg.slice(2, eq < 0 ? undefined : eq);
+      if (LONG_FLAGS.has(name)) {
+        if (eq >= 0) throw new UsageError(`--${name} takes no value`);
+        applyLong(o, name, '');
+      } else if (LONG_WITH_VALUE.has(name)) {
+        const value = eq >= 0 ? arg.slice(eq + 1) : argv[++i];
+        if (value === undefined) throw new UsageError(`--${name} needs a value`);
+        applyLong(o, name, value);
+      } else throw new UsageError(`unknown option ${arg}`);
+      continue;
+    }
+    if (arg.startsWith('-') && arg.length > 1) {
+      for (let j = 1; j < arg.length; j++) {
+        const letter = arg[j]!;
+        if (WITH_VALUE.has(letter)) {
+          const value = j + 1 < arg.length ? arg.slice(j + 1) : argv[++i];
+          if (value === undefined) throw new UsageError(`option -${letter} needs a value`);
+          applyShort(o, letter, value);
+          break;
+        }
+        if (!FLAGS.has(letter)) throw new UsageError(`unknown option -${letter}`);
+        applyShort(o, letter, '');
+      }
+      continue;
+    }
+    positional.push(arg);
+  }
+  if (positional.length > 1) throw new UsageError(`one topology file at a time (got ${positional.join(', ')})`);
+  if (positional[0] !== undefined) {
+    if (o.topology !== undefined) throw new UsageError(`a topology is given twice (${o.topology} and ${positional[0]})`);
+    o.topology = positional[0];
+  }
+  return o;
+}
+
+function applyShort(o: UpOptions, letter: string, value: string): void {
+  if (NOT_YET[letter]) {
+    o.notYet.push(NOT_YET[letter]!);
+    return;
+  }
+  switch (letter) {
+    case 't': return void (o.topology = value);
+    case 'S': return void (o.session = value);
+    case 'c': return void (o.config = value);
+    case 'd': return void (o.display = value);
+    case 'x': return void (o.display = 'xterm');
+    case 'z': return void o.kernelArgs.push(...value.split(/\s+/).filter(Boolean));
+    case 'u': return void (o.user = value);
+    case 'i': return void (o.internet = true);
+    case 'm': return void (o.mountDir = true);
+    case 'M': return void (o.mountDir = false);
+    case 'f': return void (o.mountDisk = true);
+    case 'F': return void (o.mountDisk = false);
+    case 'k': return void (o.accel = true);
+    case 'K': return void (o.accel = false);
+    case 'q': return void (o.quiet = true);
+    case 'b': return void (o.detach = true);
+    case 'h': return void (o.help = true);
+  }
+}
+
+function applyLong(o: UpOptions, name: string, value: string): void {
+  switch (name) {
+    case 'session': return void (o.session = value);
+    case 'config': return void (o.config = value);
+    case 'topology': return void (o.topology = value);
+    case 'display': return void (o.display = value);
+    case 'detach': return void (o.detach = true);
+    case 'wait': return void (o.wait = true);
+    case 'dry-run': return void (o.dryRun = true);
+    case 'help': return void (o.help = true);
+    case 'timeout': {
+      const n = Number(value);
+      if (!/^\d+(\.\d+)?$/.test(value) || n <= 0) throw new UsageError(`--timeout needs a number of seconds, got "${value}"`);
+      return void (o.timeoutSec = n);
+    }
+    case 'alias': {
+      const m = /^([A-Za-z0-9][A-Za-z0-9_.-]*)=([A-Za-z0-9][A-Za-z0-9_.-]*)$/.exec(value);
+      if (!m) throw new UsageError(`--alias needs NAME=SYSTEM, like --alias debian=tiny (got "${value}")`);
+      o.aliases.set(m[1]!, m[2]!);
+    }
+  }
+}

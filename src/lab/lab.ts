@@ -1,0 +1,238 @@
+import { EventEmitter } from 'node:events';
+import { readFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ConsoleHub } from '../console/console-hub.js';
+import { QemunetError } from '../errors.js';
+import type { SessionLock } from '../session/lock.js';
+import type { SessionPaths } from '../session/paths.js';
+import { launchSwitch, type RunningSwitch } from '../switch/launch.js';
+import { launchVm, type RunningVm } from '../vm/launch.js';
+import type { HostPlan, LabPlan } from './plan.js';
+import { StateWriter, type HostStatus, type SessionPhase, type SessionState, type SwitchStatus } from './state.js';
+import { closeTmuxSession, openTmuxWindows, openXterm, type TerminalWindow } from './terminals.js';
+
+export interface LabRuntime {
+  accel: string;
+  lock: SessionLock;
+  /** The command a terminal window runs to show a host's console (tmux and xterm display modes). */
+  consoleCommand: (host: string) => string[];
+  /** How long a guest gets to power off after the ACPI button before it is stopped hard. */
+  stopTimeoutMs?: number;
+}
+
+/** States a host does not leave by itself. */
+const FINAL = new Set(['stopped', 'crashed', 'failed']);
+
+/**
+ * A running session: switches, then hosts wave by wave (all hosts of a wave at once), each VM's
+ * console fanned out and logged, readiness from the guest agent, and a teardown that always runs
+ * to the end: VMs (power button, then quit, then kill), console sockets, switches, lock.
+ * Emits 'change' with the session state whenever anything changes.
+ */
+export class Lab extends EventEmitter {
+  private readonly vms = new Map<string, RunningVm>();
+  private readonly switches = new Map<string, RunningSwitch>();
+  private readonly hubs = new Map<string, ConsoleHub>();
+  private readonly hostStatus = new Map<string, HostStatus>();
+  private readonly switchStatus = new Map<string, SwitchStatus>();
+  private readonly writer: StateWriter;
+  private readonly startedAt = Date.now();
+  private phase: SessionPhase = 'starting';
+  private error?: string;
+  private stopping?: Promise<void>;
+  private tmuxSession?: string;
+  /** Resolves once the session has been torn down, whoever asked for it. */
+  readonly ended: Promise<void>;
+  private resolveEnded!: () => void;
+
+  constructor(
+    readonly plan: LabPlan,
+    readonly paths: SessionPaths,
+    private readonly runtime: LabRuntime,
+  ) {
+    super();
+    for (const h of plan.hosts) {
+      this.hostStatus.set(h.name, { name: h.name, system: h.system.name, state: 'pending', display: h.display, nics: h.nics, console: h.paths.console, agent: h.agent });
+    }
+    for (const s of plan.switches) this.switchStatus.set(s.name, { name: s.name, hub: s.hub, state: 'pending' });
+    this.writer = new StateWriter(paths.state, () => this.state());
+    this.ended = new Promise((r) => (this.resolveEnded = r));
+  }
+
+  state(): SessionState {
+    return {
+      version: 1,
+      dir: this.paths.dir,
+      topology: this.plan.topologyFile,
+      pid: process.pid,
+      phase: this.phase,
+      accel: this.runtime.accel,
+      startedAt: new Date(this.startedAt).toISOString(),
+      hosts: [...this.hostStatus.values()].map((h) => ({ ...h })),
+      switches: [...this.switchStatus.values()].map((s) => ({ ...s })),
+      ...(this.tmuxSession ? { tmuxSession: this.tmuxSession } : {}),
+      ...(this.error ? { error: this.error } : {}),
+    };
+  }
+
+  /** Starts everything; on any failure tears down what started and rethrows. */
+  async start(signal?: AbortSignal): Promise<void> {
+    this.changed();
+    try {
+      await Promise.all(this.plan.switches.map((s) => this.startSwitch(s.name, s.argv, s.paths.socket, s.paths.log, signal)));
+      const waves = Math.max(...this.plan.hosts.map((h) => h.wave)) + 1;
+      for (let wave = 0; wave < waves; wave++) {
+        const delay = this.plan.waveDelays[wave] ?? 0;
+        if (delay > 0) await sleep(delay * 1000, undefined, { signal });
+        await Promise.all(this.plan.hosts.filter((h) => h.wave === wave).map((h) => this.startHost(h, signal)));
+      }
+      await this.openWindows();
+      if (!this.stopping) this.setPhase('running');
+    } catch (e) {
+      this.error = (e as Error).message;
+      await this.stop({ hard: true }, 'failed');
+      throw e;
+    }
+  }
+
+  private async startSwitch(name: string, argv: string[], socket: string, logFile: string, signal?: AbortSignal): Promise<void> {
+    const sw = await launchSwitch({ name, argv, socket, logFile, ...(signal ? { signal } : {}) });
+    this.switches.set(name, sw);
+    this.updateSwitch(name, { state: 'running', pid: sw.pid });
+    void sw.exited.then(() => this.updateSwitch(name, { state: this.stopping ? 'stopped' : 'failed' }));
+  }
+
+  private async startHost(h: HostPlan, signal?: AbortSignal): Promise<void> {
+    this.updateHost(h.name, { state: 'starting' });
+    let vm: RunningVm;
+    try {
+      vm = await launchVm(h.vm, { logFile: h.paths.log, dieWithParent: true, ...(signal ? { signal } : {}) });
+    } catch (e) {
+      this.updateHost(h.name, { state: 'failed', detail: (e as Error).message });
+      throw e;
+    }
+    this.vms.set(h.name, vm);
+    const hub = await ConsoleHub.listen(h.paths.console, (d) => vm.writeConsole(d));
+    this.hubs.set(h.name, hub);
+    vm.onConsoleOutput((d) => hub.push(d));
+    this.updateHost(h.name, { state: h.agent ? 'booting' : 'running', pid: vm.pid });
+    void vm.exited.then((e) => this.onVmExit(h.name, e.code, e.signal));
+    if (h.agent) {
+      vm.waitReady()
+        .then((agent) => {
+          // Let go of the agent channel (it takes one client at a time) so `qemunet exec` can use it.
+          agent.close();
+          if (this.hostStatus.get(h.name)?.state === 'booting') this.updateHost(h.name, { state: 'ready', readyMs: Date.now() - this.startedAt });
+        })
+        .catch(() => {}); // an exit before ready is reported by onVmExit
+    }
+  }
+
+  private onVmExit(name: string, code: number | null, signal: NodeJS.Signals | null): void {
+    void this.hubs.get(name)?.close();
+    if (this.stopping) {
+      this.updateHost(name, { state: 'stopped' });
+      return;
+    }
+    const vm = this.vms.get(name);
+    if (code === 0) this.updateHost(name, { state: 'stopped', detail: 'powered off' });
+    else this.updateHost(name, { state: 'crashed', detail: `QEMU exited (${code ?? signal})${vm?.stderr ? `: ${vm.stderr.split('\n').slice(-3).join(' ')}` : ''}` });
+    // A session whose hosts are all gone ends by itself.
+    if (this.phase === 'running' && [...this.hostStatus.values()].every((h) => FINAL.has(h.state))) void this.stop();
+  }
+
+  private async openWindows(): Promise<void> {
+    const windowOf = (h: HostPlan): TerminalWindow => ({ title: h.name, argv: this.runtime.consoleCommand(h.name) });
+    const tmux = this.plan.hosts.filter((h) => h.display === 'tmux').map(windowOf);
+    if (tmux.length) {
+      this.tmuxSession = `qemunet-${this.paths.dir.split('/').pop()}`.replace(/[.:]/g, '_');
+      await openTmuxWindows(this.tmuxSession, tmux);
+      this.changed();
+    }
+    this.plan.hosts.filter((h) => h.display === 'xterm').forEach((h) => openXterm(windowOf(h)));
+  }
+
+  /**
+   * Resolves when every host with a guest agent is ready (the others once running). Rejects when
+   * one crashes, or at the timeout naming the hosts that are not ready with the end of their consoles.
+   */
+  async waitReady(timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const hosts = [...this.hostStatus.values()];
+      const dead = hosts.filter((h) => FINAL.has(h.state));
+      if (dead.length) throw new QemunetError('HOST_FAILED', `${dead.map((h) => `${h.name} ${h.state}${h.detail ? ` (${h.detail})` : ''}`).join('; ')}`);
+      const waiting = hosts.filter((h) => h.state !== (h.agent ? 'ready' : 'running'));
+      if (!waiting.length) return;
+      if (Date.now() > deadline) throw new QemunetError('NOT_READY', `not ready after ${Math.round(timeoutMs / 1000)} s: ${waiting.map((h) => h.name).join(', ')}\n${await this.consoleTails(waiting.map((h) => h.name))}`);
+      await this.nextChange(Math.max(0, Math.min(1000, deadline - Date.now())), signal);
+    }
+  }
+
+  private async nextChange(ms: number, signal?: AbortSignal): Promise<void> {
+    let listener!: () => void;
+    const changed = new Promise<void>((r) => this.once('change', (listener = r)));
+    try {
+      await Promise.race([changed, sleep(ms, undefined, { signal })]);
+    } finally {
+      this.off('change', listener);
+    }
+  }
+
+  private async consoleTails(hosts: string[]): Promise<string> {
+    const tails = await Promise.all(
+      hosts.map(async (name) => {
+        const text = await readFile(this.paths.host(name).log, 'utf8').catch(() => '');
+        const lines = text.replace(/\r/g, '').trimEnd().split('\n').slice(-10);
+        return `--- end of ${name}'s console (${this.paths.host(name).log}) ---\n${lines.join('\n')}`;
+      }),
+    );
+    return tails.join('\n');
+  }
+
+  /** Graceful teardown (or hard, after a failure); idempotent, always runs to the end. */
+  stop(options: { hard?: boolean } = {}, finalPhase: SessionPhase = 'stopped'): Promise<void> {
+    this.stopping ??= this.teardown(options.hard ?? false, finalPhase);
+    return this.stopping;
+  }
+
+  private async teardown(hard: boolean, finalPhase: SessionPhase): Promise<void> {
+    this.setPhase('stopping');
+    for (const [name, st] of this.hostStatus) if (!FINAL.has(st.state) && this.vms.has(name)) this.updateHost(name, { state: 'stopping' });
+    await Promise.all([...this.vms.values()].map((vm) => (hard ? vm.kill() : vm.stop(this.runtime.stopTimeoutMs ?? 10000)).catch(() => vm.kill())));
+    await Promise.all([...this.hubs.values()].map((hub) => hub.close()));
+    await Promise.all([...this.switches.values()].map((sw) => sw.stop()));
+    if (this.tmuxSession) await closeTmuxSession(this.tmuxSession);
+    for (const [name, st] of this.hostStatus) if (!FINAL.has(st.state)) this.updateHost(name, { state: 'stopped' });
+    this.setPhase(finalPhase);
+    await this.writer.flush();
+    await this.runtime.lock.release();
+    this.resolveEnded();
+  }
+
+  /** Sends SIGKILL to everything at once: the last resort after a second Ctrl-C. */
+  killNow(): void {
+    for (const vm of this.vms.values()) void vm.kill();
+    for (const sw of this.switches.values()) sw.child.kill('SIGKILL');
+  }
+
+  private setPhase(phase: SessionPhase): void {
+    this.phase = phase;
+    this.changed();
+  }
+
+  private updateHost(name: string, patch: Partial<HostStatus>): void {
+    Object.assign(this.hostStatus.get(name)!, patch);
+    this.changed();
+  }
+
+  private updateSwitch(name: string, patch: Partial<SwitchStatus>): void {
+    Object.assign(this.switchStatus.get(name)!, patch);
+    this.changed();
+  }
+
+  private changed(): void {
+    void this.writer.changed().catch(() => {});
+    this.emit('change', this.state());
+  }
+}

@@ -1,0 +1,155 @@
+import type { Catalog, SystemEntry } from '../config/catalog.js';
+import { setsMemory, splitQemuOptions, withoutCpuHost } from '../config/qemu-options.js';
+import { InputError, QemunetError } from '../errors.js';
+import type { HostPaths, SessionPaths, SwitchPaths } from '../session/paths.js';
+import { vdeSwitchArgv } from '../switch/vde-argv.js';
+import type { HostDef, Topology } from '../topology/types.js';
+import { macAddress, tinyKernelAppend, type VmSpec } from '../vm/qemu-argv.js';
+
+/** Display modes of this version; QemuNet's others (vnc, spice, sdl, gtk...) are refused by name. */
+export const SUPPORTED_DISPLAYS = ['none', 'nographic', 'tmux', 'xterm'] as const;
+export type DisplayMode = (typeof SUPPORTED_DISPLAYS)[number];
+
+/** Guest RAM of the built-in image: it boots and runs a lab in 128 MiB. */
+export const TINY_MEMORY_MIB = 128;
+
+export interface PlanOptions {
+  accel: VmSpec['accel'];
+  /** `--alias NAME=SYSTEM`: a topology's system name resolved as another system. */
+  aliases: ReadonlyMap<string, string>;
+  /** For hosts whose HOST line names no display. */
+  display: DisplayMode;
+  internet: boolean;
+  quiet: boolean;
+  /** `-z`: appended to the kernel command line of Linux systems booted with a kernel. */
+  kernelArgs: readonly string[];
+  /** QemuNet passes `user=NAME` (`-u`) to the Linux guests it boots with its own kernel. */
+  user: string;
+  mountDir: boolean;
+  mountDisk: boolean;
+  nicModel?: string;
+  /** Hosts whose `<host>.disk` exists in the session. */
+  existingDisks: ReadonlySet<string>;
+  /** Config files that were read, for "unknown system" errors. */
+  configFiles: readonly string[];
+}
+
+export interface NicPlan {
+  /** eth0, eth1, ... as the guest names them. */
+  eth: string;
+  switch: string;
+  port: number;
+  mac: string;
+}
+
+export interface HostPlan {
+  name: string;
+  /** The system name the topology wrote, and what it resolved to (after aliases). */
+  systemName: string;
+  system: SystemEntry;
+  display: DisplayMode;
+  wave: number;
+  nics: NicPlan[];
+  paths: HostPaths;
+  /** Whether readiness can be known: the guest runs qemunet's agent contract. */
+  agent: boolean;
+  vm: VmSpec;
+}
+
+export interface SwitchPlan {
+  name: string;
+  hub: boolean;
+  paths: SwitchPaths;
+  argv: string[];
+}
+
+export interface LabPlan {
+  dir: string;
+  topologyFile: string;
+  switches: SwitchPlan[];
+  hosts: HostPlan[];
+  waveDelays: readonly number[];
+  /** Things the user should know (e.g. an option dropped under TCG). */
+  notes: string[];
+}
+
+/** Resolves a topology against the catalog into every switch and VM command of the session. Pure. */
+export function planLab(topology: Topology, catalog: Catalog, paths: SessionPaths, options: PlanOptions): LabPlan {
+  if (topology.trunks.length) {
+    throw new QemunetError('NOT_YET_SUPPORTED', `${topology.file}: TRUNK needs VLAN support (QemuNet's -v), which this version of qemunet does not have yet`);
+  }
+  const notes: string[] = [];
+  const switches = topology.switches.map((sw) => {
+    const p = paths.switch(sw.name);
+    return { name: sw.name, hub: sw.hub, paths: p, argv: vdeSwitchArgv({ name: sw.name, hub: sw.hub, socket: p.socket, mgmt: p.mgmt }) };
+  });
+  const hosts = topology.hosts.map((host, hostIndex) => planHost(topology, host, hostIndex, catalog, paths, options, notes));
+  const nographic = hosts.filter((h) => h.display === 'nographic');
+  if (nographic.length > 1) {
+    throw new QemunetError('DISPLAY_NOGRAPHIC', `display mode nographic puts one host on this terminal, but ${nographic.length} hosts use it (${nographic.map((h) => h.name).join(', ')}); use tmux or xterm for several`);
+  }
+  return { dir: paths.dir, topologyFile: topology.file, switches, hosts, waveDelays: topology.waveDelays, notes };
+}
+
+function planHost(topology: Topology, host: HostDef, hostIndex: number, catalog: Catalog, paths: SessionPaths, o: PlanOptions, notes: string[]): HostPlan {
+  const system = resolveSystem(topology.file, host, catalog, o);
+  const display = planDisplay(topology.file, host, o.display);
+  const hp = paths.host(host.name);
+  const words = splitQemuOptions(system.qemuopt);
+  if (!words.ok) throw new QemunetError('CONFIG_INVALID', `QEMUOPT[${system.name}] (${system.source}): ${words.problem}`);
+  let extra = words.words;
+  if (o.accel === 'tcg') {
+    const stripped = withoutCpuHost(extra);
+    if (stripped.dropped) notes.push(`${host.name}: "-cpu host" of QEMUOPT[${system.name}] needs KVM; left out under TCG`);
+    extra = stripped.words;
+  }
+  const tiny = system.builtin === 'tiny';
+  const linux = system.sys === 'linux';
+  const model = o.nicModel ?? (system.sys === 'windows' ? 'rtl8139' : 'e1000');
+  const nics = host.nics.map((n) => ({ eth: `eth${n.index}`, switch: n.switch, port: n.port, mac: macAddress(hostIndex, n.index) }));
+  const diskInterface = tiny ? 'virtio' : 'ide';
+  const vm: VmSpec = {
+    name: host.name,
+    accel: o.accel,
+    ...(tiny && !setsMemory(extra) ? { memoryMiB: TINY_MEMORY_MIB } : {}),
+    disk: { path: hp.overlay, format: 'qcow2', interface: diskInterface },
+    ...(o.mountDisk && o.existingDisks.has(host.name) ? { extraDisk: { path: hp.disk, format: 'raw' as const, interface: diskInterface } } : {}),
+    ...kernelOf(system, host.name, o),
+    nics: nics.map((n) => ({ switchSocket: paths.switch(n.switch).socket, port: n.port, mac: n.mac, model })),
+    ...(o.internet ? { internet: true, internetModel: model } : {}),
+    ...(linux && o.mountDir ? { shareDir: hp.share } : {}),
+    serialSocket: hp.serial,
+    qmpSocket: hp.qmp,
+    ...(tiny ? { agentSocket: hp.agent } : {}),
+    pidFile: hp.pid,
+    display: { kind: 'none' },
+    extra,
+  };
+  return { name: host.name, systemName: host.system, system, display, wave: host.wave, nics, paths: hp, agent: tiny, vm };
+}
+
+function resolveSystem(file: string, host: HostDef, catalog: Catalog, o: PlanOptions): SystemEntry {
+  const name = o.aliases.get(host.system) ?? host.system;
+  const system = catalog.get(name);
+  if (system) return system;
+  const known = [...catalog.values()].map((s) => `${s.name} (${s.source})`).join(', ');
+  const read = o.configFiles.length ? o.configFiles.join(', ') : 'none (give one with -c FILE, or put qemunet.cfg in the working directory)';
+  const via = name === host.system ? '' : ` (--alias ${host.system}=${name})`;
+  throw new InputError('UNKNOWN_SYSTEM', file, host.line, host.systemColumn, `unknown system "${name}"${via} for host ${host.name}; known systems: ${known}; config files read: ${read}; --alias ${host.system}=tiny runs it on the built-in image`);
+}
+
+function planDisplay(file: string, host: HostDef, fallback: DisplayMode): DisplayMode {
+  const d = host.display ?? fallback;
+  if ((SUPPORTED_DISPLAYS as readonly string[]).includes(d)) return d as DisplayMode;
+  throw new InputError('NOT_YET_SUPPORTED', file, host.line, host.systemColumn, `display mode "${d}" of host ${host.name} is not yet supported; supported: ${SUPPORTED_DISPLAYS.join(', ')}`);
+}
+
+/** QemuNet's kernel command line for Linux systems it boots with KERNEL/INITRD; tiny has its own. */
+function kernelOf(system: SystemEntry, hostname: string, o: PlanOptions): Pick<VmSpec, 'kernel'> {
+  if (system.builtin === 'tiny') {
+    return { kernel: { path: system.kernel!, initrd: system.initrd!, append: tinyKernelAppend(hostname, o.kernelArgs, true) } };
+  }
+  if (system.sys !== 'linux' || !system.kernel || !system.initrd) return {};
+  const args = ['root=/dev/sda1', 'rw', 'net.ifnames=0', 'console=ttyS0', 'console=tty0', `user=${o.user}`, ...(o.quiet ? ['quiet'] : []), ...o.kernelArgs];
+  return { kernel: { path: system.kernel, initrd: system.initrd, append: args.join(' ') } };
+}

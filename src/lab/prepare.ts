@@ -1,0 +1,118 @@
+import { constants } from 'node:fs';
+import { access, copyFile, lstat, mkdir, mkdtemp, readFile, readlink, realpath, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import type { SystemEntry } from '../config/catalog.js';
+import { ImageError, QemunetError, SessionError } from '../errors.js';
+import { buildTinyImage } from '../images/builder.js';
+import { ensureOverlay } from '../images/overlay.js';
+import { hasProgram } from '../process/run.js';
+import { missingProgramMessage } from '../process/programs.js';
+import { shellCommand } from '../process/shell-quote.js';
+import { sessionPaths, tooLongSocketPaths, type SessionPaths } from '../session/paths.js';
+import { parseTopology } from '../topology/parse.js';
+import { resolveTopology } from '../topology/resolve.js';
+import type { Topology } from '../topology/types.js';
+import { qemuArgv } from '../vm/qemu-argv.js';
+import type { LabPlan } from './plan.js';
+
+/** Reads and checks a topology file; unreadable or empty files get a clear error. */
+export async function readTopology(file: string): Promise<{ text: string; topology: Topology }> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'does not exist' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'is not readable (permission denied)' : `cannot be read (${code})`;
+    throw new QemunetError('TOPOLOGY_UNREADABLE', `topology file ${file} ${why}`);
+  }
+  if (!text.trim()) throw new QemunetError('TOPOLOGY_EMPTY', `topology file ${file} is empty; it needs SWITCH and HOST lines (see QemuNet's demo/*.topo)`);
+  return { text, topology: resolveTopology(parseTopology(text, file)) };
+}
+
+/** `--session DIR` (created if missing, never wiped), else a new unique directory under $TMPDIR. */
+export async function sessionDirectory(requested: string | undefined, topologyFile: string | undefined, cwd: string): Promise<string> {
+  if (!requested) {
+    const stem = topologyFile ? basename(topologyFile).replace(/\.topo$/, '').replace(/[^A-Za-z0-9_.-]/g, '_') : 'session';
+    return realpath(await mkdtemp(join(tmpdir(), `qemunet-${stem}-`)));
+  }
+  const dir = resolve(cwd, requested);
+  const existing = await stat(dir).catch(() => undefined);
+  if (existing && !existing.isDirectory()) throw new SessionError('SESSION_NOT_DIR', `session path ${dir} exists and is not a directory`);
+  if (!existing) await mkdir(dir, { recursive: true });
+  await access(dir, constants.W_OK).catch(() => {
+    throw new SessionError('SESSION_READONLY', `session directory ${dir} is not writable`);
+  });
+  return realpath(dir);
+}
+
+/** QemuNet's `session` link in the working directory. Only a link is ever replaced, never a real file. */
+export async function linkSession(cwd: string, dir: string): Promise<string | undefined> {
+  const link = join(cwd, 'session');
+  const current = await lstat(link).catch(() => undefined);
+  if (current && !current.isSymbolicLink()) return `not making the "session" link in ${cwd}: a file or directory of that name exists`;
+  try {
+    if (current) {
+      if ((await readlink(link)) === dir) return undefined;
+      await rm(link);
+    }
+    await symlink(dir, link);
+    return undefined;
+  } catch (e) {
+    return `could not make the "session" link in ${cwd} (${(e as NodeJS.ErrnoException).code})`;
+  }
+}
+
+/** Everything a session needs before anything starts, so a missing piece fails before the first process. */
+export async function checkPrerequisites(plan: LabPlan, paths: SessionPaths, storeDir: string, onProgress?: (msg: string) => void, signal?: AbortSignal): Promise<void> {
+  for (const program of ['qemu-system-x86_64', 'qemu-img', 'vde_switch']) {
+    if (!(await hasProgram(program))) throw new QemunetError('PROGRAM_MISSING', missingProgramMessage(program));
+  }
+  const tooLong = tooLongSocketPaths(paths, plan.hosts.map((h) => h.name), plan.switches.map((s) => s.name));
+  if (tooLong.length) throw new SessionError('SESSION_PATH_TOO_LONG', `the session directory ${paths.dir} is too deep for unix sockets (at most 107 bytes, e.g. ${tooLong[0]}); use a shorter --session path`);
+  const systems = new Map(plan.hosts.map((h) => [h.system.name, h.system]));
+  for (const system of systems.values()) {
+    if (system.builtin === 'tiny') {
+      let phase = '';
+      const progress = (p: { phase: string }) => {
+        if (p.phase !== phase) onProgress?.(`building the built-in image tiny: ${(phase = p.phase)}`);
+      };
+      await buildTinyImage({ storeDir, ...(signal ? { signal } : {}), onProgress: progress });
+      continue;
+    }
+    await checkSystemFiles(system);
+  }
+}
+
+async function checkSystemFiles(system: SystemEntry): Promise<void> {
+  const files: Array<[string, string | undefined]> = [['FS', system.fs], ['KERNEL', system.kernel], ['INITRD', system.initrd]];
+  for (const [what, file] of files) {
+    if (!file) continue;
+    const ok = await access(file, constants.R_OK).then(() => true, () => false);
+    if (!ok) throw new ImageError('IMAGE_MISSING', `the ${what} file of system ${system.name} (${system.source}) is missing or unreadable: ${file}${system.url ? `; it can be downloaded from ${system.url}` : ''}`);
+  }
+}
+
+/** Overlays, share directories and `<host>.sh` scripts; existing overlays and files are kept. */
+export async function prepareSessionFiles(plan: LabPlan, paths: SessionPaths, signal?: AbortSignal): Promise<void> {
+  await mkdir(join(paths.dir, 'switch'), { recursive: true });
+  await Promise.all(
+    plan.hosts.map(async (h) => {
+      await ensureOverlay(h.system.fs, h.paths.overlay, signal);
+      if (h.vm.shareDir) await mkdir(h.vm.shareDir, { recursive: true });
+      await writeFile(h.paths.script, hostScript(h.name, ['qemu-system-x86_64', ...qemuArgv(h.vm)]), { mode: 0o755 });
+    }),
+  );
+}
+
+function hostScript(host: string, argv: readonly string[]): string {
+  return `#!/bin/sh\n# Restarts host ${host} into its running session, on the same switch ports. Written by qemunet.\nexec ${shellCommand(argv)}\n`;
+}
+
+/** The topology is kept in the session as `topology`, as QemuNet does. */
+export async function copyTopology(from: string, paths: SessionPaths): Promise<void> {
+  const same = await Promise.all([realpath(from), realpath(paths.topology).catch(() => '')]).then(([a, b]) => a === b);
+  if (!same) await copyFile(from, paths.topology);
+}
+
+export { sessionPaths };

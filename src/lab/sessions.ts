@@ -1,0 +1,97 @@
+import { realpath, stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { QemunetError, SessionError } from '../errors.js';
+import { processAlive } from '../process/alive.js';
+import { sessionPaths } from '../session/paths.js';
+import { forgetSession, registeredSessions } from '../session/registry.js';
+import { GuestAgent, type GuestExecResult } from '../vm/guest-agent.js';
+import { readState, type SessionState } from './state.js';
+
+const LIVE_PHASES = new Set(['starting', 'running', 'stopping']);
+
+/**
+ * A session's state as recorded, corrected by what is actually alive: a session whose qemunet
+ * process is gone (SIGKILL, crash) took its VMs along, so it is reported stopped.
+ */
+export async function sessionStatus(dir: string): Promise<SessionState> {
+  const state = await readState(sessionPaths(dir).state);
+  if (!state) throw new SessionError('SESSION_UNKNOWN', `${dir} is not a qemunet session (no ${sessionPaths(dir).state})`);
+  if (LIVE_PHASES.has(state.phase) && !processAlive(state.pid)) {
+    state.phase = 'stopped';
+    state.error = `qemunet process ${state.pid} is gone`;
+    for (const h of state.hosts) if (!['stopped', 'crashed', 'failed'].includes(h.state)) h.state = 'stopped';
+  }
+  return state;
+}
+
+export function isLive(state: SessionState): boolean {
+  return LIVE_PHASES.has(state.phase);
+}
+
+/** Every session qemunet remembers, newest state first; directories that are gone are forgotten. */
+export async function listSessions(env?: NodeJS.ProcessEnv): Promise<SessionState[]> {
+  const out: SessionState[] = [];
+  for (const dir of await registeredSessions(env)) {
+    if (!(await stat(dir).then((s) => s.isDirectory(), () => false))) {
+      await forgetSession(dir, env);
+      continue;
+    }
+    const state = await sessionStatus(dir).catch(() => undefined);
+    if (state) out.push(state);
+  }
+  return out.sort((a, b) => b.startedAt.localeCompare(a.startedAt));
+}
+
+/** `--session DIR`, else the only running session; several or none is an error that says what to do. */
+export async function findSession(requested: string | undefined, options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
+  if (requested) {
+    const dir = await realpath(resolve(options.cwd ?? process.cwd(), requested)).catch(() => {
+      throw new SessionError('SESSION_UNKNOWN', `session directory ${requested} does not exist`);
+    });
+    await sessionStatus(dir);
+    return dir;
+  }
+  const live = (await listSessions(options.env)).filter(isLive);
+  if (live.length === 1) return live[0]!.dir;
+  if (!live.length) throw new SessionError('NO_SESSION', 'no qemunet session is running; start one with "qemunet up TOPOLOGY", or name one with --session DIR');
+  throw new SessionError('SESSION_AMBIGUOUS', `${live.length} sessions are running; choose one with --session:\n${live.map((s) => `  ${s.dir}  (${s.topology})`).join('\n')}`);
+}
+
+/** Asks the session's qemunet process to stop it (as Ctrl-C does) and waits until it has. */
+export async function down(dir: string, options: { timeoutMs?: number } = {}): Promise<SessionState> {
+  const state = await sessionStatus(dir);
+  if (!isLive(state)) throw new SessionError('SESSION_NOT_RUNNING', `session ${dir} is not running`);
+  process.kill(state.pid, 'SIGTERM');
+  const deadline = Date.now() + (options.timeoutMs ?? 60000);
+  while (processAlive(state.pid)) {
+    if (Date.now() > deadline) {
+      // Its VMs and switches die with it (parent-death signal, stdin EOF).
+      process.kill(state.pid, 'SIGKILL');
+      await sleep(200);
+      break;
+    }
+    await sleep(50);
+  }
+  return sessionStatus(dir);
+}
+
+/** Runs a program in a guest through the QEMU guest agent. */
+export async function execInHost(dir: string, host: string, argv: readonly string[], options: { timeoutMs?: number; input?: string } = {}): Promise<GuestExecResult> {
+  const state = await sessionStatus(dir);
+  const h = state.hosts.find((x) => x.name === host);
+  if (!h) throw new QemunetError('UNKNOWN_HOST', `session ${dir} has no host ${host}; hosts: ${state.hosts.map((x) => x.name).join(', ')}`);
+  if (!h.agent) throw new QemunetError('NO_AGENT', `host ${host} runs system ${h.system}, which has no QEMU guest agent channel; use "qemunet console ${host}"`);
+  if (!isLive(state) || ['stopped', 'crashed', 'failed', 'pending'].includes(h.state)) throw new QemunetError('HOST_NOT_RUNNING', `host ${host} is not running (${h.state})`);
+  const [path, ...args] = argv;
+  if (!path) throw new QemunetError('USAGE', 'give the command to run: qemunet exec HOST -- COMMAND [ARGS...]');
+  const signal = AbortSignal.timeout(options.timeoutMs ?? 120000);
+  const agent = await GuestAgent.connect(sessionPaths(dir).host(host).agent, signal).catch((e: Error) => {
+    throw new QemunetError('AGENT_UNAVAILABLE', signal.aborted ? `the guest agent of ${host} did not answer in time (still booting?)` : `cannot reach the guest agent of ${host}: ${e.message}`);
+  });
+  try {
+    return await agent.exec(path, args, { signal, ...(options.input !== undefined ? { input: options.input } : {}) });
+  } finally {
+    agent.close();
+  }
+}

@@ -1,0 +1,81 @@
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import type { DisplayMode, NicPlan } from './plan.js';
+
+export type HostState = 'pending' | 'starting' | 'booting' | 'ready' | 'running' | 'stopping' | 'stopped' | 'crashed' | 'failed';
+export type SessionPhase = 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
+
+export interface HostStatus {
+  name: string;
+  system: string;
+  state: HostState;
+  display: DisplayMode;
+  nics: NicPlan[];
+  /** Socket `qemunet console` attaches to. */
+  console: string;
+  /** Whether readiness is known through the guest agent. */
+  agent: boolean;
+  pid?: number;
+  /** Milliseconds from the session's start until the guest was ready. */
+  readyMs?: number;
+  /** Why it stopped or failed. */
+  detail?: string;
+}
+
+export interface SwitchStatus {
+  name: string;
+  hub: boolean;
+  pid?: number;
+  state: 'pending' | 'running' | 'stopped' | 'failed';
+}
+
+/** What `status`, `ls` and a detaching `up` read; written by the process that drives the session. */
+export interface SessionState {
+  version: 1;
+  dir: string;
+  topology: string;
+  /** The qemunet process driving the session. */
+  pid: number;
+  phase: SessionPhase;
+  accel: string;
+  startedAt: string;
+  hosts: HostStatus[];
+  switches: SwitchStatus[];
+  tmuxSession?: string;
+  error?: string;
+}
+
+/** Writes are serialised and atomic (temp file + rename), so a reader never sees half a file. */
+export class StateWriter {
+  private pending: Promise<void> = Promise.resolve();
+  private dirty = false;
+
+  constructor(
+    private readonly file: string,
+    private readonly snapshot: () => SessionState,
+  ) {}
+
+  /** Schedules a write; bursts of changes collapse into one. */
+  changed(): Promise<void> {
+    if (this.dirty) return this.pending;
+    this.dirty = true;
+    this.pending = this.pending.then(async () => {
+      this.dirty = false;
+      const tmp = `${this.file}.${process.pid}.tmp`;
+      await writeFile(tmp, `${JSON.stringify(this.snapshot(), null, 2)}\n`);
+      await rename(tmp, this.file);
+    });
+    return this.pending;
+  }
+
+  flush(): Promise<void> {
+    return this.pending;
+  }
+}
+
+export async function readState(file: string): Promise<SessionState | undefined> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as SessionState;
+  } catch {
+    return undefined;
+  }
+}

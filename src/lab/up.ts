@@ -1,0 +1,132 @@
+import { existsSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { join, resolve } from 'node:path';
+import { QemunetError } from '../errors.js';
+import { registerSession } from '../session/registry.js';
+import { lockSession } from '../session/lock.js';
+import { sessionPaths } from '../session/paths.js';
+import { shellCommand } from '../process/shell-quote.js';
+import { detectAccel } from '../vm/accel.js';
+import { qemuArgv } from '../vm/qemu-argv.js';
+import { loadCatalog } from './catalog.js';
+import { Lab } from './lab.js';
+import { planLab, type DisplayMode, type LabPlan } from './plan.js';
+import { checkPrerequisites, copyTopology, linkSession, prepareSessionFiles, readTopology, sessionDirectory } from './prepare.js';
+
+export interface UpRequest {
+  /** The topology file; without it, the session directory's own `topology`. */
+  topologyFile?: string;
+  sessionDir?: string;
+  configFile?: string;
+  aliases?: ReadonlyMap<string, string>;
+  display?: DisplayMode | string;
+  /** false: TCG without probing (-K). */
+  accel?: boolean;
+  internet?: boolean;
+  quiet?: boolean;
+  kernelArgs?: readonly string[];
+  user?: string;
+  mountDir?: boolean;
+  mountDisk?: boolean;
+  nicModel?: string;
+  /** QemuNet's `session` link in the working directory (default on). */
+  sessionLink?: boolean;
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Progress and notices for the user (one line each). */
+  onNotice?: (message: string) => void;
+  consoleCommand?: (host: string, sessionDir: string) => string[];
+  stopTimeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+interface Resolved {
+  plan: LabPlan;
+  accel: string;
+  storeDir: string;
+}
+
+async function resolvePlan(req: UpRequest, dir: string): Promise<Resolved> {
+  const cwd = req.cwd ?? process.cwd();
+  const env = req.env ?? process.env;
+  const paths = sessionPaths(dir);
+  const file = req.topologyFile ? resolve(cwd, req.topologyFile) : paths.topology;
+  const { topology } = await readTopology(file);
+  const { catalog, storeDir, configFiles, notes } = await loadCatalog({ ...(req.configFile ? { configFile: req.configFile } : {}), cwd, env });
+  notes.forEach((n) => req.onNotice?.(n));
+  const verdict = req.accel === false ? { accel: 'tcg' as const } : await detectAccel({ cacheDir: join(storeDir, '..') });
+  if (req.accel !== false && verdict.accel === 'tcg') req.onNotice?.(`warning: KVM is not usable (${verdict.reason ?? 'no reason given'}); VMs run under TCG emulation, which is much slower`);
+  const display = req.display ?? (env.DISPLAY ? 'xterm' : 'none');
+  const plan = planLab(topology, catalog, paths, {
+    accel: verdict.accel,
+    aliases: req.aliases ?? new Map(),
+    display: display as DisplayMode,
+    internet: req.internet ?? false,
+    quiet: req.quiet ?? false,
+    kernelArgs: req.kernelArgs ?? [],
+    user: req.user ?? userInfo().username,
+    mountDir: req.mountDir ?? true,
+    mountDisk: req.mountDisk ?? true,
+    ...(req.nicModel ? { nicModel: req.nicModel } : {}),
+    existingDisks: new Set(topology.hosts.filter((h) => existsSync(paths.host(h.name).disk)).map((h) => h.name)),
+    configFiles,
+  });
+  plan.notes.forEach((n) => req.onNotice?.(n));
+  return { plan, accel: verdict.accel, storeDir };
+}
+
+/**
+ * Prepares a session (directory, lock, images, overlays) and starts it. The returned Lab is running;
+ * its `ended` promise resolves after `stop()` or when every host has gone.
+ */
+export async function up(req: UpRequest): Promise<Lab> {
+  const cwd = req.cwd ?? process.cwd();
+  if (!req.topologyFile && !req.sessionDir) throw new QemunetError('USAGE', 'give a topology file (qemunet up FILE.topo) or a session directory (--session DIR)');
+  const dir = await sessionDirectory(req.sessionDir, req.topologyFile, cwd);
+  const paths = sessionPaths(dir);
+  const lock = await lockSession(paths.lock, dir);
+  if (lock.tookOverFrom) req.onNotice?.(`took over the lock of session ${dir} from qemunet process ${lock.tookOverFrom}, which is gone`);
+  try {
+    const { plan, accel, storeDir } = await resolvePlan(req, dir);
+    await checkPrerequisites(plan, paths, storeDir, req.onNotice, req.signal);
+    if (req.topologyFile) await copyTopology(plan.topologyFile, paths);
+    await prepareSessionFiles(plan, paths, req.signal);
+    await registerSession(dir, req.env);
+    if (req.sessionLink ?? true) {
+      const problem = await linkSession(cwd, dir);
+      if (problem) req.onNotice?.(`warning: ${problem}`);
+    }
+    const lab = new Lab(plan, paths, {
+      accel,
+      lock,
+      consoleCommand: (host) => req.consoleCommand?.(host, dir) ?? ['qemunet', 'console', host, '--session', dir],
+      ...(req.stopTimeoutMs ? { stopTimeoutMs: req.stopTimeoutMs } : {}),
+    });
+    await lab.start(req.signal);
+    return lab;
+  } catch (e) {
+    await lock.release();
+    throw e;
+  }
+}
+
+/** The exact commands `up` would run, as a shell script, without running or creating anything. */
+export async function dryRun(req: UpRequest): Promise<string> {
+  const cwd = req.cwd ?? process.cwd();
+  const dir = req.sessionDir ? resolve(cwd, req.sessionDir) : join(process.env.TMPDIR ?? '/tmp', 'qemunet-SESSION');
+  const { plan } = await resolvePlan(req, dir);
+  const lines = ['#!/bin/sh', `# qemunet up --dry-run: the commands of session ${dir}`, 'set -e', `mkdir -p ${shellCommand([join(dir, 'switch')])}`];
+  for (const h of plan.hosts) {
+    lines.push(shellCommand(['qemu-img', 'create', '-q', '-f', 'qcow2', '-F', 'raw', '-b', h.system.fs, h.paths.overlay]));
+    if (h.vm.shareDir) lines.push(shellCommand(['mkdir', '-p', h.vm.shareDir]));
+  }
+  // qemunet holds each switch's stdin open instead; a script has to use daemon mode.
+  for (const s of plan.switches) lines.push(shellCommand(['vde_switch', ...s.argv, '--daemon', '--pidfile', s.paths.pid]));
+  plan.hosts.forEach((h, i) => {
+    const prev = plan.hosts[i - 1];
+    if (prev && h.wave !== prev.wave) lines.push(`sleep ${plan.waveDelays[h.wave]}`);
+    lines.push(`${shellCommand(['qemu-system-x86_64', ...qemuArgv(h.vm)])} &`);
+  });
+  lines.push('wait');
+  return `${lines.join('\n')}\n`;
+}

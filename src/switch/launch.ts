@@ -1,0 +1,79 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { openSync, closeSync, readFileSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ProcessError, QemunetError } from '../errors.js';
+import { missingProgramMessage } from '../process/programs.js';
+
+export interface SwitchLaunch {
+  name: string;
+  argv: readonly string[];
+  /** The switch's socket directory; `ctl` appears in it once it accepts plugs. */
+  socket: string;
+  logFile: string;
+  signal?: AbortSignal;
+}
+
+/** A running vde_switch. Its stdin is a pipe from qemunet: closing it (or qemunet dying) ends the switch. */
+export class RunningSwitch {
+  readonly exited: Promise<number | null>;
+  constructor(
+    readonly name: string,
+    readonly child: ChildProcess,
+  ) {
+    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** EOF on stdin is vde_switch's own clean exit (it removes its sockets); SIGKILL if it does not go. */
+  async stop(timeoutMs = 2000): Promise<void> {
+    if (!this.running) return;
+    this.child.stdin?.end();
+    const done = await Promise.race([this.exited.then(() => true), sleep(timeoutMs).then(() => false)]);
+    if (!done) {
+      this.child.kill('SIGKILL');
+      await this.exited;
+    }
+  }
+}
+
+export async function launchSwitch(l: SwitchLaunch): Promise<RunningSwitch> {
+  const logFd = openSync(l.logFile, 'a');
+  const child = spawn('vde_switch', l.argv, { stdio: ['pipe', logFd, logFd], detached: true });
+  closeSync(logFd);
+  child.stdin!.on('error', () => {});
+  await new Promise<void>((resolve, reject) => {
+    child.once('spawn', resolve);
+    child.once('error', (e: NodeJS.ErrnoException) => reject(e.code === 'ENOENT' ? new QemunetError('PROGRAM_MISSING', missingProgramMessage('vde_switch')) : e));
+  });
+  const sw = new RunningSwitch(l.name, child);
+  const ctl = join(l.socket, 'ctl');
+  for (let delay = 5; ; delay = Math.min(delay * 2, 100)) {
+    if (!sw.running) {
+      const output = readTail(l.logFile);
+      throw new ProcessError('SWITCH_FAILED', `switch ${l.name}: vde_switch exited at start${output ? `:\n${output}` : ''}`, ['vde_switch', ...l.argv], child.exitCode, output);
+    }
+    if (await stat(ctl).then((s) => s.isSocket(), () => false)) return sw;
+    if (l.signal?.aborted) {
+      await sw.stop();
+      l.signal.throwIfAborted();
+    }
+    await sleep(delay);
+  }
+}
+
+function readTail(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').trim().split('\n').slice(-10).join('\n');
+  } catch {
+    return '';
+  }
+}
