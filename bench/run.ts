@@ -1,10 +1,29 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { benchLab } from './lab.bench.js';
 import { benchTinyImage } from './tiny-image.bench.js';
 
-/** `npm run bench`: runs every benchmark, prints a table and keeps the figures as JSON. */
+/**
+ * `npm run bench [-- NAME...]`: runs every benchmark (or the named ones), prints the figures and
+ * keeps them as JSON.
+ */
+const print = (line: string) => process.stdout.write(`${line}\n`);
+const benches: Array<{ name: string; key: string; run: (print: (line: string) => void) => Promise<unknown> }> = [
+  { name: 'tiny-image', key: 'tinyImage', run: benchTinyImage },
+  { name: 'lab', key: 'lab', run: benchLab },
+];
+const wanted = process.argv.slice(2);
+const unknown = wanted.filter((w) => !benches.some((b) => b.name === w));
+if (unknown.length) {
+  process.stderr.write(`unknown benchmark ${unknown.join(', ')}; known: ${benches.map((b) => b.name).join(', ')}\n`);
+  process.exit(2);
+}
 const results: Record<string, unknown> = { date: new Date().toISOString(), cores: (await import('node:os')).cpus().length };
-results.tinyImage = await benchTinyImage((line) => process.stdout.write(`${line}\n`));
+for (const bench of benches) {
+  if (wanted.length && !wanted.includes(bench.name)) continue;
+  print(`== ${bench.name}`);
+  results[bench.key] = await bench.run(print);
+}
 const dir = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '../../bench/results');
 await mkdir(dir, { recursive: true });
 const file = join(dir, `bench-${Date.now()}.json`);

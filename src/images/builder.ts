@@ -48,7 +48,8 @@ export async function buildTinyImage(options: BuildOptions): Promise<ImageManife
   });
   return withStoreLock(storeDir, NAME, signal, async () => {
     const final = builtImagePaths(storeDir, NAME);
-    if (!options.force && (await exists(final.manifest))) return JSON.parse(await readFile(final.manifest, 'utf8')) as ImageManifest;
+    const current = await readFile(final.manifest, 'utf8').then((t) => JSON.parse(t) as ImageManifest, () => undefined);
+    if (!options.force && current?.recipeVersion === recipe.TINY_RECIPE_VERSION) return current;
     await removeStaleBuilds(storeDir);
     await checkPrograms();
     const work = join(storeDir, `.build-${NAME}-${process.pid}-${Date.now().toString(36)}`);
@@ -153,6 +154,7 @@ async function buildInto(work: string, options: BuildOptions): Promise<ImageMani
   }
   const manifest: ImageManifest = {
     system: NAME,
+    recipeVersion: recipe.TINY_RECIPE_VERSION,
     builtAt: new Date().toISOString(),
     buildSeconds: Math.round((Date.now() - started) / 100) / 10,
     kernelVersion,

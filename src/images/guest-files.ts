@@ -168,14 +168,15 @@ export function guestFiles(): GuestFile[] {
     text('etc/qemunet/sysinit', SYSINIT, 0o755),
     text('etc/qemunet/shutdown', SHUTDOWN, 0o755),
     text('etc/qemunet/console-shell', CONSOLE_SHELL, 0o755),
-    // busybox acpid runs <confdir>/<event> on an ACPI event: the power button powers off.
-    text('etc/acpi/PWRF/00000080', '#!/bin/sh\n/sbin/poweroff\n', 0o755),
+    // busybox acpid runs <confdir>/<event> on an ACPI event: the power button powers off. The clean-up
+    // is done here and then the power is cut at once, skipping busybox init's two seconds of sleeps.
+    text('etc/acpi/PWRF/00000080', '#!/bin/sh\n/etc/qemunet/shutdown\nexec /sbin/poweroff -f\n', 0o755),
     text('etc/hostname', 'tiny\n'),
     text('etc/hosts', '127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n'),
-    text('etc/passwd', 'root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\ndnsmasq:x:100:65534:dnsmasq:/nonexistent:/usr/sbin/nologin\n'),
-    text('etc/group', 'root:x:0:\ntty:x:5:\nnogroup:x:65534:\n'),
+    text('etc/passwd', 'root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\ndnsmasq:x:100:65534:dnsmasq:/nonexistent:/usr/sbin/nologin\ntcpdump:x:101:101:tcpdump:/nonexistent:/usr/sbin/nologin\n'),
+    text('etc/group', 'root:x:0:\ntty:x:5:\ntcpdump:x:101:\nnogroup:x:65534:\n'),
     // Root has no password: this is a throwaway lab guest reachable only from its lab network.
-    text('etc/shadow', 'root::19000:0:99999:7:::\nnobody:*:19000:0:99999:7:::\ndnsmasq:*:19000:0:99999:7:::\n', 0o640),
+    text('etc/shadow', 'root::19000:0:99999:7:::\nnobody:*:19000:0:99999:7:::\ndnsmasq:*:19000:0:99999:7:::\ntcpdump:*:19000:0:99999:7:::\n', 0o640),
     text('etc/shells', '/bin/sh\n/bin/bash\n/usr/bin/bash\n'),
     text('etc/nsswitch.conf', 'passwd: files\ngroup: files\nshadow: files\nhosts: files dns\nnetworks: files\nprotocols: files\nservices: files\n'),
     text('etc/fstab', '# the root filesystem and the rest are mounted by /etc/qemunet/sysinit\n'),

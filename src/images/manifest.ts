@@ -2,6 +2,8 @@ import type { PinnedPackage } from './apt-plan.js';
 
 export interface ImageManifest {
   system: string;
+  /** The guest recipe it was built from; an image of an older recipe is rebuilt. */
+  recipeVersion?: number;
   builtAt: string;
   buildSeconds: number;
   kernelVersion: string;

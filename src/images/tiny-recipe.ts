@@ -1,3 +1,6 @@
+/** Bumped whenever the guest changes (files, packages, init): an image of an older recipe is rebuilt. */
+export const TINY_RECIPE_VERSION = 2;
+
 /**
  * What goes into the built-in `tiny` guest. Changing a list here changes the image; the build
  * records the exact package versions it used in the manifest.

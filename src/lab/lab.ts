@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConsoleHub } from '../console/console-hub.js';
 import { QemunetError } from '../errors.js';
+import { settlesWithin } from '../process/within.js';
 import type { SessionLock } from '../session/lock.js';
 import type { SessionPaths } from '../session/paths.js';
 import { launchSwitch, type RunningSwitch } from '../switch/launch.js';
@@ -173,7 +174,8 @@ export class Lab extends EventEmitter {
     let listener!: () => void;
     const changed = new Promise<void>((r) => this.once('change', (listener = r)));
     try {
-      await Promise.race([changed, sleep(ms, undefined, { signal })]);
+      await settlesWithin(changed, ms);
+      signal?.throwIfAborted();
     } finally {
       this.off('change', listener);
     }

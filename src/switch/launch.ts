@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ProcessError, QemunetError } from '../errors.js';
 import { missingProgramMessage } from '../process/programs.js';
+import { settlesWithin } from '../process/within.js';
 
 export interface SwitchLaunch {
   name: string;
@@ -37,8 +38,7 @@ export class RunningSwitch {
   async stop(timeoutMs = 2000): Promise<void> {
     if (!this.running) return;
     this.child.stdin?.end();
-    const done = await Promise.race([this.exited.then(() => true), sleep(timeoutMs).then(() => false)]);
-    if (!done) {
+    if (!(await settlesWithin(this.exited, timeoutMs))) {
       this.child.kill('SIGKILL');
       await this.exited;
     }

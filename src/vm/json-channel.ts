@@ -47,17 +47,19 @@ export class JsonChannel extends EventEmitter {
     const error = new VmError('SOCKET_CLOSED', `the ${this.what} connection closed before it answered`);
     return new Promise((resolve, reject) => {
       if (this.closed) return reject(error);
-      const waiter = { match, resolve, reject, error };
+      // The abort listener goes away with the waiter, or a long poll would pile them up on the signal.
+      const onAbort = () => {
+        const i = this.waiters.indexOf(waiter);
+        if (i >= 0) this.waiters.splice(i, 1);
+        reject(signal!.reason);
+      };
+      const settle = <T>(f: (v: T) => void) => (v: T) => {
+        signal?.removeEventListener('abort', onAbort);
+        f(v);
+      };
+      const waiter = { match, resolve: settle(resolve), reject: settle(reject), error };
       this.waiters.push(waiter);
-      signal?.addEventListener(
-        'abort',
-        () => {
-          const i = this.waiters.indexOf(waiter);
-          if (i >= 0) this.waiters.splice(i, 1);
-          reject(signal.reason);
-        },
-        { once: true },
-      );
+      signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
 

@@ -4,6 +4,7 @@ import { connect, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ProcessError, QemunetError } from '../errors.js';
 import { missingProgramMessage } from '../process/programs.js';
+import { settlesWithin } from '../process/within.js';
 import { GuestAgent } from './guest-agent.js';
 import { QmpClient } from './qmp.js';
 import { qemuArgv, type VmSpec } from './qemu-argv.js';
@@ -115,8 +116,8 @@ export class RunningVm {
     return this.finish();
   }
 
-  private async exitsWithin(ms: number): Promise<boolean> {
-    return Promise.race([this.exited.then(() => true), sleep(ms).then(() => false)]);
+  private exitsWithin(ms: number): Promise<boolean> {
+    return settlesWithin(this.exited, ms);
   }
 
   private async finish(): Promise<VmExit> {

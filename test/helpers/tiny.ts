@@ -1,3 +1,4 @@
+import { mkdtempSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,4 +43,10 @@ export async function tinyVmSpec(dir: string, name: string, overrides: Partial<V
     display: { kind: 'none' },
     ...overrides,
   };
+}
+
+/** A temporary directory for a whole describe() block; its after() hook calls remove() last. */
+export function suiteDir(prefix: string): { path: string; remove(): Promise<void> } {
+  const path = mkdtempSync(join(tmpdir(), `qemunet-test-${prefix}-`));
+  return { path, remove: () => rm(path, { recursive: true, force: true }) };
 }

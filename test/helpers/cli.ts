@@ -1,0 +1,52 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { processAlive } from '../../src/process/alive.js';
+import { readState, type SessionState } from '../../src/lab/state.js';
+import { sessionPaths } from '../../src/session/paths.js';
+
+export const QEMUNET = fileURLToPath(new URL('../../../bin/qemunet', import.meta.url));
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the qemunet CLI as a user would, to completion. */
+export function qemunet(args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [QEMUNET, ...args], { cwd: options.cwd, env: options.env ?? process.env, timeout: options.timeoutMs ?? 300000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+      const code = err ? ((err as { code?: unknown }).code as number | null) : 0;
+      resolve({ code: typeof code === 'number' ? code : null, stdout, stderr });
+    });
+  });
+}
+
+/** Starts the CLI in the foreground (as `qemunet up` runs in a terminal), for signal tests. */
+export function qemunetForeground(args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): ChildProcess {
+  return spawn(process.execPath, [QEMUNET, ...args], { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** Every process of a session as its state file records them: qemunet itself, VMs, switches. */
+export function sessionPids(state: SessionState): number[] {
+  return [state.pid, ...state.hosts.flatMap((h) => (h.pid ? [h.pid] : [])), ...state.switches.flatMap((s) => (s.pid ? [s.pid] : []))];
+}
+
+export function alivePids(pids: readonly number[]): number[] {
+  return pids.filter(processAlive);
+}
+
+/** Polls until `check` returns a value (not undefined) or the timeout passes. */
+export async function eventually<T>(check: () => Promise<T | undefined> | T | undefined, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export async function stateOf(dir: string): Promise<SessionState | undefined> {
+  return readState(sessionPaths(dir).state);
+}
