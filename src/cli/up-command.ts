@@ -8,7 +8,7 @@ import type { Lab } from '../lab/lab.js';
 import { down, isLive, sessionStatus } from '../lab/sessions.js';
 import { sessionDirectory } from '../lab/prepare.js';
 import { sessionPaths } from '../session/paths.js';
-import { dryRun, up, type UpRequest } from '../lab/up.js';
+import { checkUp, dryRun, up, type UpRequest } from '../lab/up.js';
 import { LiveStatus } from './live-status.js';
 import { renderStatus } from './status-view.js';
 import { parseUpOptions, type UpOptions } from './up-options.js';
@@ -122,6 +122,7 @@ async function foreground(o: UpOptions, req: UpRequest): Promise<number> {
  * every host is ready, then prints the status and returns.
  */
 async function detach(args: readonly string[], o: UpOptions): Promise<number> {
+  await checkUp(toRequest(o));
   const dir = await sessionDirectory(o.session, o.topology, process.cwd());
   const log = sessionPaths(dir).log;
   const fd = openSync(log, 'a');

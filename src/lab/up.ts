@@ -11,6 +11,9 @@ import { qemuArgv } from '../vm/qemu-argv.js';
 import { loadCatalog } from './catalog.js';
 import { Lab } from './lab.js';
 import { planLab, SUPPORTED_DISPLAYS, type DisplayMode, type LabPlan } from './plan.js';
+import type { Catalog } from '../config/catalog.js';
+import type { Topology } from '../topology/types.js';
+import type { VmSpec } from '../vm/qemu-argv.js';
 import { checkPrerequisites, copyTopology, linkSession, prepareSessionFiles, readTopology, sessionDirectory } from './prepare.js';
 
 export interface UpRequest {
@@ -40,27 +43,35 @@ export interface UpRequest {
   signal?: AbortSignal;
 }
 
-interface Resolved {
-  plan: LabPlan;
-  accel: string;
+interface Inputs {
+  topology: Topology;
+  catalog: Catalog;
+  configFiles: string[];
+  accel: VmSpec['accel'];
   storeDir: string;
+  display: DisplayMode;
 }
 
-async function resolvePlan(req: UpRequest, dir: string): Promise<Resolved> {
+/** Reads the topology and the catalog and settles the accelerator; notices are given once the plan holds. */
+async function readInputs(req: UpRequest, dir: string): Promise<Inputs & { notices: string[] }> {
   const cwd = req.cwd ?? process.cwd();
   const env = req.env ?? process.env;
-  const paths = sessionPaths(dir);
-  const file = req.topologyFile ? resolve(cwd, req.topologyFile) : paths.topology;
+  const display = checkDisplay(req.display) ?? (env.DISPLAY ? 'xterm' : 'none');
+  const file = req.topologyFile ? resolve(cwd, req.topologyFile) : sessionPaths(dir).topology;
   const { topology } = await readTopology(file);
   const { catalog, storeDir, configFiles, notes } = await loadCatalog({ ...(req.configFile ? { configFile: req.configFile } : {}), cwd, env });
-  notes.forEach((n) => req.onNotice?.(n));
   const verdict = req.accel === false ? { accel: 'tcg' as const } : await detectAccel({ cacheDir: join(storeDir, '..') });
-  if (req.accel !== false && verdict.accel === 'tcg') req.onNotice?.(`warning: KVM is not usable (${verdict.reason ?? 'no reason given'}); VMs run under TCG emulation, which is much slower`);
-  const display = checkDisplay(req.display) ?? (env.DISPLAY ? 'xterm' : 'none');
-  const plan = planLab(topology, catalog, paths, {
-    accel: verdict.accel,
+  const notices = [...notes];
+  if (req.accel !== false && verdict.accel === 'tcg') notices.push(`warning: KVM is not usable (${verdict.reason ?? 'no reason given'}); VMs run under TCG emulation, which is much slower`);
+  return { topology, catalog, configFiles, accel: verdict.accel, storeDir, display, notices };
+}
+
+function planFor(req: UpRequest, inputs: Inputs, dir: string): LabPlan {
+  const paths = sessionPaths(dir);
+  return planLab(inputs.topology, inputs.catalog, paths, {
+    accel: inputs.accel,
     aliases: req.aliases ?? new Map(),
-    display,
+    display: inputs.display,
     internet: req.internet ?? false,
     quiet: req.quiet ?? false,
     kernelArgs: req.kernelArgs ?? [],
@@ -68,11 +79,14 @@ async function resolvePlan(req: UpRequest, dir: string): Promise<Resolved> {
     mountDir: req.mountDir ?? true,
     mountDisk: req.mountDisk ?? true,
     ...(req.nicModel ? { nicModel: req.nicModel } : {}),
-    existingDisks: new Set(topology.hosts.filter((h) => existsSync(paths.host(h.name).disk)).map((h) => h.name)),
-    configFiles,
+    existingDisks: new Set(inputs.topology.hosts.filter((h) => existsSync(paths.host(h.name).disk)).map((h) => h.name)),
+    configFiles: inputs.configFiles,
   });
-  plan.notes.forEach((n) => req.onNotice?.(n));
-  return { plan, accel: verdict.accel, storeDir };
+}
+
+/** Where the session will be, before anything is created (a placeholder when it will be a new temporary one). */
+function intendedDir(req: UpRequest): string {
+  return req.sessionDir ? resolve(req.cwd ?? process.cwd(), req.sessionDir) : join(process.env.TMPDIR ?? '/tmp', 'qemunet-SESSION');
 }
 
 /** QemuNet's display modes that this version does not offer yet, refused by name. */
@@ -91,13 +105,18 @@ function checkDisplay(display: string | undefined): DisplayMode | undefined {
 export async function up(req: UpRequest): Promise<Lab> {
   const cwd = req.cwd ?? process.cwd();
   if (!req.topologyFile && !req.sessionDir) throw new QemunetError('USAGE', 'give a topology file (qemunet up FILE.topo) or a session directory (--session DIR)');
+  // Bad input fails here, before a directory is made or anything runs.
+  const inputs = await readInputs(req, intendedDir(req));
+  const draft = planFor(req, inputs, intendedDir(req));
+  await checkPrerequisites(draft, sessionPaths(draft.dir), inputs.storeDir, req.onNotice, req.signal);
   const dir = await sessionDirectory(req.sessionDir, req.topologyFile, cwd);
   const paths = sessionPaths(dir);
   const lock = await lockSession(paths.lock, dir);
   if (lock.tookOverFrom) req.onNotice?.(`took over the lock of session ${dir} from qemunet process ${lock.tookOverFrom}, which is gone`);
   try {
-    const { plan, accel, storeDir } = await resolvePlan(req, dir);
-    await checkPrerequisites(plan, paths, storeDir, req.onNotice, req.signal);
+    const plan = planFor(req, inputs, dir);
+    [...inputs.notices, ...plan.notes].forEach((n) => req.onNotice?.(n));
+    const { accel } = inputs;
     if (req.topologyFile) await copyTopology(plan.topologyFile, paths);
     await prepareSessionFiles(plan, paths, req.signal);
     await registerSession(dir, req.env);
@@ -119,11 +138,15 @@ export async function up(req: UpRequest): Promise<Lab> {
   }
 }
 
+/** Checks a request as `up` would (topology, systems, options) without creating or starting anything. */
+export async function checkUp(req: UpRequest): Promise<void> {
+  planFor(req, await readInputs(req, intendedDir(req)), intendedDir(req));
+}
+
 /** The exact commands `up` would run, as a shell script, without running or creating anything. */
 export async function dryRun(req: UpRequest): Promise<string> {
-  const cwd = req.cwd ?? process.cwd();
-  const dir = req.sessionDir ? resolve(cwd, req.sessionDir) : join(process.env.TMPDIR ?? '/tmp', 'qemunet-SESSION');
-  const { plan } = await resolvePlan(req, dir);
+  const dir = intendedDir(req);
+  const plan = planFor(req, await readInputs(req, dir), dir);
   const lines = ['#!/bin/sh', `# qemunet up --dry-run: the commands of session ${dir}`, 'set -e', `mkdir -p ${shellCommand([join(dir, 'switch')])}`];
   for (const h of plan.hosts) {
     lines.push(shellCommand(['qemu-img', 'create', '-q', '-f', 'qcow2', '-F', 'raw', '-b', h.system.fs, h.paths.overlay]));

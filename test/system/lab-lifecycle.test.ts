@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import type { SessionState } from '../../src/lab/state.js';
+import { alivePids, eventually, qemunet, qemunetForeground, sessionPids, stateOf } from '../helpers/cli.js';
+import { suiteDir, tinyImage } from '../helpers/tiny.js';
+
+const TWO_HOSTS = 'SWITCH s1\nHOST tiny a s1\nHOST tiny b s1\n';
+
+async function topology(dir: string, text = TWO_HOSTS): Promise<string> {
+  const file = join(dir, 'two.topo');
+  await writeFile(file, text);
+  return file;
+}
+
+/** Waits until the foreground qemunet has started every VM and switch of the session. */
+async function started(dir: string): Promise<SessionState> {
+  return eventually(async () => {
+    const s = await stateOf(dir);
+    return s && s.hosts.every((h) => h.pid) && s.switches.every((sw) => sw.pid) && s.phase === 'running' ? s : undefined;
+  }, 120000, 'the session to start');
+}
+
+/** Processes whose command line names the session directory: any VM, switch or helper left behind. */
+async function leftovers(dir: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const pid of await readdir('/proc')) {
+    if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
+    const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    if (cmd.includes(dir)) found.push(`${pid}: ${cmd.replace(/\0/g, ' ').slice(0, 120)}`);
+  }
+  return found;
+}
+
+describe('session lifecycle', { timeout: 600000 }, () => {
+  test('Ctrl-C stops every VM gracefully, then the switches; nothing remains', async () => {
+    await tinyImage();
+    const tmp = suiteDir('sigint');
+    try {
+      const dir = join(tmp.path, 's');
+      const child = qemunetForeground(['up', await topology(tmp.path), '--session', dir], { cwd: tmp.path });
+      let out = '';
+      child.stdout!.on('data', (d) => (out += d));
+      const state = await started(dir);
+      await eventually(async () => ((await stateOf(dir))?.hosts.every((h) => h.state === 'ready') ? true : undefined), 120000, 'hosts ready');
+      child.kill('SIGINT');
+      const [code] = await once(child, 'exit');
+      assert.equal(code, 0, out);
+      assert.match(out, /Ctrl-C: stopping the session/);
+      assert.match(out, /session stopped/);
+      assert.deepEqual(alivePids(sessionPids(state)), []);
+      assert.deepEqual(await leftovers(dir), []);
+      const log = await readFile(join(dir, 'a.log'), 'utf8');
+      assert.match(log, /reboot: Power down/, 'the guest powered itself off (ACPI), it was not killed');
+    } finally {
+      await tmp.remove();
+    }
+  });
+
+  test('SIGKILL of the foreground qemunet takes every VM and switch with it', async () => {
+    const tmp = suiteDir('sigkill');
+    try {
+      const dir = join(tmp.path, 's');
+      const child = qemunetForeground(['up', await topology(tmp.path), '--session', dir], { cwd: tmp.path });
+      const state = await started(dir);
+      child.kill('SIGKILL');
+      await once(child, 'exit');
+      await eventually(() => (alivePids(sessionPids(state)).length === 0 ? true : undefined), 15000, `no process of the session (alive: ${alivePids(sessionPids(state))})`);
+      assert.deepEqual(await leftovers(dir), []);
+      const status = await qemunet(['status', '--session', dir, '--json']);
+      assert.equal(JSON.parse(status.stdout).phase, 'stopped');
+      // The lock of the dead process is taken over by the next run.
+      const again = await qemunet(['up', await topology(tmp.path), '--session', dir, '--dry-run']);
+      assert.equal(again.code, 0, again.stderr);
+    } finally {
+      await tmp.remove();
+    }
+  });
+
+  test('a session in use is locked; two sessions at once do not interfere; a crashed VM shows as crashed', async () => {
+    const tmp = suiteDir('two');
+    const env = { ...process.env, QEMUNET_STATE_DIR: join(tmp.path, 'state') };
+    const [d1, d2] = [join(tmp.path, 's1'), join(tmp.path, 's2')];
+    try {
+      const topo = await topology(tmp.path);
+      const [r1, r2] = await Promise.all([d1, d2].map((d) => qemunet(['up', topo, '--wait', '--session', d], { cwd: tmp.path, env })));
+      assert.equal(r1!.code, 0, r1!.stderr);
+      assert.equal(r2!.code, 0, r2!.stderr);
+      const locked = await qemunet(['up', topo, '--session', d1], { env });
+      const holder = (await stateOf(d1))!.pid;
+      assert.equal(locked.code, 1);
+      assert.equal(locked.stderr, `qemunet: session ${d1} is in use by qemunet process ${holder}; stop it with "qemunet down --session ${d1}"\n`);
+      const ambiguous = await qemunet(['status'], { env });
+      assert.equal(ambiguous.code, 1);
+      assert.match(ambiguous.stderr, /2 sessions are running; choose one with --session/);
+
+      // Same host names, same switch name, separate sessions: each network is its own.
+      const s1 = (await stateOf(d1))!;
+      process.kill(s1.hosts.find((h) => h.name === 'b')!.pid!, 'SIGKILL');
+      const crashed = await eventually(async () => (await stateOf(d1))?.hosts.find((h) => h.name === 'b' && h.state === 'crashed'), 15000, 'b crashed');
+      assert.match(crashed.detail ?? '', /QEMU exited \(SIGKILL\)/);
+      const other = await qemunet(['exec', 'a', '--session', d2, '--', 'hostname'], { env });
+      assert.equal(other.stdout, 'a\n');
+      assert.deepEqual((await stateOf(d2))!.hosts.map((h) => h.state), ['ready', 'ready']);
+    } finally {
+      await Promise.all([d1, d2].map((d) => qemunet(['down', '--session', d], { env })));
+      await tmp.remove();
+    }
+  });
+});

@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { readState } from '../../src/lab/state.js';
+import { sessionPaths } from '../../src/session/paths.js';
+import { alivePids, qemunet, sessionPids } from '../helpers/cli.js';
+import { fixture } from '../helpers/fixtures.js';
+import { suiteDir, tinyImage } from '../helpers/tiny.js';
+
+/** Bad input: a clear error naming the file, line and what is allowed; nothing created, nothing left running. */
+describe('qemunet up refuses bad input', { timeout: 300000 }, () => {
+  const tmp = suiteDir('errors');
+  const at = (name: string) => join(tmp.path, name);
+  const session = at('session');
+
+  async function upFails(file: string, text: string | undefined, expected: string, extra: string[] = []) {
+    if (text !== undefined) await writeFile(at(file), text);
+    const r = await qemunet(['up', at(file), '--session', session, '-K', ...extra], { cwd: tmp.path });
+    assert.equal(r.stderr, `qemunet: ${expected}\n`);
+    assert.equal(r.code, 1);
+    await assert.rejects(readdir(session), { code: 'ENOENT' }, 'no session directory is made for bad input');
+  }
+
+  before(() => tinyImage());
+  after(() => tmp.remove());
+
+  test('unknown keyword', () => upFails('kw.topo', 'SWITCH s1\nROUTER r1\n', `${at('kw.topo')}:2:1: unknown keyword "ROUTER"; allowed: SWITCH, HUB, HOST, TRUNK, sleep, and # comments`));
+  test('HOST on an undefined switch', () => upFails('sw.topo', 'SWITCH s1\nHOST tiny a s2\n', `${at('sw.topo')}:2:13: HOST a is on switch s2, which is not defined; defined switches: s1`));
+  test('duplicate name', () => upFails('dup.topo', 'SWITCH s1\nHOST tiny a s1\nHOST tiny a s1\n', `${at('dup.topo')}:3:1: the name a is already used at line 2`));
+  test('bad characters in a name', () =>
+    upFails('chars.topo', 'SWITCH s1\nHOST tiny a;rm s1\n', `${at('chars.topo')}:2:11: "a;rm" is not valid as a host name after the system: use letters, digits, '.', '_' and '-', starting with a letter or digit`));
+  test('empty topology', () => upFails('empty.topo', '', `topology file ${at('empty.topo')} is empty; it needs SWITCH and HOST lines (see QemuNet's demo/*.topo)`));
+  test('missing topology', () => upFails('nosuch.topo', undefined, `topology file ${at('nosuch.topo')} does not exist`));
+  test('unreadable topology (a directory)', async () => {
+    await mkdir(at('dir.topo'));
+    await upFails('dir.topo', undefined, `topology file ${at('dir.topo')} is a directory`);
+  });
+  test('more NICs on a switch than it has ports', () => {
+    const hosts = Array.from({ length: 21 }, (_, i) => `HOST tiny h${i + 1} s1\n`).join('');
+    return upFails('full.topo', `SWITCH s1\n${hosts}`, `${at('full.topo')}:22:15: switch s1 has no free port for h21: at most 20 host NICs per switch (ports 21-32 are for trunks)`);
+  });
+  test('unknown system: lists the known ones and the config files read', async () => {
+    const lan = fixture('topologies', 'lan.topo');
+    const r = await qemunet(['up', lan, '--session', session, '-K'], { cwd: tmp.path });
+    assert.equal(r.code, 1);
+    assert.equal(
+      r.stderr,
+      `qemunet: ${lan}:12:6: unknown system "debian" for host immortal; known systems: tiny (built-in); config files read: none (give one with -c FILE, or put qemunet.cfg in the working directory); --alias debian=tiny runs it on the built-in image\n`,
+    );
+  });
+  test('image file missing', async () => {
+    const cfg = fixture('qemunet.cfg');
+    const r = await qemunet(['up', fixture('topologies', 'lan.topo'), '-c', cfg, '--session', session, '-K'], { cwd: tmp.path });
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr, `qemunet: the FS file of system debian (${cfg}:38) is missing or unreadable: ${fixture('images', 'debian10.img')}; it can be downloaded from http://aurelien.esnard.emi.u-bordeaux.fr/qemunet/debian10.tgz\n`);
+  });
+  test('a display mode of a later version, and options of a later version, are refused by name', async () => {
+    await upFails('vnc.topo', 'SWITCH s1\nHOST tiny/vnc a s1\n', `${at('vnc.topo')}:2:6: display mode "vnc" of host a is not yet supported; supported: none, nographic, tmux, xterm`);
+    const r = await qemunet(['-t', at('vnc.topo'), '-v', '-y'], { cwd: tmp.path });
+    assert.deepEqual([r.code, r.stderr], [1, 'qemunet: -v (VLAN support), -y (switch management consoles): not available in this version of qemunet yet\n']);
+  });
+
+  test('a missing program names its Debian package', async () => {
+    const bin = at('bin');
+    await mkdir(bin);
+    await symlink('/usr/bin/qemu-system-x86_64', join(bin, 'qemu-system-x86_64'));
+    await writeFile(at('one.topo'), 'SWITCH s1\nHOST tiny a s1\n');
+    const r = await qemunet(['up', at('one.topo'), '--session', at('s-bin'), '-K'], { env: { ...process.env, PATH: bin } });
+    assert.deepEqual([r.code, r.stderr], [1, 'qemunet: qemu-img was not found on PATH. Install it with: apt-get install qemu-utils\n']);
+  });
+
+  test('a VM that exits at once: QEMU\'s own message, the rest torn down', async () => {
+    const image = await tinyImage();
+    await writeFile(
+      at('bad.cfg'),
+      `SYS[bad]="linux"\nFS[bad]="${image.fs}"\nKERNEL[bad]="${image.kernel}"\nINITRD[bad]="${image.initrd}"\nQEMUOPT[bad]="-no-such-option"\n`,
+    );
+    await writeFile(at('vmfail.topo'), 'SWITCH s1\nHOST tiny a s1\nHOST bad b s1\n');
+    const dir = at('s-vmfail');
+    const r = await qemunet(['up', at('vmfail.topo'), '-c', at('bad.cfg'), '--session', dir, '-K'], { cwd: tmp.path });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^qemunet: VM b: QEMU exited at start \(1\):\nqemu-system-x86_64: -no-such-option: invalid option\n$/);
+    const state = (await readState(sessionPaths(dir).state))!;
+    assert.equal(state.phase, 'failed');
+    assert.equal(state.hosts.length, 2);
+    assert.ok(state.switches[0]!.pid, 'the switch had started');
+    assert.deepEqual(alivePids(sessionPids(state).filter((p) => p !== state.pid)), []);
+  });
+});
