@@ -1,0 +1,91 @@
+import { join } from 'node:path';
+
+/**
+ * Every file of a session, in one place. Names follow QemuNet's session layout (`topology`,
+ * `<host>.qcow2`, `<host>/`, `<host>.disk`, `switch/<sw>`, `<sw>.mgmt`, `<sw>.cmd`, `*.pid`, `<host>.sh`)
+ * so QemuNet's session directories and archives work as they are.
+ */
+export interface SessionPaths {
+  dir: string;
+  topology: string;
+  /** Held by the qemunet process that drives the session. */
+  lock: string;
+  /** Written by that process on every change, read by `status`, `ls` and `--detach`. */
+  state: string;
+  /** Output of a detached supervisor. */
+  log: string;
+  host(name: string): HostPaths;
+  switch(name: string): SwitchPaths;
+}
+
+export interface HostPaths {
+  overlay: string;
+  /** Shared into the guest by 9p with tag `host` (its start.sh runs at boot). */
+  share: string;
+  /** QemuNet's optional second disk. */
+  disk: string;
+  serial: string;
+  /** qemunet's fan-out of the serial console: `qemunet console` attaches here. */
+  console: string;
+  qmp: string;
+  agent: string;
+  pid: string;
+  /** Console log. */
+  log: string;
+  /** Restarts this one VM into the running session. */
+  script: string;
+}
+
+export interface SwitchPaths {
+  /** The socket directory QEMU's `-netdev vde,sock=` names. */
+  socket: string;
+  mgmt: string;
+  pid: string;
+  log: string;
+  /** vde_switch management commands loaded at start with VLAN support (QemuNet's `.cmd`). */
+  commands: string;
+}
+
+export function sessionPaths(dir: string): SessionPaths {
+  return {
+    dir,
+    topology: join(dir, 'topology'),
+    lock: join(dir, 'qemunet.lock'),
+    state: join(dir, 'qemunet-state.json'),
+    log: join(dir, 'qemunet.log'),
+    host: (name) => ({
+      overlay: join(dir, `${name}.qcow2`),
+      share: join(dir, name),
+      disk: join(dir, `${name}.disk`),
+      serial: join(dir, `${name}.serial`),
+      console: join(dir, `${name}.console`),
+      qmp: join(dir, `${name}.qmp`),
+      agent: join(dir, `${name}.qga`),
+      pid: join(dir, `${name}.pid`),
+      log: join(dir, `${name}.log`),
+      script: join(dir, `${name}.sh`),
+    }),
+    switch: (name) => ({
+      socket: join(dir, 'switch', name),
+      mgmt: join(dir, `${name}.mgmt`),
+      pid: join(dir, `${name}.pid`),
+      log: join(dir, `${name}.switch.log`),
+      commands: join(dir, `${name}.cmd`),
+    }),
+  };
+}
+
+/** Linux limits a unix socket path to 107 bytes. */
+export const MAX_SOCKET_PATH = 107;
+
+/** The socket paths of a session that are too long to bind, for a clear error before anything starts. */
+export function tooLongSocketPaths(paths: SessionPaths, hosts: readonly string[], switches: readonly string[]): string[] {
+  const sockets = [
+    ...hosts.flatMap((h) => {
+      const p = paths.host(h);
+      return [p.serial, p.console, p.qmp, p.agent];
+    }),
+    ...switches.flatMap((s) => [join(paths.switch(s).socket, 'ctl'), paths.switch(s).mgmt]),
+  ];
+  return sockets.filter((s) => Buffer.byteLength(s) > MAX_SOCKET_PATH);
+}
