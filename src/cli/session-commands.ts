@@ -64,8 +64,9 @@ export async function execCommand(args: string[]): Promise<number> {
   if (!host || positionals.length > 1 || !command.length) throw new UsageError('usage: qemunet exec HOST [--session DIR] [--timeout SECONDS] -- COMMAND [ARGS...]');
   const dir = await findSession(values.session);
   const timeoutMs = values.timeout ? Number(values.timeout) * 1000 : undefined;
-  const result = await execInHost(dir, host, command, timeoutMs ? { timeoutMs } : {});
-  process.stdout.write(result.stdout);
-  process.stderr.write(result.stderr);
-  return result.exitCode;
+  return execInHost(dir, host, command, {
+    onStdout: (d) => process.stdout.write(d),
+    onStderr: (d) => process.stderr.write(d),
+    ...(timeoutMs ? { timeoutMs } : {}),
+  });
 }

@@ -5,7 +5,8 @@ import { QemunetError, SessionError } from '../errors.js';
 import { processAlive } from '../process/alive.js';
 import { sessionPaths } from '../session/paths.js';
 import { forgetSession, registeredSessions } from '../session/registry.js';
-import { GuestAgent, type GuestExecResult } from '../vm/guest-agent.js';
+import { GuestAgent } from '../vm/guest-agent.js';
+import { execStreaming } from '../vm/guest-exec-stream.js';
 import { readState, type SessionState } from './state.js';
 
 const LIVE_PHASES = new Set(['starting', 'running', 'stopping']);
@@ -76,8 +77,8 @@ export async function down(dir: string, options: { timeoutMs?: number } = {}): P
   return sessionStatus(dir);
 }
 
-/** Runs a program in a guest through the QEMU guest agent. */
-export async function execInHost(dir: string, host: string, argv: readonly string[], options: { timeoutMs?: number; input?: string } = {}): Promise<GuestExecResult> {
+/** Runs a program in a guest through the QEMU guest agent, handing over its output as it comes; resolves with its exit status. */
+export async function execInHost(dir: string, host: string, argv: readonly string[], io: { onStdout(d: Buffer): void; onStderr(d: Buffer): void; timeoutMs?: number }): Promise<number> {
   const state = await sessionStatus(dir);
   const h = state.hosts.find((x) => x.name === host);
   if (!h) throw new QemunetError('UNKNOWN_HOST', `session ${dir} has no host ${host}; hosts: ${state.hosts.map((x) => x.name).join(', ')}`);
@@ -85,12 +86,15 @@ export async function execInHost(dir: string, host: string, argv: readonly strin
   if (!isLive(state) || ['stopped', 'crashed', 'failed', 'pending'].includes(h.state)) throw new QemunetError('HOST_NOT_RUNNING', `host ${host} is not running (${h.state})`);
   const [path, ...args] = argv;
   if (!path) throw new QemunetError('USAGE', 'give the command to run: qemunet exec HOST -- COMMAND [ARGS...]');
-  const signal = AbortSignal.timeout(options.timeoutMs ?? 120000);
+  const signal = AbortSignal.timeout(io.timeoutMs ?? 3600000);
   const agent = await GuestAgent.connect(sessionPaths(dir).host(host).agent, signal).catch((e: Error) => {
     throw new QemunetError('AGENT_UNAVAILABLE', signal.aborted ? `the guest agent of ${host} did not answer in time (still booting?)` : `cannot reach the guest agent of ${host}: ${e.message}`);
   });
   try {
-    return await agent.exec(path, args, { signal, ...(options.input !== undefined ? { input: options.input } : {}) });
+    return await execStreaming(agent, path, args, { onStdout: io.onStdout, onStderr: io.onStderr, signal });
+  } catch (e) {
+    if (signal.aborted) throw new QemunetError('EXEC_TIMEOUT', `${argv.join(' ')} on ${host} did not finish within ${Math.round((io.timeoutMs ?? 3600000) / 1000)} s`);
+    throw e;
   } finally {
     agent.close();
   }

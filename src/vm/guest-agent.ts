@@ -33,7 +33,7 @@ export class GuestAgent {
   }
 
   /** Commands without an id: the agent answers in order, one at a time. */
-  private async call<T>(command: string, args?: Record<string, unknown>, signal?: AbortSignal): Promise<T> {
+  async call<T>(command: string, args?: Record<string, unknown>, signal?: AbortSignal): Promise<T> {
     const reply = this.channel.waitFor((m) => 'return' in m || 'error' in m, signal);
     this.channel.send({ execute: command, ...(args ? { arguments: args } : {}) });
     const m = await reply;

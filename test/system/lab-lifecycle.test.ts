@@ -4,6 +4,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import type { SessionState } from '../../src/lab/state.js';
+import { run } from '../../src/process/run.js';
 import { alivePids, eventually, qemunet, qemunetForeground, sessionPids, stateOf } from '../helpers/cli.js';
 import { suiteDir, tinyImage } from '../helpers/tiny.js';
 
@@ -106,6 +107,33 @@ describe('session lifecycle', { timeout: 600000 }, () => {
       assert.deepEqual((await stateOf(d2))!.hosts.map((h) => h.state), ['ready', 'ready']);
     } finally {
       await Promise.all([d1, d2].map((d) => qemunet(['down', '--session', d], { env })));
+      await tmp.remove();
+    }
+  });
+
+  test('tmux display: one window per host; the windows go when the session is killed', async () => {
+    const tmp = suiteDir('tmux');
+    // A tmux server of the test's own, not the user's.
+    const env = { ...process.env, TMUX_TMPDIR: tmp.path, QEMUNET_STATE_DIR: join(tmp.path, 'state') };
+    const dir = join(tmp.path, 's');
+    try {
+      const r = await qemunet(['up', await topology(tmp.path), '--display', 'tmux', '--wait', '--session', dir], { env });
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /consoles in tmux: tmux attach -t qemunet-s$/m);
+      const windows = await run('tmux', ['list-windows', '-t', 'qemunet-s', '-F', '#{window_name}'], { env });
+      assert.deepEqual(windows.stdout.trim().split('\n'), ['a', 'b']);
+      const pane = await eventually(async () => {
+        const p = (await run('tmux', ['capture-pane', '-p', '-t', 'qemunet-s:a'], { env })).stdout;
+        return p.includes('console of a') ? p : undefined;
+      }, 10000, 'the console client in window a');
+      assert.match(pane, /\[console of a: Ctrl-\] detaches\]/);
+      const state = (await stateOf(dir))!;
+      process.kill(state.pid, 'SIGKILL');
+      await eventually(() => (alivePids(sessionPids(state)).length === 0 ? true : undefined), 15000, 'no process of the session');
+      await eventually(async () => ((await run('tmux', ['has-session', '-t', 'qemunet-s'], { env }).then(() => false, () => true)) ? true : undefined), 10000, 'the tmux session to end');
+      assert.deepEqual(await leftovers(dir), []);
+    } finally {
+      await qemunet(['down', '--session', dir], { env });
       await tmp.remove();
     }
   });

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { sessionPaths } from '../../src/session/paths.js';
-import { alivePids, eventually, qemunet, sessionPids, stateOf } from '../helpers/cli.js';
+import { alivePids, eventually, qemunet, qemunetForeground, sessionPids, stateOf } from '../helpers/cli.js';
 import { fixture } from '../helpers/fixtures.js';
 import { suiteDir, tinyImage } from '../helpers/tiny.js';
 
@@ -65,9 +66,20 @@ describe('lan.topo on tiny (--alias debian=tiny --wait)', { timeout: 600000 }, a
     assert.equal(r.stdout, 'syl\n');
   });
 
-  test('exec returns the guest command status and its output streams', async () => {
+  test('exec returns the guest command status, its stdout and its stderr', async () => {
     const r = await exec(dir, 'grave', 'echo out; echo err >&2; exit 3');
     assert.deepEqual([r.code, r.stdout, r.stderr], [3, 'out\n', 'err\n']);
+  });
+
+  test('exec hands over output while the guest command runs', async () => {
+    const child = qemunetForeground(['exec', 'opeth', '--session', dir, '--', 'sh', '-c', 'echo first; sleep 3; echo second']);
+    const chunks: Array<{ at: number; text: string }> = [];
+    child.stdout!.on('data', (d: Buffer) => chunks.push({ at: Date.now(), text: d.toString() }));
+    const [code] = await once(child, 'exit');
+    const exitAt = Date.now();
+    assert.equal(code, 0);
+    assert.equal(chunks.map((c) => c.text).join(''), 'first\nsecond\n');
+    assert.ok(exitAt - chunks[0]!.at >= 2000, `"first" arrived ${exitAt - chunks[0]!.at} ms before the end, not while the command ran`);
   });
 
   test('two clients share a serial console at once', async () => {
