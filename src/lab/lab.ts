@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { availableParallelism } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConsoleHub } from '../console/console-hub.js';
@@ -9,6 +10,7 @@ import type { SessionPaths } from '../session/paths.js';
 import { launchSwitch, type RunningSwitch } from '../switch/launch.js';
 import { launchVm, type RunningVm } from '../vm/launch.js';
 import type { HostPlan, LabPlan } from './plan.js';
+import { Slots } from './slots.js';
 import { StateWriter, type HostStatus, type SessionPhase, type SessionState, type SwitchStatus } from './state.js';
 import { closeTmuxSession, openTmuxWindows, openXterm, type TerminalWindow } from './terminals.js';
 
@@ -19,7 +21,12 @@ export interface LabRuntime {
   consoleCommand: (host: string) => string[];
   /** How long a guest gets to power off after the ACPI button before it is stopped hard. */
   stopTimeoutMs?: number;
+  /** Guests booting at once (default: the number of CPUs). */
+  bootSlots?: number;
 }
+
+/** How long one booting guest may keep a boot slot before the next guest starts anyway. */
+const BOOT_SLOT_MAX_MS = 20000;
 
 /** States a host does not leave by itself. */
 const FINAL = new Set(['stopped', 'crashed', 'failed']);
@@ -37,6 +44,7 @@ export class Lab extends EventEmitter {
   private readonly hostStatus = new Map<string, HostStatus>();
   private readonly switchStatus = new Map<string, SwitchStatus>();
   private readonly writer: StateWriter;
+  private readonly bootSlots: Slots;
   private readonly startedAt = Date.now();
   private phase: SessionPhase = 'starting';
   private error?: string;
@@ -57,6 +65,7 @@ export class Lab extends EventEmitter {
     }
     for (const s of plan.switches) this.switchStatus.set(s.name, { name: s.name, hub: s.hub, state: 'pending' });
     this.writer = new StateWriter(paths.state, () => this.state());
+    this.bootSlots = new Slots(runtime.bootSlots ?? availableParallelism());
     this.ended = new Promise((r) => (this.resolveEnded = r));
   }
 
@@ -107,7 +116,7 @@ export class Lab extends EventEmitter {
     this.updateHost(h.name, { state: 'starting' });
     let vm: RunningVm;
     try {
-      vm = await launchVm(h.vm, { logFile: h.paths.log, dieWithParent: true, ...(signal ? { signal } : {}) });
+      vm = await launchVm(h.vm, { logFile: h.paths.log, dieWithParent: true, paused: true, ...(signal ? { signal } : {}) });
     } catch (e) {
       this.updateHost(h.name, { state: 'failed', detail: (e as Error).message });
       throw e;
@@ -118,14 +127,32 @@ export class Lab extends EventEmitter {
     vm.onConsoleOutput((d) => hub.push(d));
     this.updateHost(h.name, { state: h.agent ? 'booting' : 'running', pid: vm.pid });
     void vm.exited.then((e) => this.onVmExit(h.name, e.code, e.signal));
-    if (h.agent) {
-      vm.waitReady()
-        .then((agent) => {
-          // Let go of the agent channel (it takes one client at a time) so `qemunet exec` can use it.
-          agent.close();
-          if (this.hostStatus.get(h.name)?.state === 'booting') this.updateHost(h.name, { state: 'ready', readyMs: Date.now() - this.startedAt });
-        })
-        .catch(() => {}); // an exit before ready is reported by onVmExit
+    if (!h.agent) {
+      await vm.resume();
+      return;
+    }
+    void this.boot(h.name, vm);
+  }
+
+  /** Resumes a paused guest when a boot slot is free, and frees the slot once it is ready. */
+  private async boot(name: string, vm: RunningVm): Promise<void> {
+    const release = await this.bootSlots.acquire();
+    // A guest that is slow to be ready (a long start.sh) holds back the others only for so long.
+    const timer = setTimeout(release, BOOT_SLOT_MAX_MS);
+    timer.unref();
+    void vm.exited.then(release);
+    try {
+      if (this.stopping || !vm.running) return release();
+      await vm.resume();
+      const agent = await vm.waitReady();
+      // Let go of the agent channel (it takes one client at a time) so `qemunet exec` can use it.
+      agent.close();
+      if (this.hostStatus.get(name)?.state === 'booting') this.updateHost(name, { state: 'ready', readyMs: Date.now() - this.startedAt });
+    } catch {
+      // an exit before ready is reported by onVmExit
+    } finally {
+      clearTimeout(timer);
+      release();
     }
   }
 

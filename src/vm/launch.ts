@@ -19,6 +19,8 @@ export interface LaunchOptions {
   logFile: string;
   /** Tie the VM's life to this process (PR_SET_PDEATHSIG through setpriv): a SIGKILL of qemunet kills it too. */
   dieWithParent?: boolean;
+  /** Create the VM stopped; `resume()` starts it (so boots can be spread over the CPUs). */
+  paused?: boolean;
   signal?: AbortSignal;
 }
 
@@ -73,6 +75,15 @@ export class RunningVm {
     this.consoleSocket.on('error', () => {});
   }
 
+  /** Whether its CPUs have never run (launched paused, not resumed): then there is no guest to power off. */
+  paused = false;
+
+  /** Starts the CPUs of a VM launched paused. */
+  async resume(): Promise<void> {
+    await this.qmp?.execute('cont');
+    this.paused = false;
+  }
+
   /** Everything the guest writes on its serial console from now on. */
   onConsoleOutput(listener: (data: Buffer) => void): void {
     this.consoleListeners.push(listener);
@@ -101,8 +112,10 @@ export class RunningVm {
   /** ACPI power button, then `quit`, then SIGKILL; each step waits up to its share of the timeout. */
   async stop(timeoutMs = 10000): Promise<VmExit> {
     if (this.running && this.qmp) {
-      await this.qmp.execute('system_powerdown').catch(() => {});
-      if (await this.exitsWithin(timeoutMs)) return this.finish();
+      if (!this.paused) {
+        await this.qmp.execute('system_powerdown').catch(() => {});
+        if (await this.exitsWithin(timeoutMs)) return this.finish();
+      }
       await this.qmp.execute('quit').catch(() => {});
       if (await this.exitsWithin(2000)) return this.finish();
     }
@@ -131,7 +144,8 @@ export class RunningVm {
 }
 
 export async function launchVm(spec: VmSpec, options: LaunchOptions): Promise<RunningVm> {
-  const argv = qemuArgv(spec);
+  // -S: the VM is created with its CPUs stopped, and runs once resume() is called.
+  const argv = options.paused ? [...qemuArgv(spec), '-S'] : qemuArgv(spec);
   const [cmd, args] = options.dieWithParent ? ['setpriv', ['--pdeathsig', 'KILL', '--', 'qemu-system-x86_64', ...argv]] : ['qemu-system-x86_64', argv];
   const log = createWriteStream(options.logFile, { flags: 'a' });
   const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
@@ -143,6 +157,7 @@ export async function launchVm(spec: VmSpec, options: LaunchOptions): Promise<Ru
     });
   });
   const vm = new RunningVm(spec, argv, child, log);
+  vm.paused = options.paused ?? false;
   try {
     await vm.attach(options.signal);
   } catch (e) {
