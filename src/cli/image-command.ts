@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util';
 import { InterruptedError, UsageError } from '../errors.js';
-import { buildImage, listImages, removeImage } from '../lab/images.js';
+import { buildImage, listImages, pullImage, removeImage } from '../lab/images.js';
 import { progressReporter } from './progress.js';
 
-const USAGE = 'usage: qemunet image build [tiny] [--force] | qemunet image list [--json] [-c FILE] | qemunet image rm NAME';
+const USAGE = 'usage: qemunet image build [tiny] [--force] | qemunet image list [--json] [-c FILE] | qemunet image pull NAME [-c FILE] | qemunet image rm NAME';
 
 export async function imageCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -49,6 +49,9 @@ export async function imageCommand(argv: string[]): Promise<number> {
       for (const n of notes) process.stdout.write(`note: ${n}\n`);
       return 0;
     }
+    case 'pull':
+      if (!name) throw new UsageError(USAGE);
+      return pullCommand(name, catalogOptions);
     case 'rm': {
       if (!name) throw new UsageError(USAGE);
       process.stdout.write(`removed ${await removeImage(name, catalogOptions)}\n`);
@@ -67,4 +70,33 @@ function humanBytes(n: number): string {
     i++;
   }
   return `${n.toFixed(i ? 1 : 0)} ${units[i]}`;
+}
+
+/** Downloads a system's image (QemuNet's -D): a progress line, and Ctrl-C keeps the partial file for a resume. */
+export async function pullCommand(name: string, catalogOptions: { configFile?: string }): Promise<number> {
+  const ac = new AbortController();
+  const onSignal = () => ac.abort(new InterruptedError('interrupted: the partial download is kept and resumes next time'));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  let last = '';
+  try {
+    const r = await pullImage(name, {
+      ...catalogOptions,
+      signal: ac.signal,
+      onProgress: (p) => {
+        const pct = p.totalBytes ? ` ${Math.floor(((p.receivedBytes ?? 0) / p.totalBytes) * 100)}%` : p.receivedBytes ? ` ${humanBytes(p.receivedBytes)}` : '';
+        const text = `${name}: ${p.phase}${pct}`;
+        if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${text}`);
+        else if (p.phase !== last) process.stderr.write(`${text}\n`);
+        last = p.phase;
+      },
+    });
+    if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+    for (const n of r.notes) process.stdout.write(`note: ${n}\n`);
+    process.stdout.write(r.downloaded ? `${name} is installed: ${r.files.join(', ')}\n` : `${name} is already present: ${r.files.join(', ')}\n`);
+    return 0;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
 }

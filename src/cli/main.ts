@@ -1,16 +1,18 @@
 import { InterruptedError, isQemunetError, UsageError } from '../errors.js';
 import { imageCommand } from './image-command.js';
-import { consoleCommand, downCommand, execCommand, lsCommand, statusCommand } from './session-commands.js';
+import { consoleCommand, downCommand, execCommand, lsCommand, restartCommand, saveCommand, statusCommand } from './session-commands.js';
 import { upCommand } from './up-command.js';
 
 const USAGE = `usage: qemunet COMMAND ...
   up TOPOLOGY [options]          start a session (qemunet up --help lists the options)
-  -t TOPOLOGY [options]          the same, in QemuNet's form
+  -t TOPOLOGY [options]          the same, in QemuNet's form (-s ARCHIVE, -S DIR, -l/-L SYS, -D SYS too)
   down [--session DIR]           stop a session
   ls [--all] [--json]            list sessions
   status [--session DIR] [--json]  hosts, states, switch ports, consoles
   console HOST [--session DIR]   attach to a host's serial console (Ctrl-] detaches)
   exec HOST [--session DIR] -- COMMAND [ARGS...]  run a command in a guest
+  save [--session DIR] OUT.tgz   save a session (running or stopped); restore with up --from / -s
+  restart HOST [--session DIR]   start a crashed or powered-off host again, on the same switch ports
   image build [tiny] [--force]   build the built-in guest image
   image list [--json] [-c FILE]  list known systems and the state of their files
   image rm NAME                  remove a built image
@@ -23,6 +25,8 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   status: statusCommand,
   console: consoleCommand,
   exec: execCommand,
+  save: saveCommand,
+  restart: restartCommand,
   image: imageCommand,
 };
 

@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
 import { attachConsole } from '../console/attach.js';
 import { QemunetError, UsageError } from '../errors.js';
-import { down, execInHost, findSession, isLive, listSessions, sessionStatus } from '../lab/sessions.js';
+import { saveSession } from '../lab/save.js';
+import { down, execInHost, findSession, isLive, listSessions, restartHost, sessionStatus } from '../lab/sessions.js';
 import { sessionPaths } from '../session/paths.js';
 import { renderStatus } from './status-view.js';
 
@@ -69,4 +70,24 @@ export async function execCommand(args: string[]): Promise<number> {
     onStderr: (d) => process.stderr.write(d),
     ...(timeoutMs ? { timeoutMs } : {}),
   });
+}
+
+export async function saveCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, options: sessionOption, allowPositionals: true });
+  const [out] = positionals;
+  if (!out || positionals.length > 1) throw new UsageError('usage: qemunet save [--session DIR] OUT.tgz');
+  const dir = await findSession(values.session, { allowStopped: true });
+  const { file, live } = await saveSession(dir, out);
+  process.stdout.write(`saved ${dir} to ${file}${live ? ' (running; each VM frozen for a moment)' : ''}\n`);
+  return 0;
+}
+
+export async function restartCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, options: sessionOption, allowPositionals: true });
+  const [host] = positionals;
+  if (!host || positionals.length > 1) throw new UsageError('usage: qemunet restart HOST [--session DIR]');
+  const dir = await findSession(values.session);
+  await restartHost(dir, host);
+  process.stdout.write(`${host} is starting again (qemunet status shows when it is ready)\n`);
+  return 0;
 }

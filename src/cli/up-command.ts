@@ -1,5 +1,9 @@
 import { spawn } from 'node:child_process';
-import { openSync, closeSync, readFileSync } from 'node:fs';
+import { openSync, closeSync, readFileSync, statSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline/promises';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { attachConsole } from '../console/attach.js';
@@ -9,12 +13,16 @@ import { down, isLive, sessionStatus } from '../lab/sessions.js';
 import { sessionDirectory } from '../lab/prepare.js';
 import { sessionPaths } from '../session/paths.js';
 import { checkUp, dryRun, up, type UpRequest } from '../lab/up.js';
+import { pullCommand } from './image-command.js';
 import { LiveStatus } from './live-status.js';
 import { renderStatus } from './status-view.js';
 import { parseUpOptions, type UpOptions } from './up-options.js';
 
 export const UP_USAGE = `usage: qemunet up TOPOLOGY [options]      (or QemuNet's form: qemunet -t TOPOLOGY [options])
   --session DIR, -S DIR  session directory (created if missing, never wiped); default: new one under $TMPDIR
+  --from ARCHIVE|DIR, -s ARCHIVE  restore a saved session (qemunet save, or QemuNet's own .tgz)
+  -a ARCHIVE             extract an archive into the session before it starts
+  --force                start even if a restored overlay's base image differs (with a warning)
   --alias NAME=SYSTEM    run the topology's system NAME as SYSTEM (repeatable), e.g. --alias debian=tiny
   --detach, -b           leave the session running in the background and return
   --wait                 return once every host is ready (implies --detach); --timeout SECONDS (default 300)
@@ -25,6 +33,8 @@ export const UP_USAGE = `usage: qemunet up TOPOLOGY [options]      (or QemuNet's
   -i                     add a Slirp NIC for internet access
   -m / -M                share <session>/<host>/ into the guest (default) / do not
   -f / -F                attach <session>/<host>.disk when present (default) / do not
+  -l SYSTEM / -L SYSTEM  one VM of SYSTEM alone, on a throwaway overlay / on its base image (permanent; --yes)
+  -D SYSTEM              download SYSTEM's image from its URL[..] (also: qemunet image pull SYSTEM)
   -q                     quiet kernel boot;  -z ARGS  more kernel arguments;  -u USER  user= kernel argument`;
 
 /** The qemunet executable, for the background supervisor and the console windows. */
@@ -38,8 +48,10 @@ export async function upCommand(args: readonly string[]): Promise<number> {
     process.stdout.write(`${UP_USAGE}\n`);
     return 0;
   }
+  if (o.download) return pullCommand(o.download, o.config ? { configFile: o.config } : {});
   if (o.notYet.length) throw new QemunetError('NOT_YET_SUPPORTED', `${o.notYet.join(', ')}: not available in this version of qemunet yet`);
-  if (!o.topology && !o.session) throw new UsageError(`give a topology file\n${UP_USAGE}`);
+  if (o.standalone) return standalone(o, o.standalone);
+  if (!o.topology && !o.session && !o.from) throw new UsageError(`give a topology file\n${UP_USAGE}`);
   const req = toRequest(o);
   if (o.dryRun) {
     process.stdout.write(await dryRun(req));
@@ -56,6 +68,9 @@ function toRequest(o: UpOptions): UpRequest {
     ...(o.config ? { configFile: o.config } : {}),
     ...(o.display ? { display: o.display } : {}),
     ...(o.user ? { user: o.user } : {}),
+    ...(o.from ? { from: o.from } : {}),
+    ...(o.extraArchive ? { extraArchive: o.extraArchive } : {}),
+    force: o.force,
     aliases: o.aliases,
     accel: o.accel,
     internet: o.internet,
@@ -63,8 +78,38 @@ function toRequest(o: UpOptions): UpRequest {
     kernelArgs: o.kernelArgs,
     mountDir: o.mountDir,
     mountDisk: o.mountDisk,
-    consoleCommand: (host, dir) => [process.execPath, MAIN, 'console', host, '--session', dir],
+    qemunetCommand: [process.execPath, MAIN],
   };
+}
+
+/**
+ * QemuNet's -l SYS / -L SYS: one VM of a system, alone, with internet access, its console on this
+ * terminal. -l runs on a throwaway overlay (removed afterwards); -L on the base image itself.
+ */
+async function standalone(o: UpOptions, s: { system: string; raw: boolean }): Promise<number> {
+  if (s.raw && !o.yes) await confirmRaw(s.system);
+  const tmp = await mkdtemp(join(tmpdir(), `qemunet-${s.raw ? 'L' : 'l'}-`));
+  try {
+    const topology = join(tmp, 'standalone.topo');
+    await writeFile(topology, `HOST ${s.system} ${s.system}\n`);
+    const req = toRequest({ ...o, topology, internet: true, display: o.display ?? (process.stdin.isTTY ? 'nographic' : 'none') });
+    return await foreground(o, { ...req, sessionDir: o.session ?? join(tmp, 'session'), sessionLink: false, rawBase: s.raw });
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+/** -L changes a base image for good (and every overlay made on it): the user says so, or types the name. */
+async function confirmRaw(system: string): Promise<void> {
+  const warning = `-L ${system} boots on the base image of ${system} itself: every change is permanent, and overlays made on it (saved sessions) may no longer fit`;
+  if (!process.stdin.isTTY) throw new UsageError(`${warning}; add --yes to confirm`);
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const typed = await rl.question(`${warning}.\nType the system name (${system}) to go on: `);
+    if (typed.trim() !== system) throw new QemunetError('NOT_CONFIRMED', `not confirmed; the base image of ${system} was not touched`);
+  } finally {
+    rl.close();
+  }
 }
 
 /** Runs the session in this process until Ctrl-C, SIGTERM, or every host has stopped. */
@@ -122,8 +167,9 @@ async function foreground(o: UpOptions, req: UpRequest): Promise<number> {
  * every host is ready, then prints the status and returns.
  */
 async function detach(args: readonly string[], o: UpOptions): Promise<number> {
-  await checkUp(toRequest(o));
-  const dir = await sessionDirectory(o.session, o.topology, process.cwd());
+  if (!o.from && !o.extraArchive) await checkUp(toRequest(o));
+  const fromDir = o.from && statSync(o.from, { throwIfNoEntry: false })?.isDirectory() ? o.from : undefined;
+  const dir = await sessionDirectory(o.session ?? fromDir, o.topology ?? o.from, process.cwd());
   const log = sessionPaths(dir).log;
   const fd = openSync(log, 'a');
   const child = spawn(process.execPath, [MAIN, 'up', ...args, '--session', dir], {

@@ -4,6 +4,17 @@ import { UsageError } from '../errors.js';
 export interface UpOptions {
   topology?: string;
   session?: string;
+  /** -s ARCHIVE / --from ARCHIVE|DIR: a saved session. */
+  from?: string;
+  /** -a ARCHIVE: extracted into the session before it starts. */
+  extraArchive?: string;
+  force: boolean;
+  /** -l SYS / -L SYS: one VM of that system alone, on a throwaway overlay / on its base image. */
+  standalone?: { system: string; raw: boolean };
+  /** --yes: no confirmation for -L. */
+  yes: boolean;
+  /** -D SYS: download the system's image. */
+  download?: string;
   config?: string;
   display?: string;
   aliases: Map<string, string>;
@@ -26,15 +37,10 @@ export interface UpOptions {
 /** QemuNet's getopts string ("t:a:s:S:c:l:L:D:imMfFkKxyvd:hbz:Vq") plus -u USER. */
 const WITH_VALUE = new Set(['t', 'a', 's', 'S', 'c', 'l', 'L', 'D', 'd', 'z', 'u']);
 const FLAGS = new Set(['i', 'm', 'M', 'f', 'F', 'k', 'K', 'x', 'y', 'v', 'h', 'b', 'V', 'q']);
-const LONG_WITH_VALUE = new Set(['session', 'alias', 'timeout', 'display', 'config', 'topology']);
-const LONG_FLAGS = new Set(['detach', 'wait', 'dry-run', 'help']);
+const LONG_WITH_VALUE = new Set(['session', 'alias', 'timeout', 'display', 'config', 'topology', 'from']);
+const LONG_FLAGS = new Set(['detach', 'wait', 'dry-run', 'help', 'force', 'yes']);
 
 const NOT_YET: Record<string, string> = {
-  s: '-s ARCHIVE (restore a session archive)',
-  a: '-a ARCHIVE (extra archive)',
-  l: '-l SYSTEM (standalone VM)',
-  L: '-L SYSTEM (standalone VM on the raw image)',
-  D: '-D SYSTEM (download a system image)',
   v: '-v (VLAN support)',
   y: '-y (switch management consoles)',
   V: '-V (remote viewers for VNC/SPICE)',
@@ -42,7 +48,7 @@ const NOT_YET: Record<string, string> = {
 
 /** Parses options in QemuNet's forms (bundled `-xK`, `-tFILE`, `-t FILE`) and the long ones (`--session DIR`, `--session=DIR`). */
 export function parseUpOptions(argv: readonly string[]): UpOptions {
-  const o: UpOptions = { aliases: new Map(), detach: false, wait: false, dryRun: false, accel: true, internet: false, quiet: false, kernelArgs: [], mountDir: true, mountDisk: true, help: false, notYet: [] };
+  const o: UpOptions = { force: false, yes: false, aliases: new Map(), detach: false, wait: false, dryRun: false, accel: true, internet: false, quiet: false, kernelArgs: [], mountDir: true, mountDisk: true, help: false, notYet: [] };
   const positional: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -94,6 +100,11 @@ function applyShort(o: UpOptions, letter: string, value: string): void {
   }
   switch (letter) {
     case 't': return void (o.topology = value);
+    case 's': return void (o.from = value);
+    case 'a': return void (o.extraArchive = value);
+    case 'l': return void (o.standalone = { system: value, raw: false });
+    case 'L': return void (o.standalone = { system: value, raw: true });
+    case 'D': return void (o.download = value);
     case 'S': return void (o.session = value);
     case 'c': return void (o.config = value);
     case 'd': return void (o.display = value);
@@ -116,6 +127,9 @@ function applyShort(o: UpOptions, letter: string, value: string): void {
 function applyLong(o: UpOptions, name: string, value: string): void {
   switch (name) {
     case 'session': return void (o.session = value);
+    case 'from': return void (o.from = value);
+    case 'force': return void (o.force = true);
+    case 'yes': return void (o.yes = true);
     case 'config': return void (o.config = value);
     case 'topology': return void (o.topology = value);
     case 'display': return void (o.display = value);

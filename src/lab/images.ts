@@ -2,6 +2,7 @@ import { lstat, rm, stat } from 'node:fs/promises';
 import type { SystemEntry } from '../config/catalog.js';
 import { ImageError } from '../errors.js';
 import { buildTinyImage, type BuildProgress } from '../images/builder.js';
+import { downloadSystem, type DownloadProgress, type DownloadResult } from '../images/download.js';
 import { builtImagePaths } from '../images/store.js';
 import { loadCatalog, type CatalogOptions } from './catalog.js';
 
@@ -53,4 +54,12 @@ export async function removeImage(name: string, options: CatalogOptions = {}): P
   if (!(await lstat(dir).then(() => true, () => false))) throw new ImageError('NOT_BUILT', `${name} is not built (nothing in ${dir})`);
   await rm(dir, { recursive: true, force: true });
   return dir;
+}
+
+/** Downloads a system's image from its URL[..] (`qemunet -D SYS`, `qemunet image pull SYS`). */
+export async function pullImage(name: string, options: CatalogOptions & { signal?: AbortSignal; onProgress?: (p: DownloadProgress) => void }): Promise<DownloadResult> {
+  const { catalog } = await loadCatalog(options);
+  const entry = catalog.get(name);
+  if (!entry) throw new ImageError('UNKNOWN_SYSTEM', `unknown system ${name}; known systems: ${[...catalog.keys()].join(', ')}`);
+  return downloadSystem(entry, { ...(options.signal ? { signal: options.signal } : {}), ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
 }

@@ -30,6 +30,8 @@ export interface PlanOptions {
   nicModel?: string;
   /** Hosts whose `<host>.disk` exists in the session. */
   existingDisks: ReadonlySet<string>;
+  /** Boot on the raw base image instead of an overlay (QemuNet's -L). */
+  rawBase?: boolean;
   /** Config files that were read, for "unknown system" errors. */
   configFiles: readonly string[];
 }
@@ -112,7 +114,8 @@ function planHost(topology: Topology, host: HostDef, hostIndex: number, catalog:
     name: host.name,
     accel: o.accel,
     ...(tiny && !setsMemory(extra) ? { memoryMiB: TINY_MEMORY_MIB } : {}),
-    disk: { path: hp.overlay, format: 'qcow2', interface: diskInterface },
+    // -L: the base image itself, so changes are permanent (the user confirmed it).
+    disk: o.rawBase ? { path: system.fs, format: 'raw', interface: diskInterface } : { path: hp.overlay, format: 'qcow2', interface: diskInterface },
     ...(o.mountDisk && o.existingDisks.has(host.name) ? { extraDisk: { path: hp.disk, format: 'raw' as const, interface: diskInterface } } : {}),
     ...kernelOf(system, host.name, o),
     nics: nics.map((n) => ({ switchSocket: paths.switch(n.switch).socket, port: n.port, mac: n.mac, model })),

@@ -94,19 +94,20 @@ async function checkSystemFiles(system: SystemEntry): Promise<void> {
 }
 
 /** Overlays, share directories and `<host>.sh` scripts; existing overlays and files are kept. */
-export async function prepareSessionFiles(plan: LabPlan, paths: SessionPaths, signal?: AbortSignal): Promise<void> {
+export async function prepareSessionFiles(plan: LabPlan, paths: SessionPaths, qemunet: readonly string[], signal?: AbortSignal): Promise<void> {
   await mkdir(join(paths.dir, 'switch'), { recursive: true });
   await Promise.all(
     plan.hosts.map(async (h) => {
-      await ensureOverlay(h.system.fs, h.paths.overlay, signal);
+      if (h.vm.disk.format === 'qcow2') await ensureOverlay(h.system.fs, h.paths.overlay, signal);
       if (h.vm.shareDir) await mkdir(h.vm.shareDir, { recursive: true });
-      await writeFile(h.paths.script, hostScript(h.name, ['qemu-system-x86_64', ...qemuArgv(h.vm)]), { mode: 0o755 });
+      await writeFile(h.paths.script, hostScript(h.name, [...qemunet, 'restart', h.name, '--session', paths.dir], ['qemu-system-x86_64', ...qemuArgv(h.vm)]), { mode: 0o755 });
     }),
   );
 }
 
-function hostScript(host: string, argv: readonly string[]): string {
-  return `#!/bin/sh\n# Restarts host ${host} into its running session, on the same switch ports. Written by qemunet.\nexec ${shellCommand(argv)}\n`;
+/** QemuNet's `<host>.sh`: here it asks the running session to start the host again; the QEMU command line is kept for reference. */
+function hostScript(host: string, restart: readonly string[], qemu: readonly string[]): string {
+  return `#!/bin/sh\n# Starts host ${host} again in its running session, on the same switch ports (after a crash or a power-off).\n# Written by qemunet. The VM's QEMU command line, for reference:\n# ${shellCommand(qemu)}\nexec ${shellCommand(restart)}\n`;
 }
 
 /** The topology is kept in the session as `topology`, as QemuNet does. */

@@ -7,6 +7,7 @@ import { sessionPaths } from '../session/paths.js';
 import { forgetSession, registeredSessions } from '../session/registry.js';
 import { GuestAgent } from '../vm/guest-agent.js';
 import { execStreaming } from '../vm/guest-exec-stream.js';
+import { controlRequest } from './control.js';
 import { readState, type SessionState } from './state.js';
 
 const LIVE_PHASES = new Set(['starting', 'running', 'stopping']);
@@ -45,7 +46,7 @@ export async function listSessions(env?: NodeJS.ProcessEnv): Promise<SessionStat
 }
 
 /** `--session DIR`, else the only running session; several or none is an error that says what to do. */
-export async function findSession(requested: string | undefined, options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
+export async function findSession(requested: string | undefined, options: { cwd?: string; env?: NodeJS.ProcessEnv; allowStopped?: boolean } = {}): Promise<string> {
   if (requested) {
     const dir = await realpath(resolve(options.cwd ?? process.cwd(), requested)).catch(() => {
       throw new SessionError('SESSION_UNKNOWN', `session directory ${requested} does not exist`);
@@ -55,6 +56,7 @@ export async function findSession(requested: string | undefined, options: { cwd?
   }
   const live = (await listSessions(options.env)).filter(isLive);
   if (live.length === 1) return live[0]!.dir;
+  if (!live.length && options.allowStopped) throw new SessionError('NO_SESSION', 'no qemunet session is running; name a stopped one with --session DIR');
   if (!live.length) throw new SessionError('NO_SESSION', 'no qemunet session is running; start one with "qemunet up TOPOLOGY", or name one with --session DIR');
   throw new SessionError('SESSION_AMBIGUOUS', `${live.length} sessions are running; choose one with --session:\n${live.map((s) => `  ${s.dir}  (${s.topology})`).join('\n')}`);
 }
@@ -98,4 +100,11 @@ export async function execInHost(dir: string, host: string, argv: readonly strin
   } finally {
     agent.close();
   }
+}
+
+/** Starts a stopped or crashed host again in its running session, on the same switch ports. */
+export async function restartHost(dir: string, host: string): Promise<void> {
+  const state = await sessionStatus(dir);
+  if (!isLive(state)) throw new SessionError('SESSION_NOT_RUNNING', `session ${dir} is not running; start it with qemunet up --from ${dir}`);
+  await controlRequest(sessionPaths(dir).control, { cmd: 'restart', host });
 }

@@ -7,6 +7,8 @@ export type SessionPhase = 'starting' | 'running' | 'stopping' | 'stopped' | 'fa
 export interface HostStatus {
   name: string;
   system: string;
+  /** The read-only base image its overlay is on. */
+  base: string;
   state: HostState;
   display: DisplayMode;
   nics: NicPlan[];

@@ -1,7 +1,10 @@
 import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
-import { QemunetError, UsageError } from '../errors.js';
+import { QemunetError, SessionError, UsageError } from '../errors.js';
+import { rm, stat } from 'node:fs/promises';
+import { run } from '../process/run.js';
+import { checkBases, extractArchive, removeStaleRuntime } from './restore.js';
 import { registerSession } from '../session/registry.js';
 import { lockSession } from '../session/lock.js';
 import { sessionPaths } from '../session/paths.js';
@@ -32,13 +35,22 @@ export interface UpRequest {
   mountDir?: boolean;
   mountDisk?: boolean;
   nicModel?: string;
+  /** `--from` / `-s` / `-S`: a saved session, as an archive or a directory. */
+  from?: string;
+  /** `-a`: an archive extracted into the session before it starts. */
+  extraArchive?: string;
+  /** Boot on the base image itself (-L): changes are permanent. */
+  rawBase?: boolean;
+  /** Start even when a restored overlay's base image differs (a warning instead of an error). */
+  force?: boolean;
   /** QemuNet's `session` link in the working directory (default on). */
   sessionLink?: boolean;
   cwd?: string;
   env?: NodeJS.ProcessEnv;
   /** Progress and notices for the user (one line each). */
   onNotice?: (message: string) => void;
-  consoleCommand?: (host: string, sessionDir: string) => string[];
+  /** How to run qemunet itself (the console windows and `<host>.sh` call it); default `qemunet` on PATH. */
+  qemunetCommand?: readonly string[];
   stopTimeoutMs?: number;
   signal?: AbortSignal;
 }
@@ -79,6 +91,7 @@ function planFor(req: UpRequest, inputs: Inputs, dir: string): LabPlan {
     mountDir: req.mountDir ?? true,
     mountDisk: req.mountDisk ?? true,
     ...(req.nicModel ? { nicModel: req.nicModel } : {}),
+    ...(req.rawBase ? { rawBase: true } : {}),
     existingDisks: new Set(inputs.topology.hosts.filter((h) => existsSync(paths.host(h.name).disk)).map((h) => h.name)),
     configFiles: inputs.configFiles,
   });
@@ -104,39 +117,77 @@ function checkDisplay(display: string | undefined): DisplayMode | undefined {
  */
 export async function up(req: UpRequest): Promise<Lab> {
   const cwd = req.cwd ?? process.cwd();
-  if (!req.topologyFile && !req.sessionDir) throw new QemunetError('USAGE', 'give a topology file (qemunet up FILE.topo) or a session directory (--session DIR)');
-  // Bad input fails here, before a directory is made or anything runs.
-  const inputs = await readInputs(req, intendedDir(req));
-  const draft = planFor(req, inputs, intendedDir(req));
-  await checkPrerequisites(draft, sessionPaths(draft.dir), inputs.storeDir, req.onNotice, req.signal);
-  const dir = await sessionDirectory(req.sessionDir, req.topologyFile, cwd);
+  if (!req.topologyFile && !req.sessionDir && !req.from) throw new QemunetError('USAGE', 'give a topology file (qemunet up FILE.topo), a session directory (--session DIR) or a saved session (--from ARCHIVE|DIR)');
+  const restoring = Boolean(req.from || req.extraArchive);
+  if (!restoring) {
+    // Bad input fails here, before a directory is made or anything runs.
+    const inputs = await readInputs(req, intendedDir(req));
+    await checkPrerequisites(planFor(req, inputs, intendedDir(req)), sessionPaths(intendedDir(req)), inputs.storeDir, req.onNotice, req.signal);
+  }
+  const fromDir = req.from && (await isDirectory(resolve(cwd, req.from))) ? resolve(cwd, req.from) : undefined;
+  // A saved session directory without --session is run where it is, as QemuNet's -S does.
+  const requestedDir = req.sessionDir ?? fromDir;
+  const dir = await sessionDirectory(requestedDir, req.topologyFile ?? req.from, cwd);
+  const made = requestedDir ? undefined : dir;
   const paths = sessionPaths(dir);
   const lock = await lockSession(paths.lock, dir);
   if (lock.tookOverFrom) req.onNotice?.(`took over the lock of session ${dir} from qemunet process ${lock.tookOverFrom}, which is gone`);
   try {
-    const plan = planFor(req, inputs, dir);
+    if (restoring) await restoreInto(req, dir, fromDir);
+    const effective: UpRequest = restoring && !req.topologyFile ? { ...req, sessionDir: dir } : req;
+    const inputs = await readInputs(effective, dir);
+    const plan = planFor(effective, inputs, dir);
+    if (restoring) await checkPrerequisites(plan, paths, inputs.storeDir, req.onNotice, req.signal);
+    await checkBases(plan, join(inputs.storeDir, '..'), req.force ?? false, (m) => req.onNotice?.(m));
     [...inputs.notices, ...plan.notes].forEach((n) => req.onNotice?.(n));
-    const { accel } = inputs;
     if (req.topologyFile) await copyTopology(plan.topologyFile, paths);
-    await prepareSessionFiles(plan, paths, req.signal);
+    await prepareSessionFiles(plan, paths, req.qemunetCommand ?? ['qemunet'], req.signal);
     await registerSession(dir, req.env);
     if (req.sessionLink ?? true) {
       const problem = await linkSession(cwd, dir);
       if (problem) req.onNotice?.(`warning: ${problem}`);
     }
     const lab = new Lab(plan, paths, {
-      accel,
+      accel: inputs.accel,
       lock,
-      consoleCommand: (host) => req.consoleCommand?.(host, dir) ?? ['qemunet', 'console', host, '--session', dir],
+      consoleCommand: (host) => [...(req.qemunetCommand ?? ['qemunet']), 'console', host, '--session', dir],
       ...(req.stopTimeoutMs ? { stopTimeoutMs: req.stopTimeoutMs } : {}),
+      ...bootSlotsFrom(req.env ?? process.env),
     });
     await lab.start(req.signal);
     return lab;
   } catch (e) {
     await lock.release();
+    // A directory made for a restore that failed holds nothing of the user's.
+    if (made && restoring && !(e instanceof QemunetError && e.code === 'VM_EXITED')) await rm(made, { recursive: true, force: true });
     throw e;
   }
 }
+
+/** `--from ARCHIVE|DIR` and `-a EXTRA.tgz`: the saved session's files, put into the session directory. */
+async function restoreInto(req: UpRequest, dir: string, fromDir: string | undefined): Promise<void> {
+  const cwd = req.cwd ?? process.cwd();
+  if (req.from && !fromDir) {
+    const archive = resolve(cwd, req.from);
+    if (!(await isFile(archive))) throw new SessionError('FROM_MISSING', `saved session ${archive} does not exist`);
+    await extractArchive(archive, dir, { needTopology: !req.topologyFile, ...(req.signal ? { signal: req.signal } : {}) });
+  } else if (fromDir && fromDir !== dir) {
+    await run('cp', ['-a', '--sparse=always', `${fromDir}/.`, dir]);
+    await removeStaleRuntime(dir);
+  } else if (fromDir) {
+    await removeStaleRuntime(dir);
+  }
+  if (req.extraArchive) await extractArchive(resolve(cwd, req.extraArchive), dir, { needTopology: false, ...(req.signal ? { signal: req.signal } : {}) });
+}
+
+/** QEMUNET_BOOT_SLOTS: how many guests boot at once (tuning; the default follows the CPU count). */
+function bootSlotsFrom(env: NodeJS.ProcessEnv): { bootSlots?: number } {
+  const n = Number(env.QEMUNET_BOOT_SLOTS);
+  return Number.isInteger(n) && n > 0 ? { bootSlots: n } : {};
+}
+
+const isDirectory = (p: string) => stat(p).then((s) => s.isDirectory(), () => false);
+const isFile = (p: string) => stat(p).then((s) => s.isFile(), () => false);
 
 /** Checks a request as `up` would (topology, systems, options) without creating or starting anything. */
 export async function checkUp(req: UpRequest): Promise<void> {

@@ -14,6 +14,10 @@ export interface SessionPaths {
   state: string;
   /** Output of a detached supervisor. */
   log: string;
+  /** Where the driving qemunet takes requests (freeze/thaw for a save, restart of a host). */
+  control: string;
+  /** What `save` writes into an archive: qemunet version, hosts, their systems and base images. */
+  manifest: string;
   host(name: string): HostPaths;
   switch(name: string): SwitchPaths;
 }
@@ -53,6 +57,8 @@ export function sessionPaths(dir: string): SessionPaths {
     lock: join(dir, 'qemunet.lock'),
     state: join(dir, 'qemunet-state.json'),
     log: join(dir, 'qemunet.log'),
+    control: join(dir, 'qemunet.ctl'),
+    manifest: join(dir, 'qemunet-session.json'),
     host: (name) => ({
       overlay: join(dir, `${name}.qcow2`),
       share: join(dir, name),

@@ -78,7 +78,12 @@ export class RunningVm {
   /** Whether its CPUs have never run (launched paused, not resumed): then there is no guest to power off. */
   paused = false;
 
-  /** Starts the CPUs of a VM launched paused. */
+  /** Stops the CPUs; QEMU flushes every disk first, so the files hold one moment of the guest. */
+  async freeze(): Promise<void> {
+    await this.qmp?.execute('stop');
+  }
+
+  /** Starts the CPUs of a VM launched paused (or frozen). */
   async resume(): Promise<void> {
     await this.qmp?.execute('cont');
     this.paused = false;

@@ -81,6 +81,7 @@ function nic(eth: string, sw: string, port: number, mac: string) {
 const IMMORTAL: HostStatus = {
   name: 'immortal',
   system: 'tiny',
+  base: '/images/tiny.img',
   state: 'ready',
   display: 'none',
   nics: [nic('eth0', 's1', 1, '52:54:00:00:00:00'), nic('eth1', 's2', 1, '52:54:00:00:00:01')],
@@ -89,8 +90,8 @@ const IMMORTAL: HostStatus = {
   pid: 101,
   readyMs: 8750,
 };
-const OPETH: HostStatus = { name: 'opeth', system: 'debian', state: 'booting', display: 'tmux', nics: [nic('eth0', 's2', 2, '52:54:00:00:01:00')], console: '/tmp/qn-gw/opeth.console', agent: false, pid: 102 };
-const W: HostStatus = { name: 'w', system: 'win10', state: 'failed', display: 'none', nics: [], console: '/tmp/qn-gw/w.console', agent: false, detail: 'qemu exited with status 1' };
+const OPETH: HostStatus = { name: 'opeth', system: 'debian', base: '/images/base.img', state: 'booting', display: 'tmux', nics: [nic('eth0', 's2', 2, '52:54:00:00:01:00')], console: '/tmp/qn-gw/opeth.console', agent: false, pid: 102 };
+const W: HostStatus = { name: 'w', system: 'win10', base: '/images/base.img', state: 'failed', display: 'none', nics: [], console: '/tmp/qn-gw/w.console', agent: false, detail: 'qemu exited with status 1' };
 
 function state(overrides: Partial<SessionState> = {}): SessionState {
   return {

@@ -6,6 +6,8 @@ import { UsageError } from '../../src/errors.js';
 /** What `qemunet up` with no options means; each test states only what differs. */
 function expected(overrides: Partial<UpOptions> = {}): UpOptions {
   return {
+    force: false,
+    yes: false,
     aliases: new Map(),
     detach: false,
     wait: false,
@@ -118,24 +120,20 @@ describe('parseUpOptions: the up form and long options', () => {
   });
 });
 
-describe('parseUpOptions: options of a later version', () => {
-  it('collects -s -a -l -L -D (consuming their values) and -v -y -V in notYet, in order', () => {
+describe('parseUpOptions: sessions, standalone VMs, downloads, and options of a later version', () => {
+  it('reads -s -a --force, and collects -v -y -V in notYet, in order', () => {
     assert.deepEqual(
-      parseUpOptions(['-s', 'lan.tgz', '-a', 'extra.tgz', '-l', 'debian', '-Ldebian', '-D', 'alpine', '-vyV', '-t', 'lan.topo']),
-      expected({
-        topology: 'lan.topo',
-        notYet: [
-          '-s ARCHIVE (restore a session archive)',
-          '-a ARCHIVE (extra archive)',
-          '-l SYSTEM (standalone VM)',
-          '-L SYSTEM (standalone VM on the raw image)',
-          '-D SYSTEM (download a system image)',
-          '-v (VLAN support)',
-          '-y (switch management consoles)',
-          '-V (remote viewers for VNC/SPICE)',
-        ],
-      }),
+      parseUpOptions(['-s', 'lan.tgz', '-a', 'extra.tgz', '--force', '-vyV']),
+      expected({ from: 'lan.tgz', extraArchive: 'extra.tgz', force: true, notYet: ['-v (VLAN support)', '-y (switch management consoles)', '-V (remote viewers for VNC/SPICE)'] }),
     );
+  });
+
+  it('reads --from, -l, -L with --yes, and -D', () => {
+    assert.deepEqual(parseUpOptions(['--from=saved']).from, 'saved');
+    assert.deepEqual(parseUpOptions(['-l', 'debian']).standalone, { system: 'debian', raw: false });
+    const raw = parseUpOptions(['-Ldebian', '--yes']);
+    assert.deepEqual([raw.standalone, raw.yes], [{ system: 'debian', raw: true }, true]);
+    assert.equal(parseUpOptions(['-D', 'alpine']).download, 'alpine');
   });
 });
 
