@@ -1,5 +1,5 @@
 /** Bumped whenever the guest changes (files, packages, init): an image of an older recipe is rebuilt. */
-export const TINY_RECIPE_VERSION = 2;
+export const TINY_RECIPE_VERSION = 3;
 
 /**
  * What goes into the built-in `tiny` guest. Changing a list here changes the image; the build
@@ -10,6 +10,9 @@ export const TINY_KERNEL_PACKAGE = 'linux-image-amd64';
 /** Userland: the real tools of networking exercises, each with its shared libraries. */
 export const TINY_PACKAGES: readonly string[] = [
   'bash',
+  // /bin/sh is dash, as on Debian: busybox's sh would run its own small applets (ifconfig, ip) for
+  // commands that the real packages provide, and QemuNet's start.sh files expect the real ones.
+  'dash',
   'busybox-static',
   'coreutils',
   'kmod',
@@ -114,4 +117,5 @@ export const TINY_ALTERNATIVES: Readonly<Record<string, string>> = {
   'usr/bin/traceroute': 'traceroute.db',
   'usr/bin/traceroute6': 'traceroute6.db',
   'usr/bin/pager': 'less',
+  'usr/bin/sh': 'dash',
 };

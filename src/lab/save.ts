@@ -46,7 +46,8 @@ export async function saveSession(dir: string, out: string, options: { cwd?: str
     const files = archivedSessionFiles(await readdir(dir), hosts).filter((f) => !(live && f.endsWith('.qcow2')));
     const fromStaging = await readdir(staging);
     await run('tar', ['-czS', '--format=gnu', '-f', tmp, '-C', dir, ...files, '-C', staging, ...fromStaging]).catch((e: Error) => {
-      throw new SessionError('SAVE_FAILED', `could not write ${target}: ${e.message}`);
+      const why = /No space left on device/.test(e.message) ? 'no space left on its device' : e.message;
+      throw new SessionError('SAVE_FAILED', `could not write ${target}: ${why}; any earlier file of that name is untouched`);
     });
     await rename(tmp, target);
     return { file: target, live };
