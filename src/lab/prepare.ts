@@ -89,7 +89,7 @@ async function checkSystemFiles(system: SystemEntry): Promise<void> {
   for (const [what, file] of files) {
     if (!file) continue;
     const ok = await access(file, constants.R_OK).then(() => true, () => false);
-    if (!ok) throw new ImageError('IMAGE_MISSING', `the ${what} file of system ${system.name} (${system.source}) is missing or unreadable: ${file}${system.url ? `; it can be downloaded from ${system.url}` : ''}`);
+    if (!ok) throw new ImageError('IMAGE_MISSING', `the ${what} file of system ${system.name} (${system.source}) is missing or unreadable: ${file}${system.url ? `; download it with: qemunet -D ${system.name} (from ${system.url})` : ''}`);
   }
 }
 

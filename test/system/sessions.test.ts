@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { run } from '../../src/process/run.js';
-import { eventually, qemunet, stateOf } from '../helpers/cli.js';
+import { eventually, qemunet, qemunetForeground, stateOf } from '../helpers/cli.js';
 import { fixture } from '../helpers/fixtures.js';
 import { suiteDir, tinyImage } from '../helpers/tiny.js';
 
@@ -239,6 +240,28 @@ describe('restore refuses bad archives and sessions', { timeout: 300000 }, () =>
 });
 
 describe('standalone VMs', { timeout: 300000 }, () => {
+  test('-l boots one VM on a throwaway overlay, with the internet NIC; nothing is left after Ctrl-C', async () => {
+    const tmp = suiteDir('standalone');
+    const env = { ...process.env, QEMUNET_STATE_DIR: join(tmp.path, 'state') };
+    try {
+      const child = qemunetForeground(['-l', 'tiny'], { cwd: tmp.path, env });
+      const dir = await eventually(async () => {
+        const r = await qemunet(['status', '--json'], { env });
+        const state = r.code === 0 ? JSON.parse(r.stdout) : undefined;
+        return state?.hosts[0]?.state === 'ready' ? (state.dir as string) : undefined;
+      }, 120000, 'the standalone VM to be ready');
+      const r = await exec(dir, 'tiny', 'hostname; ls /sys/class/net | grep -c eth');
+      assert.equal(r.stdout, 'tiny\n1\n');
+      assert.match(await readFile(join(dir, 'tiny.sh'), 'utf8'), /-netdev user,id=inet/);
+      child.kill('SIGINT');
+      const [code] = await once(child, 'exit');
+      assert.equal(code, 0);
+      await assert.rejects(stat(dir), { code: 'ENOENT' }, 'the throwaway session is removed');
+    } finally {
+      await tmp.remove();
+    }
+  });
+
   test('-L needs a confirmation', async () => {
     const r = await qemunet(['-L', 'tiny']);
     assert.equal(r.code, 2);

@@ -53,7 +53,7 @@ describe('qemunet up refuses bad input', { timeout: 300000 }, () => {
     const cfg = fixture('qemunet.cfg');
     const r = await qemunet(['up', fixture('topologies', 'lan.topo'), '-c', cfg, '--session', session, '-K'], { cwd: tmp.path });
     assert.equal(r.code, 1);
-    assert.equal(r.stderr, `qemunet: the FS file of system debian (${cfg}:38) is missing or unreadable: ${fixture('images', 'debian10.img')}; it can be downloaded from http://aurelien.esnard.emi.u-bordeaux.fr/qemunet/debian10.tgz\n`);
+    assert.equal(r.stderr, `qemunet: the FS file of system debian (${cfg}:38) is missing or unreadable: ${fixture('images', 'debian10.img')}; download it with: qemunet -D debian (from http://aurelien.esnard.emi.u-bordeaux.fr/qemunet/debian10.tgz)\n`);
   });
   test('a display mode of a later version, and options of a later version, are refused by name', async () => {
     await upFails('vnc.topo', 'SWITCH s1\nHOST tiny/vnc a s1\n', `${at('vnc.topo')}:2:6: display mode "vnc" of host a is not yet supported; supported: none, nographic, tmux, xterm`);
