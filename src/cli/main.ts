@@ -1,6 +1,6 @@
 import { InterruptedError, isQemunetError, UsageError } from '../errors.js';
 import { imageCommand } from './image-command.js';
-import { consoleCommand, downCommand, execCommand, lsCommand, restartCommand, saveCommand, statusCommand } from './session-commands.js';
+import { consoleCommand, downCommand, execCommand, lsCommand, restartCommand, saveCommand, statusCommand, switchCommandCli } from './session-commands.js';
 import { upCommand } from './up-command.js';
 
 const USAGE = `usage: qemunet COMMAND ...
@@ -13,6 +13,7 @@ const USAGE = `usage: qemunet COMMAND ...
   exec HOST [--session DIR] -- COMMAND [ARGS...]  run a command in a guest
   save [--session DIR] OUT.tgz   save a session (running or stopped); restore with up --from / -s
   restart HOST [--session DIR]   start a crashed or powered-off host again, on the same switch ports
+  switch SW [--session DIR] -- COMMAND  one vde_switch management command (port/allprint, vlan/print...)
   image build [tiny] [--force]   build the built-in guest image
   image list [--json] [-c FILE]  list known systems and the state of their files
   image rm NAME                  remove a built image
@@ -27,6 +28,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   exec: execCommand,
   save: saveCommand,
   restart: restartCommand,
+  switch: switchCommandCli,
   image: imageCommand,
 };
 

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { attachConsole } from '../console/attach.js';
 import { QemunetError, UsageError } from '../errors.js';
 import { saveSession } from '../lab/save.js';
-import { down, execInHost, findSession, isLive, listSessions, restartHost, sessionStatus } from '../lab/sessions.js';
+import { down, execInHost, findSession, isLive, listSessions, restartHost, sessionStatus, switchCommand } from '../lab/sessions.js';
 import { sessionPaths } from '../session/paths.js';
 import { renderStatus } from './status-view.js';
 
@@ -90,4 +90,19 @@ export async function restartCommand(args: string[]): Promise<number> {
   await restartHost(dir, host);
   process.stdout.write(`${host} is starting again (qemunet status shows when it is ready)\n`);
   return 0;
+}
+
+/** `qemunet switch SW -- COMMAND`: one vde_switch management command; its output, and its status as exit code. */
+export async function switchCommandCli(args: string[]): Promise<number> {
+  const dash = args.indexOf('--');
+  const { values, positionals } = parseArgs({ args: dash < 0 ? args : args.slice(0, dash), options: sessionOption, allowPositionals: true });
+  const [sw] = positionals;
+  const command = dash < 0 ? [] : args.slice(dash + 1);
+  if (!sw || positionals.length > 1 || !command.length) throw new UsageError('usage: qemunet switch SWITCH [--session DIR] -- COMMAND [ARGS...]   (e.g. port/allprint, vlan/print)');
+  const dir = await findSession(values.session);
+  const reply = await switchCommand(dir, sw, command.join(' '));
+  for (const line of reply.data) process.stdout.write(`${line}\n`);
+  if (reply.code === 1000) return 0;
+  process.stderr.write(`qemunet: switch ${sw} refused "${command.join(' ')}": ${reply.code} ${reply.message}\n`);
+  return 1;
 }

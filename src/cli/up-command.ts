@@ -35,6 +35,7 @@ export const UP_USAGE = `usage: qemunet up TOPOLOGY [options]      (or QemuNet's
   -f / -F                attach <session>/<host>.disk when present (default) / do not
   -l SYSTEM / -L SYSTEM  one VM of SYSTEM alone, on a throwaway overlay / on its base image (permanent; --yes)
   -D SYSTEM              download SYSTEM's image from its URL[..] (also: qemunet image pull SYSTEM)
+  -v                     VLAN support: TRUNK lines, and each switch's <session>/<switch>.cmd loaded at start
   -q                     quiet kernel boot;  -z ARGS  more kernel arguments;  -u USER  user= kernel argument`;
 
 /** The qemunet executable, for the background supervisor and the console windows. */
@@ -71,6 +72,7 @@ function toRequest(o: UpOptions): UpRequest {
     ...(o.from ? { from: o.from } : {}),
     ...(o.extraArchive ? { extraArchive: o.extraArchive } : {}),
     force: o.force,
+    vlan: o.vlan,
     aliases: o.aliases,
     accel: o.accel,
     internet: o.internet,

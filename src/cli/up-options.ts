@@ -9,6 +9,8 @@ export interface UpOptions {
   /** -a ARCHIVE: extracted into the session before it starts. */
   extraArchive?: string;
   force: boolean;
+  /** -v: VLAN support. */
+  vlan: boolean;
   /** -l SYS / -L SYS: one VM of that system alone, on a throwaway overlay / on its base image. */
   standalone?: { system: string; raw: boolean };
   /** --yes: no confirmation for -L. */
@@ -41,14 +43,13 @@ const LONG_WITH_VALUE = new Set(['session', 'alias', 'timeout', 'display', 'conf
 const LONG_FLAGS = new Set(['detach', 'wait', 'dry-run', 'help', 'force', 'yes']);
 
 const NOT_YET: Record<string, string> = {
-  v: '-v (VLAN support)',
   y: '-y (switch management consoles)',
   V: '-V (remote viewers for VNC/SPICE)',
 };
 
 /** Parses options in QemuNet's forms (bundled `-xK`, `-tFILE`, `-t FILE`) and the long ones (`--session DIR`, `--session=DIR`). */
 export function parseUpOptions(argv: readonly string[]): UpOptions {
-  const o: UpOptions = { force: false, yes: false, aliases: new Map(), detach: false, wait: false, dryRun: false, accel: true, internet: false, quiet: false, kernelArgs: [], mountDir: true, mountDisk: true, help: false, notYet: [] };
+  const o: UpOptions = { vlan: false, force: false, yes: false, aliases: new Map(), detach: false, wait: false, dryRun: false, accel: true, internet: false, quiet: false, kernelArgs: [], mountDir: true, mountDisk: true, help: false, notYet: [] };
   const positional: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -119,6 +120,7 @@ function applyShort(o: UpOptions, letter: string, value: string): void {
     case 'k': return void (o.accel = true);
     case 'K': return void (o.accel = false);
     case 'q': return void (o.quiet = true);
+    case 'v': return void (o.vlan = true);
     case 'b': return void (o.detach = true);
     case 'h': return void (o.help = true);
   }

@@ -161,6 +161,21 @@ tty1::respawn:/etc/qemunet/console-shell
 ::shutdown:/etc/qemunet/shutdown
 `;
 
+/** busybox udhcpc hands a lease to this script; without one it configures nothing. */
+const UDHCPC_SCRIPT = `#!/bin/sh
+case "$1" in
+  deconfig) ip -4 addr flush dev "$interface"; ip link set "$interface" up ;;
+  bound|renew)
+    ip -4 addr flush dev "$interface"
+    ip addr add "$ip/\${mask:-24}" dev "$interface"
+    if [ -n "$router" ]; then
+      ip route del default dev "$interface" 2>/dev/null
+      for r in $router; do ip route add default via "$r" dev "$interface" && break; done
+    fi
+    if [ -n "$dns" ]; then : > /etc/resolv.conf; for d in $dns; do echo "nameserver $d" >> /etc/resolv.conf; done; fi ;;
+esac
+`;
+
 export function guestFiles(): GuestFile[] {
   const text = (path: string, content: string, mode = 0o644): GuestFile => ({ path, content, mode });
   return [
@@ -171,6 +186,9 @@ export function guestFiles(): GuestFile[] {
     // busybox acpid runs <confdir>/<event> on an ACPI event: the power button powers off. The clean-up
     // is done here and then the power is cut at once, skipping busybox init's two seconds of sleeps.
     text('etc/acpi/PWRF/00000080', '#!/bin/sh\n/etc/qemunet/shutdown\nexec /sbin/poweroff -f\n', 0o755),
+    text('usr/share/udhcpc/default.script', UDHCPC_SCRIPT, 0o755),
+    // QemuNet's guides say "dhclient eth0" for the internet NIC (-i).
+    text('usr/sbin/dhclient', '#!/bin/sh\nexec udhcpc -q -n -i "${1:-eth0}"\n', 0o755),
     text('etc/hostname', 'tiny\n'),
     text('etc/hosts', '127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n'),
     text('etc/passwd', 'root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\ndnsmasq:x:100:65534:dnsmasq:/nonexistent:/usr/sbin/nologin\ntcpdump:x:101:101:tcpdump:/nonexistent:/usr/sbin/nologin\n'),

@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { readFile } from 'node:fs/promises';
@@ -8,6 +9,7 @@ import { settlesWithin } from '../process/within.js';
 import type { SessionLock } from '../session/lock.js';
 import type { SessionPaths } from '../session/paths.js';
 import { launchSwitch, type RunningSwitch } from '../switch/launch.js';
+import { configureSwitch, launchTrunk } from '../switch/vlan-setup.js';
 import { launchVm, type RunningVm } from '../vm/launch.js';
 import type { HostPlan, LabPlan } from './plan.js';
 import { ControlServer, type ControlCommand } from './control.js';
@@ -52,6 +54,7 @@ export class Lab extends EventEmitter {
   private stopping?: Promise<void>;
   private tmuxSession?: string;
   private control?: ControlServer;
+  private readonly trunks: ChildProcess[] = [];
   /** VMs stopped by a `freeze` request, resumed by `thaw`. */
   private readonly frozen = new Set<string>();
   /** Resolves once the session has been torn down, whoever asked for it. */
@@ -97,6 +100,7 @@ export class Lab extends EventEmitter {
     try {
       this.control = await ControlServer.listen(this.paths.control, (c) => this.onControl(c));
       await Promise.all(this.plan.switches.map((s) => this.startSwitch(s.name, s.argv, s.paths.socket, s.paths.log, signal)));
+      if (this.plan.vlan) await this.setUpVlans();
       const waves = Math.max(...this.plan.hosts.map((h) => h.wave)) + 1;
       for (let wave = 0; wave < waves; wave++) {
         const delay = this.plan.waveDelays[wave] ?? 0;
@@ -117,6 +121,23 @@ export class Lab extends EventEmitter {
     this.switches.set(name, sw);
     this.updateSwitch(name, { state: 'running', pid: sw.pid });
     void sw.exited.then(() => this.updateSwitch(name, { state: this.stopping ? 'stopped' : 'failed' }));
+  }
+
+  /** -v: ports created, `.cmd` files loaded, then the trunks plugged in, all before any VM. */
+  private async setUpVlans(): Promise<void> {
+    for (const sw of this.plan.switches.filter((s) => !s.hub)) {
+      const ports = [
+        ...this.plan.hosts.flatMap((h) => h.nics.filter((n) => n.switch === sw.name).map((n) => n.port)),
+        ...this.plan.trunks.flatMap((t) => [t.a, t.b].filter((e) => e.switch === sw.name).map((e) => e.port)),
+      ];
+      const text = await readFile(sw.paths.commands, 'utf8').catch(() => undefined);
+      await configureSwitch(sw.name, sw.paths.mgmt, ports, text === undefined ? undefined : { file: sw.paths.commands, text });
+    }
+    for (const t of this.plan.trunks) {
+      const mgmt = (name: string) => this.plan.switches.find((s) => s.name === name)!.paths.mgmt;
+      const log = `${this.paths.dir}/trunk-${t.a.switch}-${t.b.switch}.log`;
+      this.trunks.push(await launchTrunk(t.argv, log, [t.a, t.b].map((e) => ({ name: e.switch, mgmt: mgmt(e.switch), port: e.port }))));
+    }
   }
 
   private async startHost(h: HostPlan, signal?: AbortSignal): Promise<void> {
@@ -238,6 +259,7 @@ export class Lab extends EventEmitter {
     await Promise.all([...this.vms.values()].map((vm) => (hard ? vm.kill() : vm.stop(this.runtime.stopTimeoutMs ?? 10000)).catch(() => vm.kill())));
     await Promise.all([...this.hubs.values()].map((hub) => hub.close()));
     await this.control?.close();
+    for (const t of this.trunks) t.kill('SIGTERM');
     await Promise.all([...this.switches.values()].map((sw) => sw.stop()));
     if (this.tmuxSession) await closeTmuxSession(this.tmuxSession);
     for (const [name, st] of this.hostStatus) if (!FINAL.has(st.state)) this.updateHost(name, { state: 'stopped' });
@@ -283,6 +305,7 @@ export class Lab extends EventEmitter {
   killNow(): void {
     for (const vm of this.vms.values()) void vm.kill();
     for (const sw of this.switches.values()) sw.child.kill('SIGKILL');
+    for (const t of this.trunks) t.kill('SIGKILL');
   }
 
   private setPhase(phase: SessionPhase): void {

@@ -30,6 +30,8 @@ export interface PlanOptions {
   nicModel?: string;
   /** Hosts whose `<host>.disk` exists in the session. */
   existingDisks: ReadonlySet<string>;
+  /** VLAN support (-v): trunks allowed, `.cmd` files loaded. */
+  vlan?: boolean;
   /** Boot on the raw base image instead of an overlay (QemuNet's -L). */
   rawBase?: boolean;
   /** Config files that were read, for "unknown system" errors. */
@@ -65,11 +67,21 @@ export interface SwitchPlan {
   argv: string[];
 }
 
+export interface TrunkPlan {
+  a: { switch: string; port: number };
+  b: { switch: string; port: number };
+  /** vde_plug's arguments. */
+  argv: string[];
+}
+
 export interface LabPlan {
   dir: string;
   topologyFile: string;
   switches: SwitchPlan[];
   hosts: HostPlan[];
+  trunks: TrunkPlan[];
+  /** QemuNet's -v: switch ports created up front and each switch's `.cmd` loaded. */
+  vlan: boolean;
   waveDelays: readonly number[];
   /** Things the user should know (e.g. an option dropped under TCG). */
   notes: string[];
@@ -77,8 +89,8 @@ export interface LabPlan {
 
 /** Resolves a topology against the catalog into every switch and VM command of the session. Pure. */
 export function planLab(topology: Topology, catalog: Catalog, paths: SessionPaths, options: PlanOptions): LabPlan {
-  if (topology.trunks.length) {
-    throw new QemunetError('NOT_YET_SUPPORTED', `${topology.file}: TRUNK needs VLAN support (QemuNet's -v), which this version of qemunet does not have yet`);
+  if (topology.trunks.length && !options.vlan) {
+    throw new QemunetError('VLAN_REQUIRED', `${topology.file}: TRUNK joins switches for VLANs; run with -v (VLAN support), as QemuNet requires`);
   }
   const notes: string[] = [];
   const switches = topology.switches.map((sw) => {
@@ -86,11 +98,13 @@ export function planLab(topology: Topology, catalog: Catalog, paths: SessionPath
     return { name: sw.name, hub: sw.hub, paths: p, argv: vdeSwitchArgv({ name: sw.name, hub: sw.hub, socket: p.socket, mgmt: p.mgmt }) };
   });
   const hosts = topology.hosts.map((host, hostIndex) => planHost(topology, host, hostIndex, catalog, paths, options, notes));
+  // A trunk is one vde_plug joining a port of each switch (vdeplug4 URLs: vde://SOCKET[PORT]).
+  const trunks = topology.trunks.map((t) => ({ a: t.a, b: t.b, argv: [t.a, t.b].map((end) => `vde://${paths.switch(end.switch).socket}[${end.port}]`) }));
   const nographic = hosts.filter((h) => h.display === 'nographic');
   if (nographic.length > 1) {
     throw new QemunetError('DISPLAY_NOGRAPHIC', `display mode nographic puts one host on this terminal, but ${nographic.length} hosts use it (${nographic.map((h) => h.name).join(', ')}); use tmux or xterm for several`);
   }
-  return { dir: paths.dir, topologyFile: topology.file, switches, hosts, waveDelays: topology.waveDelays, notes };
+  return { dir: paths.dir, topologyFile: topology.file, switches, hosts, trunks, vlan: options.vlan ?? false, waveDelays: topology.waveDelays, notes };
 }
 
 function planHost(topology: Topology, host: HostDef, hostIndex: number, catalog: Catalog, paths: SessionPaths, o: PlanOptions, notes: string[]): HostPlan {

@@ -7,6 +7,8 @@ import { sessionPaths } from '../session/paths.js';
 import { forgetSession, registeredSessions } from '../session/registry.js';
 import { GuestAgent } from '../vm/guest-agent.js';
 import { execStreaming } from '../vm/guest-exec-stream.js';
+import { MgmtClient } from '../switch/mgmt-client.js';
+import type { MgmtReply } from '../switch/mgmt-protocol.js';
 import { controlRequest } from './control.js';
 import { readState, type SessionState } from './state.js';
 
@@ -107,4 +109,17 @@ export async function restartHost(dir: string, host: string): Promise<void> {
   const state = await sessionStatus(dir);
   if (!isLive(state)) throw new SessionError('SESSION_NOT_RUNNING', `session ${dir} is not running; start it with qemunet up --from ${dir}`);
   await controlRequest(sessionPaths(dir).control, { cmd: 'restart', host });
+}
+
+/** Runs one vde_switch management command on a switch of a running session (`qemunet switch SW -- CMD`). */
+export async function switchCommand(dir: string, name: string, command: string): Promise<MgmtReply> {
+  const state = await sessionStatus(dir);
+  if (!state.switches.some((s) => s.name === name)) throw new QemunetError('UNKNOWN_SWITCH', `session ${dir} has no switch ${name}; switches: ${state.switches.map((s) => s.name).join(', ') || 'none'}`);
+  if (!isLive(state)) throw new SessionError('SESSION_NOT_RUNNING', `session ${dir} is not running`);
+  const client = await MgmtClient.connect(sessionPaths(dir).switch(name).mgmt, name);
+  try {
+    return await client.send(command);
+  } finally {
+    client.close();
+  }
 }

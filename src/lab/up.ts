@@ -39,6 +39,8 @@ export interface UpRequest {
   from?: string;
   /** `-a`: an archive extracted into the session before it starts. */
   extraArchive?: string;
+  /** QemuNet's -v: trunks, and each switch's `<switch>.cmd` loaded at start. */
+  vlan?: boolean;
   /** Boot on the base image itself (-L): changes are permanent. */
   rawBase?: boolean;
   /** Start even when a restored overlay's base image differs (a warning instead of an error). */
@@ -92,6 +94,7 @@ function planFor(req: UpRequest, inputs: Inputs, dir: string): LabPlan {
     mountDisk: req.mountDisk ?? true,
     ...(req.nicModel ? { nicModel: req.nicModel } : {}),
     ...(req.rawBase ? { rawBase: true } : {}),
+    ...(req.vlan ? { vlan: true } : {}),
     existingDisks: new Set(inputs.topology.hosts.filter((h) => existsSync(paths.host(h.name).disk)).map((h) => h.name)),
     configFiles: inputs.configFiles,
   });

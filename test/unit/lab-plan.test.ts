@@ -327,13 +327,18 @@ describe('planLab: refusals', () => {
     assert.deepEqual(one.hosts.map((h) => h.display), ['xterm', 'nographic']);
   });
 
-  it('refuses a TRUNK topology as not yet supported', () => {
+  it('refuses a TRUNK topology without -v, as QemuNet does; with -v plans one vde_plug per trunk', () => {
     const file = fixture('topologies', 'trunk.topo');
     assertThrows(
       () => planLab(topologyFile('trunk.topo'), CATALOG, PATHS, options()),
       QemunetError,
-      'NOT_YET_SUPPORTED',
-      `${file}: TRUNK needs VLAN support (QemuNet's -v), which this version of qemunet does not have yet`,
+      'VLAN_REQUIRED',
+      `${file}: TRUNK joins switches for VLANs; run with -v (VLAN support), as QemuNet requires`,
     );
+    const plan = planLab(topologyFile('trunk.topo'), CATALOG, PATHS, options({ vlan: true, aliases: new Map([['debian', 'tiny']]) }));
+    assert.deepEqual(plan.trunks, [
+      { a: { switch: 's1', port: 21 }, b: { switch: 's2', port: 21 }, argv: [`vde://${PATHS.switch('s1').socket}[21]`, `vde://${PATHS.switch('s2').socket}[21]`] },
+    ]);
+    assert.equal(plan.vlan, true);
   });
 });

@@ -1,0 +1,54 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { QemunetError } from '../errors.js';
+import { missingProgramMessage } from '../process/programs.js';
+import { MgmtClient } from './mgmt-client.js';
+import { MGMT_SUCCESS, parseCmdFile } from './mgmt-protocol.js';
+
+/**
+ * VLAN support as QemuNet does it (-v): the ports hosts and trunks will use are created first, so
+ * that the switch's `.cmd` file (vde_switch management commands) can put them in VLANs before any
+ * VM plugs in. A command the switch refuses stops the start, naming the line and the switch's answer.
+ */
+export async function configureSwitch(name: string, mgmt: string, ports: readonly number[], cmd?: { file: string; text: string }): Promise<void> {
+  const client = await MgmtClient.connect(mgmt, name);
+  try {
+    for (const port of ports) {
+      const r = await client.send(`port/create ${port}`);
+      if (r.code !== MGMT_SUCCESS) throw new QemunetError('SWITCH_COMMAND', `switch ${name}: port/create ${port}: ${r.code} ${r.message}`);
+    }
+    for (const { line, command } of cmd ? parseCmdFile(cmd.text) : []) {
+      const r = await client.send(command);
+      if (r.code !== MGMT_SUCCESS) throw new QemunetError('SWITCH_COMMAND', `${cmd!.file}:${line}: switch ${name} refused "${command}": ${r.code} ${r.message}`);
+    }
+  } finally {
+    client.close();
+  }
+}
+
+/** A trunk: one vde_plug joining a port of each switch, tied to qemunet's life like the VMs. */
+export async function launchTrunk(argv: readonly string[], logFile: string, checks: Array<{ name: string; mgmt: string; port: number }>): Promise<ChildProcess> {
+  const fd = openSync(logFile, 'a');
+  const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', 'vde_plug', ...argv], { stdio: ['ignore', fd, fd], detached: true });
+  closeSync(fd);
+  await new Promise<void>((resolve, reject) => {
+    child.once('spawn', resolve);
+    child.once('error', (e: NodeJS.ErrnoException) => reject(e.code === 'ENOENT' ? new QemunetError('PROGRAM_MISSING', missingProgramMessage('setpriv')) : e));
+  });
+  // Up once both switch ports show the plug as active.
+  for (const c of checks) {
+    const client = await MgmtClient.connect(c.mgmt, c.name);
+    try {
+      for (let i = 0; ; i++) {
+        const r = await client.send(`port/print ${c.port}`);
+        if (r.data.some((l) => / ACTIVE /.test(l))) break;
+        if (child.exitCode !== null || i > 100) throw new QemunetError('TRUNK_FAILED', `the trunk ${argv.join(' = ')} did not come up (vde_plug ${child.exitCode !== null ? `exited with ${child.exitCode}` : 'is not connected'}; see ${logFile})`);
+        await sleep(50);
+      }
+    } finally {
+      client.close();
+    }
+  }
+  return child;
+}
