@@ -99,13 +99,13 @@ export class Lab extends EventEmitter {
     this.changed();
     try {
       this.control = await ControlServer.listen(this.paths.control, (c) => this.onControl(c));
-      await Promise.all(this.plan.switches.map((s) => this.startSwitch(s.name, s.argv, s.paths.socket, s.paths.log, signal)));
+      await allSettledOrThrow(this.plan.switches.map((s) => this.startSwitch(s.name, s.argv, s.paths.socket, s.paths.log, signal)));
       if (this.plan.vlan) await this.setUpVlans();
       const waves = Math.max(...this.plan.hosts.map((h) => h.wave)) + 1;
       for (let wave = 0; wave < waves; wave++) {
         const delay = this.plan.waveDelays[wave] ?? 0;
         if (delay > 0) await sleep(delay * 1000, undefined, { signal });
-        await Promise.all(this.plan.hosts.filter((h) => h.wave === wave).map((h) => this.startHost(h, signal)));
+        await allSettledOrThrow(this.plan.hosts.filter((h) => h.wave === wave).map((h) => this.startHost(h, signal)));
       }
       await this.openWindows();
       if (!this.stopping) this.setPhase('running');
@@ -327,4 +327,13 @@ export class Lab extends EventEmitter {
     void this.writer.changed().catch(() => {});
     this.emit('change', this.state());
   }
+}
+
+/**
+ * Waits for every launch, then throws the first failure. With Promise.all a failure would start the
+ * teardown while other launches are still under way, and a VM launched after it would be left running.
+ */
+async function allSettledOrThrow(launches: Array<Promise<void>>): Promise<void> {
+  const failed = (await Promise.allSettled(launches)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }
