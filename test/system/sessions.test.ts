@@ -121,6 +121,11 @@ describe('save and restore keep what a user did', { timeout: 600000 }, () => {
       `qemunet: the overlay of a was made on a base image of system tiny with sha256 ${theirs} (${m.files['tiny.img'].bytes} bytes), but system tiny here is ${join(other, 'tiny', 'tiny.img')} with sha256 ${'f'.repeat(64)} (${m.files['tiny.img'].bytes} bytes); the guest would see a corrupt disk. Use the same base image, or --force to start anyway\n`,
     );
     assert.equal((await stateOf(join(tmp.path, 'third')))?.phase, undefined, 'nothing started');
+
+    // The overlays' base image is missing here: the system is known, its file is not.
+    await writeFile(join(tmp.path, 'qemunet.cfg'), `SYS[ghost]="linux"\nFS[ghost]="${join(tmp.path, 'gone.img')}"\n`);
+    const missing = await qemunet(['up', '--from', archive, '--alias', 'tiny=ghost', '--session', join(tmp.path, 'fourth')], { cwd: tmp.path, env });
+    assert.deepEqual([missing.code, missing.stderr], [1, `qemunet: the FS file of system ghost (${join(tmp.path, 'qemunet.cfg')}:1) is missing or unreadable: ${join(tmp.path, 'gone.img')}\n`]);
   });
 });
 
