@@ -7,6 +7,7 @@ PACKAGES=(
   e2fsprogs kmod xz-utils fakeroot    # building the tiny image: mkfs.ext4 -d, depmod, kernel unpacking
   dosfstools mtools                   # FAT start disks (QemuNet's <host>.disk)
   util-linux tmux                     # setpriv (VMs die with qemunet), tmux consoles
+  tcpdump                             # reading `qemunet capture` files (tcpdump -r)
 )
 SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo

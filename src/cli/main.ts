@@ -1,6 +1,6 @@
 import { InterruptedError, isQemunetError, UsageError } from '../errors.js';
 import { imageCommand } from './image-command.js';
-import { consoleCommand, downCommand, execCommand, lsCommand, restartCommand, saveCommand, statusCommand, switchCommandCli } from './session-commands.js';
+import { captureCommand, consoleCommand, downCommand, execCommand, linkCommand, lsCommand, restartCommand, saveCommand, statusCommand, switchCommandCli } from './session-commands.js';
 import { upCommand } from './up-command.js';
 
 const USAGE = `usage: qemunet COMMAND ...
@@ -14,6 +14,8 @@ const USAGE = `usage: qemunet COMMAND ...
   save [--session DIR] OUT.tgz   save a session (running or stopped); restore with up --from / -s
   restart HOST [--session DIR]   start a crashed or powered-off host again, on the same switch ports
   switch SW [--session DIR] -- COMMAND  one vde_switch management command (port/allprint, vlan/print...)
+  link HOST:ethN [up|down]       show or set a NIC's link (the guest sees its carrier go and come back)
+  capture HOST:ethN -w FILE|-    pcap of a NIC's frames until Ctrl-C or --duration SECONDS
   image build [tiny] [--force]   build the built-in guest image
   image list [--json] [-c FILE]  list known systems and the state of their files
   image rm NAME                  remove a built image
@@ -29,6 +31,8 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   save: saveCommand,
   restart: restartCommand,
   switch: switchCommandCli,
+  link: linkCommand,
+  capture: captureCommand,
   image: imageCommand,
 };
 

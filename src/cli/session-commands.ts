@@ -1,8 +1,10 @@
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { attachConsole } from '../console/attach.js';
 import { QemunetError, UsageError } from '../errors.js';
 import { saveSession } from '../lab/save.js';
-import { down, execInHost, findSession, isLive, listSessions, restartHost, sessionStatus, switchCommand } from '../lab/sessions.js';
+import { down, execInHost, findSession, isLive, listSessions, parseNicRef, restartHost, sessionStatus, setLink, startCapture, switchCommand } from '../lab/sessions.js';
 import { sessionPaths } from '../session/paths.js';
 import { renderStatus } from './status-view.js';
 
@@ -105,4 +107,63 @@ export async function switchCommandCli(args: string[]): Promise<number> {
   if (reply.code === 1000) return 0;
   process.stderr.write(`qemunet: switch ${sw} refused "${command.join(' ')}": ${reply.code} ${reply.message}\n`);
   return 1;
+}
+
+/** `qemunet link HOST:ethN [up|down]`: sets or shows a NIC's link. */
+export async function linkCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, options: sessionOption, allowPositionals: true });
+  const [ref, state] = positionals;
+  if (!ref || positionals.length > 2 || (state !== undefined && state !== 'up' && state !== 'down')) throw new UsageError('usage: qemunet link HOST:ethN [up|down] [--session DIR]');
+  const dir = await findSession(values.session);
+  if (state) await setLink(dir, ref, state === 'up');
+  const { host, nic } = parseNicRef(ref);
+  const h = (await sessionStatus(dir)).hosts.find((x) => x.name === host);
+  const n = h?.nics[nic];
+  if (!h || !n) throw new QemunetError('UNKNOWN_NIC', `session ${dir} has no NIC ${ref}`);
+  process.stdout.write(`${ref} on ${n.switch}:${n.port} (${n.mac}): link ${h.linksDown?.includes(n.eth) ? 'down' : 'up'}\n`);
+  return 0;
+}
+
+/** `qemunet capture HOST:ethN -w FILE|-`: a pcap of the NIC's frames until Ctrl-C, SIGTERM or --duration. */
+export async function captureCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, options: { ...sessionOption, write: { type: 'string', short: 'w' }, duration: { type: 'string' } }, allowPositionals: true });
+  const [ref] = positionals;
+  if (!ref || positionals.length > 1 || !values.write) throw new UsageError('usage: qemunet capture HOST:ethN -w FILE.pcap|- [--duration SECONDS] [--session DIR]');
+  const duration = values.duration === undefined ? undefined : Number(values.duration);
+  if (duration !== undefined && !(duration > 0)) throw new UsageError(`--duration needs a number of seconds, got "${values.duration}"`);
+  const dir = await findSession(values.session);
+  const toStdout = values.write === '-';
+  // QEMU writes the file; a path it cannot write is reported here, in the user's terms.
+  const file = toStdout ? join(dir, `.capture-${process.pid}.pcap`) : resolve(values.write);
+  await writeFile(file, '').catch((e: NodeJS.ErrnoException) => {
+    throw new QemunetError('CAPTURE_PATH', `cannot write the capture to ${file}: ${e.code === 'ENOENT' ? 'no such directory' : e.code === 'EACCES' ? 'permission denied' : e.code}`);
+  });
+  const capture = await startCapture(dir, ref, file);
+  let sent = 0;
+  const pump = async () => {
+    if (!toStdout) return;
+    const data = await readFile(file);
+    if (data.length > sent) process.stdout.write(data.subarray(sent));
+    sent = data.length;
+  };
+  const done = new AbortController();
+  const stopOn = () => done.abort();
+  process.once('SIGINT', stopOn);
+  process.once('SIGTERM', stopOn);
+  const timer = duration ? setTimeout(stopOn, duration * 1000) : undefined;
+  try {
+    if (!toStdout) process.stderr.write(`capturing ${ref} to ${file}; Ctrl-C stops\n`);
+    while (!done.signal.aborted) {
+      await pump();
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  } finally {
+    clearTimeout(timer);
+    process.off('SIGINT', stopOn);
+    process.off('SIGTERM', stopOn);
+    await capture.stop();
+    await pump();
+    if (toStdout) await rm(file, { force: true });
+  }
+  return 0;
 }

@@ -12,7 +12,7 @@ export function renderStatus(state: SessionState): string {
 
 function hostRow(h: HostStatus): string[] {
   const state = h.state === 'ready' && h.readyMs !== undefined ? `ready ${(h.readyMs / 1000).toFixed(1)}s` : h.state;
-  const nics = h.nics.map((n) => `${n.eth}=${n.switch}:${n.port}`).join(' ') || '-';
+  const nics = h.nics.map((n) => `${n.eth}=${n.switch}:${n.port}${h.linksDown?.includes(n.eth) ? '(down)' : ''}`).join(' ') || '-';
   return [h.name, state, h.system, nics, `qemunet console ${h.name}`];
 }
 

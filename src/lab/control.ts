@@ -2,7 +2,19 @@ import { rm } from 'node:fs/promises';
 import { connect, createServer, type Server } from 'node:net';
 import { QemunetError, SessionError } from '../errors.js';
 
-export type ControlCommand = { cmd: 'freeze' } | { cmd: 'thaw' } | { cmd: 'restart'; host: string };
+export type ControlCommand =
+  | { cmd: 'freeze' }
+  | { cmd: 'thaw' }
+  | { cmd: 'restart'; host: string }
+  | { cmd: 'link'; host: string; nic: number; up: boolean }
+  /** Lasts as long as the connection that asked for it: the capture ends when its client goes. */
+  | { cmd: 'capture'; host: string; nic: number; file: string }
+  | { cmd: 'capture-stop'; id: string };
+
+/** One client connection: what it started is undone when it closes. */
+export interface ControlConnection {
+  onClose(undo: () => Promise<unknown>): void;
+}
 type Reply = { ok: true; result: unknown } | { ok: false; code: string; message: string };
 
 /**
@@ -16,18 +28,21 @@ export class ControlServer {
     private readonly path: string,
   ) {}
 
-  static async listen(path: string, handle: (c: ControlCommand) => Promise<unknown>): Promise<ControlServer> {
+  static async listen(path: string, handle: (c: ControlCommand, conn: ControlConnection) => Promise<unknown>): Promise<ControlServer> {
     await rm(path, { force: true });
     const server = createServer((socket) => {
       let buffer = '';
+      const undos: Array<() => Promise<unknown>> = [];
+      const conn: ControlConnection = { onClose: (undo) => undos.push(undo) };
       socket.on('error', () => {});
+      socket.on('close', () => undos.splice(0).forEach((undo) => void undo().catch(() => {})));
       socket.on('data', (d) => {
         buffer += d.toString();
         let nl: number;
         while ((nl = buffer.indexOf('\n')) >= 0) {
           const line = buffer.slice(0, nl);
           buffer = buffer.slice(nl + 1);
-          void answer(line, handle).then((reply) => socket.writable && socket.write(`${JSON.stringify(reply)}\n`));
+          void answer(line, (c) => handle(c, conn)).then((reply) => socket.writable && socket.write(`${JSON.stringify(reply)}\n`));
         }
       });
     });
@@ -54,27 +69,41 @@ async function answer(line: string, handle: (c: ControlCommand) => Promise<unkno
 }
 
 /** Sends one command to a session's control socket and waits for its answer. */
-export function controlRequest(path: string, command: ControlCommand, timeoutMs = 120000): Promise<unknown> {
+export async function controlRequest(path: string, command: ControlCommand, timeoutMs = 120000): Promise<unknown> {
+  const held = await controlHold(path, command, timeoutMs);
+  held.close();
+  return held.result;
+}
+
+/** Sends a command and keeps the connection open: what it started lasts until `close()` (or this process ends). */
+export function controlHold(path: string, command: ControlCommand, timeoutMs = 120000): Promise<{ result: unknown; close(): void; closed: Promise<void> }> {
   return new Promise((resolve, reject) => {
     const socket = connect(path);
+    const closed = new Promise<void>((r) => socket.once('close', () => r()));
     let buffer = '';
+    let answered = false;
     const timer = setTimeout(() => {
       socket.destroy();
       reject(new SessionError('CONTROL_TIMEOUT', `the session did not answer "${command.cmd}" within ${timeoutMs / 1000} s`));
     }, timeoutMs);
     socket.once('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      reject(new SessionError('SESSION_NOT_RUNNING', `cannot reach the session's qemunet process (${e.code}); is the session running?`));
+      if (!answered) reject(new SessionError('SESSION_NOT_RUNNING', `cannot reach the session's qemunet process (${e.code}); is the session running?`));
     });
     socket.on('connect', () => socket.write(`${JSON.stringify(command)}\n`));
     socket.on('data', (d) => {
+      if (answered) return;
       buffer += d.toString();
       if (!buffer.includes('\n')) return;
+      answered = true;
       clearTimeout(timer);
-      socket.destroy();
       const reply = JSON.parse(buffer.slice(0, buffer.indexOf('\n'))) as Reply;
-      if (reply.ok) resolve(reply.result);
-      else reject(new QemunetError(reply.code, reply.message));
+      if (!reply.ok) {
+        socket.destroy();
+        reject(new QemunetError(reply.code, reply.message));
+        return;
+      }
+      resolve({ result: reply.result, close: () => socket.end(), closed });
     });
   });
 }

@@ -11,8 +11,9 @@ import type { SessionPaths } from '../session/paths.js';
 import { launchSwitch, type RunningSwitch } from '../switch/launch.js';
 import { configureSwitch, launchTrunk } from '../switch/vlan-setup.js';
 import { launchVm, type RunningVm } from '../vm/launch.js';
+import type { QmpClient } from '../vm/qmp.js';
 import type { HostPlan, LabPlan } from './plan.js';
-import { ControlServer, type ControlCommand } from './control.js';
+import { ControlServer, type ControlCommand, type ControlConnection } from './control.js';
 import { Slots } from './slots.js';
 import { StateWriter, type HostStatus, type SessionPhase, type SessionState, type SwitchStatus } from './state.js';
 import { closeTmuxSession, openTmuxWindows, openXterm, type TerminalWindow } from './terminals.js';
@@ -55,6 +56,9 @@ export class Lab extends EventEmitter {
   private tmuxSession?: string;
   private control?: ControlServer;
   private readonly trunks: ChildProcess[] = [];
+  private captures = 0;
+  /** Running captures by id; each is stopped once (by request, or when its client goes). */
+  private readonly captureStops = new Map<string, () => Promise<unknown>>();
   /** VMs stopped by a `freeze` request, resumed by `thaw`. */
   private readonly frozen = new Set<string>();
   /** Resolves once the session has been torn down, whoever asked for it. */
@@ -98,7 +102,7 @@ export class Lab extends EventEmitter {
   async start(signal?: AbortSignal): Promise<void> {
     this.changed();
     try {
-      this.control = await ControlServer.listen(this.paths.control, (c) => this.onControl(c));
+      this.control = await ControlServer.listen(this.paths.control, (c, conn) => this.onControl(c, conn));
       await allSettledOrThrow(this.plan.switches.map((s) => this.startSwitch(s.name, s.argv, s.paths.socket, s.paths.log, signal)));
       if (this.plan.vlan) await this.setUpVlans();
       const waves = Math.max(...this.plan.hosts.map((h) => h.wave)) + 1;
@@ -131,7 +135,7 @@ export class Lab extends EventEmitter {
         ...this.plan.trunks.flatMap((t) => [t.a, t.b].filter((e) => e.switch === sw.name).map((e) => e.port)),
       ];
       const text = await readFile(sw.paths.commands, 'utf8').catch(() => undefined);
-      await configureSwitch(sw.name, sw.paths.mgmt, ports, text === undefined ? undefined : { file: sw.paths.commands, text });
+      await configureSwitch(sw.name, sw.paths.mgmt, ports, sw.vlanCommands, text === undefined ? undefined : { file: sw.paths.commands, text });
     }
     for (const t of this.plan.trunks) {
       const mgmt = (name: string) => this.plan.switches.find((s) => s.name === name)!.paths.mgmt;
@@ -269,7 +273,7 @@ export class Lab extends EventEmitter {
     this.resolveEnded();
   }
 
-  private async onControl(c: ControlCommand): Promise<unknown> {
+  private async onControl(c: ControlCommand, conn: ControlConnection): Promise<unknown> {
     if (this.phase !== 'running') throw new QemunetError('SESSION_BUSY', `the session is ${this.phase}`);
     switch (c.cmd) {
       case 'freeze': {
@@ -286,7 +290,40 @@ export class Lab extends EventEmitter {
       }
       case 'restart':
         return this.restart(c.host);
+      case 'link': {
+        const qmp = this.nicOf(c.host, c.nic);
+        await qmp.execute('set_link', { name: `nic${c.nic}`, up: c.up });
+        const status = this.hostStatus.get(c.host)!;
+        const down = new Set(status.linksDown ?? []);
+        if (c.up) down.delete(`eth${c.nic}`);
+        else down.add(`eth${c.nic}`);
+        this.updateHost(c.host, { linksDown: [...down].sort() });
+        return c.up;
+      }
+      case 'capture': {
+        // QEMU's filter-dump writes every frame of the NIC's netdev to a pcap file until it is removed.
+        const qmp = this.nicOf(c.host, c.nic);
+        const id = `capture${++this.captures}`;
+        await qmp.execute('object-add', { 'qom-type': 'filter-dump', id, netdev: `nic${c.nic}`, file: c.file });
+        const stop = () => (this.captureStops.delete(id) ? qmp.execute('object-del', { id }) : Promise.resolve());
+        this.captureStops.set(id, stop);
+        conn.onClose(() => stop());
+        return id;
+      }
+      case 'capture-stop':
+        await this.captureStops.get(c.id)?.();
+        return c.id;
     }
+  }
+
+  /** The QMP client of a running host that has NIC ethN. */
+  private nicOf(host: string, nic: number): QmpClient {
+    const plan = this.plan.hosts.find((h) => h.name === host);
+    if (!plan) throw new QemunetError('UNKNOWN_HOST', `the session has no host ${host}; hosts: ${this.plan.hosts.map((h) => h.name).join(', ')}`);
+    if (nic < 0 || nic >= plan.nics.length) throw new QemunetError('UNKNOWN_NIC', `${host} has no eth${nic}; it has ${plan.nics.map((n) => n.eth).join(', ') || 'no lab NIC'}`);
+    const vm = this.vms.get(host);
+    if (!vm?.running || !vm.qmpClient) throw new QemunetError('HOST_NOT_RUNNING', `host ${host} is not running`);
+    return vm.qmpClient;
   }
 
   /** Starts a host again on the same switch ports, after a crash or a power-off. */
@@ -297,6 +334,7 @@ export class Lab extends EventEmitter {
     if (!FINAL.has(status.state)) throw new QemunetError('HOST_RUNNING', `host ${name} is ${status.state}; only a stopped or crashed host can be restarted`);
     delete status.detail;
     delete status.readyMs;
+    delete status.linksDown;
     await this.startHost(plan);
     return name;
   }

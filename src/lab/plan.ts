@@ -4,6 +4,7 @@ import { InputError, QemunetError } from '../errors.js';
 import type { HostPaths, SessionPaths, SwitchPaths } from '../session/paths.js';
 import { vdeSwitchArgv } from '../switch/vde-argv.js';
 import type { HostDef, Topology } from '../topology/types.js';
+import { switchVlanCommands } from '../topology/vlan-syntax.js';
 import { macAddress, tinyKernelAppend, type VmSpec } from '../vm/qemu-argv.js';
 
 /** Display modes of this version; QemuNet's others (vnc, spice, sdl, gtk...) are refused by name. */
@@ -65,6 +66,8 @@ export interface SwitchPlan {
   hub: boolean;
   paths: SwitchPaths;
   argv: string[];
+  /** Management commands for the VLANs the topology declares (`s1:100`, `TRUNK s1 s2 100,200`). */
+  vlanCommands: string[];
 }
 
 export interface TrunkPlan {
@@ -80,7 +83,7 @@ export interface LabPlan {
   switches: SwitchPlan[];
   hosts: HostPlan[];
   trunks: TrunkPlan[];
-  /** QemuNet's -v: switch ports created up front and each switch's `.cmd` loaded. */
+  /** -v, or VLANs in the topology: switch ports created up front, VLANs set, each switch's `.cmd` loaded. */
   vlan: boolean;
   waveDelays: readonly number[];
   /** Things the user should know (e.g. an option dropped under TCG). */
@@ -89,13 +92,19 @@ export interface LabPlan {
 
 /** Resolves a topology against the catalog into every switch and VM command of the session. Pure. */
 export function planLab(topology: Topology, catalog: Catalog, paths: SessionPaths, options: PlanOptions): LabPlan {
-  if (topology.trunks.length && !options.vlan) {
+  const declaredVlans = topology.hosts.some((h) => h.nics.some((n) => n.vlans)) || topology.trunks.some((t) => t.vlans);
+  if (topology.trunks.length && !options.vlan && !declaredVlans) {
     throw new QemunetError('VLAN_REQUIRED', `${topology.file}: TRUNK joins switches for VLANs; run with -v (VLAN support), as QemuNet requires`);
   }
   const notes: string[] = [];
   const switches = topology.switches.map((sw) => {
     const p = paths.switch(sw.name);
-    return { name: sw.name, hub: sw.hub, paths: p, argv: vdeSwitchArgv({ name: sw.name, hub: sw.hub, socket: p.socket, mgmt: p.mgmt }) };
+    const ports = [
+      ...topology.hosts.flatMap((h) => h.nics.filter((n) => n.switch === sw.name)),
+      ...topology.trunks.flatMap((t) => [t.a, t.b].filter((e) => e.switch === sw.name).map((e) => ({ port: e.port, ...(t.vlans ? { vlans: { tagged: t.vlans } } : {}) }))),
+    ];
+    if (sw.hub && ports.some((x) => x.vlans)) throw new QemunetError('VLAN_ON_HUB', `${topology.file}: ${sw.name} is a HUB, which has no VLANs; make it a SWITCH`);
+    return { name: sw.name, hub: sw.hub, paths: p, argv: vdeSwitchArgv({ name: sw.name, hub: sw.hub, socket: p.socket, mgmt: p.mgmt }), vlanCommands: switchVlanCommands(ports) };
   });
   const hosts = topology.hosts.map((host, hostIndex) => planHost(topology, host, hostIndex, catalog, paths, options, notes));
   // A trunk is one vde_plug joining a port of each switch (vdeplug4 URLs: vde://SOCKET[PORT]).
@@ -104,7 +113,7 @@ export function planLab(topology: Topology, catalog: Catalog, paths: SessionPath
   if (nographic.length > 1) {
     throw new QemunetError('DISPLAY_NOGRAPHIC', `display mode nographic puts one host on this terminal, but ${nographic.length} hosts use it (${nographic.map((h) => h.name).join(', ')}); use tmux or xterm for several`);
   }
-  return { dir: paths.dir, topologyFile: topology.file, switches, hosts, trunks, vlan: options.vlan ?? false, waveDelays: topology.waveDelays, notes };
+  return { dir: paths.dir, topologyFile: topology.file, switches, hosts, trunks, vlan: (options.vlan ?? false) || declaredVlans, waveDelays: topology.waveDelays, notes };
 }
 
 function planHost(topology: Topology, host: HostDef, hostIndex: number, catalog: Catalog, paths: SessionPaths, o: PlanOptions, notes: string[]): HostPlan {

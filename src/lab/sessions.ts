@@ -9,7 +9,7 @@ import { GuestAgent } from '../vm/guest-agent.js';
 import { execStreaming } from '../vm/guest-exec-stream.js';
 import { MgmtClient } from '../switch/mgmt-client.js';
 import type { MgmtReply } from '../switch/mgmt-protocol.js';
-import { controlRequest } from './control.js';
+import { controlHold, controlRequest } from './control.js';
 import { readState, type SessionState } from './state.js';
 
 const LIVE_PHASES = new Set(['starting', 'running', 'stopping']);
@@ -122,4 +122,30 @@ export async function switchCommand(dir: string, name: string, command: string):
   } finally {
     client.close();
   }
+}
+
+/** `HOST:ethN` as the link and capture commands name a NIC. */
+export function parseNicRef(ref: string): { host: string; nic: number } {
+  const m = /^([A-Za-z0-9][A-Za-z0-9_.-]*):eth(\d+)$/.exec(ref);
+  if (!m) throw new QemunetError('USAGE', `"${ref}" does not name a NIC; write HOST:ethN, like syl:eth0`);
+  return { host: m[1]!, nic: Number(m[2]) };
+}
+
+/** Sets a NIC's link down or up: the guest sees its carrier go and come back. */
+export async function setLink(dir: string, ref: string, up: boolean): Promise<void> {
+  const { host, nic } = parseNicRef(ref);
+  await controlRequest(sessionPaths(dir).control, { cmd: 'link', host, nic, up });
+}
+
+/** Starts writing a NIC's frames to a pcap file; it stops when `stop()` is called or this process ends. */
+export async function startCapture(dir: string, ref: string, file: string): Promise<{ stop(): Promise<void> }> {
+  const { host, nic } = parseNicRef(ref);
+  const held = await controlHold(sessionPaths(dir).control, { cmd: 'capture', host, nic, file });
+  return {
+    stop: async () => {
+      // Answered once QEMU has closed the file; closing the connection alone would also end it.
+      await controlRequest(sessionPaths(dir).control, { cmd: 'capture-stop', id: held.result as string }).catch(() => {});
+      held.close();
+    },
+  };
 }

@@ -12,6 +12,8 @@ export interface HostStatus {
   state: HostState;
   display: DisplayMode;
   nics: NicPlan[];
+  /** NICs whose link was set down (`qemunet link HOST:ethN down`). */
+  linksDown?: string[];
   /** Socket `qemunet console` attaches to. */
   console: string;
   /** Whether readiness is known through the guest agent. */

@@ -11,12 +11,16 @@ import { MGMT_SUCCESS, parseCmdFile } from './mgmt-protocol.js';
  * that the switch's `.cmd` file (vde_switch management commands) can put them in VLANs before any
  * VM plugs in. A command the switch refuses stops the start, naming the line and the switch's answer.
  */
-export async function configureSwitch(name: string, mgmt: string, ports: readonly number[], cmd?: { file: string; text: string }): Promise<void> {
+export async function configureSwitch(name: string, mgmt: string, ports: readonly number[], declared: readonly string[], cmd?: { file: string; text: string }): Promise<void> {
   const client = await MgmtClient.connect(mgmt, name);
   try {
     for (const port of ports) {
       const r = await client.send(`port/create ${port}`);
       if (r.code !== MGMT_SUCCESS) throw new QemunetError('SWITCH_COMMAND', `switch ${name}: port/create ${port}: ${r.code} ${r.message}`);
+    }
+    for (const command of declared) {
+      const r = await client.send(command);
+      if (r.code !== MGMT_SUCCESS) throw new QemunetError('SWITCH_COMMAND', `switch ${name} refused "${command}" (from the topology's VLANs): ${r.code} ${r.message}`);
     }
     for (const { line, command } of cmd ? parseCmdFile(cmd.text) : []) {
       const r = await client.send(command);

@@ -1,5 +1,6 @@
 import { InputError } from '../errors.js';
 import type { RawStatement, RawTopology } from './types.js';
+import { parsePortVlans, parseVlanList } from './vlan-syntax.js';
 
 export const KEYWORDS = ['SWITCH', 'HUB', 'HOST', 'TRUNK', 'sleep'] as const;
 export const DISPLAY_MODES = ['none', 'nographic', 'tmux', 'xterm', 'vnc', 'spice', 'sdl', 'gtk'] as const;
@@ -52,10 +53,14 @@ export function parseTopology(text: string, file: string): RawTopology {
         statements.push({ kind: 'switch', name: name(args[0], 'a switch name'), hub: head.text === 'HUB', line });
         noMore(1);
         return;
-      case 'TRUNK':
-        statements.push({ kind: 'trunk', a: name(args[0], 'two switch names'), b: name(args[1], 'two switch names'), line });
-        noMore(2);
+      case 'TRUNK': {
+        const vlanTok = args[2];
+        const vlans = vlanTok ? parseVlanList(vlanTok.text) : undefined;
+        if (vlans && !vlans.ok) return fail(vlanTok!, `${vlans.problem} (TRUNK s1 s2 [VLAN,VLAN...])`);
+        statements.push({ kind: 'trunk', a: name(args[0], 'two switch names'), b: name(args[1], 'two switch names'), ...(vlans?.ok ? { vlans: vlans.value } : {}), line });
+        noMore(3);
         return;
+      }
       case 'sleep': {
         const t = args[0];
         if (!t || !/^\d+(\.\d+)?$/.test(t.text)) return fail(t ?? head, `sleep needs a number of seconds, like "sleep 5"`);
@@ -73,7 +78,15 @@ export function parseTopology(text: string, file: string): RawTopology {
           fail(sysTok, `unknown display mode "${display}"; allowed: ${DISPLAY_MODES.join(', ')}`);
         }
         const hostName = name(args[1], 'a host name after the system');
-        const switches = args.slice(2).map((t) => ({ name: name(t, 'a switch name'), column: t.column }));
+        const switches = args.slice(2).map((t) => {
+          const [sw, vlans, more] = t.text.split(':');
+          if (more !== undefined) fail(t, `"${t.text}": write switch or switch:VLANS`);
+          const swName = name({ text: sw!, column: t.column }, 'a switch name');
+          if (vlans === undefined) return { name: swName, column: t.column };
+          const v = parsePortVlans(vlans);
+          if (!v.ok) return fail({ text: vlans, column: t.column + sw!.length + 1 }, `${v.problem} (in ${t.text}; e.g. s1:100 untagged, s1:100,200 tagged)`);
+          return { name: swName, column: t.column, vlans: v.value };
+        });
         statements.push({ kind: 'host', system: system!, systemColumn: sysTok.column, ...(display ? { display } : {}), name: hostName, switches, line });
         return;
       }

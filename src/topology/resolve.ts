@@ -41,7 +41,7 @@ export function resolveTopology(raw: RawTopology): Topology {
         const port = (hostPorts.get(sw.name) ?? 0) + 1;
         if (port > MAX_HOST_PORTS) fail(s.line, sw.column, `switch ${sw.name} has no free port for ${s.name}: at most ${MAX_HOST_PORTS} host NICs per switch (ports ${FIRST_TRUNK_PORT}-${SWITCH_PORTS} are for trunks)`, 'SWITCH_FULL');
         hostPorts.set(sw.name, port);
-        return { index, switch: sw.name, port };
+        return { index, switch: sw.name, port, ...(sw.vlans ? { vlans: sw.vlans } : {}) };
       });
       hosts.push({ name: s.name, system: s.system, systemColumn: s.systemColumn, ...(s.display ? { display: s.display } : {}), nics, wave: waveDelays.length - 1, line: s.line });
     } else if (s.kind === 'trunk') {
@@ -52,7 +52,7 @@ export function resolveTopology(raw: RawTopology): Topology {
         if (port > SWITCH_PORTS) fail(s.line, 1, `switch ${name} has no free trunk port (ports ${FIRST_TRUNK_PORT}-${SWITCH_PORTS})`, 'SWITCH_FULL');
         return { switch: name, port };
       });
-      trunks.push({ a: ends[0]!, b: ends[1]! });
+      trunks.push({ a: ends[0]!, b: ends[1]!, ...(s.vlans ? { vlans: s.vlans } : {}) });
     }
   }
   if (!hosts.length) fail(1, 1, 'the topology has no HOST line', 'TOPOLOGY_EMPTY');

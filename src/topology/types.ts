@@ -1,8 +1,10 @@
+import type { VlanMembership } from './vlan-syntax.js';
+
 /** Exactly what a topology file says, line by line (before any check across lines). */
 export type RawStatement =
   | { kind: 'switch'; name: string; hub: boolean; line: number }
-  | { kind: 'host'; system: string; systemColumn: number; display?: string; name: string; switches: Array<{ name: string; column: number }>; line: number }
-  | { kind: 'trunk'; a: string; b: string; line: number }
+  | { kind: 'host'; system: string; systemColumn: number; display?: string; name: string; switches: Array<{ name: string; column: number; vlans?: VlanMembership }>; line: number }
+  | { kind: 'trunk'; a: string; b: string; vlans?: number[]; line: number }
   | { kind: 'sleep'; seconds: number; line: number };
 
 export interface RawTopology {
@@ -22,6 +24,8 @@ export interface NicDef {
   index: number;
   switch: string;
   port: number;
+  /** VLANs declared in the topology (`s1:100`). */
+  vlans?: VlanMembership;
 }
 
 export interface HostDef {
@@ -39,6 +43,8 @@ export interface HostDef {
 export interface TrunkDef {
   a: { switch: string; port: number };
   b: { switch: string; port: number };
+  /** VLANs it carries, tagged (`TRUNK s1 s2 100,200`). */
+  vlans?: number[];
 }
 
 /** A checked topology with every port assigned; frozen. */

@@ -86,6 +86,33 @@ describe('a trunk carries two VLANs between two switches (trunk.topo)', { timeou
   });
 });
 
+describe('VLANs declared in the topology, no .cmd file and no -v', { timeout: 600000 }, () => {
+  const tmp = suiteDir('vlan-decl');
+  const dir = join(tmp.path, 's');
+  const exec = (host: string, command: string) => qemunet(['exec', host, '--session', dir, '--', 'sh', '-c', command]);
+
+  before(async () => {
+    await writeFile(join(tmp.path, 'v.topo'), 'SWITCH s1\nSWITCH s2\nTRUNK s1 s2 100,200\nHOST tiny a s1:100\nHOST tiny b s2:100\nHOST tiny c s2:200\n');
+    for (const [host, ip] of [['a', '10.5.0.1'], ['b', '10.5.0.2'], ['c', '10.5.0.3']]) {
+      await mkdir(join(dir, host!), { recursive: true });
+      await writeFile(join(dir, host!, 'start.sh'), `#!/bin/sh\nip addr add ${ip}/24 dev eth0\n`);
+    }
+    const r = await qemunet(['up', join(tmp.path, 'v.topo'), '--wait', '--session', dir]);
+    assert.equal(r.code, 0, r.stderr);
+  });
+  after(async () => {
+    await qemunet(['down', '--session', dir]);
+    await tmp.remove();
+  });
+
+  test('a reaches b on VLAN 100 across the trunk, not c on VLAN 200 in the same subnet', async () => {
+    assert.equal((await exec('a', 'ping -c 1 -W 5 10.5.0.2')).code, 0);
+    assert.notEqual((await exec('a', 'ping -c 1 -W 3 10.5.0.3')).code, 0);
+    const vlans = await qemunet(['switch', 's2', '--session', dir, '--', 'vlan/print']);
+    assert.match(vlans.stdout, /VLAN 0100\n -- Port 0001 tagged=0 active=1 status=Forwarding\n -- Port 0021 tagged=1 active=1/);
+  });
+});
+
 describe('VLAN errors', { timeout: 120000 }, () => {
   test('a .cmd line the switch refuses stops the start, naming the line and the answer', async () => {
     const tmp = suiteDir('vlan-bad');
