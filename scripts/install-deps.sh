@@ -7,7 +7,7 @@ PACKAGES=(
   e2fsprogs kmod xz-utils fakeroot    # building the tiny image: mkfs.ext4 -d, depmod, kernel unpacking
   dosfstools mtools                   # FAT start disks (QemuNet's <host>.disk)
   util-linux tmux                     # setpriv (VMs die with qemunet), tmux consoles
-  tcpdump                             # reading `qemunet capture` files (tcpdump -r)
+  tcpdump iputils-ping                # tests: reading `qemunet capture` files, the host pinging through a tap
 )
 SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo

@@ -9,7 +9,8 @@ import { settlesWithin } from '../process/within.js';
 import type { SessionLock } from '../session/lock.js';
 import type { SessionPaths } from '../session/paths.js';
 import { launchSwitch, type RunningSwitch } from '../switch/launch.js';
-import { configureSwitch, launchTrunk } from '../switch/vlan-setup.js';
+import { run } from '../process/run.js';
+import { configureSwitch, launchPlug } from '../switch/vlan-setup.js';
 import { launchVm, type RunningVm } from '../vm/launch.js';
 import type { QmpClient } from '../vm/qmp.js';
 import type { HostPlan, LabPlan } from './plan.js';
@@ -105,6 +106,7 @@ export class Lab extends EventEmitter {
       this.control = await ControlServer.listen(this.paths.control, (c, conn) => this.onControl(c, conn));
       await allSettledOrThrow(this.plan.switches.map((s) => this.startSwitch(s.name, s.argv, s.paths.socket, s.paths.log, signal)));
       if (this.plan.vlan) await this.setUpVlans();
+      await this.startTaps();
       const waves = Math.max(...this.plan.hosts.map((h) => h.wave)) + 1;
       for (let wave = 0; wave < waves; wave++) {
         const delay = this.plan.waveDelays[wave] ?? 0;
@@ -133,6 +135,7 @@ export class Lab extends EventEmitter {
       const ports = [
         ...this.plan.hosts.flatMap((h) => h.nics.filter((n) => n.switch === sw.name).map((n) => n.port)),
         ...this.plan.trunks.flatMap((t) => [t.a, t.b].filter((e) => e.switch === sw.name).map((e) => e.port)),
+        ...this.plan.taps.filter((t) => t.switch === sw.name).map((t) => t.port),
       ];
       const text = await readFile(sw.paths.commands, 'utf8').catch(() => undefined);
       await configureSwitch(sw.name, sw.paths.mgmt, ports, sw.vlanCommands, text === undefined ? undefined : { file: sw.paths.commands, text });
@@ -140,7 +143,17 @@ export class Lab extends EventEmitter {
     for (const t of this.plan.trunks) {
       const mgmt = (name: string) => this.plan.switches.find((s) => s.name === name)!.paths.mgmt;
       const log = `${this.paths.dir}/trunk-${t.a.switch}-${t.b.switch}.log`;
-      this.trunks.push(await launchTrunk(t.argv, log, [t.a, t.b].map((e) => ({ name: e.switch, mgmt: mgmt(e.switch), port: e.port }))));
+      this.trunks.push(await launchPlug(t.argv, log, [t.a, t.b].map((e) => ({ name: e.switch, mgmt: mgmt(e.switch), port: e.port }))));
+    }
+  }
+
+  /** TAP lines: the host's own interface on a switch port, with its address, before any VM. */
+  private async startTaps(): Promise<void> {
+    for (const t of this.plan.taps) {
+      const mgmt = this.plan.switches.find((s) => s.name === t.switch)!.paths.mgmt;
+      this.trunks.push(await launchPlug(t.argv, `${this.paths.dir}/tap-${t.name}.log`, [{ name: t.switch, mgmt, port: t.port }]));
+      if (t.address) await run('ip', ['addr', 'add', t.address, 'dev', t.name]);
+      await run('ip', ['link', 'set', t.name, 'up']);
     }
   }
 

@@ -77,12 +77,22 @@ export interface TrunkPlan {
   argv: string[];
 }
 
+export interface TapPlan {
+  name: string;
+  switch: string;
+  port: number;
+  address?: string;
+  /** vde_plug's arguments. */
+  argv: string[];
+}
+
 export interface LabPlan {
   dir: string;
   topologyFile: string;
   switches: SwitchPlan[];
   hosts: HostPlan[];
   trunks: TrunkPlan[];
+  taps: TapPlan[];
   /** -v, or VLANs in the topology: switch ports created up front, VLANs set, each switch's `.cmd` loaded. */
   vlan: boolean;
   waveDelays: readonly number[];
@@ -113,7 +123,9 @@ export function planLab(topology: Topology, catalog: Catalog, paths: SessionPath
   if (nographic.length > 1) {
     throw new QemunetError('DISPLAY_NOGRAPHIC', `display mode nographic puts one host on this terminal, but ${nographic.length} hosts use it (${nographic.map((h) => h.name).join(', ')}); use tmux or xterm for several`);
   }
-  return { dir: paths.dir, topologyFile: topology.file, switches, hosts, trunks, vlan: (options.vlan ?? false) || declaredVlans, waveDelays: topology.waveDelays, notes };
+  // A tap is one vde_plug from a switch port to a tap interface of the host (vdeplug4's tap:// plugin).
+  const taps = topology.taps.map((t) => ({ ...t, argv: [`vde://${paths.switch(t.switch).socket}[${t.port}]`, `tap://${t.name}`] }));
+  return { dir: paths.dir, topologyFile: topology.file, switches, hosts, trunks, taps, vlan: (options.vlan ?? false) || declaredVlans, waveDelays: topology.waveDelays, notes };
 }
 
 function planHost(topology: Topology, host: HostDef, hostIndex: number, catalog: Catalog, paths: SessionPaths, o: PlanOptions, notes: string[]): HostPlan {

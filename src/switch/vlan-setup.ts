@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { QemunetError } from '../errors.js';
 import { missingProgramMessage } from '../process/programs.js';
@@ -31,8 +31,8 @@ export async function configureSwitch(name: string, mgmt: string, ports: readonl
   }
 }
 
-/** A trunk: one vde_plug joining a port of each switch, tied to qemunet's life like the VMs. */
-export async function launchTrunk(argv: readonly string[], logFile: string, checks: Array<{ name: string; mgmt: string; port: number }>): Promise<ChildProcess> {
+/** One vde_plug (a trunk between two switches, or a switch and a tap), tied to qemunet's life like the VMs. */
+export async function launchPlug(argv: readonly string[], logFile: string, checks: Array<{ name: string; mgmt: string; port: number }>): Promise<ChildProcess> {
   const fd = openSync(logFile, 'a');
   const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', 'vde_plug', ...argv], { stdio: ['ignore', fd, fd], detached: true });
   closeSync(fd);
@@ -47,7 +47,12 @@ export async function launchTrunk(argv: readonly string[], logFile: string, chec
       for (let i = 0; ; i++) {
         const r = await client.send(`port/print ${c.port}`);
         if (r.data.some((l) => / ACTIVE /.test(l))) break;
-        if (child.exitCode !== null || i > 100) throw new QemunetError('TRUNK_FAILED', `the trunk ${argv.join(' = ')} did not come up (vde_plug ${child.exitCode !== null ? `exited with ${child.exitCode}` : 'is not connected'}; see ${logFile})`);
+        if (child.exitCode !== null || i > 100) {
+          const log = readFileSync(logFile, 'utf8').trim().split('\n').slice(-3).join(' ');
+          if (/Operation not permitted/.test(log)) throw new QemunetError('NEEDS_NET_ADMIN', `${argv[1]} needs CAP_NET_ADMIN to make a tap interface: run qemunet as root, or give vde_plug the capability: sudo setcap cap_net_admin+ep $(command -v vde_plug)`);
+          child.kill('SIGKILL');
+          throw new QemunetError('PLUG_FAILED', `vde_plug ${argv.join(' ')} did not come up (${child.exitCode !== null ? `exited with ${child.exitCode}` : 'not connected'})${log ? `: ${log}` : ''}`);
+        }
         await sleep(50);
       }
     } finally {

@@ -2,7 +2,10 @@ import { InputError } from '../errors.js';
 import type { RawStatement, RawTopology } from './types.js';
 import { parsePortVlans, parseVlanList } from './vlan-syntax.js';
 
-export const KEYWORDS = ['SWITCH', 'HUB', 'HOST', 'TRUNK', 'sleep'] as const;
+export const KEYWORDS = ['SWITCH', 'HUB', 'HOST', 'TRUNK', 'TAP', 'sleep'] as const;
+/** Linux interface names are at most 15 bytes. */
+const TAP_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/;
+const CIDR = /^(\d{1,3}(\.\d{1,3}){3}\/\d{1,2}|[0-9A-Fa-f:]+:[0-9A-Fa-f:]*\/\d{1,3})$/;
 export const DISPLAY_MODES = ['none', 'nographic', 'tmux', 'xterm', 'vnc', 'spice', 'sdl', 'gtk'] as const;
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 export const MAX_NAME_LENGTH = 32;
@@ -88,6 +91,16 @@ export function parseTopology(text: string, file: string): RawTopology {
           return { name: swName, column: t.column, vlans: v.value };
         });
         statements.push({ kind: 'host', system: system!, systemColumn: sysTok.column, ...(display ? { display } : {}), name: hostName, switches, line });
+        return;
+      }
+      case 'TAP': {
+        // An extension: a tap interface of the host plugged into a switch (the VDE tutorial's vde_plug2tap).
+        const [tapTok, swTok, addrTok] = args;
+        if (!tapTok || !TAP_NAME.test(tapTok.text)) return fail(tapTok ?? head, 'TAP needs an interface name (letters, digits, . _ -, at most 15 characters): TAP name switch [address/prefix]');
+        const sw = name(swTok, 'a switch name after the tap name');
+        if (addrTok && !CIDR.test(addrTok.text)) return fail(addrTok, `"${addrTok.text}" is not an address with its prefix, like 10.0.0.254/24`);
+        statements.push({ kind: 'tap', name: tapTok.text, switch: sw, column: swTok!.column, ...(addrTok ? { address: addrTok.text } : {}), line });
+        noMore(3);
         return;
       }
       default:

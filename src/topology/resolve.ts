@@ -1,5 +1,5 @@
 import { InputError } from '../errors.js';
-import type { HostDef, RawTopology, SwitchDef, Topology, TrunkDef } from './types.js';
+import type { HostDef, RawTopology, SwitchDef, TapDef, Topology, TrunkDef } from './types.js';
 
 /** vde_switch's default port count; QemuNet puts trunks from port 21. */
 export const SWITCH_PORTS = 32;
@@ -56,8 +56,19 @@ export function resolveTopology(raw: RawTopology): Topology {
     }
   }
   if (!hosts.length) fail(1, 1, 'the topology has no HOST line', 'TOPOLOGY_EMPTY');
+  const taps: TapDef[] = [];
+  for (const s of raw.statements) {
+    if (s.kind !== 'tap') continue;
+    if (!switches.has(s.switch)) fail(s.line, s.column, `TAP ${s.name} is on switch ${s.switch}, which is not defined; defined switches: ${known()}`, 'UNKNOWN_SWITCH');
+    const dup = taps.find((t) => t.name === s.name);
+    if (dup) fail(s.line, 1, `tap ${s.name} is defined twice`, 'DUPLICATE_NAME');
+    const port = (hostPorts.get(s.switch) ?? 0) + 1;
+    if (port > MAX_HOST_PORTS) fail(s.line, s.column, `switch ${s.switch} has no free port for tap ${s.name}: at most ${MAX_HOST_PORTS} host NICs and taps per switch`, 'SWITCH_FULL');
+    hostPorts.set(s.switch, port);
+    taps.push({ name: s.name, switch: s.switch, port, ...(s.address ? { address: s.address } : {}) });
+  }
   const switchDefs = [...switches.values()].map(({ name, hub, trunkPorts }) => ({ name, hub, portsUsed: (hostPorts.get(name) ?? 0) + trunkPorts }));
-  return deepFreeze({ file, switches: switchDefs, hosts, trunks, waveDelays });
+  return deepFreeze({ file, switches: switchDefs, hosts, trunks, taps, waveDelays });
 }
 
 function deepFreeze<T>(o: T): T {

@@ -5,7 +5,8 @@ export type RawStatement =
   | { kind: 'switch'; name: string; hub: boolean; line: number }
   | { kind: 'host'; system: string; systemColumn: number; display?: string; name: string; switches: Array<{ name: string; column: number; vlans?: VlanMembership }>; line: number }
   | { kind: 'trunk'; a: string; b: string; vlans?: number[]; line: number }
-  | { kind: 'sleep'; seconds: number; line: number };
+  | { kind: 'sleep'; seconds: number; line: number }
+  | { kind: 'tap'; name: string; switch: string; column: number; address?: string; line: number };
 
 export interface RawTopology {
   file: string;
@@ -47,12 +48,21 @@ export interface TrunkDef {
   vlans?: number[];
 }
 
+/** A tap interface of the host on a switch port (after the hosts' ports, so theirs stay QemuNet's). */
+export interface TapDef {
+  name: string;
+  switch: string;
+  port: number;
+  address?: string;
+}
+
 /** A checked topology with every port assigned; frozen. */
 export interface Topology {
   file: string;
   switches: readonly SwitchDef[];
   hosts: readonly HostDef[];
   trunks: readonly TrunkDef[];
+  taps: readonly TapDef[];
   /** Seconds to wait before each wave after the first (index 0 is always 0). */
   waveDelays: readonly number[];
 }

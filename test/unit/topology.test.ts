@@ -31,6 +31,7 @@ describe('topology', () => {
         { name: 'grave', system: 'debian', systemColumn: 6, nics: [{ index: 0, switch: 's1', port: 2 }], wave: 0, line: 22 },
       ],
       trunks: [],
+      taps: [],
       waveDelays: [0],
     });
   });
@@ -45,14 +46,14 @@ describe('topology', () => {
   });
 
   const errors: Array<[string, string, string]> = [
-    ['unknown keyword', 'SWITCH s1\nROUTER r1\n', 't.topo:2:1: unknown keyword "ROUTER"; allowed: SWITCH, HUB, HOST, TRUNK, sleep, and # comments'],
+    ['unknown keyword', 'SWITCH s1\nROUTER r1\n', 't.topo:2:1: unknown keyword "ROUTER"; allowed: SWITCH, HUB, HOST, TRUNK, TAP, sleep, and # comments'],
     ['HOST on an undefined switch', 'SWITCH s1\nHOST tiny a s1 s9\n', 't.topo:2:16: HOST a is on switch s9, which is not defined; defined switches: s1'],
     ['duplicate name', 'SWITCH s1\nHOST tiny a s1\nHOST tiny a s1\n', 't.topo:3:1: the name a is already used at line 2'],
     ['host named like a switch', 'SWITCH s1\nHOST tiny s1 s1\n', 't.topo:2:1: the name s1 is already used at line 1'],
     ['bad characters', 'SWITCH s1\nHOST tiny ../etc s1\n', `t.topo:2:11: "../etc" is not valid as a host name after the system: use letters, digits, '.', '_' and '-', starting with a letter or digit`],
     ['shell metacharacters', 'SWITCH $(reboot)\n', `t.topo:1:8: "$(reboot)" is not valid as a switch name: use letters, digits, '.', '_' and '-', starting with a letter or digit`],
     ['a name too long', `HOST tiny ${'a'.repeat(33)}\n`, `t.topo:1:11: "${'a'.repeat(33)}" is too long for a host name after the system (at most 32 characters)`],
-    ['empty topology', '\n  \n', 't.topo:1:1: the topology is empty; it needs at least one HOST line (keywords: SWITCH, HUB, HOST, TRUNK, sleep)'],
+    ['empty topology', '\n  \n', 't.topo:1:1: the topology is empty; it needs at least one HOST line (keywords: SWITCH, HUB, HOST, TRUNK, TAP, sleep)'],
     ['only comments and switches', '# x\nSWITCH s1\n', 't.topo:1:1: the topology has no HOST line'],
     ['too many NICs on a switch', `SWITCH s\n${Array.from({ length: 21 }, (_, i) => `HOST tiny h${i} s`).join('\n')}\n`, 't.topo:22:15: switch s has no free port for h20: at most 20 host NICs per switch (ports 21-32 are for trunks)'],
     ['trunk with itself', 'SWITCH s1\nTRUNK s1 s1\nHOST tiny a s1\n', 't.topo:2:1: TRUNK joins switch s1 with itself; name two different switches'],
@@ -63,4 +64,18 @@ describe('topology', () => {
   for (const [what, text, message] of errors) {
     it(`rejects ${what} with file:line:column`, () => assert.throws(() => load(text), { message }));
   }
+});
+
+describe('TAP lines', () => {
+  it('put a tap after the hosts of its switch, so hosts keep QemuNet port numbers', () => {
+    const topo = load('SWITCH s1\nTAP qtap0 s1 10.0.0.254/24\nHOST tiny a s1\nHOST tiny b s1\n', 't.topo');
+    assert.deepEqual(topo.taps, [{ name: 'qtap0', switch: 's1', port: 3, address: '10.0.0.254/24' }]);
+    assert.deepEqual(topo.hosts.map((h) => h.nics[0]!.port), [1, 2]);
+  });
+
+  it('refuse a bad name, a bad address, an unknown switch', () => {
+    assert.throws(() => load('SWITCH s1\nHOST tiny a s1\nTAP averyveryverylongname s1\n', 't.topo'), /t\.topo:3:5: TAP needs an interface name/);
+    assert.throws(() => load('SWITCH s1\nHOST tiny a s1\nTAP t0 s1 10.0.0.1\n', 't.topo'), /t\.topo:3:11: "10\.0\.0\.1" is not an address with its prefix, like 10\.0\.0\.254\/24/);
+    assert.throws(() => load('SWITCH s1\nHOST tiny a s1\nTAP t0 s9\n', 't.topo'), /t\.topo:3:8: TAP t0 is on switch s9, which is not defined; defined switches: s1/);
+  });
 });
