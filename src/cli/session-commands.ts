@@ -1,11 +1,10 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { attachConsole } from '../console/attach.js';
+import { attachHostConsole, attachSwitchConsole } from '../lab/attach.js';
 import { QemunetError, UsageError } from '../errors.js';
 import { saveSession } from '../lab/save.js';
 import { down, execInHost, findSession, isLive, listSessions, parseNicRef, restartHost, sessionStatus, setLink, startCapture, switchCommand } from '../lab/sessions.js';
-import { sessionPaths } from '../session/paths.js';
 import { renderStatus } from './status-view.js';
 
 const sessionOption = { session: { type: 'string' } } as const;
@@ -50,10 +49,8 @@ export async function consoleCommand(args: string[]): Promise<number> {
   const [host] = positionals;
   if (!host || positionals.length > 1) throw new UsageError('usage: qemunet console HOST [--session DIR]');
   const dir = await findSession(values.session);
-  const state = await sessionStatus(dir);
-  if (!state.hosts.some((h) => h.name === host)) throw new QemunetError('UNKNOWN_HOST', `session ${dir} has no host ${host}; hosts: ${state.hosts.map((h) => h.name).join(', ')}`);
   if (process.stdin.isTTY) process.stderr.write(`[console of ${host}: Ctrl-] detaches]\r\n`);
-  const how = await attachConsole(sessionPaths(dir).host(host).console, { input: process.stdin, output: process.stdout });
+  const how = await attachHostConsole(dir, host, { input: process.stdin, output: process.stdout });
   if (process.stdin.isTTY) process.stderr.write(how === 'closed' ? `\r\n[${host} stopped]\r\n` : '\r\n');
   return 0;
 }
@@ -100,8 +97,14 @@ export async function switchCommandCli(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: dash < 0 ? args : args.slice(0, dash), options: sessionOption, allowPositionals: true });
   const [sw] = positionals;
   const command = dash < 0 ? [] : args.slice(dash + 1);
-  if (!sw || positionals.length > 1 || !command.length) throw new UsageError('usage: qemunet switch SWITCH [--session DIR] -- COMMAND [ARGS...]   (e.g. port/allprint, vlan/print)');
+  if (!sw || positionals.length > 1) throw new UsageError('usage: qemunet switch SWITCH [--session DIR] [-- COMMAND [ARGS...]]   (e.g. port/allprint, vlan/print)');
   const dir = await findSession(values.session);
+  if (!command.length) {
+    // Interactive: the switch's own prompt; Ctrl-D or "logout" ends it.
+    if (process.stdin.isTTY) process.stderr.write(`[management console of switch ${sw}: "help" lists commands, Ctrl-D leaves]\n`);
+    await attachSwitchConsole(dir, sw, { input: process.stdin, output: process.stdout });
+    return 0;
+  }
   const reply = await switchCommand(dir, sw, command.join(' '));
   for (const line of reply.data) process.stdout.write(`${line}\n`);
   if (reply.code === 1000) return 0;

@@ -6,12 +6,12 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { attachConsole } from '../console/attach.js';
+import { attachHostConsole } from '../lab/attach.js';
 import { QemunetError, UsageError } from '../errors.js';
 import type { Lab } from '../lab/lab.js';
 import { down, isLive, sessionStatus } from '../lab/sessions.js';
 import { sessionDirectory } from '../lab/prepare.js';
-import { sessionPaths } from '../session/paths.js';
+import { sessionPaths } from '../lab/sessions.js';
 import { checkUp, dryRun, up, type UpRequest } from '../lab/up.js';
 import { pullCommand } from './image-command.js';
 import { LiveStatus } from './live-status.js';
@@ -36,6 +36,7 @@ export const UP_USAGE = `usage: qemunet up TOPOLOGY [options]      (or QemuNet's
   -l SYSTEM / -L SYSTEM  one VM of SYSTEM alone, on a throwaway overlay / on its base image (permanent; --yes)
   -D SYSTEM              download SYSTEM's image from its URL[..] (also: qemunet image pull SYSTEM)
   -v                     VLAN support: TRUNK lines, and each switch's <session>/<switch>.cmd loaded at start
+  -y                     each switch's management console in a tmux window (xterm with the xterm display)
   -q                     quiet kernel boot;  -z ARGS  more kernel arguments;  -u USER  user= kernel argument`;
 
 /** The qemunet executable, for the background supervisor and the console windows. */
@@ -73,6 +74,7 @@ function toRequest(o: UpOptions): UpRequest {
     ...(o.extraArchive ? { extraArchive: o.extraArchive } : {}),
     force: o.force,
     vlan: o.vlan,
+    switchConsoles: o.switchConsoles,
     aliases: o.aliases,
     accel: o.accel,
     internet: o.internet,
@@ -147,7 +149,7 @@ async function foreground(o: UpOptions, req: UpRequest): Promise<number> {
     if (nographic && process.stdin.isTTY) {
       view.pause();
       process.stdout.write(`[console of ${nographic.name}: Ctrl-] detaches]\r\n`);
-      await attachConsole(nographic.paths.console, { input: process.stdin, output: process.stdout });
+      await attachHostConsole(started.paths.dir, nographic.name, { input: process.stdin, output: process.stdout });
       process.stdout.write('\r\n');
       view.resume();
     }

@@ -11,6 +11,8 @@ export interface UpOptions {
   force: boolean;
   /** -v: VLAN support. */
   vlan: boolean;
+  /** -y: switch management consoles in windows. */
+  switchConsoles: boolean;
   /** -l SYS / -L SYS: one VM of that system alone, on a throwaway overlay / on its base image. */
   standalone?: { system: string; raw: boolean };
   /** --yes: no confirmation for -L. */
@@ -43,13 +45,12 @@ const LONG_WITH_VALUE = new Set(['session', 'alias', 'timeout', 'display', 'conf
 const LONG_FLAGS = new Set(['detach', 'wait', 'dry-run', 'help', 'force', 'yes']);
 
 const NOT_YET: Record<string, string> = {
-  y: '-y (switch management consoles)',
   V: '-V (remote viewers for VNC/SPICE)',
 };
 
 /** Parses options in QemuNet's forms (bundled `-xK`, `-tFILE`, `-t FILE`) and the long ones (`--session DIR`, `--session=DIR`). */
 export function parseUpOptions(argv: readonly string[]): UpOptions {
-  const o: UpOptions = { vlan: false, force: false, yes: false, aliases: new Map(), detach: false, wait: false, dryRun: false, accel: true, internet: false, quiet: false, kernelArgs: [], mountDir: true, mountDisk: true, help: false, notYet: [] };
+  const o: UpOptions = { switchConsoles: false, vlan: false, force: false, yes: false, aliases: new Map(), detach: false, wait: false, dryRun: false, accel: true, internet: false, quiet: false, kernelArgs: [], mountDir: true, mountDisk: true, help: false, notYet: [] };
   const positional: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -121,6 +122,7 @@ function applyShort(o: UpOptions, letter: string, value: string): void {
     case 'K': return void (o.accel = false);
     case 'q': return void (o.quiet = true);
     case 'v': return void (o.vlan = true);
+    case 'y': return void (o.switchConsoles = true);
     case 'b': return void (o.detach = true);
     case 'h': return void (o.help = true);
   }

@@ -24,6 +24,8 @@ export interface LabRuntime {
   lock: SessionLock;
   /** The command a terminal window runs to show a host's console (tmux and xterm display modes). */
   consoleCommand: (host: string) => string[];
+  /** -y: a window per switch with its management console, and the command it runs. */
+  switchWindows?: { kind: 'tmux' | 'xterm'; command: (sw: string) => string[] };
   /** How long a guest gets to power off after the ACPI button before it is stopped hard. */
   stopTimeoutMs?: number;
   /** Guests booting at once (default: twice the number of CPUs). */
@@ -216,13 +218,16 @@ export class Lab extends EventEmitter {
 
   private async openWindows(): Promise<void> {
     const windowOf = (h: HostPlan): TerminalWindow => ({ title: h.name, argv: this.runtime.consoleCommand(h.name) });
-    const tmux = this.plan.hosts.filter((h) => h.display === 'tmux').map(windowOf);
+    const sw = this.runtime.switchWindows;
+    const switchWindows = (sw ? this.plan.switches.filter((s) => !s.hub) : []).map((s) => ({ title: `[${s.name}]`, argv: sw!.command(s.name) }));
+    const tmux = [...this.plan.hosts.filter((h) => h.display === 'tmux').map(windowOf), ...(sw?.kind === 'tmux' ? switchWindows : [])];
     if (tmux.length) {
       this.tmuxSession = `qemunet-${this.paths.dir.split('/').pop()}`.replace(/[.:]/g, '_');
       await openTmuxWindows(this.tmuxSession, tmux);
       this.changed();
     }
     this.plan.hosts.filter((h) => h.display === 'xterm').forEach((h) => openXterm(windowOf(h)));
+    if (sw?.kind === 'xterm') switchWindows.forEach((w) => openXterm(w));
   }
 
   /**

@@ -149,3 +149,6 @@ export async function startCapture(dir: string, ref: string, file: string): Prom
     },
   };
 }
+
+/** Where a session's files are (for messages and logs). */
+export { sessionPaths };

@@ -39,6 +39,8 @@ export interface UpRequest {
   from?: string;
   /** `-a`: an archive extracted into the session before it starts. */
   extraArchive?: string;
+  /** -y: each switch's management console in a window (tmux, or xterm with the xterm display). */
+  switchConsoles?: boolean;
   /** QemuNet's -v: trunks, and each switch's `<switch>.cmd` loaded at start. */
   vlan?: boolean;
   /** Boot on the base image itself (-L): changes are permanent. */
@@ -154,6 +156,9 @@ export async function up(req: UpRequest): Promise<Lab> {
       accel: inputs.accel,
       lock,
       consoleCommand: (host) => [...(req.qemunetCommand ?? ['qemunet']), 'console', host, '--session', dir],
+      ...(req.switchConsoles
+        ? { switchWindows: { kind: inputs.display === 'xterm' ? ('xterm' as const) : ('tmux' as const), command: (sw: string) => [...(req.qemunetCommand ?? ['qemunet']), 'switch', sw, '--session', dir] } }
+        : {}),
       ...(req.stopTimeoutMs ? { stopTimeoutMs: req.stopTimeoutMs } : {}),
       ...bootSlotsFrom(req.env ?? process.env),
     });

@@ -111,17 +111,17 @@ describe('session lifecycle', { timeout: 600000 }, () => {
     }
   });
 
-  test('tmux display: one window per host; the windows go when the session is killed', async () => {
+  test('tmux display: one window per host (and per switch with -y); the windows go when the session is killed', async () => {
     const tmp = suiteDir('tmux');
     // A tmux server of the test's own, not the user's.
     const env = { ...process.env, TMUX_TMPDIR: tmp.path, QEMUNET_STATE_DIR: join(tmp.path, 'state') };
     const dir = join(tmp.path, 's');
     try {
-      const r = await qemunet(['up', await topology(tmp.path), '--display', 'tmux', '--wait', '--session', dir], { env });
+      const r = await qemunet(['up', await topology(tmp.path), '--display', 'tmux', '-y', '--wait', '--session', dir], { env });
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /consoles in tmux: tmux attach -t qemunet-s$/m);
       const windows = await run('tmux', ['list-windows', '-t', 'qemunet-s', '-F', '#{window_name}'], { env });
-      assert.deepEqual(windows.stdout.trim().split('\n'), ['a', 'b']);
+      assert.deepEqual(windows.stdout.trim().split('\n'), ['a', 'b', '[s1]'], 'a window per host, and one per switch with -y');
       const pane = await eventually(async () => {
         const p = (await run('tmux', ['capture-pane', '-p', '-t', 'qemunet-s:a'], { env })).stdout;
         return p.includes('console of a') ? p : undefined;

@@ -68,6 +68,18 @@ describe('link state and capture on a running session', { timeout: 600000 }, () 
     assert.deepEqual((await run('ls', ['-A', dir])).stdout.split('\n').filter((f) => f.startsWith('.capture')), [], 'no temporary capture file is left');
   });
 
+  test('the switch management console, interactive: commands in, answers out, Ctrl-D leaves', async () => {
+    const child = spawn(process.execPath, [QEMUNET, 'switch', 's1', '--session', dir], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stdin.write('port/print 2\n');
+    await eventually(() => (out.includes('1000 Success') ? true : undefined), 10000, 'the answer');
+    child.stdin.end();
+    const [code] = await once(child, 'exit');
+    assert.equal(code, 0);
+    assert.match(out, /^vde\$ 0000 DATA END WITH '\.'\nPort 0002 untagged_vlan=0000 ACTIVE/m);
+  });
+
   test('bad NIC names and an unwritable capture path', async () => {
     const nohost = await qemunet(['link', 'zed:eth0', 'down', '--session', dir]);
     assert.deepEqual([nohost.code, nohost.stderr], [1, 'qemunet: the session has no host zed; hosts: a, b\n']);

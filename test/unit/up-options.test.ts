@@ -6,6 +6,7 @@ import { UsageError } from '../../src/errors.js';
 /** What `qemunet up` with no options means; each test states only what differs. */
 function expected(overrides: Partial<UpOptions> = {}): UpOptions {
   return {
+    switchConsoles: false,
     vlan: false,
     force: false,
     yes: false,
@@ -122,10 +123,10 @@ describe('parseUpOptions: the up form and long options', () => {
 });
 
 describe('parseUpOptions: sessions, standalone VMs, downloads, and options of a later version', () => {
-  it('reads -s -a --force -v, and collects -y -V in notYet, in order', () => {
+  it('reads -s -a --force -v -y, and collects -V in notYet', () => {
     assert.deepEqual(
       parseUpOptions(['-s', 'lan.tgz', '-a', 'extra.tgz', '--force', '-vyV']),
-      expected({ from: 'lan.tgz', extraArchive: 'extra.tgz', force: true, vlan: true, notYet: ['-y (switch management consoles)', '-V (remote viewers for VNC/SPICE)'] }),
+      expected({ from: 'lan.tgz', extraArchive: 'extra.tgz', force: true, vlan: true, switchConsoles: true, notYet: ['-V (remote viewers for VNC/SPICE)'] }),
     );
   });
 
