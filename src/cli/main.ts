@@ -13,11 +13,12 @@ const USAGE = `usage: qemunet COMMAND ...
   exec HOST [--session DIR] -- COMMAND [ARGS...]  run a command in a guest
   save [--session DIR] OUT.tgz   save a session (running or stopped); restore with up --from / -s
   restart HOST [--session DIR]   start a crashed or powered-off host again, on the same switch ports
-  switch SW [--session DIR] -- COMMAND  one vde_switch management command (port/allprint, vlan/print...)
+  switch SW [--session DIR] [-- COMMAND]  a switch's management console, or one command (port/allprint...)
   link HOST:ethN [up|down]       show or set a NIC's link (the guest sees its carrier go and come back)
   capture HOST:ethN -w FILE|-    pcap of a NIC's frames until Ctrl-C or --duration SECONDS
   image build [tiny] [--force]   build the built-in guest image
   image list [--json] [-c FILE]  list known systems and the state of their files
+  image pull NAME [-c FILE]      download a system's image from its URL[..] (QemuNet's -D)
   image rm NAME                  remove a built image
 Commands that act on a session use the only running one when --session is not given.`;
 
