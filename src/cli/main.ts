@@ -14,7 +14,7 @@ const USAGE = `usage: qemunet COMMAND ...
   save [--session DIR] OUT.tgz   save a session (running or stopped); restore with up --from / -s
   restart HOST [--session DIR]   start a crashed or powered-off host again, on the same switch ports
   switch SW [--session DIR] [-- COMMAND]  a switch's management console, or one command (port/allprint...)
-  link HOST:ethN [up|down]       show or set a NIC's link (the guest sees its carrier go and come back)
+  link HOST:ethN [up|down] [--delay 40ms --loss 10% ...]  show or set a NIC's link and faults
   capture HOST:ethN -w FILE|-    pcap of a NIC's frames until Ctrl-C or --duration SECONDS
   image build [tiny] [--force]   build the built-in guest image
   image list [--json] [-c FILE]  list known systems and the state of their files

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { attachHostConsole, attachSwitchConsole } from '../lab/attach.js';
 import { QemunetError, UsageError } from '../errors.js';
 import { saveSession } from '../lab/save.js';
-import { down, execInHost, findSession, isLive, listSessions, parseNicRef, restartHost, sessionStatus, setLink, startCapture, switchCommand } from '../lab/sessions.js';
+import { down, execInHost, findSession, isLive, linkFaultsInfo, listSessions, parseNicRef, restartHost, sessionStatus, setLink, setLinkFaults, startCapture, switchCommand } from '../lab/sessions.js';
 import { renderStatus } from './status-view.js';
 
 const sessionOption = { session: { type: 'string' } } as const;
@@ -112,18 +112,25 @@ export async function switchCommandCli(args: string[]): Promise<number> {
   return 1;
 }
 
-/** `qemunet link HOST:ethN [up|down]`: sets or shows a NIC's link. */
+/** `qemunet link HOST:ethN [up|down] [--delay 40ms --loss 10% ...]`: sets or shows a NIC's link and faults. */
 export async function linkCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, options: sessionOption, allowPositionals: true });
+  const faultOptions = { delay: { type: 'string' }, loss: { type: 'string' }, dup: { type: 'string' }, bandwidth: { type: 'string' }, mtu: { type: 'string' } } as const;
+  const { values, positionals } = parseArgs({ args, options: { ...sessionOption, ...faultOptions }, allowPositionals: true });
   const [ref, state] = positionals;
-  if (!ref || positionals.length > 2 || (state !== undefined && state !== 'up' && state !== 'down')) throw new UsageError('usage: qemunet link HOST:ethN [up|down] [--session DIR]');
+  if (!ref || positionals.length > 2 || (state !== undefined && state !== 'up' && state !== 'down')) {
+    throw new UsageError('usage: qemunet link HOST:ethN [up|down] [--delay 40ms[+10ms]] [--loss 10%] [--dup 1%] [--bandwidth 10mbit] [--mtu 1400] [--session DIR]');
+  }
   const dir = await findSession(values.session);
+  const settings = Object.keys(faultOptions).flatMap((k) => (values[k as keyof typeof faultOptions] !== undefined ? [[k, values[k as keyof typeof faultOptions]!] as [string, string]] : []));
+  if (settings.length) await setLinkFaults(dir, ref, settings);
   if (state) await setLink(dir, ref, state === 'up');
   const { host, nic } = parseNicRef(ref);
   const h = (await sessionStatus(dir)).hosts.find((x) => x.name === host);
   const n = h?.nics[nic];
   if (!h || !n) throw new QemunetError('UNKNOWN_NIC', `session ${dir} has no NIC ${ref}`);
   process.stdout.write(`${ref} on ${n.switch}:${n.port} (${n.mac}): link ${h.linksDown?.includes(n.eth) ? 'down' : 'up'}\n`);
+  const faults = await linkFaultsInfo(dir, ref);
+  if (faults) process.stdout.write(`${faults.filter((l) => /^(Loss|Delay|Dup|Bandw|MTU) /.test(l)).join('\n')}\n`);
   return 0;
 }
 

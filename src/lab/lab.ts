@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { availableParallelism } from 'node:os';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConsoleHub } from '../console/console-hub.js';
 import { QemunetError } from '../errors.js';
@@ -11,6 +11,7 @@ import type { SessionPaths } from '../session/paths.js';
 import { launchSwitch, type RunningSwitch } from '../switch/launch.js';
 import { run } from '../process/run.js';
 import { configureSwitch, launchPlug } from '../switch/vlan-setup.js';
+import { setWireFaults } from '../switch/wirefilter.js';
 import { launchVm, type RunningVm } from '../vm/launch.js';
 import type { QmpClient } from '../vm/qmp.js';
 import type { HostPlan, LabPlan } from './plan.js';
@@ -109,6 +110,7 @@ export class Lab extends EventEmitter {
       await allSettledOrThrow(this.plan.switches.map((s) => this.startSwitch(s.name, s.argv, s.paths.socket, s.paths.log, signal)));
       if (this.plan.vlan) await this.setUpVlans();
       await this.startTaps();
+      await this.startWires();
       const waves = Math.max(...this.plan.hosts.map((h) => h.wave)) + 1;
       for (let wave = 0; wave < waves; wave++) {
         const delay = this.plan.waveDelays[wave] ?? 0;
@@ -146,6 +148,20 @@ export class Lab extends EventEmitter {
       const mgmt = (name: string) => this.plan.switches.find((s) => s.name === name)!.paths.mgmt;
       const log = `${this.paths.dir}/trunk-${t.a.switch}-${t.b.switch}.log`;
       this.trunks.push(await launchPlug(t.argv, log, [t.a, t.b].map((e) => ({ name: e.switch, mgmt: mgmt(e.switch), port: e.port }))));
+    }
+  }
+
+  /** LINK lines: a wirefilter between each such NIC and its switch port, with its faults, before the VM. */
+  private async startWires(): Promise<void> {
+    if (!this.plan.wires.length) return;
+    // Sockets left by a session that was killed would stop wirefilter and the ptp plug from binding.
+    await rm(`${this.paths.dir}/wire`, { recursive: true, force: true });
+    await mkdir(`${this.paths.dir}/wire`, { recursive: true });
+    for (const w of this.plan.wires) {
+      await rm(w.mgmt, { force: true });
+      const mgmt = this.plan.switches.find((s) => s.name === w.switch)!.paths.mgmt;
+      this.trunks.push(await launchPlug(w.argv, `${this.paths.dir}/${w.host}-eth${w.nic}.wire.log`, [{ name: w.switch, mgmt, port: w.port }], []));
+      await setWireFaults(w.mgmt, `${w.host}:eth${w.nic}`, w.faults);
     }
   }
 

@@ -5,6 +5,7 @@ import type { HostPaths, SessionPaths, SwitchPaths } from '../session/paths.js';
 import { vdeSwitchArgv } from '../switch/vde-argv.js';
 import type { HostDef, Topology } from '../topology/types.js';
 import { switchVlanCommands } from '../topology/vlan-syntax.js';
+import type { LinkFaults } from '../topology/link-syntax.js';
 import { macAddress, tinyKernelAppend, type VmSpec } from '../vm/qemu-argv.js';
 
 /** Display modes of this version; QemuNet's others (vnc, spice, sdl, gtk...) are refused by name. */
@@ -86,6 +87,19 @@ export interface TapPlan {
   argv: string[];
 }
 
+/** A wirefilter between a NIC and its switch port: NIC <-ptp-> vde_plug = wirefilter = vde_plug -> switch. */
+export interface WirePlan {
+  host: string;
+  nic: number;
+  switch: string;
+  port: number;
+  /** The wirefilter's management socket, for live changes. */
+  mgmt: string;
+  faults: LinkFaults;
+  /** The dpipe command line; each stage dies with dpipe, which dies with qemunet. */
+  argv: string[];
+}
+
 export interface LabPlan {
   dir: string;
   topologyFile: string;
@@ -93,6 +107,7 @@ export interface LabPlan {
   hosts: HostPlan[];
   trunks: TrunkPlan[];
   taps: TapPlan[];
+  wires: WirePlan[];
   /** -v, or VLANs in the topology: switch ports created up front, VLANs set, each switch's `.cmd` loaded. */
   vlan: boolean;
   waveDelays: readonly number[];
@@ -123,9 +138,14 @@ export function planLab(topology: Topology, catalog: Catalog, paths: SessionPath
   if (nographic.length > 1) {
     throw new QemunetError('DISPLAY_NOGRAPHIC', `display mode nographic puts one host on this terminal, but ${nographic.length} hosts use it (${nographic.map((h) => h.name).join(', ')}); use tmux or xterm for several`);
   }
+  const wires = topology.links.map((l) => {
+    const nic = topology.hosts.find((h) => h.name === l.host)!.nics[l.nic]!;
+    const hp = paths.host(l.host);
+    return { host: l.host, nic: l.nic, switch: nic.switch, port: nic.port, mgmt: hp.wireMgmt(l.nic), faults: l.faults, argv: wireArgv(hp.wire(l.nic), hp.wireMgmt(l.nic), `vde://${paths.switch(nic.switch).socket}[${nic.port}]`) };
+  });
   // A tap is one vde_plug from a switch port to a tap interface of the host (vdeplug4's tap:// plugin).
   const taps = topology.taps.map((t) => ({ ...t, argv: [`vde://${paths.switch(t.switch).socket}[${t.port}]`, `tap://${t.name}`] }));
-  return { dir: paths.dir, topologyFile: topology.file, switches, hosts, trunks, taps, vlan: (options.vlan ?? false) || declaredVlans, waveDelays: topology.waveDelays, notes };
+  return { dir: paths.dir, topologyFile: topology.file, switches, hosts, trunks, taps, wires, vlan: (options.vlan ?? false) || declaredVlans, waveDelays: topology.waveDelays, notes };
 }
 
 function planHost(topology: Topology, host: HostDef, hostIndex: number, catalog: Catalog, paths: SessionPaths, o: PlanOptions, notes: string[]): HostPlan {
@@ -153,7 +173,12 @@ function planHost(topology: Topology, host: HostDef, hostIndex: number, catalog:
     disk: o.rawBase ? { path: system.fs, format: 'raw', interface: diskInterface } : { path: hp.overlay, format: 'qcow2', interface: diskInterface },
     ...(o.mountDisk && o.existingDisks.has(host.name) ? { extraDisk: { path: hp.disk, format: 'raw' as const, interface: diskInterface } } : {}),
     ...kernelOf(system, host.name, o),
-    nics: nics.map((n) => ({ switchSocket: paths.switch(n.switch).socket, port: n.port, mac: n.mac, model })),
+    // A NIC with faults (LINK) plugs into its wirefilter through a point-to-point socket, not the switch.
+    nics: nics.map((n, i) =>
+      topology.links.some((l) => l.host === host.name && l.nic === i)
+        ? { switchSocket: `ptp://${hp.wire(i)}`, mac: n.mac, model }
+        : { switchSocket: paths.switch(n.switch).socket, port: n.port, mac: n.mac, model },
+    ),
     ...(o.internet ? { internet: true, internetModel: model } : {}),
     ...(linux && o.mountDir ? { shareDir: hp.share } : {}),
     serialSocket: hp.serial,
@@ -190,4 +215,9 @@ function kernelOf(system: SystemEntry, hostname: string, o: PlanOptions): Pick<V
   if (system.sys !== 'linux' || !system.kernel || !system.initrd) return {};
   const args = ['root=/dev/sda1', 'rw', 'net.ifnames=0', 'console=ttyS0', 'console=tty0', `user=${o.user}`, ...(o.quiet ? ['quiet'] : []), ...o.kernelArgs];
   return { kernel: { path: system.kernel, initrd: system.initrd, append: args.join(' ') } };
+}
+
+function wireArgv(wire: string, mgmt: string, switchUrl: string): string[] {
+  const tied = ['setpriv', '--pdeathsig', 'KILL', '--'];
+  return ['dpipe', ...tied, 'vde_plug', `ptp://${wire}`, '=', ...tied, 'wirefilter', '-M', mgmt, '=', ...tied, 'vde_plug', switchUrl];
 }

@@ -38,6 +38,10 @@ export interface HostPaths {
   log: string;
   /** Restarts this one VM into the running session. */
   script: string;
+  /** The point-to-point socket between NIC ethN and its wirefilter (LINK lines). */
+  wire(nic: number): string;
+  /** That wirefilter's management socket. */
+  wireMgmt(nic: number): string;
 }
 
 export interface SwitchPaths {
@@ -70,6 +74,8 @@ export function sessionPaths(dir: string): SessionPaths {
       pid: join(dir, `${name}.pid`),
       log: join(dir, `${name}.log`),
       script: join(dir, `${name}.sh`),
+      wire: (nic) => join(dir, 'wire', `${name}-eth${nic}`),
+      wireMgmt: (nic) => join(dir, `${name}-eth${nic}.wf`),
     }),
     switch: (name) => ({
       socket: join(dir, 'switch', name),

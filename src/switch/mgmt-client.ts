@@ -7,7 +7,10 @@ export class MgmtClient {
   private buffer = '';
   private waiting?: () => void;
 
-  private constructor(private readonly socket: Socket) {
+  private constructor(
+    private readonly socket: Socket,
+    private readonly prompt: string,
+  ) {
     socket.on('data', (d) => {
       this.buffer += d.toString();
       this.waiting?.();
@@ -16,15 +19,15 @@ export class MgmtClient {
     socket.on('error', () => {});
   }
 
-  static async connect(path: string, switchName: string): Promise<MgmtClient> {
+  static async connect(path: string, switchName: string, prompt = MGMT_PROMPT): Promise<MgmtClient> {
     const socket = await new Promise<Socket>((resolve, reject) => {
       const s = connect(path);
       s.once('connect', () => resolve(s));
       s.once('error', (e: NodeJS.ErrnoException) => reject(new QemunetError('SWITCH_UNREACHABLE', `cannot reach the management console of switch ${switchName} (${path}): ${e.code}`)));
     });
-    const client = new MgmtClient(socket);
-    await client.until(() => client.buffer.includes(MGMT_PROMPT));
-    client.buffer = client.buffer.slice(client.buffer.indexOf(MGMT_PROMPT) + MGMT_PROMPT.length);
+    const client = new MgmtClient(socket, prompt);
+    await client.until(() => client.buffer.includes(prompt));
+    client.buffer = client.buffer.slice(client.buffer.indexOf(prompt) + prompt.length);
     return client;
   }
 
@@ -32,7 +35,7 @@ export class MgmtClient {
     if (command.includes('\n')) throw new QemunetError('SWITCH_COMMAND', `a switch command is one line: ${JSON.stringify(command)}`);
     this.socket.write(`${command}\n`);
     let parsed: ReturnType<typeof parseMgmtReply>;
-    await this.until(() => (parsed = parseMgmtReply(this.buffer)) !== undefined);
+    await this.until(() => (parsed = parseMgmtReply(this.buffer, this.prompt)) !== undefined);
     this.buffer = parsed!.rest;
     return parsed!.reply;
   }

@@ -11,11 +11,13 @@ export interface MgmtReply {
 }
 
 export const MGMT_PROMPT = 'vde$ ';
+/** vde-wirefilter speaks the same protocol with its own prompt. */
+export const WIREFILTER_PROMPT = 'VDEwf$ ';
 export const MGMT_SUCCESS = 1000;
 
 /** Parses one reply out of `buffer` (text received after sending a command); undefined until complete. */
-export function parseMgmtReply(buffer: string): { reply: MgmtReply; rest: string } | undefined {
-  const end = buffer.indexOf(`\n${MGMT_PROMPT}`);
+export function parseMgmtReply(buffer: string, prompt = MGMT_PROMPT): { reply: MgmtReply; rest: string } | undefined {
+  const end = buffer.indexOf(`\n${prompt}`);
   if (end < 0) return undefined;
   const lines = buffer.slice(0, end).split('\n');
   const data: string[] = [];
@@ -29,7 +31,7 @@ export function parseMgmtReply(buffer: string): { reply: MgmtReply; rest: string
     else if (/^\d{4} /.test(line)) status = line;
   }
   if (!status) return undefined;
-  return { reply: { code: Number(status.slice(0, 4)), message: status.slice(5), data }, rest: buffer.slice(end + 1 + MGMT_PROMPT.length) };
+  return { reply: { code: Number(status.slice(0, 4)), message: status.slice(5), data }, rest: buffer.slice(end + 1 + prompt.length) };
 }
 
 /** The commands of a QemuNet `.cmd` file, with their line numbers; comments and blank lines left out. */

@@ -32,9 +32,10 @@ export async function configureSwitch(name: string, mgmt: string, ports: readonl
 }
 
 /** One vde_plug (a trunk between two switches, or a switch and a tap), tied to qemunet's life like the VMs. */
-export async function launchPlug(argv: readonly string[], logFile: string, checks: Array<{ name: string; mgmt: string; port: number }>): Promise<ChildProcess> {
+export async function launchPlug(argv: readonly string[], logFile: string, checks: Array<{ name: string; mgmt: string; port: number }>, program: readonly string[] = ['vde_plug']): Promise<ChildProcess> {
   const fd = openSync(logFile, 'a');
-  const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', 'vde_plug', ...argv], { stdio: ['ignore', fd, fd], detached: true });
+  // dpipe makes its own process group, which a session leader (detached) may not.
+  const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', ...program, ...argv], { stdio: ['ignore', fd, fd], detached: program[0] === 'vde_plug' });
   closeSync(fd);
   await new Promise<void>((resolve, reject) => {
     child.once('spawn', resolve);
@@ -49,9 +50,9 @@ export async function launchPlug(argv: readonly string[], logFile: string, check
         if (r.data.some((l) => / ACTIVE /.test(l))) break;
         if (child.exitCode !== null || i > 100) {
           const log = readFileSync(logFile, 'utf8').trim().split('\n').slice(-3).join(' ');
-          if (/Operation not permitted/.test(log)) throw new QemunetError('NEEDS_NET_ADMIN', `${argv[1]} needs CAP_NET_ADMIN to make a tap interface: run qemunet as root, or give vde_plug the capability: sudo setcap cap_net_admin+ep $(command -v vde_plug)`);
+          if (/Operation not permitted/.test(log)) throw new QemunetError('NEEDS_NET_ADMIN', `${argv[argv.length - 1]} needs CAP_NET_ADMIN to make a tap interface: run qemunet as root, or give vde_plug the capability: sudo setcap cap_net_admin+ep $(command -v vde_plug)`);
           child.kill('SIGKILL');
-          throw new QemunetError('PLUG_FAILED', `vde_plug ${argv.join(' ')} did not come up (${child.exitCode !== null ? `exited with ${child.exitCode}` : 'not connected'})${log ? `: ${log}` : ''}`);
+          throw new QemunetError('PLUG_FAILED', `${[...program, ...argv].join(' ')} did not come up (${child.exitCode !== null ? `exited with ${child.exitCode}` : 'not connected'})${log ? `: ${log}` : ''}`);
         }
         await sleep(50);
       }

@@ -1,8 +1,9 @@
 import { InputError } from '../errors.js';
 import type { RawStatement, RawTopology } from './types.js';
+import { parseLinkSetting, type LinkFaults } from './link-syntax.js';
 import { parsePortVlans, parseVlanList } from './vlan-syntax.js';
 
-export const KEYWORDS = ['SWITCH', 'HUB', 'HOST', 'TRUNK', 'TAP', 'sleep'] as const;
+export const KEYWORDS = ['SWITCH', 'HUB', 'HOST', 'TRUNK', 'TAP', 'LINK', 'sleep'] as const;
 /** Linux interface names are at most 15 bytes. */
 const TAP_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/;
 const CIDR = /^(\d{1,3}(\.\d{1,3}){3}\/\d{1,2}|[0-9A-Fa-f:]+:[0-9A-Fa-f:]*\/\d{1,3})$/;
@@ -101,6 +102,22 @@ export function parseTopology(text: string, file: string): RawTopology {
         if (addrTok && !CIDR.test(addrTok.text)) return fail(addrTok, `"${addrTok.text}" is not an address with its prefix, like 10.0.0.254/24`);
         statements.push({ kind: 'tap', name: tapTok.text, switch: sw, column: swTok!.column, ...(addrTok ? { address: addrTok.text } : {}), line });
         noMore(3);
+        return;
+      }
+      case 'LINK': {
+        // An extension: faults on a host's NIC, made by a vde-wirefilter between the NIC and its switch.
+        const ref = args[0];
+        const m = ref && /^([^:]+):eth(\d+)$/.exec(ref.text);
+        if (!ref || !m) return fail(ref ?? head, 'LINK needs a NIC and its faults: LINK host:ethN delay=40ms loss=10% ...');
+        checkName(m[1]!, 'a host name', (msg) => fail(ref, msg));
+        let faults: LinkFaults = {};
+        for (const t of args.slice(1)) {
+          const eq = t.text.indexOf('=');
+          const r = parseLinkSetting(eq < 0 ? t.text : t.text.slice(0, eq), eq < 0 ? '' : t.text.slice(eq + 1), faults);
+          if (!r.ok) return fail(t, r.problem);
+          faults = r.faults;
+        }
+        statements.push({ kind: 'link', host: m[1]!, nic: Number(m[2]), faults, column: ref.column, line });
         return;
       }
       default:

@@ -1,5 +1,5 @@
 import { InputError } from '../errors.js';
-import type { HostDef, RawTopology, SwitchDef, TapDef, Topology, TrunkDef } from './types.js';
+import type { HostDef, LinkDef, RawTopology, SwitchDef, TapDef, Topology, TrunkDef } from './types.js';
 
 /** vde_switch's default port count; QemuNet puts trunks from port 21. */
 export const SWITCH_PORTS = 32;
@@ -67,8 +67,16 @@ export function resolveTopology(raw: RawTopology): Topology {
     hostPorts.set(s.switch, port);
     taps.push({ name: s.name, switch: s.switch, port, ...(s.address ? { address: s.address } : {}) });
   }
+  const links: LinkDef[] = [];
+  for (const s of raw.statements) {
+    if (s.kind !== 'link') continue;
+    const host = hosts.find((h) => h.name === s.host) ?? fail(s.line, s.column, `LINK names host ${s.host}, which is not defined`, 'UNKNOWN_HOST');
+    if (s.nic >= host.nics.length) fail(s.line, s.column, `host ${s.host} has no eth${s.nic}; it has ${host.nics.map((n) => `eth${n.index}`).join(', ') || 'no NIC'}`, 'UNKNOWN_NIC');
+    if (links.some((l) => l.host === s.host && l.nic === s.nic)) fail(s.line, s.column, `LINK ${s.host}:eth${s.nic} is given twice`, 'DUPLICATE_NAME');
+    links.push({ host: s.host, nic: s.nic, faults: s.faults });
+  }
   const switchDefs = [...switches.values()].map(({ name, hub, trunkPorts }) => ({ name, hub, portsUsed: (hostPorts.get(name) ?? 0) + trunkPorts }));
-  return deepFreeze({ file, switches: switchDefs, hosts, trunks, taps, waveDelays });
+  return deepFreeze({ file, switches: switchDefs, hosts, trunks, taps, links, waveDelays });
 }
 
 function deepFreeze<T>(o: T): T {

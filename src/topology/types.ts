@@ -1,3 +1,4 @@
+import type { LinkFaults } from './link-syntax.js';
 import type { VlanMembership } from './vlan-syntax.js';
 
 /** Exactly what a topology file says, line by line (before any check across lines). */
@@ -6,7 +7,8 @@ export type RawStatement =
   | { kind: 'host'; system: string; systemColumn: number; display?: string; name: string; switches: Array<{ name: string; column: number; vlans?: VlanMembership }>; line: number }
   | { kind: 'trunk'; a: string; b: string; vlans?: number[]; line: number }
   | { kind: 'sleep'; seconds: number; line: number }
-  | { kind: 'tap'; name: string; switch: string; column: number; address?: string; line: number };
+  | { kind: 'tap'; name: string; switch: string; column: number; address?: string; line: number }
+  | { kind: 'link'; host: string; nic: number; faults: LinkFaults; column: number; line: number };
 
 export interface RawTopology {
   file: string;
@@ -56,6 +58,13 @@ export interface TapDef {
   address?: string;
 }
 
+/** A NIC with a wirefilter between it and its switch (`LINK host:ethN ...`). */
+export interface LinkDef {
+  host: string;
+  nic: number;
+  faults: LinkFaults;
+}
+
 /** A checked topology with every port assigned; frozen. */
 export interface Topology {
   file: string;
@@ -63,6 +72,7 @@ export interface Topology {
   hosts: readonly HostDef[];
   trunks: readonly TrunkDef[];
   taps: readonly TapDef[];
+  links: readonly LinkDef[];
   /** Seconds to wait before each wave after the first (index 0 is always 0). */
   waveDelays: readonly number[];
 }

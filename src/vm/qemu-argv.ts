@@ -27,9 +27,10 @@ export interface VmSpec {
 }
 
 export interface NicSpec {
-  /** vde switch directory (a vde_switch -sock path). */
+  /** vde switch directory (a vde_switch -sock path), or a vdeplug URL (ptp:// to a wirefilter). */
   switchSocket: string;
-  port: number;
+  /** The switch port; none for a URL that is not a switch. */
+  port?: number;
   mac: string;
   model: string;
 }
@@ -57,7 +58,7 @@ export function qemuArgv(spec: VmSpec): string[] {
   }
   spec.nics.forEach((nic, i) => {
     const id = `nic${i}`;
-    a.push('-netdev', `vde,id=${id},sock=${nic.switchSocket},port=${nic.port}`);
+    a.push('-netdev', `vde,id=${id},sock=${nic.switchSocket}${nic.port !== undefined ? `,port=${nic.port}` : ''}`);
     a.push('-device', `${nic.model},netdev=${id},mac=${nic.mac},addr=${hex(FIRST_NIC_SLOT + i)},romfile=`);
   });
   if (spec.internet) {

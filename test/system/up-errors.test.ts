@@ -25,7 +25,7 @@ describe('qemunet up refuses bad input', { timeout: 300000 }, () => {
   before(() => tinyImage());
   after(() => tmp.remove());
 
-  test('unknown keyword', () => upFails('kw.topo', 'SWITCH s1\nROUTER r1\n', `${at('kw.topo')}:2:1: unknown keyword "ROUTER"; allowed: SWITCH, HUB, HOST, TRUNK, TAP, sleep, and # comments`));
+  test('unknown keyword', () => upFails('kw.topo', 'SWITCH s1\nROUTER r1\n', `${at('kw.topo')}:2:1: unknown keyword "ROUTER"; allowed: SWITCH, HUB, HOST, TRUNK, TAP, LINK, sleep, and # comments`));
   test('HOST on an undefined switch', () => upFails('sw.topo', 'SWITCH s1\nHOST tiny a s2\n', `${at('sw.topo')}:2:13: HOST a is on switch s2, which is not defined; defined switches: s1`));
   test('duplicate name', () => upFails('dup.topo', 'SWITCH s1\nHOST tiny a s1\nHOST tiny a s1\n', `${at('dup.topo')}:3:1: the name a is already used at line 2`));
   test('bad characters in a name', () =>

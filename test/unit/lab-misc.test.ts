@@ -145,7 +145,10 @@ describe('sessionPaths / tooLongSocketPaths', () => {
       { dir: p.dir, topology: p.topology, lock: p.lock, state: p.state, log: p.log },
       { dir: '/tmp/qn', topology: '/tmp/qn/topology', lock: '/tmp/qn/qemunet.lock', state: '/tmp/qn/qemunet-state.json', log: '/tmp/qn/qemunet.log' },
     );
-    assert.deepEqual(p.host('syl'), {
+    const { wire, wireMgmt, ...files } = p.host('syl');
+    assert.equal(wire(0), '/tmp/qn/wire/syl-eth0');
+    assert.equal(wireMgmt(1), '/tmp/qn/syl-eth1.wf');
+    assert.deepEqual(files, {
       overlay: '/tmp/qn/syl.qcow2',
       share: '/tmp/qn/syl',
       disk: '/tmp/qn/syl.disk',

@@ -135,7 +135,10 @@ describe('planLab: gw.topo with --alias debian=tiny', () => {
   });
 
   it('uses the session paths of each host', () => {
-    assert.deepEqual(host(plan, 'syl').paths, {
+    const { wire, wireMgmt, ...files } = host(plan, 'syl').paths;
+    assert.equal(wire(0), '/tmp/qn-gw/wire/syl-eth0');
+    assert.equal(wireMgmt(0), '/tmp/qn-gw/syl-eth0.wf');
+    assert.deepEqual(files, {
       overlay: '/tmp/qn-gw/syl.qcow2',
       share: '/tmp/qn-gw/syl',
       disk: '/tmp/qn-gw/syl.disk',

@@ -32,6 +32,7 @@ describe('topology', () => {
       ],
       trunks: [],
       taps: [],
+      links: [],
       waveDelays: [0],
     });
   });
@@ -46,14 +47,14 @@ describe('topology', () => {
   });
 
   const errors: Array<[string, string, string]> = [
-    ['unknown keyword', 'SWITCH s1\nROUTER r1\n', 't.topo:2:1: unknown keyword "ROUTER"; allowed: SWITCH, HUB, HOST, TRUNK, TAP, sleep, and # comments'],
+    ['unknown keyword', 'SWITCH s1\nROUTER r1\n', 't.topo:2:1: unknown keyword "ROUTER"; allowed: SWITCH, HUB, HOST, TRUNK, TAP, LINK, sleep, and # comments'],
     ['HOST on an undefined switch', 'SWITCH s1\nHOST tiny a s1 s9\n', 't.topo:2:16: HOST a is on switch s9, which is not defined; defined switches: s1'],
     ['duplicate name', 'SWITCH s1\nHOST tiny a s1\nHOST tiny a s1\n', 't.topo:3:1: the name a is already used at line 2'],
     ['host named like a switch', 'SWITCH s1\nHOST tiny s1 s1\n', 't.topo:2:1: the name s1 is already used at line 1'],
     ['bad characters', 'SWITCH s1\nHOST tiny ../etc s1\n', `t.topo:2:11: "../etc" is not valid as a host name after the system: use letters, digits, '.', '_' and '-', starting with a letter or digit`],
     ['shell metacharacters', 'SWITCH $(reboot)\n', `t.topo:1:8: "$(reboot)" is not valid as a switch name: use letters, digits, '.', '_' and '-', starting with a letter or digit`],
     ['a name too long', `HOST tiny ${'a'.repeat(33)}\n`, `t.topo:1:11: "${'a'.repeat(33)}" is too long for a host name after the system (at most 32 characters)`],
-    ['empty topology', '\n  \n', 't.topo:1:1: the topology is empty; it needs at least one HOST line (keywords: SWITCH, HUB, HOST, TRUNK, TAP, sleep)'],
+    ['empty topology', '\n  \n', 't.topo:1:1: the topology is empty; it needs at least one HOST line (keywords: SWITCH, HUB, HOST, TRUNK, TAP, LINK, sleep)'],
     ['only comments and switches', '# x\nSWITCH s1\n', 't.topo:1:1: the topology has no HOST line'],
     ['too many NICs on a switch', `SWITCH s\n${Array.from({ length: 21 }, (_, i) => `HOST tiny h${i} s`).join('\n')}\n`, 't.topo:22:15: switch s has no free port for h20: at most 20 host NICs per switch (ports 21-32 are for trunks)'],
     ['trunk with itself', 'SWITCH s1\nTRUNK s1 s1\nHOST tiny a s1\n', 't.topo:2:1: TRUNK joins switch s1 with itself; name two different switches'],

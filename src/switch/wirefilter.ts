@@ -1,0 +1,31 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { QemunetError } from '../errors.js';
+import { wirefilterCommands, type LinkFaults } from '../topology/link-syntax.js';
+import { MgmtClient } from './mgmt-client.js';
+import { MGMT_SUCCESS, WIREFILTER_PROMPT } from './mgmt-protocol.js';
+
+/** Sets a NIC's faults through its wirefilter's management socket; returns the wirefilter's own summary. */
+export async function setWireFaults(mgmt: string, nic: string, faults: LinkFaults): Promise<string[]> {
+  const client = await connectWire(mgmt, nic);
+  try {
+    for (const command of wirefilterCommands(faults)) {
+      const r = await client.send(command);
+      if (r.code !== MGMT_SUCCESS) throw new QemunetError('LINK_SETTING', `the wirefilter of ${nic} refused "${command}": ${r.code} ${r.message}`);
+    }
+    return (await client.send('showinfo')).data;
+  } finally {
+    client.close();
+  }
+}
+
+/** The management socket appears a moment after dpipe starts the wirefilter. */
+async function connectWire(mgmt: string, nic: string): Promise<MgmtClient> {
+  for (let i = 0; ; i++) {
+    try {
+      return await MgmtClient.connect(mgmt, `wirefilter of ${nic}`, WIREFILTER_PROMPT);
+    } catch (e) {
+      if (i > 100) throw e;
+      await sleep(50);
+    }
+  }
+}
