@@ -10,7 +10,7 @@ import type { SessionLock } from '../session/lock.js';
 import type { SessionPaths } from '../session/paths.js';
 import { launchSwitch, type RunningSwitch } from '../switch/launch.js';
 import { run } from '../process/run.js';
-import { configureSwitch, launchPlug } from '../switch/vlan-setup.js';
+import { configureSwitch, launchPlug, waitForTap } from '../switch/vlan-setup.js';
 import { setWireFaults } from '../switch/wirefilter.js';
 import { launchVm, type RunningVm } from '../vm/launch.js';
 import type { QmpClient } from '../vm/qmp.js';
@@ -169,7 +169,10 @@ export class Lab extends EventEmitter {
   private async startTaps(): Promise<void> {
     for (const t of this.plan.taps) {
       const mgmt = this.plan.switches.find((s) => s.name === t.switch)!.paths.mgmt;
-      this.trunks.push(await launchPlug(t.argv, `${this.paths.dir}/tap-${t.name}.log`, [{ name: t.switch, mgmt, port: t.port }]));
+      const log = `${this.paths.dir}/tap-${t.name}.log`;
+      const plug = await launchPlug(t.argv, log, [{ name: t.switch, mgmt, port: t.port }]);
+      this.trunks.push(plug);
+      await waitForTap(plug, t.name, t.argv, log);
       if (t.address) await run('ip', ['addr', 'add', t.address, 'dev', t.name]);
       await run('ip', ['link', 'set', t.name, 'up']);
     }

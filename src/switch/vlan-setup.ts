@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { QemunetError } from '../errors.js';
 import { missingProgramMessage } from '../process/programs.js';
@@ -49,10 +49,8 @@ export async function launchPlug(argv: readonly string[], logFile: string, check
         const r = await client.send(`port/print ${c.port}`);
         if (r.data.some((l) => / ACTIVE /.test(l))) break;
         if (child.exitCode !== null || i > 100) {
-          const log = readFileSync(logFile, 'utf8').trim().split('\n').slice(-3).join(' ');
-          if (/Operation not permitted/.test(log)) throw new QemunetError('NEEDS_NET_ADMIN', `${argv[argv.length - 1]} needs CAP_NET_ADMIN to make a tap interface: run qemunet as root, or give vde_plug the capability: sudo setcap cap_net_admin+ep $(command -v vde_plug)`);
           child.kill('SIGKILL');
-          throw new QemunetError('PLUG_FAILED', `${[...program, ...argv].join(' ')} did not come up (${child.exitCode !== null ? `exited with ${child.exitCode}` : 'not connected'})${log ? `: ${log}` : ''}`);
+          throw plugFailure([...program, ...argv], logFile, child.exitCode);
         }
         await sleep(50);
       }
@@ -61,4 +59,25 @@ export async function launchPlug(argv: readonly string[], logFile: string, check
     }
   }
   return child;
+}
+
+/** Why a vde_plug did not come up, from its log; a tap without CAP_NET_ADMIN says what to run. */
+export function plugFailure(command: readonly string[], logFile: string, exitCode: number | null): QemunetError {
+  const log = readFileSync(logFile, 'utf8').trim().split('\n').slice(-3).join(' ');
+  if (/Operation not permitted/.test(log)) {
+    return new QemunetError('NEEDS_NET_ADMIN', `${command[command.length - 1]} needs CAP_NET_ADMIN to make a tap interface: run qemunet as root, or give vde_plug the capability: sudo setcap cap_net_admin+ep $(command -v vde_plug)`);
+  }
+  return new QemunetError('PLUG_FAILED', `${command.join(' ')} did not come up (${exitCode !== null ? `exited with ${exitCode}` : 'not connected'})${log ? `: ${log}` : ''}`);
+}
+
+/** A tap exists once vde_plug has opened it; it may also fail to (no CAP_NET_ADMIN) after the switch side is up. */
+export async function waitForTap(child: ChildProcess, name: string, argv: readonly string[], logFile: string): Promise<void> {
+  for (let i = 0; ; i++) {
+    if (existsSync(`/sys/class/net/${name}`)) return;
+    if (child.exitCode !== null || i > 100) {
+      child.kill('SIGKILL');
+      throw plugFailure(['vde_plug', ...argv], logFile, child.exitCode);
+    }
+    await sleep(50);
+  }
 }
