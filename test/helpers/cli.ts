@@ -1,4 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { processAlive } from '../../src/process/alive.js';
 import { readState, type SessionState } from '../../src/lab/state.js';
@@ -49,4 +50,12 @@ export async function eventually<T>(check: () => Promise<T | undefined> | T | un
 
 export async function stateOf(dir: string): Promise<SessionState | undefined> {
   return readState(sessionPaths(dir).state);
+}
+
+/** Each host's `<session>/<host>/start.sh`, as a teacher prepares a QemuNet session: an address on eth0. */
+export async function addressScripts(dir: string, addresses: Record<string, string>): Promise<void> {
+  for (const [host, cidr] of Object.entries(addresses)) {
+    await mkdir(`${dir}/${host}`, { recursive: true });
+    await writeFile(`${dir}/${host}/start.sh`, `#!/bin/sh\nip addr add ${cidr} dev eth0\n`);
+  }
 }

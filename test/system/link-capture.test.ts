@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { run } from '../../src/process/run.js';
-import { eventually, QEMUNET, qemunet } from '../helpers/cli.js';
+import { eventually, QEMUNET, qemunet, addressScripts } from '../helpers/cli.js';
 import { suiteDir } from '../helpers/tiny.js';
 
 describe('link state and capture on a running session', { timeout: 600000 }, () => {
@@ -16,10 +16,7 @@ describe('link state and capture on a running session', { timeout: 600000 }, () 
 
   before(async () => {
     await writeFile(join(tmp.path, 't.topo'), 'SWITCH s1\nHOST tiny a s1\nHOST tiny b s1\n');
-    for (const [host, ip] of [['a', '10.2.0.1'], ['b', '10.2.0.2']]) {
-      await mkdir(join(dir, host!), { recursive: true });
-      await writeFile(join(dir, host!, 'start.sh'), `#!/bin/sh\nip addr add ${ip}/24 dev eth0\n`);
-    }
+    await addressScripts(dir, { a: '10.2.0.1/24', b: '10.2.0.2/24' });
     const r = await qemunet(['up', join(tmp.path, 't.topo'), '--wait', '--session', dir]);
     assert.equal(r.code, 0, r.stderr);
   });

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { qemunet } from '../helpers/cli.js';
+import { qemunet, addressScripts } from '../helpers/cli.js';
 import { suiteDir } from '../helpers/tiny.js';
 
 /** Average RTT and loss of `count` pings from a to b. */
@@ -23,10 +23,7 @@ describe('link faults: a wirefilter between a NIC and its switch (LINK lines, qe
 
   before(async () => {
     await writeFile(join(tmp.path, 'f.topo'), 'SWITCH s1\nHOST tiny a s1\nHOST tiny b s1\nLINK a:eth0 delay=100ms\n');
-    for (const [host, ip] of [['a', '10.4.0.1'], ['b', '10.4.0.2']]) {
-      await mkdir(join(dir, host!), { recursive: true });
-      await writeFile(join(dir, host!, 'start.sh'), `#!/bin/sh\nip addr add ${ip}/24 dev eth0\n`);
-    }
+    await addressScripts(dir, { a: '10.4.0.1/24', b: '10.4.0.2/24' });
     const r = await qemunet(['up', join(tmp.path, 'f.topo'), '--wait', '--session', dir]);
     assert.equal(r.code, 0, r.stderr);
   });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { eventually, qemunet } from '../helpers/cli.js';
+import { eventually, qemunet, addressScripts } from '../helpers/cli.js';
 import { fixture } from '../helpers/fixtures.js';
 import { suiteDir } from '../helpers/tiny.js';
 
@@ -93,10 +93,7 @@ describe('VLANs declared in the topology, no .cmd file and no -v', { timeout: 60
 
   before(async () => {
     await writeFile(join(tmp.path, 'v.topo'), 'SWITCH s1\nSWITCH s2\nTRUNK s1 s2 100,200\nHOST tiny a s1:100\nHOST tiny b s2:100\nHOST tiny c s2:200\n');
-    for (const [host, ip] of [['a', '10.5.0.1'], ['b', '10.5.0.2'], ['c', '10.5.0.3']]) {
-      await mkdir(join(dir, host!), { recursive: true });
-      await writeFile(join(dir, host!, 'start.sh'), `#!/bin/sh\nip addr add ${ip}/24 dev eth0\n`);
-    }
+    await addressScripts(dir, { a: '10.5.0.1/24', b: '10.5.0.2/24', c: '10.5.0.3/24' });
     const r = await qemunet(['up', join(tmp.path, 'v.topo'), '--wait', '--session', dir]);
     assert.equal(r.code, 0, r.stderr);
   });
