@@ -115,5 +115,3 @@ export async function copyTopology(from: string, paths: SessionPaths): Promise<v
   const same = await Promise.all([realpath(from), realpath(paths.topology).catch(() => '')]).then(([a, b]) => a === b);
   if (!same) await copyFile(from, paths.topology);
 }
-
-export { sessionPaths };
