@@ -9,7 +9,7 @@ import { ensureOverlay } from '../images/overlay.js';
 import { hasProgram } from '../process/run.js';
 import { missingProgramMessage } from '../process/programs.js';
 import { shellCommand } from '../process/shell-quote.js';
-import { sessionPaths, tooLongSocketPaths, type SessionPaths } from '../session/paths.js';
+import { tooLongSocketPaths, type SessionPaths } from '../session/paths.js';
 import { parseTopology } from '../topology/parse.js';
 import { resolveTopology } from '../topology/resolve.js';
 import type { Topology } from '../topology/types.js';
