@@ -59,7 +59,8 @@ export class Lab extends EventEmitter {
   private stopping?: Promise<void>;
   private tmuxSession?: string;
   private control?: ControlServer;
-  private readonly trunks: ChildProcess[] = [];
+  /** vde_plug processes of trunks and taps, and the dpipe chains of wirefilters. */
+  private readonly plugs: ChildProcess[] = [];
   private captures = 0;
   /** Running captures by id; each is stopped once (by request, or when its client goes). */
   private readonly captureStops = new Map<string, () => Promise<unknown>>();
@@ -147,7 +148,7 @@ export class Lab extends EventEmitter {
     for (const t of this.plan.trunks) {
       const mgmt = (name: string) => this.plan.switches.find((s) => s.name === name)!.paths.mgmt;
       const log = `${this.paths.dir}/trunk-${t.a.switch}-${t.b.switch}.log`;
-      this.trunks.push(await launchPlug(t.argv, log, [t.a, t.b].map((e) => ({ name: e.switch, mgmt: mgmt(e.switch), port: e.port }))));
+      this.plugs.push(await launchPlug(t.argv, log, [t.a, t.b].map((e) => ({ name: e.switch, mgmt: mgmt(e.switch), port: e.port }))));
     }
   }
 
@@ -160,7 +161,7 @@ export class Lab extends EventEmitter {
     for (const w of this.plan.wires) {
       await rm(w.mgmt, { force: true });
       const mgmt = this.plan.switches.find((s) => s.name === w.switch)!.paths.mgmt;
-      this.trunks.push(await launchPlug(w.argv, `${this.paths.dir}/${w.host}-eth${w.nic}.wire.log`, [{ name: w.switch, mgmt, port: w.port }], []));
+      this.plugs.push(await launchPlug(w.argv, `${this.paths.dir}/${w.host}-eth${w.nic}.wire.log`, [{ name: w.switch, mgmt, port: w.port }], []));
       await setWireFaults(w.mgmt, `${w.host}:eth${w.nic}`, w.faults);
     }
   }
@@ -171,7 +172,7 @@ export class Lab extends EventEmitter {
       const mgmt = this.plan.switches.find((s) => s.name === t.switch)!.paths.mgmt;
       const log = `${this.paths.dir}/tap-${t.name}.log`;
       const plug = await launchPlug(t.argv, log, [{ name: t.switch, mgmt, port: t.port }]);
-      this.trunks.push(plug);
+      this.plugs.push(plug);
       await waitForTap(plug, t.name, t.argv, log);
       if (t.address) await run('ip', ['addr', 'add', t.address, 'dev', t.name]);
       await run('ip', ['link', 'set', t.name, 'up']);
@@ -300,7 +301,7 @@ export class Lab extends EventEmitter {
     await Promise.all([...this.vms.values()].map((vm) => (hard ? vm.kill() : vm.stop(this.runtime.stopTimeoutMs ?? 10000)).catch(() => vm.kill())));
     await Promise.all([...this.hubs.values()].map((hub) => hub.close()));
     await this.control?.close();
-    for (const t of this.trunks) t.kill('SIGTERM');
+    for (const t of this.plugs) t.kill('SIGTERM');
     await Promise.all([...this.switches.values()].map((sw) => sw.stop()));
     if (this.tmuxSession) await closeTmuxSession(this.tmuxSession);
     for (const [name, st] of this.hostStatus) if (!FINAL.has(st.state)) this.updateHost(name, { state: 'stopped' });
@@ -380,7 +381,7 @@ export class Lab extends EventEmitter {
   killNow(): void {
     for (const vm of this.vms.values()) void vm.kill();
     for (const sw of this.switches.values()) sw.child.kill('SIGKILL');
-    for (const t of this.trunks) t.kill('SIGKILL');
+    for (const t of this.plugs) t.kill('SIGKILL');
   }
 
   private setPhase(phase: SessionPhase): void {
