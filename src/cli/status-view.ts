@@ -7,13 +7,19 @@ export function renderStatus(state: SessionState): string {
   const table = rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ').trimEnd());
   const head = `session ${state.dir} (${state.phase}, ${state.accel.toUpperCase()})`;
   const tmux = state.tmuxSession ? [`consoles in tmux: tmux attach -t ${state.tmuxSession}`] : [];
-  return [head, ...table, ...tmux].join('\n');
+  return [head, ...table, ...state.hosts.flatMap(stallLines), ...tmux].join('\n');
+}
+
+/** A stalled host: why, and the end of its console (which may show where the boot stopped). */
+function stallLines(h: HostStatus): string[] {
+  if (h.state !== 'stalled') return [];
+  return [`${h.name} stalled: ${h.detail ?? ''}`, ...(h.consoleTail ?? []).filter(Boolean).map((l) => `  | ${l}`)];
 }
 
 function hostRow(h: HostStatus): string[] {
   const state = h.state === 'ready' && h.readyMs !== undefined ? `ready ${(h.readyMs / 1000).toFixed(1)}s` : h.state;
   const nics = h.nics.map((n) => `${n.eth}=${n.switch}:${n.port}${h.linksDown?.includes(n.eth) ? '(down)' : ''}`).join(' ') || '-';
-  return [h.name, state, h.system, nics, `qemunet console ${h.name}`];
+  return [h.name, state, h.accel ? `${h.system} (${h.accel.toUpperCase()})` : h.system, nics, `qemunet console ${h.name}`];
 }
 
 /** One line per host state change, for logs and terminals that are not interactive. */

@@ -13,6 +13,7 @@ import { down, isLive, sessionStatus } from '../lab/sessions.js';
 import { sessionDirectory } from '../lab/prepare.js';
 import { sessionPaths } from '../lab/sessions.js';
 import { checkUp, dryRun, up, type UpRequest } from '../lab/up.js';
+import { DEFAULT_BOOT_LIMITS } from '../lab/watchdog.js';
 import { pullCommand } from './image-command.js';
 import { LiveStatus } from './live-status.js';
 import { renderStatus } from './status-view.js';
@@ -27,6 +28,9 @@ export const UP_USAGE = `usage: qemunet up TOPOLOGY [options]      (or QemuNet's
   --detach, -b           leave the session running in the background and return
   --wait                 return once every host is ready (implies --detach); --timeout SECONDS (default 300)
   --display MODE, -d MODE  none, nographic, tmux or xterm (-x); HOST sys/MODE sets it per host
+  --boot-silence S       a host that prints nothing for S seconds after it starts is stalled (default 30;
+                         under KVM it is started again under TCG, once)
+  --boot-limit S         a host not ready S seconds after it starts is stalled (default 180)
   --dry-run              print the exact commands instead of running them
   -c FILE                qemunet.cfg to read (default ./qemunet.cfg)
   -k / -K                use KVM when it works (default) / force TCG emulation
@@ -82,6 +86,9 @@ function toRequest(o: UpOptions): UpRequest {
     kernelArgs: o.kernelArgs,
     mountDir: o.mountDir,
     mountDisk: o.mountDisk,
+    ...(o.bootSilenceSec || o.bootLimitSec
+      ? { bootLimits: { silentMs: (o.bootSilenceSec ?? DEFAULT_BOOT_LIMITS.silentMs / 1000) * 1000, notReadyMs: (o.bootLimitSec ?? DEFAULT_BOOT_LIMITS.notReadyMs / 1000) * 1000 } }
+      : {}),
     qemunetCommand: [process.execPath, MAIN],
   };
 }
@@ -196,6 +203,8 @@ async function detach(args: readonly string[], o: UpOptions): Promise<number> {
         return 0;
       }
       const dead = notReady.filter((h) => ['stopped', 'crashed', 'failed'].includes(h.state));
+      const stalled = notReady.filter((h) => h.state === 'stalled');
+      if (stalled.length) return failWait(dir, stalled.map((h) => h.name), `stalled (${stalled.map((h) => `${h.name}: ${h.detail}`).join('; ')})`);
       if (dead.length || Date.now() > deadline) return failWait(dir, state.hosts.filter((h) => h.state !== 'ready').map((h) => h.name), dead.length ? 'stopped before it was ready' : `not ready after ${o.timeoutSec ?? 300} s`);
     }
     if (exited || (mine && state && !isLive(state))) {

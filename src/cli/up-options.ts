@@ -25,6 +25,10 @@ export interface UpOptions {
   detach: boolean;
   wait: boolean;
   timeoutSec?: number;
+  /** The boot watchdog: a host silent this long after it starts is stalled (KVM: retried under TCG). */
+  bootSilenceSec?: number;
+  /** The boot watchdog: a host not ready this long after it starts is stalled. */
+  bootLimitSec?: number;
   dryRun: boolean;
   accel: boolean;
   internet: boolean;
@@ -41,7 +45,7 @@ export interface UpOptions {
 /** QemuNet's getopts string ("t:a:s:S:c:l:L:D:imMfFkKxyvd:hbz:Vq") plus -u USER. */
 const WITH_VALUE = new Set(['t', 'a', 's', 'S', 'c', 'l', 'L', 'D', 'd', 'z', 'u']);
 const FLAGS = new Set(['i', 'm', 'M', 'f', 'F', 'k', 'K', 'x', 'y', 'v', 'h', 'b', 'V', 'q']);
-const LONG_WITH_VALUE = new Set(['session', 'alias', 'timeout', 'display', 'config', 'topology', 'from']);
+const LONG_WITH_VALUE = new Set(['session', 'alias', 'timeout', 'boot-silence', 'boot-limit', 'display', 'config', 'topology', 'from']);
 const LONG_FLAGS = new Set(['detach', 'wait', 'dry-run', 'help', 'force', 'yes']);
 
 const NOT_YET: Record<string, string> = {
@@ -141,6 +145,8 @@ function applyLong(o: UpOptions, name: string, value: string): void {
     case 'wait': return void (o.wait = true);
     case 'dry-run': return void (o.dryRun = true);
     case 'help': return void (o.help = true);
+    case 'boot-silence': return void (o.bootSilenceSec = seconds('--boot-silence', value));
+    case 'boot-limit': return void (o.bootLimitSec = seconds('--boot-limit', value));
     case 'timeout': {
       const n = Number(value);
       if (!/^\d+(\.\d+)?$/.test(value) || n <= 0) throw new UsageError(`--timeout needs a number of seconds, got "${value}"`);
@@ -152,4 +158,10 @@ function applyLong(o: UpOptions, name: string, value: string): void {
       o.aliases.set(m[1]!, m[2]!);
     }
   }
+}
+
+function seconds(option: string, value: string): number {
+  const n = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value) || n <= 0) throw new UsageError(`${option} needs a number of seconds, got "${value}"`);
+  return n;
 }

@@ -15,6 +15,8 @@ export function initrdInit(virtioModules: readonly string[], ataModules: readonl
   return `#!/bin/busybox sh
 # qemunet tiny initrd: reach the root disk, mount it, hand over to its init.
 bb=/bin/busybox
+# The first words on the console: qemunet's boot watchdog tells a silent (hung) guest by their absence.
+echo "qemunet: tiny is booting"
 $bb mount -t proc proc /proc
 $bb mount -t sysfs sys /sys
 $bb mount -t devtmpfs dev /dev
@@ -186,9 +188,10 @@ export function guestFiles(): GuestFile[] {
     // busybox acpid runs <confdir>/<event> on an ACPI event: the power button powers off. The clean-up
     // is done here and then the power is cut at once, skipping busybox init's two seconds of sleeps.
     text('etc/acpi/PWRF/00000080', '#!/bin/sh\n/etc/qemunet/shutdown\nexec /sbin/poweroff -f\n', 0o755),
-    text('usr/share/udhcpc/default.script', UDHCPC_SCRIPT, 0o755),
+    // Where Debian's busybox udhcpc looks for it; dhclient names it too, so no build default matters.
+    text('etc/udhcpc/default.script', UDHCPC_SCRIPT, 0o755),
     // QemuNet's guides say "dhclient eth0" for the internet NIC (-i).
-    text('usr/sbin/dhclient', '#!/bin/sh\nexec udhcpc -q -n -i "${1:-eth0}"\n', 0o755),
+    text('usr/sbin/dhclient', '#!/bin/sh\nexec udhcpc -q -n -s /etc/udhcpc/default.script -i "${1:-eth0}"\n', 0o755),
     text('etc/hostname', 'tiny\n'),
     text('etc/hosts', '127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n'),
     text('etc/passwd', 'root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\ndnsmasq:x:100:65534:dnsmasq:/nonexistent:/usr/sbin/nologin\ntcpdump:x:101:101:tcpdump:/nonexistent:/usr/sbin/nologin\n'),

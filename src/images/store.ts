@@ -1,10 +1,20 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
+/** `${XDG_CACHE_HOME:-~/.cache}/qemunet`: what is kept per user of the machine, whatever image store is used. */
+export function qemunetCacheDir(env: NodeJS.ProcessEnv = process.env, home: string = homedir()): string {
+  return join(env.XDG_CACHE_HOME || join(home, '.cache'), 'qemunet');
+}
+
 /** `$QEMUNET_IMAGES`, else `${XDG_CACHE_HOME:-~/.cache}/qemunet/images`. */
 export function imageStoreDir(env: NodeJS.ProcessEnv = process.env, home: string = homedir()): string {
   if (env.QEMUNET_IMAGES) return env.QEMUNET_IMAGES;
-  return join(env.XDG_CACHE_HOME || join(home, '.cache'), 'qemunet', 'images');
+  return join(qemunetCacheDir(env, home), 'images');
+}
+
+/** The KVM verdicts, one file for the machine (a second image store does not probe again). */
+export function accelCacheFile(env: NodeJS.ProcessEnv = process.env): string {
+  return join(qemunetCacheDir(env), 'accel.json');
 }
 
 /** Downloaded .deb files are kept beside the store so a rebuild needs no network. */

@@ -17,6 +17,7 @@ import type { QmpClient } from '../vm/qmp.js';
 import type { HostPlan, LabPlan } from './plan.js';
 import { ControlServer, type ControlCommand, type ControlConnection } from './control.js';
 import { Slots } from './slots.js';
+import { BootWatchdog, DEFAULT_BOOT_LIMITS, stallDetail, type BootLimits, type StallKind } from './watchdog.js';
 import { StateWriter, type HostStatus, type SessionPhase, type SessionState, type SwitchStatus } from './state.js';
 import { closeTmuxSession, openTmuxWindows, openXterm, type TerminalWindow } from './terminals.js';
 
@@ -31,6 +32,12 @@ export interface LabRuntime {
   stopTimeoutMs?: number;
   /** Guests booting at once (default: twice the number of CPUs). */
   bootSlots?: number;
+  /** When a booting guest counts as stalled. */
+  bootLimits?: BootLimits;
+  /** The host planned under TCG: a guest silent under KVM is started again this way, once. */
+  tcgPlanOf?: (host: string) => HostPlan;
+  /** Warnings for the user while the session runs. */
+  onNotice?: (message: string) => void;
 }
 
 /** How long one booting guest may keep a boot slot before the next guest starts anyway. */
@@ -66,6 +73,13 @@ export class Lab extends EventEmitter {
   private readonly captureStops = new Map<string, () => Promise<unknown>>();
   /** VMs stopped by a `freeze` request, resumed by `thaw`. */
   private readonly frozen = new Set<string>();
+  /** Hosts moved to TCG after they hung under KVM: their plan from then on. */
+  private readonly movedToTcg = new Map<string, HostPlan>();
+  /** VMs killed to be replaced: their exit is not a crash. */
+  private readonly replaced = new WeakSet<RunningVm>();
+  private readonly watchdog: BootWatchdog;
+  private readonly tailRefresh = new Set<string>();
+  private readonly bootLimits: BootLimits;
   /** Resolves once the session has been torn down, whoever asked for it. */
   readonly ended: Promise<void>;
   private resolveEnded!: () => void;
@@ -85,6 +99,8 @@ export class Lab extends EventEmitter {
     // 2 CPUs are ready after 37 s with 2 or 4 slots, 43 s all at once).
     this.bootSlots = new Slots(runtime.bootSlots ?? 2 * availableParallelism());
     this.ended = new Promise((r) => (this.resolveEnded = r));
+    this.bootLimits = runtime.bootLimits ?? DEFAULT_BOOT_LIMITS;
+    this.watchdog = new BootWatchdog(this.bootLimits, (host, kind) => void this.onStall(host, kind));
   }
 
   state(): SessionState {
@@ -191,9 +207,13 @@ export class Lab extends EventEmitter {
     this.vms.set(h.name, vm);
     const hub = await ConsoleHub.listen(h.paths.console, (d) => vm.writeConsole(d));
     this.hubs.set(h.name, hub);
-    vm.onConsoleOutput((d) => hub.push(d));
+    vm.onConsoleOutput((d) => {
+      hub.push(d);
+      this.watchdog.printed(h.name);
+      if (this.hostStatus.get(h.name)?.state === 'stalled') this.refreshTail(h.name);
+    });
     this.updateHost(h.name, { state: h.agent ? 'booting' : 'running', pid: vm.pid });
-    void vm.exited.then((e) => this.onVmExit(h.name, e.code, e.signal));
+    void vm.exited.then((e) => this.onVmExit(h.name, vm, e.code, e.signal));
     if (!h.agent) {
       await vm.resume();
       return;
@@ -211,25 +231,79 @@ export class Lab extends EventEmitter {
     try {
       if (this.stopping || !vm.running) return release();
       await vm.resume();
+      this.watchdog.start(name);
       const agent = await vm.waitReady();
       // Let go of the agent channel (it takes one client at a time) so `qemunet exec` can use it.
       agent.close();
-      if (this.hostStatus.get(name)?.state === 'booting') this.updateHost(name, { state: 'ready', readyMs: Date.now() - this.startedAt });
+      // A stalled guest that comes through after all is ready like any other.
+      const state = this.hostStatus.get(name)?.state;
+      if (this.vms.get(name) === vm && (state === 'booting' || state === 'stalled')) {
+        this.updateHost(name, { state: 'ready', readyMs: Date.now() - this.startedAt, detail: undefined, consoleTail: undefined });
+      }
     } catch {
       // an exit before ready is reported by onVmExit
     } finally {
+      if (this.vms.get(name) === vm) this.watchdog.done(name);
       clearTimeout(timer);
       release();
     }
   }
 
-  private onVmExit(name: string, code: number | null, signal: NodeJS.Signals | null): void {
+  /**
+   * A booting guest crossed a limit. Silent under KVM: started again under TCG, once (a KVM that
+   * passed the probe can still hang a guest). Otherwise it is shown as stalled, with its console's end.
+   */
+  private async onStall(name: string, kind: StallKind): Promise<void> {
+    const plan = this.hostPlan(name);
+    const status = this.hostStatus.get(name)!;
+    if (this.stopping || (status.state !== 'booting' && status.state !== 'stalled')) return;
+    if (kind === 'silent' && plan.vm.accel === 'kvm' && this.runtime.tcgPlanOf && !this.movedToTcg.has(name)) {
+      this.runtime.onNotice?.(`warning: ${name} printed nothing for ${this.bootLimits.silentMs / 1000} s under KVM; starting it again under TCG (-K starts every host under TCG)`);
+      await this.moveToTcg(name, this.runtime.tcgPlanOf(name));
+      return;
+    }
+    const tail = await this.consoleTail(name, 5);
+    this.updateHost(name, { state: 'stalled', detail: stallDetail(kind, this.bootLimits, plan.vm.accel), consoleTail: tail });
+  }
+
+  /** A stalled host's console tail follows what it prints (at most once a second: the log is read from disk). */
+  private refreshTail(name: string): void {
+    if (this.tailRefresh.has(name)) return;
+    this.tailRefresh.add(name);
+    setTimeout(() => {
+      void this.consoleTail(name, 5).then((tail) => {
+        this.tailRefresh.delete(name);
+        if (this.hostStatus.get(name)?.state === 'stalled') this.updateHost(name, { consoleTail: tail });
+      });
+    }, 1000).unref();
+  }
+
+  private async moveToTcg(name: string, tcg: HostPlan): Promise<void> {
+    this.movedToTcg.set(name, tcg);
+    this.watchdog.done(name);
+    const vm = this.vms.get(name);
+    if (vm) {
+      this.replaced.add(vm);
+      await vm.kill();
+    }
+    await this.hubs.get(name)?.close();
+    this.updateHost(name, { accel: 'tcg' });
+    await this.startHost(tcg).catch(() => {});
+  }
+
+  /** The host's plan: the session's, or its TCG plan once it was moved there. */
+  private hostPlan(name: string): HostPlan {
+    return this.movedToTcg.get(name) ?? this.plan.hosts.find((h) => h.name === name)!;
+  }
+
+  private onVmExit(name: string, vm: RunningVm, code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.replaced.has(vm)) return;
+    this.watchdog.done(name);
     void this.hubs.get(name)?.close();
     if (this.stopping) {
       this.updateHost(name, { state: 'stopped' });
       return;
     }
-    const vm = this.vms.get(name);
     if (code === 0) this.updateHost(name, { state: 'stopped', detail: 'powered off' });
     else this.updateHost(name, { state: 'crashed', detail: `QEMU exited (${code ?? signal})${vm?.stderr ? `: ${vm.stderr.split('\n').slice(-3).join(' ')}` : ''}` });
     // A session whose guests have all powered off ends by itself; a crashed one may still be restarted.
@@ -258,7 +332,7 @@ export class Lab extends EventEmitter {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const hosts = [...this.hostStatus.values()];
-      const dead = hosts.filter((h) => FINAL.has(h.state));
+      const dead = hosts.filter((h) => FINAL.has(h.state) || h.state === 'stalled');
       if (dead.length) throw new QemunetError('HOST_FAILED', `${dead.map((h) => `${h.name} ${h.state}${h.detail ? ` (${h.detail})` : ''}`).join('; ')}`);
       const waiting = hosts.filter((h) => h.state !== (h.agent ? 'ready' : 'running'));
       if (!waiting.length) return;
@@ -279,14 +353,13 @@ export class Lab extends EventEmitter {
   }
 
   private async consoleTails(hosts: string[]): Promise<string> {
-    const tails = await Promise.all(
-      hosts.map(async (name) => {
-        const text = await readFile(this.paths.host(name).log, 'utf8').catch(() => '');
-        const lines = text.replace(/\r/g, '').trimEnd().split('\n').slice(-10);
-        return `--- end of ${name}'s console (${this.paths.host(name).log}) ---\n${lines.join('\n')}`;
-      }),
-    );
+    const tails = await Promise.all(hosts.map(async (name) => `--- end of ${name}'s console (${this.paths.host(name).log}) ---\n${(await this.consoleTail(name, 10)).join('\n')}`));
     return tails.join('\n');
+  }
+
+  private async consoleTail(name: string, lines: number): Promise<string[]> {
+    const text = await readFile(this.paths.host(name).log, 'utf8').catch(() => '');
+    return text.replace(/\r/g, '').trimEnd().split('\n').slice(-lines);
   }
 
   /** Graceful teardown (or hard, after a failure); idempotent, always runs to the end. */
@@ -297,6 +370,7 @@ export class Lab extends EventEmitter {
 
   private async teardown(hard: boolean, finalPhase: SessionPhase): Promise<void> {
     this.setPhase('stopping');
+    this.watchdog.stopAll();
     for (const [name, st] of this.hostStatus) if (!FINAL.has(st.state) && this.vms.has(name)) this.updateHost(name, { state: 'stopping' });
     await Promise.all([...this.vms.values()].map((vm) => (hard ? vm.kill() : vm.stop(this.runtime.stopTimeoutMs ?? 10000)).catch(() => vm.kill())));
     await Promise.all([...this.hubs.values()].map((hub) => hub.close()));
@@ -373,7 +447,8 @@ export class Lab extends EventEmitter {
     delete status.detail;
     delete status.readyMs;
     delete status.linksDown;
-    await this.startHost(plan);
+    delete status.consoleTail;
+    await this.startHost(this.hostPlan(name));
     return name;
   }
 

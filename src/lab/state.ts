@@ -1,7 +1,8 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import type { DisplayMode, NicPlan } from './plan.js';
 
-export type HostState = 'pending' | 'starting' | 'booting' | 'ready' | 'running' | 'stopping' | 'stopped' | 'crashed' | 'failed';
+/** `stalled`: booting, but silent or not ready past the watchdog's limits (it may still come through). */
+export type HostState = 'pending' | 'starting' | 'booting' | 'stalled' | 'ready' | 'running' | 'stopping' | 'stopped' | 'crashed' | 'failed';
 export type SessionPhase = 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
 
 export interface HostStatus {
@@ -21,8 +22,12 @@ export interface HostStatus {
   pid?: number;
   /** Milliseconds from the session's start until the guest was ready. */
   readyMs?: number;
-  /** Why it stopped or failed. */
+  /** Why it stopped, failed or stalled. */
   detail?: string;
+  /** The last lines of its console, when it stalled. */
+  consoleTail?: string[];
+  /** Set when the host runs under another accelerator than the session (moved to TCG after hanging under KVM). */
+  accel?: 'tcg';
 }
 
 export interface SwitchStatus {

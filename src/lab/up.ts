@@ -10,10 +10,13 @@ import { lockSession } from '../session/lock.js';
 import { sessionPaths } from '../session/paths.js';
 import { shellCommand } from '../process/shell-quote.js';
 import { detectAccel } from '../vm/accel.js';
+import { accelMode, probeKernel } from '../vm/accel-probe.js';
+import { accelCacheFile, builtImagePaths } from '../images/store.js';
 import { qemuArgv } from '../vm/qemu-argv.js';
 import { loadCatalog } from './catalog.js';
 import { Lab } from './lab.js';
-import { planLab, SUPPORTED_DISPLAYS, type DisplayMode, type LabPlan } from './plan.js';
+import { planLab, SUPPORTED_DISPLAYS, type DisplayMode, type HostPlan, type LabPlan } from './plan.js';
+import type { BootLimits } from './watchdog.js';
 import type { Catalog } from '../config/catalog.js';
 import type { Topology } from '../topology/types.js';
 import type { VmSpec } from '../vm/qemu-argv.js';
@@ -56,6 +59,8 @@ export interface UpRequest {
   /** How to run qemunet itself (the console windows and `<host>.sh` call it); default `qemunet` on PATH. */
   qemunetCommand?: readonly string[];
   stopTimeoutMs?: number;
+  /** When a booting host counts as stalled (the boot watchdog). */
+  bootLimits?: BootLimits;
   signal?: AbortSignal;
 }
 
@@ -63,29 +68,43 @@ interface Inputs {
   topology: Topology;
   catalog: Catalog;
   configFiles: string[];
-  accel: VmSpec['accel'];
   storeDir: string;
   display: DisplayMode;
+  notes: string[];
 }
 
-/** Reads the topology and the catalog and settles the accelerator; notices are given once the plan holds. */
-async function readInputs(req: UpRequest, dir: string): Promise<Inputs & { notices: string[] }> {
+/** Reads the topology and the catalog; notes are given once the plan holds. */
+async function readInputs(req: UpRequest, dir: string): Promise<Inputs> {
   const cwd = req.cwd ?? process.cwd();
   const env = req.env ?? process.env;
   const display = checkDisplay(req.display) ?? (env.DISPLAY ? 'xterm' : 'none');
   const file = req.topologyFile ? resolve(cwd, req.topologyFile) : sessionPaths(dir).topology;
   const { topology } = await readTopology(file);
   const { catalog, storeDir, configFiles, notes } = await loadCatalog({ ...(req.configFile ? { configFile: req.configFile } : {}), cwd, env });
-  const verdict = req.accel === false ? { accel: 'tcg' as const } : await detectAccel({ cacheDir: join(storeDir, '..') });
-  const notices = [...notes];
-  if (req.accel !== false && verdict.accel === 'tcg') notices.push(`warning: KVM is not usable (${verdict.reason ?? 'no reason given'}); VMs run under TCG emulation, which is much slower`);
-  return { topology, catalog, configFiles, accel: verdict.accel, storeDir, display, notices };
+  return { topology, catalog, configFiles, storeDir, display, notes };
 }
 
-function planFor(req: UpRequest, inputs: Inputs, dir: string): LabPlan {
+/**
+ * KVM or TCG, settled once the images are there: the probe boots the kernel the lab boots.
+ * Returns the accelerator and the warning to give when KVM was wanted and does not work.
+ */
+async function settleAccel(req: UpRequest, plan: LabPlan, storeDir: string): Promise<{ accel: VmSpec['accel']; notices: string[] }> {
+  const env = req.env ?? process.env;
+  const mode = accelMode(req.accel, env.QEMUNET_ACCEL);
+  if (typeof mode === 'object') throw new UsageError(mode.invalid);
+  const tiny = builtImagePaths(storeDir, 'tiny').kernel;
+  const kernel = probeKernel(plan.hosts.map((h) => h.system), existsSync(tiny) ? tiny : undefined);
+  const verdict = await detectAccel({ mode, cacheFile: accelCacheFile(env), env, ...(kernel ? { kernel } : {}) });
+  const notices = verdict.accel === 'tcg' && mode === 'probe'
+    ? [`warning: KVM is not usable (${verdict.reason ?? 'no reason given'}); VMs run under TCG emulation, which is much slower (QEMUNET_ACCEL=kvm forces KVM; -K skips this check)`]
+    : [];
+  return { accel: verdict.accel, notices };
+}
+
+function planFor(req: UpRequest, inputs: Inputs, dir: string, accel: VmSpec['accel']): LabPlan {
   const paths = sessionPaths(dir);
   return planLab(inputs.topology, inputs.catalog, paths, {
-    accel: inputs.accel,
+    accel,
     aliases: req.aliases ?? new Map(),
     display: inputs.display,
     internet: req.internet ?? false,
@@ -100,6 +119,18 @@ function planFor(req: UpRequest, inputs: Inputs, dir: string): LabPlan {
     existingDisks: new Set(inputs.topology.hosts.filter((h) => existsSync(paths.host(h.name).disk)).map((h) => h.name)),
     configFiles: inputs.configFiles,
   });
+}
+
+/** The plan with its accelerator settled (after the images exist, since the probe boots the lab's kernel). */
+async function settledPlan(req: UpRequest, inputs: Inputs, dir: string): Promise<{ plan: LabPlan; accel: VmSpec['accel']; notices: string[] }> {
+  const { accel, notices } = await settleAccel(req, planFor(req, inputs, dir, 'tcg'), inputs.storeDir);
+  return { plan: planFor(req, inputs, dir, accel), accel, notices };
+}
+
+/** A host's plan under TCG, for a guest that hangs under KVM (the whole lab is planned once, when first asked). */
+function tcgPlanOf(req: UpRequest, inputs: Inputs, dir: string): (host: string) => HostPlan {
+  let tcg: LabPlan | undefined;
+  return (host) => (tcg ??= planFor(req, inputs, dir, 'tcg')).hosts.find((h) => h.name === host)!;
 }
 
 /** Where the session will be, before anything is created (a placeholder when it will be a new temporary one). */
@@ -127,7 +158,7 @@ export async function up(req: UpRequest): Promise<Lab> {
   if (!restoring) {
     // Bad input fails here, before a directory is made or anything runs.
     const inputs = await readInputs(req, intendedDir(req));
-    await checkPrerequisites(planFor(req, inputs, intendedDir(req)), sessionPaths(intendedDir(req)), inputs.storeDir, req.onNotice, req.signal);
+    await checkPrerequisites(planFor(req, inputs, intendedDir(req), 'tcg'), sessionPaths(intendedDir(req)), inputs.storeDir, req.onNotice, req.signal);
   }
   const fromDir = req.from && (await isDirectory(resolve(cwd, req.from))) ? resolve(cwd, req.from) : undefined;
   // A saved session directory without --session is run where it is, as QemuNet's -S does.
@@ -141,10 +172,10 @@ export async function up(req: UpRequest): Promise<Lab> {
     if (restoring) await restoreInto(req, dir, fromDir);
     const effective: UpRequest = restoring && !req.topologyFile ? { ...req, sessionDir: dir } : req;
     const inputs = await readInputs(effective, dir);
-    const plan = planFor(effective, inputs, dir);
-    if (restoring) await checkPrerequisites(plan, paths, inputs.storeDir, req.onNotice, req.signal);
+    if (restoring) await checkPrerequisites(planFor(effective, inputs, dir, 'tcg'), paths, inputs.storeDir, req.onNotice, req.signal);
+    const { plan, accel, notices } = await settledPlan(effective, inputs, dir);
     await checkBases(plan, join(inputs.storeDir, '..'), req.force ?? false, (m) => req.onNotice?.(m));
-    [...inputs.notices, ...plan.notes].forEach((n) => req.onNotice?.(n));
+    [...inputs.notes, ...notices, ...plan.notes].forEach((n) => req.onNotice?.(n));
     if (req.topologyFile) await copyTopology(plan.topologyFile, paths);
     await prepareSessionFiles(plan, paths, req.qemunetCommand ?? ['qemunet'], req.signal);
     await registerSession(dir, req.env);
@@ -153,13 +184,16 @@ export async function up(req: UpRequest): Promise<Lab> {
       if (problem) req.onNotice?.(`warning: ${problem}`);
     }
     const lab = new Lab(plan, paths, {
-      accel: inputs.accel,
+      accel,
       lock,
       consoleCommand: (host) => [...(req.qemunetCommand ?? ['qemunet']), 'console', host, '--session', dir],
       ...(req.switchConsoles
         ? { switchWindows: { kind: inputs.display === 'xterm' ? ('xterm' as const) : ('tmux' as const), command: (sw: string) => [...(req.qemunetCommand ?? ['qemunet']), 'switch', sw, '--session', dir] } }
         : {}),
       ...(req.stopTimeoutMs ? { stopTimeoutMs: req.stopTimeoutMs } : {}),
+      ...(req.bootLimits ? { bootLimits: req.bootLimits } : {}),
+      ...(accel === 'kvm' ? { tcgPlanOf: tcgPlanOf(effective, inputs, dir) } : {}),
+      ...(req.onNotice ? { onNotice: req.onNotice } : {}),
       ...bootSlotsFrom(req.env ?? process.env),
     });
     await lab.start(req.signal);
@@ -199,13 +233,13 @@ const isFile = (p: string) => stat(p).then((s) => s.isFile(), () => false);
 
 /** Checks a request as `up` would (topology, systems, options) without creating or starting anything. */
 export async function checkUp(req: UpRequest): Promise<void> {
-  planFor(req, await readInputs(req, intendedDir(req)), intendedDir(req));
+  planFor(req, await readInputs(req, intendedDir(req)), intendedDir(req), 'tcg');
 }
 
 /** The exact commands `up` would run, as a shell script, without running or creating anything. */
 export async function dryRun(req: UpRequest): Promise<string> {
   const dir = intendedDir(req);
-  const plan = planFor(req, await readInputs(req, dir), dir);
+  const { plan } = await settledPlan(req, await readInputs(req, dir), dir);
   const lines = ['#!/bin/sh', `# qemunet up --dry-run: the commands of session ${dir}`, 'set -e', `mkdir -p ${shellCommand([join(dir, 'switch')])}`];
   for (const h of plan.hosts) {
     lines.push(shellCommand(['qemu-img', 'create', '-q', '-f', 'qcow2', '-F', 'raw', '-b', h.system.fs, h.paths.overlay]));

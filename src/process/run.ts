@@ -73,18 +73,20 @@ export function run(program: string, args: readonly string[], options: RunOption
   });
 }
 
-/** True when a program exists on PATH (no shell involved). */
-export async function hasProgram(program: string): Promise<boolean> {
+/** The full path of a program on PATH (no shell involved), or undefined. */
+export async function findProgram(program: string, env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
   const { access, constants } = await import('node:fs/promises');
   const { delimiter, join } = await import('node:path');
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+  if (program.includes('/')) return access(program, constants.X_OK).then(() => program, () => undefined);
+  for (const dir of (env.PATH ?? '').split(delimiter)) {
     if (!dir) continue;
-    try {
-      await access(join(dir, program), constants.X_OK);
-      return true;
-    } catch {
-      /* keep looking */
-    }
+    const path = join(dir, program);
+    if (await access(path, constants.X_OK).then(() => true, () => false)) return path;
   }
-  return false;
+  return undefined;
+}
+
+/** True when a program exists on PATH (no shell involved). */
+export async function hasProgram(program: string): Promise<boolean> {
+  return (await findProgram(program)) !== undefined;
 }

@@ -66,8 +66,9 @@ export class RunningVm {
       throw new ProcessError('VM_EXITED', `VM ${this.spec.name}: QEMU exited at start (${e.code ?? e.signal})${this.stderr ? `:\n${this.stderr}` : ''}`, ['qemu-system-x86_64', ...this.argv], e.code, this.stderr);
     });
     died.catch(() => {});
-    this.qmp = await Promise.race([retry(() => QmpClient.connect(this.spec.qmpSocket, signal), signal), died]);
-    this.consoleSocket = await Promise.race([retry(() => connectSocket(this.spec.serialSocket), signal), died]);
+    const whileAlive = this.whileAlive(signal);
+    this.qmp = await Promise.race([retry(() => QmpClient.connect(this.spec.qmpSocket, whileAlive), whileAlive), died]);
+    this.consoleSocket = await Promise.race([retry(() => connectSocket(this.spec.serialSocket), whileAlive), died]);
     this.consoleSocket.on('data', (d: Buffer) => {
       this.log.write(d);
       for (const listener of this.consoleListeners) listener(d);
@@ -111,7 +112,18 @@ export class RunningVm {
       throw new QemunetError('VM_EXITED', `VM ${this.spec.name} stopped (${e.code ?? e.signal}) before it was ready`);
     });
     died.catch(() => {});
-    return Promise.race([retry(() => GuestAgent.connect(agentSocket, signal), signal), died]);
+    const whileAlive = this.whileAlive(signal);
+    return Promise.race([retry(() => GuestAgent.connect(agentSocket, whileAlive), whileAlive), died]);
+  }
+
+  /**
+   * Aborted when this QEMU exits (or `signal` aborts). Connection attempts stop with it: a loop that
+   * outlived its VM would connect to the sockets of the next VM on the same paths, and hold them.
+   */
+  private whileAlive(signal?: AbortSignal): AbortSignal {
+    const gone = new AbortController();
+    void this.exited.then(() => gone.abort(new QemunetError('VM_EXITED', `VM ${this.spec.name} exited`)));
+    return signal ? AbortSignal.any([signal, gone.signal]) : gone.signal;
   }
 
   /** ACPI power button, then `quit`, then SIGKILL; each step waits up to its share of the timeout. */

@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { processAlive } from '../../src/process/alive.js';
 import { readState, type SessionState } from '../../src/lab/state.js';
@@ -58,4 +58,15 @@ export async function addressScripts(dir: string, addresses: Record<string, stri
     await mkdir(`${dir}/${host}`, { recursive: true });
     await writeFile(`${dir}/${host}/start.sh`, `#!/bin/sh\nip addr add ${cidr} dev eth0\n`);
   }
+}
+
+/** Processes whose command line names the session directory: any VM, switch or helper left behind. */
+export async function leftovers(dir: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const pid of await readdir('/proc')) {
+    if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
+    const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    if (cmd.includes(dir)) found.push(`${pid}: ${cmd.replace(/\0/g, ' ').slice(0, 120)}`);
+  }
+  return found;
 }

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import type { SessionState } from '../../src/lab/state.js';
 import { run } from '../../src/process/run.js';
-import { alivePids, eventually, qemunet, qemunetForeground, sessionPids, stateOf } from '../helpers/cli.js';
+import { alivePids, eventually, leftovers, qemunet, qemunetForeground, sessionPids, stateOf } from '../helpers/cli.js';
 import { suiteDir, tinyImage } from '../helpers/tiny.js';
 
 const TWO_HOSTS = 'SWITCH s1\nHOST tiny a s1\nHOST tiny b s1\n';
@@ -22,17 +22,6 @@ async function started(dir: string): Promise<SessionState> {
     const s = await stateOf(dir);
     return s && s.hosts.every((h) => h.pid) && s.switches.every((sw) => sw.pid) && s.phase === 'running' ? s : undefined;
   }, 120000, 'the session to start');
-}
-
-/** Processes whose command line names the session directory: any VM, switch or helper left behind. */
-async function leftovers(dir: string): Promise<string[]> {
-  const found: string[] = [];
-  for (const pid of await readdir('/proc')) {
-    if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
-    const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-    if (cmd.includes(dir)) found.push(`${pid}: ${cmd.replace(/\0/g, ' ').slice(0, 120)}`);
-  }
-  return found;
 }
 
 describe('session lifecycle', { timeout: 600000 }, () => {

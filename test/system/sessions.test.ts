@@ -257,6 +257,9 @@ describe('standalone VMs', { timeout: 300000 }, () => {
       }, 120000, 'the standalone VM to be ready');
       const r = await exec(dir, 'tiny', 'hostname; ls /sys/class/net | grep -c eth');
       assert.equal(r.stdout, 'tiny\n1\n');
+      // QemuNet's guides: dhclient on the internet NIC, then the guest has Slirp's address and route.
+      const lease = await exec(dir, 'tiny', 'dhclient eth0 >/dev/null 2>&1; ip -4 -o addr show eth0 | cut -d" " -f7; ip route show default');
+      assert.equal(lease.stdout, '10.0.2.15/24\ndefault via 10.0.2.2 dev eth0 \n');
       assert.match(await readFile(join(dir, 'tiny.sh'), 'utf8'), /-netdev user,id=inet/);
       child.kill('SIGINT');
       const [code] = await once(child, 'exit');

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { probeArgv, probeBootSector } from '../../src/vm/accel.js';
 import { macAddress, qemuArgv, tinyKernelAppend } from '../../src/vm/qemu-argv.js';
 
 describe('qemu argv', () => {
@@ -49,15 +48,5 @@ describe('qemu argv', () => {
   it('gives unique MACs per host and NIC', () => {
     assert.equal(macAddress(0, 0), '52:54:00:00:00:00');
     assert.equal(macAddress(300, 2), '52:54:00:01:2c:02');
-  });
-});
-
-describe('acceleration probe', () => {
-  it('is a boot sector that writes to the debug-exit port', () => {
-    const s = probeBootSector();
-    assert.equal(s.length, 512);
-    assert.deepEqual([...s.subarray(0, 7)], [0xb0, 0x01, 0xe6, 0xf4, 0xf4, 0xeb, 0xfd]);
-    assert.deepEqual([s[510], s[511]], [0x55, 0xaa]);
-    assert.deepEqual(probeArgv('kvm', '/p.img').slice(0, 2), ['-machine', 'pc,accel=kvm']);
   });
 });
