@@ -1,5 +1,6 @@
 import type { SessionState } from '../lab/state.js';
 import { hostChangeLine, renderStatus } from './status-view.js';
+import { fitToWidth } from './terminal-width.js';
 
 /**
  * Shows a session as it changes: on a terminal, a table redrawn in place; elsewhere, one line per
@@ -58,9 +59,10 @@ export class LiveStatus {
 
   private draw(): void {
     if (this.paused || !this.latest) return;
-    const text = `${renderStatus(this.latest)}\nCtrl-C stops the session.`;
+    // Cut to the width: the cursor goes back up one row per line, so no line may wrap.
+    const lines = fitToWidth(`${renderStatus(this.latest)}\nCtrl-C stops the session.`, this.out.columns);
     const clear = this.drawnLines ? `\x1b[${this.drawnLines}A\x1b[J` : '';
-    this.out.write(`${clear}${text}\n`);
-    this.drawnLines = text.split('\n').length;
+    this.out.write(`${clear}${lines.join('\n')}\n`);
+    this.drawnLines = lines.length;
   }
 }

@@ -1,4 +1,5 @@
-import { InterruptedError, isQemunetError, UsageError } from '../errors.js';
+import { isQemunetError, UsageError } from '../errors.js';
+import { exitStatus, isKnownCode } from './exit-status.js';
 import { imageCommand } from './image-command.js';
 import { captureCommand, consoleCommand, downCommand, execCommand, linkCommand, lsCommand, restartCommand, saveCommand, statusCommand, switchCommandCli } from './session-commands.js';
 import { upCommand } from './up-command.js';
@@ -50,13 +51,10 @@ export async function main(argv: string[]): Promise<number> {
     if (cmd.startsWith('-')) return await upCommand(argv);
     throw new UsageError(`unknown command "${cmd}"\n${USAGE}`);
   } catch (e) {
-    if (isQemunetError(e)) {
-      process.stderr.write(`qemunet: ${e.message}\n`);
-      return e instanceof UsageError ? 2 : e instanceof InterruptedError || e.code === 'INTERRUPTED' ? 130 : 1;
-    }
-    if ((e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    const code = (e as { code?: unknown } | undefined)?.code;
+    if (isQemunetError(e) || isKnownCode(code)) {
       process.stderr.write(`qemunet: ${(e as Error).message}\n`);
-      return 2;
+      return exitStatus(code as string);
     }
     throw e;
   }

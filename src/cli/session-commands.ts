@@ -1,10 +1,11 @@
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { attachHostConsole, attachSwitchConsole } from '../lab/attach.js';
 import { QemunetError, UsageError } from '../errors.js';
 import { saveSession } from '../lab/save.js';
 import { down, execInHost, findSession, isLive, linkFaultsInfo, listSessions, parseNicRef, restartHost, sessionStatus, setLink, setLinkFaults, startCapture, switchCommand } from '../lab/sessions.js';
+import { FileFollower } from './file-follower.js';
 import { renderStatus } from './status-view.js';
 
 const sessionOption = { session: { type: 'string' } } as const;
@@ -149,12 +150,9 @@ export async function captureCommand(args: string[]): Promise<number> {
     throw new QemunetError('CAPTURE_PATH', `cannot write the capture to ${file}: ${e.code === 'ENOENT' ? 'no such directory' : e.code === 'EACCES' ? 'permission denied' : e.code}`);
   });
   const capture = await startCapture(dir, ref, file);
-  let sent = 0;
+  const follower = toStdout ? await FileFollower.open(file) : undefined;
   const pump = async () => {
-    if (!toStdout) return;
-    const data = await readFile(file);
-    if (data.length > sent) process.stdout.write(data.subarray(sent));
-    sent = data.length;
+    await follower?.poll((chunk) => process.stdout.write(chunk));
   };
   const done = new AbortController();
   const stopOn = () => done.abort();
@@ -173,6 +171,7 @@ export async function captureCommand(args: string[]): Promise<number> {
     process.off('SIGTERM', stopOn);
     await capture.stop();
     await pump();
+    await follower?.close();
     if (toStdout) await rm(file, { force: true });
   }
   return 0;

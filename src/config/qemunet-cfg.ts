@@ -36,7 +36,11 @@ export interface ConfigContext {
  * naming its line.
  */
 export function parseQemunetCfg(text: string, file: string, ctx: ConfigContext): ParsedConfig {
-  const vars: Record<string, string> = { QEMUNETDIR: ctx.qemunetDir, HOME: ctx.env?.HOME ?? '' };
+  // A Map, not an object: names like constructor or __proto__ must not reach Object.prototype.
+  const vars = new Map<string, string>([
+    ['QEMUNETDIR', ctx.qemunetDir],
+    ['HOME', ctx.env?.HOME ?? ''],
+  ]);
   const systems = new Map<string, SystemDecl>();
   let imgdir: string | undefined;
   text.split('\n').forEach((raw, i) => {
@@ -50,7 +54,7 @@ export function parseQemunetCfg(text: string, file: string, ctx: ConfigContext):
     const value = readValue(rest, file, lineNo, raw.indexOf('=') + 2, vars, ctx);
     if (key === undefined) {
       if (name === 'IMGDIR') imgdir = value;
-      vars[name] = value;
+      vars.set(name, value);
       return;
     }
     const field = ARRAYS[name as keyof typeof ARRAYS];
@@ -67,7 +71,7 @@ export function parseQemunetCfg(text: string, file: string, ctx: ConfigContext):
 }
 
 /** A shell word: "double" (with $VAR, ${VAR}, $(realpath X)), 'single', or bare; then an optional comment. */
-function readValue(text: string, file: string, line: number, column: number, vars: Record<string, string>, ctx: ConfigContext): string {
+function readValue(text: string, file: string, line: number, column: number, vars: ReadonlyMap<string, string>, ctx: ConfigContext): string {
   let out = '';
   let i = 0;
   const fail = (msg: string): never => {
@@ -122,8 +126,9 @@ function readValue(text: string, file: string, line: number, column: number, var
   }
 
   function lookup(v: string): string {
-    if (v in vars) return vars[v]!;
-    throw new InputError('CONFIG_VARIABLE', file, line, column, `unknown variable $${v}; known: ${Object.keys(vars).join(', ')}`);
+    const value = vars.get(v);
+    if (value !== undefined) return value;
+    throw new InputError('CONFIG_VARIABLE', file, line, column, `unknown variable $${v}; known: ${[...vars.keys()].join(', ')}`);
   }
 }
 

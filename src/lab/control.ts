@@ -9,7 +9,9 @@ export type ControlCommand =
   | { cmd: 'link'; host: string; nic: number; up: boolean }
   /** Lasts as long as the connection that asked for it: the capture ends when its client goes. */
   | { cmd: 'capture'; host: string; nic: number; file: string }
-  | { cmd: 'capture-stop'; id: string };
+  | { cmd: 'capture-stop'; id: string }
+  /** Stops the session (as Ctrl-C does); answered at once with the driving process's pid, which lets the session's lock go once it has stopped. */
+  | { cmd: 'stop' };
 
 /** One client connection: what it started is undone when it closes. */
 export interface ControlConnection {
@@ -19,8 +21,8 @@ type Reply = { ok: true; result: unknown } | { ok: false; code: string; message:
 
 /**
  * The control socket of a running session (`<session>/qemunet.ctl`): other qemunet processes ask
- * the one driving the session to freeze its VMs for a consistent save, thaw them, or restart a
- * crashed host. One JSON request per line, one JSON reply per line.
+ * the one driving the session to freeze its VMs for a consistent save, thaw them, restart a
+ * crashed host, or stop the session. One JSON request per line, one JSON reply per line.
  */
 export class ControlServer {
   private constructor(

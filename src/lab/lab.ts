@@ -425,6 +425,10 @@ export class Lab extends EventEmitter {
       case 'capture-stop':
         await this.captureStops.get(c.id)?.();
         return c.id;
+      case 'stop':
+        // Answered before the teardown, which closes this socket: `qemunet down` waits for the lock to go.
+        void this.stop();
+        return process.pid;
     }
   }
 

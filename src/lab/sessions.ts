@@ -2,7 +2,8 @@ import { realpath, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { QemunetError, SessionError } from '../errors.js';
-import { processAlive } from '../process/alive.js';
+import { processIdentity } from '../process/identity.js';
+import { heldBy } from '../session/lock.js';
 import { sessionPaths } from '../session/paths.js';
 import { forgetSession, registeredSessions } from '../session/registry.js';
 import { GuestAgent } from '../vm/guest-agent.js';
@@ -12,18 +13,20 @@ import { setWireFaults } from '../switch/wirefilter.js';
 import { parseLinkSetting, type LinkFaults } from '../topology/link-syntax.js';
 import type { MgmtReply } from '../switch/mgmt-protocol.js';
 import { controlHold, controlRequest } from './control.js';
-import { readState, type SessionState } from './state.js';
+import { readState, writeState, type SessionState } from './state.js';
 
 const LIVE_PHASES = new Set(['starting', 'running', 'stopping']);
 
 /**
  * A session's state as recorded, corrected by what is actually alive: a session whose qemunet
- * process is gone (SIGKILL, crash) took its VMs along, so it is reported stopped.
+ * process is gone (SIGKILL, crash, reboot) took its VMs along, so it is reported stopped. The
+ * process counts as alive only while it holds the session's lock as the same process (see
+ * `heldBy`): after a reboot its pid may be any other process's.
  */
 export async function sessionStatus(dir: string): Promise<SessionState> {
   const state = await readState(sessionPaths(dir).state);
   if (!state) throw new SessionError('SESSION_UNKNOWN', `${dir} is not a qemunet session (no ${sessionPaths(dir).state})`);
-  if (LIVE_PHASES.has(state.phase) && !processAlive(state.pid)) {
+  if (LIVE_PHASES.has(state.phase) && !(await heldBy(sessionPaths(dir).lock, state.pid))) {
     state.phase = 'stopped';
     state.error = `qemunet process ${state.pid} is gone`;
     for (const h of state.hosts) if (!['stopped', 'crashed', 'failed'].includes(h.state)) h.state = 'stopped';
@@ -65,22 +68,72 @@ export async function findSession(requested: string | undefined, options: { cwd?
   throw new SessionError('SESSION_AMBIGUOUS', `${live.length} sessions are running; choose one with --session:\n${live.map((s) => `  ${s.dir}  (${s.topology})`).join('\n')}`);
 }
 
-/** Asks the session's qemunet process to stop it (as Ctrl-C does) and waits until it has. */
+/** How long the session's process has to answer a `stop` over its control socket (it answers before stopping). */
+const STOP_ANSWER_MS = 10000;
+
+/**
+ * Stops a running session and waits until its qemunet process has let it go. That process is asked
+ * over the session's control socket; only when nothing answers there is it sent SIGTERM (as Ctrl-C),
+ * and only once the session's lock shows the recorded pid is still that process: after a crash or
+ * a reboot the pid may be anybody's. A session whose process is gone is marked stopped.
+ */
 export async function down(dir: string, options: { timeoutMs?: number } = {}): Promise<SessionState> {
-  const state = await sessionStatus(dir);
-  if (!isLive(state)) throw new SessionError('SESSION_NOT_RUNNING', `session ${dir} is not running`);
-  process.kill(state.pid, 'SIGTERM');
+  const paths = sessionPaths(dir);
+  const recorded = await readState(paths.state);
+  if (!recorded || !isLive(recorded)) {
+    await sessionStatus(dir);
+    throw new SessionError('SESSION_NOT_RUNNING', `session ${dir} is not running`);
+  }
   const deadline = Date.now() + (options.timeoutMs ?? 60000);
-  while (processAlive(state.pid)) {
+  const answer = await askToStop(paths.control);
+  let pid: number;
+  if (answer !== undefined) {
+    pid = answer;
+  } else {
+    pid = recorded.pid;
+    if (!(await heldBy(paths.lock, pid))) {
+      await markStopped(dir, pid);
+      throw new SessionError('SESSION_NOT_RUNNING', `session ${dir} is not running (its qemunet process is gone)`);
+    }
+    // It refuses "stop" while starting, and SIGTERM aborts the start. One already stopping needs no
+    // signal: a second one (after a Ctrl-C) would kill everything at once.
+    if ((await readState(paths.state))?.phase !== 'stopping') signal(pid, 'SIGTERM');
+  }
+  // The process is known for sure now; a pid that later belongs to another process is never signalled.
+  const identity = processIdentity(pid);
+  const same = () => identity !== undefined && processIdentity(pid) === identity;
+  // It lets the lock go once the session is down (and a qemunet command exits right after).
+  while (same() && (await heldBy(paths.lock, pid))) {
     if (Date.now() > deadline) {
       // Its VMs and switches die with it (parent-death signal, stdin EOF).
-      process.kill(state.pid, 'SIGKILL');
+      signal(pid, 'SIGKILL');
       await sleep(200);
       break;
     }
     await sleep(50);
   }
   return sessionStatus(dir);
+}
+
+/** The pid of the session's process once it agreed to stop; undefined when it refused (starting, stopping) or nothing answered. */
+async function askToStop(control: string): Promise<number | undefined> {
+  const pid = await controlRequest(control, { cmd: 'stop' }, STOP_ANSWER_MS).catch(() => undefined);
+  return typeof pid === 'number' ? pid : undefined;
+}
+
+/** A process that has exited meanwhile needs no signal. */
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
+  }
+}
+
+/** Records that a session's process is gone, unless another process took the session over meanwhile. */
+async function markStopped(dir: string, deadPid: number): Promise<void> {
+  const state = await sessionStatus(dir);
+  if (state.pid === deadPid && !isLive(state)) await writeState(sessionPaths(dir).state, state);
 }
 
 /** Runs a program in a guest through the QEMU guest agent, handing over its output as it comes; resolves with its exit status. */

@@ -69,9 +69,7 @@ export class StateWriter {
     this.dirty = true;
     this.pending = this.pending.then(async () => {
       this.dirty = false;
-      const tmp = `${this.file}.${process.pid}.tmp`;
-      await writeFile(tmp, `${JSON.stringify(this.snapshot(), null, 2)}\n`);
-      await rename(tmp, this.file);
+      await writeState(this.file, this.snapshot());
     });
     return this.pending;
   }
@@ -79,6 +77,13 @@ export class StateWriter {
   flush(): Promise<void> {
     return this.pending;
   }
+}
+
+/** Writes a state file whole (temp file + rename), so a reader never sees half a file. */
+export async function writeState(file: string, state: SessionState): Promise<void> {
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, `${JSON.stringify(state, null, 2)}\n`);
+  await rename(tmp, file);
 }
 
 export async function readState(file: string): Promise<SessionState | undefined> {

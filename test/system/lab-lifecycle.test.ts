@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import type { SessionState } from '../../src/lab/state.js';
+import { processAlive } from '../../src/process/alive.js';
 import { run } from '../../src/process/run.js';
 import { alivePids, eventually, leftovers, qemunet, qemunetForeground, sessionPids, stateOf } from '../helpers/cli.js';
 import { suiteDir, tinyImage } from '../helpers/tiny.js';
@@ -45,6 +47,58 @@ describe('session lifecycle', { timeout: 600000 }, () => {
       const log = await readFile(join(dir, 'a.log'), 'utf8');
       assert.match(log, /reboot: Power down/, 'the guest powered itself off (ACPI), it was not killed');
     } finally {
+      await tmp.remove();
+    }
+  });
+
+  test('qemunet down asks the session over its control socket; everything stops', async () => {
+    const tmp = suiteDir('down');
+    try {
+      const dir = join(tmp.path, 's');
+      const child = qemunetForeground(['up', await topology(tmp.path, 'SWITCH s1\nHOST tiny a s1\n'), '--session', dir, '-K'], { cwd: tmp.path });
+      const exited = once(child, 'exit');
+      let out = '';
+      child.stdout!.on('data', (d) => (out += d));
+      const state = await started(dir);
+      const r = await qemunet(['down', '--session', dir]);
+      assert.deepEqual([r.code, r.stdout, r.stderr], [0, `session ${dir}: stopped\n`, '']);
+      const [code] = await exited;
+      assert.equal(code, 0, out);
+      assert.doesNotMatch(out, /SIGTERM/, 'it was asked, not signalled');
+      assert.match(out, /session stopped/);
+      assert.deepEqual(alivePids(sessionPids(state)), []);
+      assert.deepEqual(await leftovers(dir), []);
+    } finally {
+      await tmp.remove();
+    }
+  });
+
+  test("down of a session whose qemunet is gone never signals the process that now has its pid", async () => {
+    const tmp = suiteDir('stale');
+    // After a crash and a reboot, the pid in a session's files belongs to some other process.
+    const other = spawn('sleep', ['60'], { stdio: 'ignore' });
+    try {
+      const pid = other.pid!;
+      const host = { name: 'a', system: 'tiny', base: '/images/tiny.img', state: 'ready', display: 'none', nics: [], console: '', agent: true };
+      const stale = async (name: string, lock?: string) => {
+        const dir = join(tmp.path, name);
+        await mkdir(dir);
+        await writeFile(join(dir, 'qemunet-state.json'), JSON.stringify({ version: 1, dir, topology: join(dir, 'topology'), pid, phase: 'running', accel: 'tcg', startedAt: '2024-05-01T10:00:00.000Z', hosts: [host], switches: [] }));
+        if (lock !== undefined) await writeFile(join(dir, 'qemunet.lock'), lock);
+        return dir;
+      };
+      // With the lock its qemunet left (identity from the boot before), and with none at all.
+      for (const dir of [await stale('crashed', `${pid} 4242@00000000-0000-0000-0000-000000000000\n`), await stale('no-lock')]) {
+        const r = await qemunet(['down', '--session', dir]);
+        assert.deepEqual([r.code, r.stdout, r.stderr], [1, '', `qemunet: session ${dir} is not running (its qemunet process is gone)\n`]);
+        assert.ok(processAlive(pid) && other.exitCode === null && other.signalCode === null, `process ${pid} was not signalled`);
+        const state = (await stateOf(dir))!;
+        assert.deepEqual([state.phase, state.hosts.map((h) => h.state)], ['stopped', ['stopped']], 'the state file says stopped now');
+        const status = await qemunet(['status', '--session', dir, '--json']);
+        assert.equal(JSON.parse(status.stdout).phase, 'stopped');
+      }
+    } finally {
+      other.kill();
       await tmp.remove();
     }
   });

@@ -83,7 +83,7 @@ describe('link state and capture on a running session', { timeout: 600000 }, () 
     const nonic = await qemunet(['link', 'a:eth3', 'down', '--session', dir]);
     assert.deepEqual([nonic.code, nonic.stderr], [1, 'qemunet: a has no eth3; it has eth0\n']);
     const bad = await qemunet(['link', 'a', 'down', '--session', dir]);
-    assert.deepEqual([bad.code, bad.stderr], [1, 'qemunet: "a" does not name a NIC; write HOST:ethN, like syl:eth0\n']);
+    assert.deepEqual([bad.code, bad.stderr], [2, 'qemunet: "a" does not name a NIC; write HOST:ethN, like syl:eth0\n']);
     const path = await qemunet(['capture', 'a:eth0', '-w', '/nonexistent/dir/x.pcap', '--session', dir]);
     assert.deepEqual([path.code, path.stderr], [1, 'qemunet: cannot write the capture to /nonexistent/dir/x.pcap: no such directory\n']);
   });

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { run } from '../../src/process/run.js';
 import { eventually, qemunet, qemunetForeground, stateOf } from '../helpers/cli.js';
@@ -164,12 +165,13 @@ describe('restore refuses bad archives and sessions', { timeout: 300000 }, () =>
   const at = (name: string) => join(tmp.path, name);
   after(() => tmp.remove());
 
-  async function refused(archive: string, expected: RegExp) {
-    const before = (await readdir('/tmp')).filter((n) => n.startsWith('qemunet-')).sort();
-    const r = await qemunet(['-s', archive, '-K'], { cwd: tmp.path });
+  /** Restores `archive` into a new session directory under `tmpRoot` ($TMPDIR), which must be refused and removed. */
+  async function refused(archive: string, expected: RegExp, tmpRoot = tmpdir()) {
+    const before = (await readdir(tmpRoot)).filter((n) => n.startsWith('qemunet-')).sort();
+    const r = await qemunet(['-s', archive, '-K'], { cwd: tmp.path, env: { ...process.env, TMPDIR: tmpRoot } });
     assert.equal(r.code, 1, r.stdout);
     assert.match(r.stderr, expected);
-    const left = (await readdir('/tmp')).filter((n) => n.startsWith('qemunet-') && !before.includes(n));
+    const left = (await readdir(tmpRoot)).filter((n) => n.startsWith('qemunet-') && !before.includes(n));
     assert.deepEqual(left, [], 'the directory made for the restore is removed');
   }
 
@@ -191,12 +193,20 @@ describe('restore refuses bad archives and sessions', { timeout: 300000 }, () =>
 
   test('tar-slip entries and links out of the session', async () => {
     await writeFile(at('topology'), 'SWITCH s1\nHOST tiny a s1\n');
-    await run('tar', ['-czf', at('slip.tgz'), '-C', tmp.path, 'topology', '--transform', 's,^notes,../../evil,', 'notes.txt']);
-    await refused(at('slip.tgz'), /^qemunet: archive .*slip\.tgz is refused: entry "\.\.\/\.\.\/evil\.txt"/);
+    await writeFile(at('notes.txt'), 'hello');
+    const entry = '../../evil.txt';
+    await run('tar', ['-czf', at('slip.tgz'), '-C', tmp.path, 'topology', '--transform', `s,^notes.txt$,${entry},`, 'notes.txt']);
+    // The restore extracts into a new directory under $TMPDIR (its last part is random, and the
+    // entry's ".."s climb above it): that is where an escape would land, inside this test's directory.
+    const tmpRoot = at('tmp/inner');
+    await mkdir(tmpRoot, { recursive: true });
+    const landing = resolve(tmpRoot, 'qemunet-slip.tgz-XXXXXX', entry);
+    assert.equal(landing, at('tmp/evil.txt'));
+    await refused(at('slip.tgz'), /^qemunet: archive .*slip\.tgz is refused: entry "\.\.\/\.\.\/evil\.txt"/, tmpRoot);
+    await assert.rejects(stat(landing), { code: 'ENOENT' }, `the escaping entry was not written at ${landing}`);
     await run('ln', ['-s', '/etc', at('etc-link')]);
     await run('tar', ['-czf', at('link.tgz'), '-C', tmp.path, 'topology', 'etc-link']);
     await refused(at('link.tgz'), /^qemunet: archive .*link\.tgz is refused: entry "etc-link"/);
-    await assert.rejects(stat('/tmp/evil.txt'));
   });
 
   test('a session directory locked by a live qemunet', async () => {

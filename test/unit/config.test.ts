@@ -38,6 +38,13 @@ describe('qemunet.cfg', () => {
     assert.throws(() => parseQemunetCfg('DISK[a]=x\n', 'q.cfg', ctx), { message: 'q.cfg:1:1: unknown array DISK; allowed: SYS, FS, KERNEL, INITRD, URL, QEMUOPT' });
     assert.throws(() => parseQemunetCfg('FS[../x]=y\n', 'q.cfg', ctx), { code: 'CONFIG_NAME' });
   });
+  it("names of Object.prototype's members are unknown variables, not JavaScript source", () => {
+    assert.throws(() => parseQemunetCfg('FS[a]="$constructor/x"\n', 'q.cfg', ctx), { code: 'CONFIG_VARIABLE', message: 'q.cfg:1:7: unknown variable $constructor; known: QEMUNETDIR, HOME' });
+    assert.throws(() => parseQemunetCfg('IMGDIR=/i\nKERNEL[a]=${toString}\n', 'q.cfg', ctx), { code: 'CONFIG_VARIABLE', message: 'q.cfg:2:11: unknown variable $toString; known: QEMUNETDIR, HOME, IMGDIR' });
+    assert.throws(() => parseQemunetCfg('FS[a]=$(realpath $__proto__/a.img)\n', 'q.cfg', ctx), { code: 'CONFIG_VARIABLE', message: 'q.cfg:1:7: unknown variable $__proto__; known: QEMUNETDIR, HOME' });
+    // Assigned, such a name is a variable like any other.
+    assert.equal(parseQemunetCfg('__proto__=/p\nFS[a]="$__proto__/a.img"\n', 'q.cfg', ctx).systems.get('a')?.fs, '/p/a.img');
+  });
   it('merges over the built-in catalog, which has tiny', () => {
     const cfg = parseQemunetCfg('SYS[x]="linux"\nFS[x]="/x.img"\nSYS[nofs]="linux"\n', 'q.cfg', ctx);
     const { catalog, notes } = mergeCatalog(builtinCatalog(builtImagePaths('/s', 'tiny')), [cfg]);

@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { parseStartTicks, processIdentity } from '../../src/process/identity.js';
+import { heldBy, lockSession } from '../../src/session/lock.js';
+import { tempDir } from '../helpers/tiny.js';
+
+describe('process identity', () => {
+  it('reads the start time after the last parenthesis, whatever the command name holds', () => {
+    const fields = Array.from({ length: 50 }, (_, i) => String(i + 3));
+    fields[0] = 'S';
+    assert.equal(parseStartTicks(`42 (a) (b c) ${fields.join(' ')}`), '22');
+    assert.equal(parseStartTicks('42 (short) S 1 2'), undefined);
+  });
+  it('tells this process from a pid that does not exist', () => {
+    assert.match(processIdentity(process.pid) ?? '', /^\d+@[0-9a-f-]{36}$/);
+    assert.equal(processIdentity(process.pid), processIdentity(process.pid));
+    assert.equal(processIdentity(2 ** 30), undefined);
+  });
+});
+
+describe('session lock', () => {
+  it('records the identity of its holder; only that process holds it', async () => {
+    await using tmp = await tempDir('lock');
+    const file = join(tmp.path, 'qemunet.lock');
+    const lock = await lockSession(file, tmp.path);
+    try {
+      assert.equal(await readFile(file, 'utf8'), `${process.pid} ${processIdentity(process.pid)}\n`);
+      assert.equal(await heldBy(file, process.pid), true);
+      assert.equal(await heldBy(file, process.ppid), false);
+      await assert.rejects(lockSession(file, tmp.path), { code: 'SESSION_LOCKED', message: `session ${tmp.path} is in use by qemunet process ${process.pid}; stop it with "qemunet down --session ${tmp.path}"` });
+    } finally {
+      await lock.release();
+    }
+  });
+
+  it('takes over a lock whose pid now belongs to another process', async () => {
+    await using tmp = await tempDir('lock');
+    const file = join(tmp.path, 'qemunet.lock');
+    const other = spawn('sleep', ['60'], { stdio: 'ignore' });
+    try {
+      await writeFile(file, `${other.pid} 4242@00000000-0000-0000-0000-000000000000\n`);
+      assert.equal(await heldBy(file, other.pid!), false);
+      const lock = await lockSession(file, tmp.path);
+      assert.equal(lock.tookOverFrom, other.pid);
+      await lock.release();
+      // A lock without an identity (made by hand, or by an earlier version) is taken at its word.
+      await writeFile(file, `${other.pid}\n`);
+      assert.equal(await heldBy(file, other.pid!), false, 'not known to be that process');
+      await assert.rejects(lockSession(file, tmp.path), { code: 'SESSION_LOCKED' });
+      assert.equal(other.exitCode, null);
+    } finally {
+      other.kill();
+    }
+  });
+});
