@@ -14,6 +14,7 @@ import { sessionDirectory } from '../lab/prepare.js';
 import { sessionPaths } from '../lab/sessions.js';
 import { checkUp, dryRun, up, type UpRequest } from '../lab/up.js';
 import { DEFAULT_BOOT_LIMITS } from '../lab/watchdog.js';
+import { processAlive } from '../process/alive.js';
 import { pullCommand } from './image-command.js';
 import { LiveStatus } from './live-status.js';
 import { renderStatus } from './status-view.js';
@@ -129,20 +130,22 @@ async function foreground(o: UpOptions, req: UpRequest): Promise<number> {
   const starting = new AbortController();
   let lab: Lab | undefined;
   let interrupts = 0;
-  const onSignal = (sig: NodeJS.Signals) => {
+  const stopFor = (why: string) => {
     interrupts++;
     if (interrupts > 1 && lab) {
       view.note('stopping now (second interrupt): killing every VM and switch');
       lab.killNow();
       return;
     }
-    view.note(`${sig === 'SIGINT' ? 'Ctrl-C' : sig}: stopping the session (power-off, then quit)...`);
+    view.note(`${why}: stopping the session (power-off, then quit)...`);
     if (lab) void lab.stop();
     else starting.abort();
   };
+  const onSignal = (sig: NodeJS.Signals) => stopFor(sig === 'SIGINT' ? 'Ctrl-C' : sig);
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   process.on('SIGHUP', onSignal);
+  const owner = watchOwner(() => stopFor(`the process that owns this session (${OWNER_ENV}) is gone`));
   try {
     lab = await up({ ...req, signal: starting.signal, onNotice: (m) => view.note(m) }).catch((e) => {
       if (starting.signal.aborted) throw new QemunetError('INTERRUPTED', 'interrupted while starting; everything that had started was stopped');
@@ -166,10 +169,31 @@ async function foreground(o: UpOptions, req: UpRequest): Promise<number> {
     process.stdout.write(`session ${state.phase}: ${state.dir}\n`);
     return 0;
   } finally {
+    clearInterval(owner);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     process.off('SIGHUP', onSignal);
   }
+}
+
+/**
+ * QEMUNET_OWNER_PID: the session ends when that process does, whatever ends it (a script or test
+ * runner that started it in the background, killed before it could run `qemunet down`).
+ */
+const OWNER_ENV = 'QEMUNET_OWNER_PID';
+
+function watchOwner(onGone: () => void): NodeJS.Timeout | undefined {
+  const value = process.env[OWNER_ENV];
+  if (!value) return undefined;
+  const pid = Number(value);
+  if (!Number.isInteger(pid) || pid <= 0) throw new UsageError(`${OWNER_ENV}="${value}" is not a process id`);
+  const timer = setInterval(() => {
+    if (processAlive(pid)) return;
+    clearInterval(timer);
+    onGone();
+  }, 500);
+  timer.unref();
+  return timer;
 }
 
 /**

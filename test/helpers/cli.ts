@@ -1,3 +1,4 @@
+import './owned.js';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
