@@ -1,6 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import { EventEmitter } from 'node:events';
-import { VmError } from '../errors.js';
+import { VmError, type QemunetError } from '../errors.js';
+import { LineReader } from '../process/lines.js';
 
 type Message = Record<string, unknown>;
 interface Waiter {
@@ -25,14 +26,16 @@ export interface RequestOptions {
  * the request was sent so its stack points at the caller.
  */
 export class JsonChannel extends EventEmitter {
-  private buffer = '';
+  private readonly reader: LineReader;
   private closed = false;
+  /** Why this side closed the connection, if it did for a reason of its own. */
+  private failure?: QemunetError;
   private readonly waiters: Waiter[] = [];
 
   private constructor(private readonly socket: Socket, readonly what: string) {
     super();
-    socket.setEncoding('utf8');
-    socket.on('data', (d: string) => this.onData(d));
+    this.reader = new LineReader(`the ${what} connection`);
+    socket.on('data', (d: Buffer) => this.onData(d));
     socket.on('close', () => this.onClose());
     socket.on('error', () => {});
   }
@@ -84,7 +87,7 @@ export class JsonChannel extends EventEmitter {
     const error = new VmError('SOCKET_CLOSED', `the ${this.what} connection closed before it answered${about}`);
     const timeout = new VmError('REQUEST_TIMEOUT', `the ${this.what} connection did not answer${about} within ${timeoutMs / 1000} s`);
     return new Promise((resolve, reject) => {
-      if (this.closed) return reject(error);
+      if (this.closed) return reject(this.failure ?? error);
       if (signal?.aborted) return reject(signal.reason);
       // Settling removes the waiter, its timer and its abort listener (or a long poll would pile them up on the signal).
       const settle = <T>(f: (v: T) => void) => (v: T) => {
@@ -107,13 +110,19 @@ export class JsonChannel extends EventEmitter {
     this.socket.destroy();
   }
 
-  private onData(data: string): void {
-    // The guest agent may emit a 0xFF sentinel before a delimited sync reply.
-    this.buffer += data.replace(/\uFFFD|\xFF/g, '');
-    let nl: number;
-    while ((nl = this.buffer.indexOf('\n')) >= 0) {
-      const line = this.buffer.slice(0, nl).trim();
-      this.buffer = this.buffer.slice(nl + 1);
+  private onData(data: Buffer): void {
+    // The guest agent sends a 0xFF byte before the answer to guest-sync-delimited. That byte never
+    // occurs in UTF-8, so dropping it wherever it is loses no text.
+    let lines: string[];
+    try {
+      lines = this.reader.push(data.includes(0xff) ? Buffer.from(data.filter((b) => b !== 0xff)) : data);
+    } catch (e) {
+      this.failure = e as QemunetError;
+      this.socket.destroy();
+      return;
+    }
+    for (const raw of lines) {
+      const line = raw.trim();
       if (!line) continue;
       let msg: Message;
       try {
@@ -129,7 +138,7 @@ export class JsonChannel extends EventEmitter {
 
   private onClose(): void {
     this.closed = true;
-    for (const w of [...this.waiters]) w.reject(w.error);
+    for (const w of [...this.waiters]) w.reject(this.failure ?? w.error);
     this.emit('close');
   }
 }

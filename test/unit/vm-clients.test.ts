@@ -27,10 +27,10 @@ after(async () => {
 
 /**
  * A unix-socket server standing in for QEMU's QMP or guest agent socket. `answer` gets each JSON
- * request; what it returns (if anything) is written back as one line. Bytes before the first "{"
+ * request; the message it returns (if any) is written back as one line, a Buffer as it is. Bytes before the first "{"
  * of a line are dropped: the agent client sends a sentinel before its sync request.
  */
-async function fakeQemu(answer: (request: Message, socket: Socket) => Message | undefined, greeting?: Message): Promise<{ path: string; connection: Promise<Socket> }> {
+async function fakeQemu(answer: (request: Message, socket: Socket) => Message | Buffer | undefined, greeting?: Message): Promise<{ path: string; connection: Promise<Socket> }> {
   const path = join(dir, `vm${++n}.sock`);
   let connected!: (s: Socket) => void;
   const connection = new Promise<Socket>((r) => (connected = r));
@@ -45,7 +45,7 @@ async function fakeQemu(answer: (request: Message, socket: Socket) => Message | 
       for (let nl; (nl = buffer.indexOf(0x0a)) >= 0; buffer = buffer.subarray(nl + 1)) {
         const line = buffer.subarray(0, nl);
         const reply = answer(JSON.parse(line.subarray(line.indexOf(0x7b)).toString()) as Message, socket);
-        if (reply) socket.write(`${JSON.stringify(reply)}\n`);
+        if (reply) socket.write(Buffer.isBuffer(reply) ? reply : `${JSON.stringify(reply)}\n`);
       }
     });
   });
@@ -62,9 +62,15 @@ function fakeQmp(answers: Record<string, unknown> = {}) {
   return fakeQemu((r) => (r.execute === 'qmp_capabilities' ? { return: {}, id: r.id } : r.execute as string in answers ? { return: answers[r.execute as string], id: r.id } : undefined), QMP_GREETING);
 }
 
-/** A guest agent that answers the sync, and the other commands only if `answers` has them. */
+/** A guest agent that answers the sync (after a 0xFF byte, as qemu-ga does), and the other commands only if `answers` has them. */
 function fakeAgent(answers: Record<string, unknown> = {}) {
-  return fakeQemu((r) => (r.execute === 'guest-sync-delimited' ? { return: (r.arguments as { id: number }).id } : r.execute as string in answers ? { return: answers[r.execute as string] } : undefined));
+  return fakeQemu((r) =>
+    r.execute === 'guest-sync-delimited'
+      ? Buffer.concat([Buffer.from([0xff]), Buffer.from(`${JSON.stringify({ return: (r.arguments as { id: number }).id })}\n`)])
+      : r.execute as string in answers
+        ? { return: answers[r.execute as string] }
+        : undefined,
+  );
 }
 
 /** Runs `body` and returns the reasons of the unhandled rejections seen meanwhile (they are reported once the microtasks have run). */
@@ -108,6 +114,23 @@ describe('QmpClient', () => {
     await assert.rejects(qmp.execute('query-status', undefined, { timeoutMs: 50 }), { name: 'VmError', code: 'REQUEST_TIMEOUT', message: 'the QMP connection did not answer "query-status" within 0.05 s' });
     assert.deepEqual(await qmp.execute('query-name'), { name: 'syl' });
     qmp.close();
+  });
+});
+
+describe('JSON channel lines', () => {
+  it('reads text with "ÿ" and U+FFFD unchanged, and drops the 0xFF byte before the sync answer', async () => {
+    const { path } = await fakeAgent({ 'guest-get-host-name': { 'host-name': 'ÿ\uFFFDé' } });
+    const agent = await GuestAgent.connect(path);
+    assert.deepEqual(await agent.call('guest-get-host-name'), { 'host-name': 'ÿ\uFFFDé' });
+    agent.close();
+  });
+
+  it('closes the connection on a line longer than 16 MiB, rejecting the pending command with LINE_TOO_LONG', async () => {
+    const { path } = await fakeQemu((r) => (r.execute === 'qmp_capabilities' ? { return: {}, id: r.id } : Buffer.alloc(16 * 1024 * 1024 + 1, 0x20)), QMP_GREETING);
+    const qmp = await QmpClient.connect(path);
+    const closed = new Promise<void>((r) => qmp.onClose(r));
+    await assert.rejects(qmp.execute('query-status'), { name: 'QemunetError', code: 'LINE_TOO_LONG', message: 'the QMP connection sent a line longer than 16 MiB' });
+    await closed;
   });
 });
 
