@@ -1,4 +1,4 @@
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import type { DisplayMode, NicPlan } from './plan.js';
 
 export type HostState = 'pending' | 'starting' | 'booting' | 'ready' | 'running' | 'stopping' | 'stopped' | 'crashed' | 'failed';
@@ -48,31 +48,51 @@ export interface SessionState {
   error?: string;
 }
 
-/** Writes are serialised and atomic (temp file + rename), so a reader never sees half a file. */
+/**
+ * Writes are serialised and atomic (temp file + rename), so a reader never sees half a file. A
+ * failed write (disk full, directory gone) is kept in `lastError` and does not stop the next change
+ * from being written. The promises never reject: the teardown awaits `flush()` before it releases
+ * the session lock, and must get past it even when the disk is full.
+ */
 export class StateWriter {
   private pending: Promise<void> = Promise.resolve();
   private dirty = false;
+  private failure?: Error;
 
   constructor(
     private readonly file: string,
     private readonly snapshot: () => SessionState,
   ) {}
 
+  /** Why the last write failed; undefined once a write succeeds. */
+  get lastError(): Error | undefined {
+    return this.failure;
+  }
+
   /** Schedules a write; bursts of changes collapse into one. */
   changed(): Promise<void> {
     if (this.dirty) return this.pending;
     this.dirty = true;
-    this.pending = this.pending.then(async () => {
-      this.dirty = false;
-      const tmp = `${this.file}.${process.pid}.tmp`;
-      await writeFile(tmp, `${JSON.stringify(this.snapshot(), null, 2)}\n`);
-      await rename(tmp, this.file);
-    });
+    this.pending = this.pending.then(() => this.write());
     return this.pending;
   }
 
   flush(): Promise<void> {
     return this.pending;
+  }
+
+  private async write(): Promise<void> {
+    this.dirty = false;
+    const tmp = `${this.file}.${process.pid}.tmp`;
+    try {
+      await writeFile(tmp, `${JSON.stringify(this.snapshot(), null, 2)}\n`);
+      await rename(tmp, this.file);
+      this.failure = undefined;
+    } catch (e) {
+      this.failure = e as Error;
+      // A full disk may have left part of the temp file.
+      await rm(tmp, { force: true }).catch(() => {});
+    }
   }
 }
 
