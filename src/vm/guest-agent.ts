@@ -2,6 +2,8 @@ import { randomInt } from 'node:crypto';
 import { VmError } from '../errors.js';
 import { JsonChannel, type RequestOptions } from './json-channel.js';
 
+const SYNC_SENTINEL = Uint8Array.of(0xff);
+
 export interface GuestExecResult {
   exitCode: number;
   stdout: Buffer;
@@ -26,7 +28,9 @@ export class GuestAgent {
     const channel = await JsonChannel.open(socketPath, 'guest agent', signal);
     const id = randomInt(1, 2 ** 31);
     try {
-      await channel.request({ execute: 'guest-sync-delimited', arguments: { id } }, (m) => m.return === id, { signal, timeoutMs: Infinity, prefix: '\xff' });
+      // A 0xFF byte first: never valid UTF-8, it resets the agent's JSON parser. (The string "\xff"
+      // would be written as C3 BF, a valid "ÿ" that could end up inside a stale partial string.)
+      await channel.request({ execute: 'guest-sync-delimited', arguments: { id } }, (m) => m.return === id, { signal, timeoutMs: Infinity, prefix: SYNC_SENTINEL });
     } catch (e) {
       channel.close();
       throw e;

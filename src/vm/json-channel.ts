@@ -62,13 +62,14 @@ export class JsonChannel extends EventEmitter {
    * connection, at the timeout or on abort the promise rejects, and the waiter is gone. (Sending
    * after registering a waiter and throwing would leave the waiter's rejection unhandled.)
    */
-  request(message: unknown, match: (m: Message) => boolean, options: RequestOptions & { prefix?: string } = {}): Promise<Message> {
-    let line: string;
+  request(message: unknown, match: (m: Message) => boolean, options: RequestOptions & { prefix?: Uint8Array } = {}): Promise<Message> {
+    let line: Buffer;
     try {
-      line = `${options.prefix ?? ''}${JSON.stringify(message)}\n`;
+      line = Buffer.from(`${JSON.stringify(message)}\n`);
     } catch (e) {
       return Promise.reject(e);
     }
+    if (options.prefix) line = Buffer.concat([options.prefix, line]);
     const execute = (message as { execute?: unknown } | null)?.execute;
     const reply = this.wait(match, options, typeof execute === 'string' ? ` "${execute}"` : '');
     // A closed channel has already rejected the waiter; writing to a socket that is closing fails

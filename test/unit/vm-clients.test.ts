@@ -135,6 +135,17 @@ describe('JSON channel lines', () => {
 });
 
 describe('GuestAgent', () => {
+  it('sends a 0xFF byte before its sync, which resets the agent\'s parser', async () => {
+    const received: Buffer[] = [];
+    const { path, connection } = await fakeAgent();
+    void connection.then((socket) => socket.prependListener('data', (d: Buffer) => received.push(d)));
+    const agent = await GuestAgent.connect(path);
+    agent.close();
+    const sent = Buffer.concat(received);
+    assert.deepEqual([...sent.subarray(0, 2)], [0xff, 0x7b]);
+    assert.equal(JSON.parse(sent.subarray(1).toString()).execute, 'guest-sync-delimited');
+  });
+
   it('rejects a command on a connection the agent has closed, leaving no unhandled rejection', async () => {
     const { path, connection } = await fakeAgent();
     const agent = await GuestAgent.connect(path);
