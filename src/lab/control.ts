@@ -1,6 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { connect, createServer, type Server } from 'node:net';
 import { QemunetError, SessionError } from '../errors.js';
+import { LineReader } from '../process/lines.js';
 
 export type ControlCommand =
   | { cmd: 'freeze' }
@@ -33,17 +34,21 @@ export class ControlServer {
   static async listen(path: string, handle: (c: ControlCommand, conn: ControlConnection) => Promise<unknown>): Promise<ControlServer> {
     await rm(path, { force: true });
     const server = createServer((socket) => {
-      let buffer = '';
+      const reader = new LineReader('a control client');
       const undos: Array<() => Promise<unknown>> = [];
       const conn: ControlConnection = { onClose: (undo) => undos.push(undo) };
       socket.on('error', () => {});
       socket.on('close', () => undos.splice(0).forEach((undo) => void undo().catch(() => {})));
-      socket.on('data', (d) => {
-        buffer += d.toString();
-        let nl: number;
-        while ((nl = buffer.indexOf('\n')) >= 0) {
-          const line = buffer.slice(0, nl);
-          buffer = buffer.slice(nl + 1);
+      socket.on('data', (d: Buffer) => {
+        let lines: string[];
+        try {
+          lines = reader.push(d);
+        } catch (e) {
+          const error = e as QemunetError;
+          socket.end(`${JSON.stringify({ ok: false, code: error.code, message: error.message } satisfies Reply)}\n`);
+          return;
+        }
+        for (const line of lines) {
           void answer(line, (c) => handle(c, conn)).then((reply) => socket.writable && socket.write(`${JSON.stringify(reply)}\n`));
         }
       });
@@ -82,7 +87,7 @@ export function controlHold(path: string, command: ControlCommand, timeoutMs = 1
   return new Promise((resolve, reject) => {
     const socket = connect(path);
     const closed = new Promise<void>((r) => socket.once('close', () => r()));
-    let buffer = '';
+    const reader = new LineReader("the session's control socket");
     let answered = false;
     const timer = setTimeout(() => {
       socket.destroy();
@@ -93,13 +98,22 @@ export function controlHold(path: string, command: ControlCommand, timeoutMs = 1
       if (!answered) reject(new SessionError('SESSION_NOT_RUNNING', `cannot reach the session's qemunet process (${e.code}); is the session running?`));
     });
     socket.on('connect', () => socket.write(`${JSON.stringify(command)}\n`));
-    socket.on('data', (d) => {
+    socket.on('data', (d: Buffer) => {
       if (answered) return;
-      buffer += d.toString();
-      if (!buffer.includes('\n')) return;
+      let reply: Reply;
+      try {
+        const [line] = reader.push(d);
+        if (line === undefined) return;
+        reply = JSON.parse(line) as Reply;
+      } catch (e) {
+        answered = true;
+        clearTimeout(timer);
+        socket.destroy();
+        reject(e instanceof QemunetError ? e : new SessionError('CONTROL_FAILED', `the session's answer to "${command.cmd}" is not JSON: ${(e as Error).message}`));
+        return;
+      }
       answered = true;
       clearTimeout(timer);
-      const reply = JSON.parse(buffer.slice(0, buffer.indexOf('\n'))) as Reply;
       if (!reply.ok) {
         socket.destroy();
         reject(new QemunetError(reply.code, reply.message));

@@ -1,4 +1,4 @@
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import type { DisplayMode, NicPlan } from './plan.js';
 
 /** `stalled`: booting, but silent or not ready past the watchdog's limits (it may still come through). */
@@ -53,37 +53,61 @@ export interface SessionState {
   error?: string;
 }
 
-/** Writes are serialised and atomic (temp file + rename), so a reader never sees half a file. */
+/**
+ * Writes are serialised and atomic (temp file + rename), so a reader never sees half a file. A
+ * failed write (disk full, directory gone) is kept in `lastError` and does not stop the next change
+ * from being written. The promises never reject: the teardown awaits `flush()` before it releases
+ * the session lock, and must get past it even when the disk is full.
+ */
 export class StateWriter {
   private pending: Promise<void> = Promise.resolve();
   private dirty = false;
+  private failure?: Error;
 
   constructor(
     private readonly file: string,
     private readonly snapshot: () => SessionState,
   ) {}
 
+  /** Why the last write failed; undefined once a write succeeds. */
+  get lastError(): Error | undefined {
+    return this.failure;
+  }
+
   /** Schedules a write; bursts of changes collapse into one. */
   changed(): Promise<void> {
     if (this.dirty) return this.pending;
     this.dirty = true;
-    this.pending = this.pending.then(async () => {
-      this.dirty = false;
-      await writeState(this.file, this.snapshot());
-    });
+    this.pending = this.pending.then(() => this.write());
     return this.pending;
   }
 
   flush(): Promise<void> {
     return this.pending;
   }
+
+  private async write(): Promise<void> {
+    this.dirty = false;
+    try {
+      await writeState(this.file, this.snapshot());
+      this.failure = undefined;
+    } catch (e) {
+      this.failure = e as Error;
+    }
+  }
 }
 
 /** Writes a state file whole (temp file + rename), so a reader never sees half a file. */
 export async function writeState(file: string, state: SessionState): Promise<void> {
   const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, `${JSON.stringify(state, null, 2)}\n`);
-  await rename(tmp, file);
+  try {
+    await writeFile(tmp, `${JSON.stringify(state, null, 2)}\n`);
+    await rename(tmp, file);
+  } catch (e) {
+    // A full disk may have left part of the temp file.
+    await rm(tmp, { force: true }).catch(() => {});
+    throw e;
+  }
 }
 
 export async function readState(file: string): Promise<SessionState | undefined> {

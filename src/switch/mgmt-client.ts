@@ -1,18 +1,29 @@
 import { connect, type Socket } from 'node:net';
 import { QemunetError } from '../errors.js';
+import { LineReader } from '../process/lines.js';
 import { MGMT_PROMPT, parseMgmtReply, type MgmtReply } from './mgmt-protocol.js';
 
 /** A connection to a vde_switch management socket (`<switch>.mgmt`), one command at a time. */
 export class MgmtClient {
-  private buffer = '';
+  /** What the switch sent and was not parsed yet; replies end with a prompt, not a newline, hence append/text/skip. */
+  private readonly input: LineReader;
+  /** Why this side closed the connection, if it did for a reason of its own. */
+  private failure?: QemunetError;
   private waiting?: () => void;
 
   private constructor(
     private readonly socket: Socket,
     private readonly prompt: string,
+    switchName: string,
   ) {
-    socket.on('data', (d) => {
-      this.buffer += d.toString();
+    this.input = new LineReader(`the management console of switch ${switchName}`);
+    socket.on('data', (d: Buffer) => {
+      try {
+        this.input.append(d);
+      } catch (e) {
+        this.failure = e as QemunetError;
+        socket.destroy();
+      }
       this.waiting?.();
     });
     socket.on('close', () => this.waiting?.());
@@ -25,9 +36,9 @@ export class MgmtClient {
       s.once('connect', () => resolve(s));
       s.once('error', (e: NodeJS.ErrnoException) => reject(new QemunetError('SWITCH_UNREACHABLE', `cannot reach the management console of switch ${switchName} (${path}): ${e.code}`)));
     });
-    const client = new MgmtClient(socket, prompt);
-    await client.until(() => client.buffer.includes(prompt));
-    client.buffer = client.buffer.slice(client.buffer.indexOf(prompt) + prompt.length);
+    const client = new MgmtClient(socket, prompt, switchName);
+    await client.until(() => client.input.text.includes(prompt));
+    client.input.skip(client.input.text.indexOf(prompt) + prompt.length);
     return client;
   }
 
@@ -35,8 +46,8 @@ export class MgmtClient {
     if (command.includes('\n')) throw new QemunetError('SWITCH_COMMAND', `a switch command is one line: ${JSON.stringify(command)}`);
     this.socket.write(`${command}\n`);
     let parsed: ReturnType<typeof parseMgmtReply>;
-    await this.until(() => (parsed = parseMgmtReply(this.buffer, this.prompt)) !== undefined);
-    this.buffer = parsed!.rest;
+    await this.until(() => (parsed = parseMgmtReply(this.input.text, this.prompt)) !== undefined);
+    this.input.skip(this.input.text.length - parsed!.rest.length);
     return parsed!.reply;
   }
 
@@ -47,7 +58,7 @@ export class MgmtClient {
   private async until(done: () => boolean, timeoutMs = 10000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!done()) {
-      if (this.socket.destroyed) throw new QemunetError('SWITCH_UNREACHABLE', 'the switch closed its management connection');
+      if (this.socket.destroyed) throw this.failure ?? new QemunetError('SWITCH_UNREACHABLE', 'the switch closed its management connection');
       if (Date.now() > deadline) throw new QemunetError('SWITCH_TIMEOUT', 'the switch did not answer within 10 s');
       await new Promise<void>((resolve) => {
         this.waiting = resolve;

@@ -1,6 +1,8 @@
 import { randomInt } from 'node:crypto';
 import { VmError } from '../errors.js';
-import { JsonChannel } from './json-channel.js';
+import { JsonChannel, type RequestOptions } from './json-channel.js';
+
+const SYNC_SENTINEL = Uint8Array.of(0xff);
 
 export interface GuestExecResult {
   exitCode: number;
@@ -17,14 +19,18 @@ export interface GuestExecResult {
 export class GuestAgent {
   private constructor(private readonly channel: JsonChannel) {}
 
-  /** Connects and synchronises (guest-sync-delimited flushes any stale partial input first). */
+  /**
+   * Connects and synchronises (guest-sync-delimited flushes any stale partial input first). The
+   * sync has no timeout of its own: it is answered when the guest has booted, however long that
+   * takes, so only `signal` (or the connection closing) ends the wait.
+   */
   static async connect(socketPath: string, signal?: AbortSignal): Promise<GuestAgent> {
     const channel = await JsonChannel.open(socketPath, 'guest agent', signal);
     const id = randomInt(1, 2 ** 31);
     try {
-      const reply = channel.waitFor((m) => m.return === id, signal);
-      channel.send({ execute: 'guest-sync-delimited', arguments: { id } }, '\xff');
-      await reply;
+      // A 0xFF byte first: never valid UTF-8, it resets the agent's JSON parser. (The string "\xff"
+      // would be written as C3 BF, a valid "ÿ" that could end up inside a stale partial string.)
+      await channel.request({ execute: 'guest-sync-delimited', arguments: { id } }, (m) => m.return === id, { signal, timeoutMs: Infinity, prefix: SYNC_SENTINEL });
     } catch (e) {
       channel.close();
       throw e;
@@ -32,11 +38,15 @@ export class GuestAgent {
     return new GuestAgent(channel);
   }
 
-  /** Commands without an id: the agent answers in order, one at a time. */
-  async call<T>(command: string, args?: Record<string, unknown>, signal?: AbortSignal): Promise<T> {
-    const reply = this.channel.waitFor((m) => 'return' in m || 'error' in m, signal);
-    this.channel.send({ execute: command, ...(args ? { arguments: args } : {}) });
-    const m = await reply;
+  /**
+   * Commands without an id: the agent answers in order, one at a time. So after a timeout the
+   * connection is closed: the late answer would otherwise be taken for the next command's.
+   */
+  async call<T>(command: string, args?: Record<string, unknown>, options?: RequestOptions): Promise<T> {
+    const m = await this.channel.request({ execute: command, ...(args ? { arguments: args } : {}) }, (m) => 'return' in m || 'error' in m, options).catch((e: unknown) => {
+      if (e instanceof VmError && e.code === 'REQUEST_TIMEOUT') this.channel.close();
+      throw e;
+    });
     if (m.error) {
       const err = m.error as { desc?: string; class?: string };
       throw new VmError('AGENT_COMMAND', `guest agent ${command} failed: ${err.desc ?? err.class}`);
@@ -44,8 +54,12 @@ export class GuestAgent {
     return m.return as T;
   }
 
-  ping(signal?: AbortSignal): Promise<unknown> {
-    return this.call('guest-ping', undefined, signal);
+  ping(options?: RequestOptions): Promise<unknown> {
+    return this.call('guest-ping', undefined, options);
+  }
+
+  onClose(listener: () => void): void {
+    this.channel.on('close', listener);
   }
 
   /** Runs a program in the guest and waits for it, polling its status. */
@@ -53,10 +67,10 @@ export class GuestAgent {
     const { pid } = await this.call<{ pid: number }>(
       'guest-exec',
       { path, arg: args, 'capture-output': true, ...(options.input !== undefined ? { 'input-data': Buffer.from(options.input).toString('base64') } : {}) },
-      options.signal,
+      { signal: options.signal },
     );
     for (let delay = 20; ; delay = Math.min(delay * 2, options.pollMs ?? 200)) {
-      const s = await this.call<{ exited: boolean; exitcode?: number; signal?: number; 'out-data'?: string; 'err-data'?: string }>('guest-exec-status', { pid }, options.signal);
+      const s = await this.call<{ exited: boolean; exitcode?: number; signal?: number; 'out-data'?: string; 'err-data'?: string }>('guest-exec-status', { pid }, { signal: options.signal });
       if (s.exited) {
         return {
           exitCode: s.exitcode ?? (s.signal !== undefined ? 128 + s.signal : 1),

@@ -21,12 +21,12 @@ interface ExecStatus {
 export async function execStreaming(agent: GuestAgent, path: string, args: readonly string[], io: StreamedExec): Promise<number> {
   const base = `/run/qemunet/exec-${randomBytes(6).toString('hex')}`;
   const script = `exec "$0" "$@" >${base}.out 2>${base}.err`;
-  const { pid } = await agent.call<{ pid: number }>('guest-exec', { path: '/bin/sh', arg: ['-c', script, path, ...args] }, io.signal);
+  const { pid } = await agent.call<{ pid: number }>('guest-exec', { path: '/bin/sh', arg: ['-c', script, path, ...args] }, { signal: io.signal });
   const out = new GuestFileTail(agent, `${base}.out`, io.onStdout);
   const err = new GuestFileTail(agent, `${base}.err`, io.onStderr);
   try {
     for (let delay = 20; ; delay = Math.min(delay * 2, 200)) {
-      const status = await agent.call<ExecStatus>('guest-exec-status', { pid }, io.signal);
+      const status = await agent.call<ExecStatus>('guest-exec-status', { pid }, { signal: io.signal });
       await out.drain(io.signal);
       await err.drain(io.signal);
       if (status.exited) return status.exitcode ?? (status.signal !== undefined ? 128 + status.signal : 1);
@@ -50,15 +50,15 @@ class GuestFileTail {
 
   async drain(signal?: AbortSignal): Promise<void> {
     // The shell creates the file a moment after the command starts.
-    this.handle ??= await this.agent.call<number>('guest-file-open', { path: this.path, mode: 'r' }, signal).catch(() => undefined);
+    this.handle ??= await this.agent.call<number>('guest-file-open', { path: this.path, mode: 'r' }, { signal }).catch(() => undefined);
     if (this.handle === undefined) return;
     for (;;) {
-      const r = await this.agent.call<{ count: number; 'buf-b64': string; eof: boolean }>('guest-file-read', { handle: this.handle, count: 65536 }, signal);
+      const r = await this.agent.call<{ count: number; 'buf-b64': string; eof: boolean }>('guest-file-read', { handle: this.handle, count: 65536 }, { signal });
       if (r.count) this.sink(Buffer.from(r['buf-b64'], 'base64'));
       if (r.eof || !r.count) break;
     }
     // glibc keeps end-of-file sticky; seeking clears it so the next read sees what was written since.
-    await this.agent.call('guest-file-seek', { handle: this.handle, offset: 0, whence: 'cur' }, signal);
+    await this.agent.call('guest-file-seek', { handle: this.handle, offset: 0, whence: 'cur' }, { signal });
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,24 @@
 import { connect, type Socket } from 'node:net';
 import { EventEmitter } from 'node:events';
-import { VmError } from '../errors.js';
+import { VmError, type QemunetError } from '../errors.js';
+import { LineReader } from '../process/lines.js';
+
+type Message = Record<string, unknown>;
+interface Waiter {
+  match: (m: Message) => boolean;
+  resolve: (m: Message) => void;
+  reject: (e: Error) => void;
+  error: VmError;
+}
+
+/** Long enough for QMP "stop", which first flushes every disk. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 60000;
+
+export interface RequestOptions {
+  signal?: AbortSignal;
+  /** How long to wait for the answer; Infinity waits as long as the connection lasts. */
+  timeoutMs?: number;
+}
 
 /**
  * A line-delimited JSON connection over a unix socket, as QMP and the guest agent speak it.
@@ -8,14 +26,16 @@ import { VmError } from '../errors.js';
  * the request was sent so its stack points at the caller.
  */
 export class JsonChannel extends EventEmitter {
-  private buffer = '';
+  private readonly reader: LineReader;
   private closed = false;
-  private readonly waiters: Array<{ match: (m: Record<string, unknown>) => boolean; resolve: (m: Record<string, unknown>) => void; reject: (e: Error) => void; error: VmError }> = [];
+  /** Why this side closed the connection, if it did for a reason of its own. */
+  private failure?: QemunetError;
+  private readonly waiters: Waiter[] = [];
 
   private constructor(private readonly socket: Socket, readonly what: string) {
     super();
-    socket.setEncoding('utf8');
-    socket.on('data', (d: string) => this.onData(d));
+    this.reader = new LineReader(`the ${what} connection`);
+    socket.on('data', (d: Buffer) => this.onData(d));
     socket.on('close', () => this.onClose());
     socket.on('error', () => {});
   }
@@ -37,27 +57,51 @@ export class JsonChannel extends EventEmitter {
     });
   }
 
-  send(message: unknown, raw = ''): void {
-    if (this.closed) throw new VmError('SOCKET_CLOSED', `the ${this.what} connection is closed`);
-    this.socket.write(raw + JSON.stringify(message) + '\n');
+  /**
+   * Sends a message and waits for the first message that matches. It never throws: on a closed
+   * connection, at the timeout or on abort the promise rejects, and the waiter is gone. (Sending
+   * after registering a waiter and throwing would leave the waiter's rejection unhandled.)
+   */
+  request(message: unknown, match: (m: Message) => boolean, options: RequestOptions & { prefix?: Uint8Array } = {}): Promise<Message> {
+    let line: Buffer;
+    try {
+      line = Buffer.from(`${JSON.stringify(message)}\n`);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    if (options.prefix) line = Buffer.concat([options.prefix, line]);
+    const execute = (message as { execute?: unknown } | null)?.execute;
+    const reply = this.wait(match, options, typeof execute === 'string' ? ` "${execute}"` : '');
+    // A closed channel has already rejected the waiter; writing to a socket that is closing fails
+    // through its 'error' event, and its 'close' then rejects the waiter.
+    if (!this.closed) this.socket.write(line);
+    return reply;
   }
 
-  /** Resolves with the first message that matches, or rejects when the connection closes. */
-  waitFor(match: (m: Record<string, unknown>) => boolean, signal?: AbortSignal): Promise<Record<string, unknown>> {
-    const error = new VmError('SOCKET_CLOSED', `the ${this.what} connection closed before it answered`);
+  /** Resolves with the first message that matches, or rejects when the connection closes, at the timeout, or on abort. */
+  waitFor(match: (m: Message) => boolean, options: RequestOptions = {}): Promise<Message> {
+    return this.wait(match, options, '');
+  }
+
+  private wait(match: (m: Message) => boolean, { signal, timeoutMs = DEFAULT_REQUEST_TIMEOUT_MS }: RequestOptions, about: string): Promise<Message> {
+    // Created here, so that their stacks point at the caller.
+    const error = new VmError('SOCKET_CLOSED', `the ${this.what} connection closed before it answered${about}`);
+    const timeout = new VmError('REQUEST_TIMEOUT', `the ${this.what} connection did not answer${about} within ${timeoutMs / 1000} s`);
     return new Promise((resolve, reject) => {
-      if (this.closed) return reject(error);
-      // The abort listener goes away with the waiter, or a long poll would pile them up on the signal.
-      const onAbort = () => {
+      if (this.closed) return reject(this.failure ?? error);
+      if (signal?.aborted) return reject(signal.reason);
+      // Settling removes the waiter, its timer and its abort listener (or a long poll would pile them up on the signal).
+      const settle = <T>(f: (v: T) => void) => (v: T) => {
         const i = this.waiters.indexOf(waiter);
         if (i >= 0) this.waiters.splice(i, 1);
-        reject(signal!.reason);
-      };
-      const settle = <T>(f: (v: T) => void) => (v: T) => {
+        clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
         f(v);
       };
-      const waiter = { match, resolve: settle(resolve), reject: settle(reject), error };
+      const waiter: Waiter = { match, resolve: settle(resolve), reject: settle(reject), error };
+      const onAbort = () => waiter.reject(signal!.reason);
+      // setTimeout fires at once for a delay of 2^31 ms or more, Infinity included.
+      const timer = timeoutMs < 2 ** 31 ? setTimeout(() => waiter.reject(timeout), timeoutMs) : undefined;
       this.waiters.push(waiter);
       signal?.addEventListener('abort', onAbort, { once: true });
     });
@@ -67,29 +111,35 @@ export class JsonChannel extends EventEmitter {
     this.socket.destroy();
   }
 
-  private onData(data: string): void {
-    // The guest agent may emit a 0xFF sentinel before a delimited sync reply.
-    this.buffer += data.replace(/\uFFFD|\xFF/g, '');
-    let nl: number;
-    while ((nl = this.buffer.indexOf('\n')) >= 0) {
-      const line = this.buffer.slice(0, nl).trim();
-      this.buffer = this.buffer.slice(nl + 1);
+  private onData(data: Buffer): void {
+    // The guest agent sends a 0xFF byte before the answer to guest-sync-delimited. That byte never
+    // occurs in UTF-8, so dropping it wherever it is loses no text.
+    let lines: string[];
+    try {
+      lines = this.reader.push(data.includes(0xff) ? Buffer.from(data.filter((b) => b !== 0xff)) : data);
+    } catch (e) {
+      this.failure = e as QemunetError;
+      this.socket.destroy();
+      return;
+    }
+    for (const raw of lines) {
+      const line = raw.trim();
       if (!line) continue;
-      let msg: Record<string, unknown>;
+      let msg: Message;
       try {
-        msg = JSON.parse(line) as Record<string, unknown>;
+        msg = JSON.parse(line) as Message;
       } catch {
         continue;
       }
       const i = this.waiters.findIndex((w) => w.match(msg));
-      if (i >= 0) this.waiters.splice(i, 1)[0]!.resolve(msg);
+      if (i >= 0) this.waiters[i]!.resolve(msg);
       else this.emit('message', msg);
     }
   }
 
   private onClose(): void {
     this.closed = true;
-    for (const w of this.waiters.splice(0)) w.reject(w.error);
+    for (const w of [...this.waiters]) w.reject(this.failure ?? w.error);
     this.emit('close');
   }
 }

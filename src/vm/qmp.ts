@@ -1,5 +1,5 @@
 import { VmError } from '../errors.js';
-import { JsonChannel } from './json-channel.js';
+import { JsonChannel, type RequestOptions } from './json-channel.js';
 
 /** QMP: greeting, then qmp_capabilities, then commands matched by id. */
 export class QmpClient {
@@ -8,17 +8,21 @@ export class QmpClient {
 
   static async connect(socketPath: string, signal?: AbortSignal): Promise<QmpClient> {
     const channel = await JsonChannel.open(socketPath, 'QMP', signal);
-    await channel.waitFor((m) => 'QMP' in m, signal);
-    const client = new QmpClient(channel);
-    await client.execute('qmp_capabilities');
-    return client;
+    // QEMU serves one QMP client at a time: a connection left open after a failed handshake would shut out the retry.
+    try {
+      await channel.waitFor((m) => 'QMP' in m, { signal });
+      const client = new QmpClient(channel);
+      await client.execute('qmp_capabilities', undefined, { signal });
+      return client;
+    } catch (e) {
+      channel.close();
+      throw e;
+    }
   }
 
-  async execute<T = unknown>(command: string, args?: Record<string, unknown>, signal?: AbortSignal): Promise<T> {
+  async execute<T = unknown>(command: string, args?: Record<string, unknown>, options?: RequestOptions): Promise<T> {
     const id = `q${this.nextId++}`;
-    const reply = this.channel.waitFor((m) => m.id === id, signal);
-    this.channel.send({ execute: command, ...(args ? { arguments: args } : {}), id });
-    const m = await reply;
+    const m = await this.channel.request({ execute: command, ...(args ? { arguments: args } : {}), id }, (m) => m.id === id, options);
     if (m.error) {
       const err = m.error as { class?: string; desc?: string };
       throw new VmError('QMP_COMMAND', `QMP ${command} failed: ${err.desc ?? err.class}`);
