@@ -101,14 +101,14 @@ describe('planLab: gw.topo with --alias debian=tiny', () => {
         name: 's1',
         hub: false,
         paths: { socket: '/tmp/qn-gw/switch/s1', mgmt: '/tmp/qn-gw/s1.mgmt', pid: '/tmp/qn-gw/s1.pid', log: '/tmp/qn-gw/s1.switch.log', commands: '/tmp/qn-gw/s1.cmd' },
-        argv: ['-sock', '/tmp/qn-gw/switch/s1', '-mgmt', '/tmp/qn-gw/s1.mgmt', '-mgmtmode', '0600', '-numports', '32'],
+        argv: ['-sock', '/tmp/qn-gw/switch/s1', '-mode', '0600', '-dirmode', '0700', '-mgmt', '/tmp/qn-gw/s1.mgmt', '-mgmtmode', '0600', '-numports', '32'],
         vlanCommands: [],
       },
       {
         name: 's2',
         hub: false,
         paths: { socket: '/tmp/qn-gw/switch/s2', mgmt: '/tmp/qn-gw/s2.mgmt', pid: '/tmp/qn-gw/s2.pid', log: '/tmp/qn-gw/s2.switch.log', commands: '/tmp/qn-gw/s2.cmd' },
-        argv: ['-sock', '/tmp/qn-gw/switch/s2', '-mgmt', '/tmp/qn-gw/s2.mgmt', '-mgmtmode', '0600', '-numports', '32'],
+        argv: ['-sock', '/tmp/qn-gw/switch/s2', '-mode', '0600', '-dirmode', '0700', '-mgmt', '/tmp/qn-gw/s2.mgmt', '-mgmtmode', '0600', '-numports', '32'],
         vlanCommands: [],
       },
     ]);
