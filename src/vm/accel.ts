@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
+import { qemuOpts } from './qemu-argv.js';
 
 /**
  * A 512-byte boot sector that writes 1 to QEMU's isa-debug-exit port: QEMU then exits with
@@ -18,8 +19,9 @@ export function probeBootSector(): Uint8Array {
 
 export function probeArgv(accel: string, sectorPath: string): string[] {
   return [
-    '-machine', `pc,accel=${accel}`, '-nodefaults', '-no-user-config', '-display', 'none', '-m', '16',
-    '-drive', `file=${sectorPath},format=raw,if=ide`, '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04',
+    '-machine', qemuOpts('pc', { accel }), '-nodefaults', '-no-user-config', '-display', 'none', '-m', '16',
+    // The sector lies under $TMPDIR, which may hold a comma.
+    '-drive', qemuOpts(undefined, { file: sectorPath, format: 'raw', if: 'ide' }), '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04',
   ];
 }
 

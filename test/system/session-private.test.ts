@@ -23,21 +23,24 @@ async function sockets(dir: string, under = dir, out: Record<string, string> = {
   return out;
 }
 
-describe('a session is private to its owner', { timeout: 300000 }, () => {
+describe('a session is private to its owner, and may live in any directory', { timeout: 300000 }, () => {
   const tmp = suiteDir('private');
   before(() => tinyImage());
   after(() => tmp.remove());
 
-  test('under umask 0, a new session directory and every socket in it are owner-only', async () => {
-    const dir = join(tmp.path, 's');
+  test('under umask 0, in a directory named a,b: it comes up ready, and the directory and every socket in it are owner-only', async () => {
+    // QEMU splits its options on commas: every path in them must have its commas doubled.
+    const dir = join(tmp.path, 'a,b');
     const topo = join(tmp.path, 'one.topo');
-    await writeFile(topo, 'SWITCH s1\nHOST tiny a s1\n');
+    // The LINK puts a wirefilter chain (a ptp:// URL to QEMU, two more sockets) in the session too.
+    await writeFile(topo, 'SWITCH s1\nHOST tiny a s1\nLINK a:eth0 delay=1ms\n');
     // umask 0: whatever is made with the inherited umask is open to everyone (0777), and shows.
     const previous = process.umask(0);
+    let down = false;
     try {
       const r = await qemunet(['up', topo, '--session', dir, '--wait', '-K'], { cwd: tmp.path });
       assert.equal(r.code, 0, r.stderr);
-      const named = ['.', 'qemunet.ctl', 'a.console', 'a.qmp', 'a.serial', 'a.qga', 'switch', 'switch/s1', 'switch/s1/ctl', 's1.mgmt'];
+      const named = ['.', 'qemunet.ctl', 'a.console', 'a.qmp', 'a.serial', 'a.qga', 'switch', 'switch/s1', 'switch/s1/ctl', 's1.mgmt', 'wire', 'wire/a-eth0', 'a-eth0.wf'];
       const found = Object.fromEntries(await Promise.all(named.map(async (p) => [p, await modeOf(join(dir, p))])));
       assert.deepEqual(found, {
         '.': 'd700',
@@ -50,12 +53,19 @@ describe('a session is private to its owner', { timeout: 300000 }, () => {
         'switch/s1': 'd700',
         'switch/s1/ctl': 's600',
         's1.mgmt': 's600',
+        wire: 'd700',
+        'wire/a-eth0': 's700',
+        'a-eth0.wf': 's700',
       });
-      // The rest too: the data socket vde_switch made for the VM's port, and any other.
+      // The rest too: the data sockets vde_switch and vde_plug made for the port and the ptp link, and any other.
       const all = await sockets(dir);
       assert.deepEqual(Object.entries(all).filter(([, mode]) => parseInt(mode.slice(1), 8) & 0o077), [], JSON.stringify(all));
+      const r2 = await qemunet(['down', '--session', dir]);
+      down = true;
+      assert.equal(r2.code, 0, r2.stderr);
+      assert.equal(r2.stdout, `session ${dir}: stopped\n`);
     } finally {
-      await qemunet(['down', '--session', dir]);
+      if (!down) await qemunet(['down', '--session', dir]);
       process.umask(previous);
     }
   });

@@ -46,6 +46,10 @@ describe('qemu argv', () => {
     assert.deepEqual(argv.slice(4, 8), ['-machine', 'pc,accel=kvm', '-cpu', 'host']);
     assert.ok(argv.includes('file=/w.qcow2,format=qcow2,id=disk0,cache=writeback,if=ide,index=0'));
   });
+  it('escapes the NIC model and the internet NIC model too: a value cannot add properties', () => {
+    const argv = qemuArgv({ name: 'w', accel: 'tcg', disk: { path: '/w.qcow2', format: 'qcow2', interface: 'virtio' }, nics: [{ switchSocket: '/s', port: 1, mac: macAddress(0, 0), model: 'e1000,romfile=/etc/shadow' }], internet: true, internetModel: 'e1000,x=y', serialSocket: '/a', qmpSocket: '/b', display: { kind: 'none' } });
+    assert.deepEqual(argv.filter((w) => w.startsWith('e1000')), ['e1000,,romfile=/etc/shadow,netdev=nic0,mac=52:54:00:00:00:00,addr=0x10,romfile=', 'e1000,,x=y,netdev=inet,addr=0x11,romfile=']);
+  });
   it('gives unique MACs per host and NIC', () => {
     assert.equal(macAddress(0, 0), '52:54:00:00:00:00');
     assert.equal(macAddress(300, 2), '52:54:00:01:2c:02');
@@ -53,6 +57,10 @@ describe('qemu argv', () => {
 });
 
 describe('acceleration probe', () => {
+  it('escapes a comma in the path of its boot sector ($TMPDIR)', () => {
+    assert.deepEqual(probeArgv('kvm', '/tmp/a,b/boot.img').slice(0, 2), ['-machine', 'pc,accel=kvm']);
+    assert.ok(probeArgv('kvm', '/tmp/a,b/boot.img').includes('file=/tmp/a,,b/boot.img,format=raw,if=ide'));
+  });
   it('is a boot sector that writes to the debug-exit port', () => {
     const s = probeBootSector();
     assert.equal(s.length, 512);
