@@ -1,6 +1,7 @@
-import { chmod, lstat, rm } from 'node:fs/promises';
+import { lstat, rm } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { QemunetError } from '../errors.js';
+import { PRIVATE_UMASK, withUmask } from '../process/umask.js';
 
 export interface ConsoleHubOptions {
   /** Bytes of recent VM output a newly attached client receives first. Default 64 KiB. */
@@ -41,11 +42,10 @@ export class ConsoleHub {
             : new QemunetError('CONSOLE_LISTEN', `cannot serve the console on ${socketPath}: ${e.message}`, { cause: e }),
         ),
       );
-      server.listen(socketPath, () => resolve());
+      // The console is a shell on the VM: only its owner may attach, from the moment it exists.
+      withUmask(PRIVATE_UMASK, () => server.listen(socketPath, () => resolve()));
     });
     server.removeAllListeners('error');
-    // The console is a shell on the VM: only its owner may attach.
-    await chmod(socketPath, 0o600);
     return new ConsoleHub(server, socketPath, toVm, options.scrollbackBytes ?? 64 * 1024);
   }
 

@@ -3,8 +3,9 @@ import { createReadStream } from 'node:fs';
 import { lstat, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative } from 'node:path';
 import type { SystemEntry } from '../config/catalog.js';
-import { ImageError, ProcessError } from '../errors.js';
+import { ImageError, ProcessError, SessionError } from '../errors.js';
 import { run } from '../process/run.js';
+import { inspectArchive, type ArchiveLimits } from '../session/archive-check.js';
 import { withStoreLock } from './store-lock.js';
 
 export interface DownloadProgress {
@@ -18,6 +19,13 @@ export interface DownloadOptions {
   onProgress?: (p: DownloadProgress) => void;
   fetchImpl?: typeof fetch;
 }
+
+/**
+ * A downloaded archive is untrusted, and qemunet often runs as root: it gets the session archives'
+ * check. Disk images are big (raw, often sparse: the logical size counts), so the byte bound is
+ * larger than a session's 64 GiB; an image is a few files, so the entry bound stays as it is.
+ */
+export const IMAGE_ARCHIVE_LIMITS: ArchiveLimits = { maxTotalBytes: 256 * 2 ** 30, maxEntries: 100000 };
 
 export interface DownloadResult {
   downloaded: boolean;
@@ -149,16 +157,15 @@ async function fetchChecksum(name: string, url: string, o: DownloadOptions): Pro
 async function extract(system: SystemEntry, url: string, tgz: string, dir: string, files: string[], o: DownloadOptions): Promise<void> {
   o.onProgress?.({ phase: 'extract' });
   const signal = o.signal ? { signal: o.signal } : {};
-  const entries = (await run('tar', ['-tzf', tgz], signal)).stdout.split('\n').filter(Boolean);
-  // A simple guard; links pointing outside are left to the archive checker.
-  const unsafe = entries.filter((e) => e.startsWith('/') || e.split('/').includes('..'));
-  if (unsafe.length) throw new ImageError('DOWNLOAD_UNSAFE_ARCHIVE', `${url} holds entries outside its directory, so it was not extracted: ${unsafe.slice(0, 5).join(', ')}`);
+  const entries = (await checkArchive(tgz, url, o.signal)).map((e) => e.path);
   // Extracted beside the destination, then renamed in: a failure leaves nothing half-installed.
+  // The staging directory is new and empty, as inspectArchive's verdict requires.
   const staging = join(dir, `.${system.name}.extracting`);
   await rm(staging, { recursive: true, force: true });
   await mkdir(staging);
   try {
-    await run('tar', ['-xzf', tgz, '-C', staging, '--no-same-owner'], signal);
+    // As root, tar would keep the archive's setuid/setgid bits: --no-same-permissions drops them.
+    await run('tar', ['-xzf', tgz, '-C', staging, '--no-same-owner', '--no-same-permissions'], signal);
     const lacking: string[] = [];
     for (const [role, file] of [['FS', system.fs], ['KERNEL', system.kernel], ['INITRD', system.initrd]] as const) {
       if (!file) continue;
@@ -173,6 +180,20 @@ async function extract(system: SystemEntry, url: string, tgz: string, dir: strin
     await moveInto(staging, dir);
   } finally {
     await rm(staging, { recursive: true, force: true });
+  }
+}
+
+/**
+ * What GNU tar would extract from `tgz`, checked entry by entry (no device, no link or path out of
+ * the directory, bounded size) before anything is extracted. Messages name the URL, not the file.
+ */
+async function checkArchive(tgz: string, url: string, signal?: AbortSignal) {
+  try {
+    return await inspectArchive(tgz, IMAGE_ARCHIVE_LIMITS, signal, url);
+  } catch (e) {
+    if (!(e instanceof SessionError)) throw e;
+    // An ImageError, so that downloadSystem removes the archive rather than reuse it on the next run.
+    throw new ImageError(e.code === 'ARCHIVE_UNSAFE' ? 'DOWNLOAD_UNSAFE_ARCHIVE' : 'DOWNLOAD_BAD_ARCHIVE', `${e.message}; nothing was extracted`, { cause: e });
   }
 }
 

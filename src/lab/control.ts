@@ -2,6 +2,7 @@ import { rm } from 'node:fs/promises';
 import { connect, createServer, type Server } from 'node:net';
 import { QemunetError, SessionError } from '../errors.js';
 import { LineReader } from '../process/lines.js';
+import { PRIVATE_UMASK, withUmask } from '../process/umask.js';
 
 export type ControlCommand =
   | { cmd: 'freeze' }
@@ -55,7 +56,8 @@ export class ControlServer {
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(path, resolve);
+      // Owner-only: whoever can connect can make QEMU write a capture to any path.
+      withUmask(PRIVATE_UMASK, () => server.listen(path, resolve));
     });
     return new ControlServer(server, path);
   }

@@ -173,7 +173,7 @@ export class Lab extends EventEmitter {
     if (!this.plan.wires.length) return;
     // Sockets left by a session that was killed would stop wirefilter and the ptp plug from binding.
     await rm(`${this.paths.dir}/wire`, { recursive: true, force: true });
-    await mkdir(`${this.paths.dir}/wire`, { recursive: true });
+    await mkdir(`${this.paths.dir}/wire`, { recursive: true, mode: 0o700 });
     for (const w of this.plan.wires) {
       await rm(w.mgmt, { force: true });
       const mgmt = this.plan.switches.find((s) => s.name === w.switch)!.paths.mgmt;

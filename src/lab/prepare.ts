@@ -30,7 +30,10 @@ export async function readTopology(file: string): Promise<{ text: string; topolo
   return { text, topology: resolveTopology(parseTopology(text, file)) };
 }
 
-/** `--session DIR` (created if missing, never wiped), else a new unique directory under $TMPDIR. */
+/**
+ * `--session DIR` (created if missing, never wiped), else a new unique directory under $TMPDIR. A
+ * directory made here is private (0700, as mkdtemp makes them): it holds the session's sockets.
+ */
 export async function sessionDirectory(requested: string | undefined, topologyFile: string | undefined, cwd: string): Promise<string> {
   if (!requested) {
     const stem = topologyFile ? basename(topologyFile).replace(/\.topo$/, '').replace(/[^A-Za-z0-9_.-]/g, '_') : 'session';
@@ -39,7 +42,7 @@ export async function sessionDirectory(requested: string | undefined, topologyFi
   const dir = resolve(cwd, requested);
   const existing = await stat(dir).catch(() => undefined);
   if (existing && !existing.isDirectory()) throw new SessionError('SESSION_NOT_DIR', `session path ${dir} exists and is not a directory`);
-  if (!existing) await mkdir(dir, { recursive: true });
+  if (!existing) await mkdir(dir, { recursive: true, mode: 0o700 });
   await access(dir, constants.W_OK).catch(() => {
     throw new SessionError('SESSION_READONLY', `session directory ${dir} is not writable`);
   });
@@ -95,7 +98,8 @@ async function checkSystemFiles(system: SystemEntry): Promise<void> {
 
 /** Overlays, share directories and `<host>.sh` scripts; existing overlays and files are kept. */
 export async function prepareSessionFiles(plan: LabPlan, paths: SessionPaths, qemunet: readonly string[], signal?: AbortSignal): Promise<void> {
-  await mkdir(join(paths.dir, 'switch'), { recursive: true });
+  // Private like the session directory, also when that one is the user's and open to others.
+  await mkdir(join(paths.dir, 'switch'), { recursive: true, mode: 0o700 });
   await Promise.all(
     plan.hosts.map(async (h) => {
       if (h.vm.disk.format === 'qcow2') await ensureOverlay(h.system.fs, h.paths.overlay, signal);

@@ -35,9 +35,10 @@ const q = JSON.stringify;
  * directory, before anything is extracted. Streams it: file data is never held in memory.
  * Wherever GNU tar would read the archive differently from this reader, the archive is refused.
  * Extract it into an empty directory, without `-P`, `--ignore-zeros` or `-G`.
+ * Messages name the archive `name`: a download names its URL rather than the file it was saved to.
  */
-export async function inspectArchive(file: string, limits: ArchiveLimits, signal?: AbortSignal): Promise<ArchiveEntry[]> {
-  const at: Position = { file };
+export async function inspectArchive(file: string, limits: ArchiveLimits, signal?: AbortSignal, name = file): Promise<ArchiveEntry[]> {
+  const at: Position = { file: name };
   let entries: ArchiveEntry[] = [];
   try {
     await pipeline(createReadStream(file), createGunzip({ chunkSize: ZEROS.length }), async (source: AsyncIterable<Buffer>) => {
@@ -48,10 +49,10 @@ export async function inspectArchive(file: string, limits: ArchiveLimits, signal
     if (e instanceof SessionError) throw e;
     const err = e as NodeJS.ErrnoException;
     if (err.code === 'Z_BUF_ERROR') throw truncated(at, err);
-    if (err.code?.startsWith('Z_')) throw new SessionError('ARCHIVE_CORRUPT', `archive ${file} is corrupt: ${err.message}`, { cause: e });
-    throw new SessionError('ARCHIVE_UNREADABLE', `cannot read archive ${file}: ${err.message}`, { cause: e });
+    if (err.code?.startsWith('Z_')) throw new SessionError('ARCHIVE_CORRUPT', `archive ${name} is corrupt: ${err.message}`, { cause: e });
+    throw new SessionError('ARCHIVE_UNREADABLE', `cannot read archive ${name}: ${err.message}`, { cause: e });
   }
-  if (entries.length === 0) throw new SessionError('ARCHIVE_EMPTY', `archive ${file} contains no files`);
+  if (entries.length === 0) throw new SessionError('ARCHIVE_EMPTY', `archive ${name} contains no files`);
   return entries;
 }
 

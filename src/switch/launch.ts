@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ProcessError, QemunetError } from '../errors.js';
 import { missingProgramMessage } from '../process/programs.js';
+import { PRIVATE_UMASK, withUmask } from '../process/umask.js';
 import { settlesWithin } from '../process/within.js';
 
 export interface SwitchLaunch {
@@ -47,7 +48,8 @@ export class RunningSwitch {
 
 export async function launchSwitch(l: SwitchLaunch): Promise<RunningSwitch> {
   const logFd = openSync(l.logFile, 'a');
-  const child = spawn('vde_switch', l.argv, { stdio: ['pipe', logFd, logFd], detached: true });
+  // vde_switch chmods its sockets (-mode, -mgmtmode) after binding them: the umask closes that window.
+  const child = withUmask(PRIVATE_UMASK, () => spawn('vde_switch', l.argv, { stdio: ['pipe', logFd, logFd], detached: true }));
   closeSync(logFd);
   child.stdin!.on('error', () => {});
   await new Promise<void>((resolve, reject) => {

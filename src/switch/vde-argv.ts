@@ -13,7 +13,9 @@ export interface SwitchSpec {
 /**
  * vde_switch in the foreground. qemunet keeps its stdin open as a pipe: vde_switch exits on EOF of
  * stdin ("EOF on stdin, cleaning up and exiting"), so a switch never outlives a killed qemunet.
+ * Only the session's owner may plug in or manage it: the socket directory is 0700, its sockets 0600
+ * (vde2 defaults to a setgid 02700 directory, and other vde builds differ: stated, not assumed).
  */
 export function vdeSwitchArgv(spec: SwitchSpec): string[] {
-  return ['-sock', spec.socket, '-mgmt', spec.mgmt, '-mgmtmode', '0600', '-numports', String(spec.ports ?? SWITCH_PORTS), ...(spec.hub ? ['-hub'] : [])];
+  return ['-sock', spec.socket, '-mode', '0600', '-dirmode', '0700', '-mgmt', spec.mgmt, '-mgmtmode', '0600', '-numports', String(spec.ports ?? SWITCH_PORTS), ...(spec.hub ? ['-hub'] : [])];
 }

@@ -3,6 +3,7 @@ import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { QemunetError } from '../errors.js';
 import { missingProgramMessage } from '../process/programs.js';
+import { PRIVATE_UMASK, withUmask } from '../process/umask.js';
 import { MgmtClient } from './mgmt-client.js';
 import { MGMT_SUCCESS, parseCmdFile } from './mgmt-protocol.js';
 
@@ -35,7 +36,8 @@ export async function configureSwitch(name: string, mgmt: string, ports: readonl
 export async function launchPlug(argv: readonly string[], logFile: string, checks: Array<{ name: string; mgmt: string; port: number }>, program: readonly string[] = ['vde_plug']): Promise<ChildProcess> {
   const fd = openSync(logFile, 'a');
   // dpipe makes its own process group, which a session leader (detached) may not.
-  const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', ...program, ...argv], { stdio: ['ignore', fd, fd], detached: program[0] === 'vde_plug' });
+  // A wirefilter chain makes a ptp socket and a management socket: owner-only, like the switch's.
+  const child = withUmask(PRIVATE_UMASK, () => spawn('setpriv', ['--pdeathsig', 'KILL', '--', ...program, ...argv], { stdio: ['ignore', fd, fd], detached: program[0] === 'vde_plug' }));
   closeSync(fd);
   await new Promise<void>((resolve, reject) => {
     child.once('spawn', resolve);

@@ -7,6 +7,8 @@
  * it panics, `panic=-1` reboots at once, and `-no-reboot` turns that reboot into QEMU exiting.
  */
 
+import { qemuOpts } from './qemu-argv.js';
+
 export type AccelMode = 'probe' | 'kvm' | 'tcg';
 
 export interface AccelVerdict {
@@ -87,6 +89,6 @@ export const BOOT_SECTOR_EXIT = 3;
 export function bootSectorProbeArgv(sectorPath: string): string[] {
   return [
     '-machine', 'pc,accel=kvm', '-nodefaults', '-no-user-config', '-display', 'none', '-m', '16',
-    '-drive', `file=${sectorPath.replace(/,/g, ',,')},format=raw,if=ide`, '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04',
+    '-drive', qemuOpts(undefined, { file: sectorPath, format: 'raw', if: 'ide' }), '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04',
   ];
 }

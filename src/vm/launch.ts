@@ -4,6 +4,7 @@ import { connect, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ProcessError, QemunetError } from '../errors.js';
 import { missingProgramMessage } from '../process/programs.js';
+import { PRIVATE_UMASK, withUmask } from '../process/umask.js';
 import { settlesWithin } from '../process/within.js';
 import { GuestAgent } from './guest-agent.js';
 import { QmpClient } from './qmp.js';
@@ -165,7 +166,8 @@ export async function launchVm(spec: VmSpec, options: LaunchOptions): Promise<Ru
   const argv = options.paused ? [...qemuArgv(spec), '-S'] : qemuArgv(spec);
   const [cmd, args] = options.dieWithParent ? ['setpriv', ['--pdeathsig', 'KILL', '--', 'qemu-system-x86_64', ...argv]] : ['qemu-system-x86_64', argv];
   const log = createWriteStream(options.logFile, { flags: 'a' });
-  const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  // QEMU makes its QMP, serial and agent sockets with the umask it inherits: owner-only, as QMP is full control.
+  const child = withUmask(PRIVATE_UMASK, () => spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true }));
   await new Promise<void>((resolve, reject) => {
     child.once('spawn', resolve);
     child.once('error', (e: NodeJS.ErrnoException) => {

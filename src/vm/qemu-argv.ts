@@ -43,8 +43,8 @@ export const FIRST_NIC_SLOT = 0x10;
  * exactly what runs and tests compare whole arrays.
  */
 export function qemuArgv(spec: VmSpec): string[] {
-  const a: string[] = ['-name', `${spec.name},process=qemu-${spec.name}`, '-nodefaults', '-no-user-config'];
-  a.push('-machine', `pc,accel=${spec.accel}`);
+  const a: string[] = ['-name', qemuOpts(spec.name, { process: `qemu-${spec.name}` }), '-nodefaults', '-no-user-config'];
+  a.push('-machine', qemuOpts('pc', { accel: spec.accel }));
   if (spec.accel !== 'tcg') a.push('-cpu', 'host');
   if (spec.memoryMiB) a.push('-m', String(spec.memoryMiB));
   if (spec.cpus && spec.cpus > 1) a.push('-smp', String(spec.cpus));
@@ -52,43 +52,45 @@ export function qemuArgv(spec: VmSpec): string[] {
   a.push(...driveArgs('disk0', spec.disk.path, spec.disk.format, spec.disk.interface, 0, spec.disk.snapshot));
   if (spec.extraDisk) a.push(...driveArgs('disk1', spec.extraDisk.path, spec.extraDisk.format, spec.extraDisk.interface, 1, false));
   if (spec.kernel) {
+    // Plain arguments, not comma-separated options: escaped, a path would name a file that is not
+    // there (checked with QEMU 7.2). QEMU splits -initrd on commas only for a multiboot kernel; qemunet
+    // passes KERNEL/INITRD for Linux systems only, whose bzImage QEMU loads without that split.
     a.push('-kernel', spec.kernel.path);
     if (spec.kernel.initrd) a.push('-initrd', spec.kernel.initrd);
     a.push('-append', spec.kernel.append);
   }
   spec.nics.forEach((nic, i) => {
     const id = `nic${i}`;
-    a.push('-netdev', `vde,id=${id},sock=${nic.switchSocket}${nic.port !== undefined ? `,port=${nic.port}` : ''}`);
-    a.push('-device', `${nic.model},netdev=${id},mac=${nic.mac},addr=${hex(FIRST_NIC_SLOT + i)},romfile=`);
+    a.push('-netdev', qemuOpts('vde', { id, sock: nic.switchSocket, port: nic.port }));
+    a.push('-device', qemuOpts(nic.model, { netdev: id, mac: nic.mac, addr: hex(FIRST_NIC_SLOT + i), romfile: '' }));
   });
   if (spec.internet) {
     a.push('-netdev', 'user,id=inet');
-    a.push('-device', `${spec.internetModel ?? 'e1000'},netdev=inet,addr=${hex(FIRST_NIC_SLOT + spec.nics.length)},romfile=`);
+    a.push('-device', qemuOpts(spec.internetModel ?? 'e1000', { netdev: 'inet', addr: hex(FIRST_NIC_SLOT + spec.nics.length), romfile: '' }));
   }
   if (spec.shareDir) {
-    a.push('-fsdev', `local,id=share0,path=${spec.shareDir},security_model=none`);
+    a.push('-fsdev', qemuOpts('local', { id: 'share0', path: spec.shareDir, security_model: 'none' }));
     a.push('-device', 'virtio-9p-pci,fsdev=share0,mount_tag=host');
   }
   // The serial console is a socket that qemunet logs and fans out to any number of viewers.
-  a.push('-chardev', `socket,id=serial0,path=${spec.serialSocket},server=on,wait=off`);
+  a.push('-chardev', qemuOpts('socket', { id: 'serial0', path: spec.serialSocket, server: 'on', wait: 'off' }));
   a.push('-serial', 'chardev:serial0');
-  a.push('-chardev', `socket,id=qmp,path=${spec.qmpSocket},server=on,wait=off`);
+  a.push('-chardev', qemuOpts('socket', { id: 'qmp', path: spec.qmpSocket, server: 'on', wait: 'off' }));
   a.push('-mon', 'chardev=qmp,mode=control');
   if (spec.agentSocket) {
     a.push('-device', 'virtio-serial-pci,id=vser0');
-    a.push('-chardev', `socket,id=qga0,path=${spec.agentSocket},server=on,wait=off`);
+    a.push('-chardev', qemuOpts('socket', { id: 'qga0', path: spec.agentSocket, server: 'on', wait: 'off' }));
     a.push('-device', 'virtserialport,bus=vser0.0,chardev=qga0,name=org.qemu.guest_agent.0');
   }
   a.push('-device', 'virtio-rng-pci');
   a.push(...displayArgs(spec.display));
-  if (spec.pidFile) a.push('-pidfile', spec.pidFile);
+  if (spec.pidFile) a.push('-pidfile', spec.pidFile); // a plain argument, like -kernel
   a.push(...(spec.extra ?? []));
   return a;
 }
 
 function driveArgs(id: string, path: string, format: string, iface: 'virtio' | 'ide', index: number, snapshot?: boolean): string[] {
-  const common = `file=${escapeOpt(path)},format=${format},id=${id},cache=writeback${snapshot ? ',snapshot=on' : ''}`;
-  return iface === 'virtio' ? ['-drive', `${common},if=virtio`] : ['-drive', `${common},if=ide,index=${index}`];
+  return ['-drive', qemuOpts(undefined, { file: path, format, id, cache: 'writeback', snapshot: snapshot ? 'on' : undefined, if: iface, index: iface === 'ide' ? index : undefined })];
 }
 
 function displayArgs(d: VmSpec['display']): string[] {
@@ -109,8 +111,21 @@ function hex(n: number): string {
   return `0x${n.toString(16)}`;
 }
 
+/**
+ * A comma-separated QEMU option (`-drive`, `-netdev`, `-chardev`, `-fsdev`, `-device`...): `first`
+ * (the implied value: a backend, a driver), then `key=value` for each defined value, in order.
+ * QEMU splits these on commas and reads `,,` as a literal comma, so every value is escaped here: a
+ * path with a comma (a session in `/tmp/a,b`) can neither break the option nor add keys of its own
+ * (a directory named `x,path=/etc`). Keys are qemunet's constants.
+ */
+export function qemuOpts(first: string | undefined, values: Record<string, string | number | undefined>): string {
+  const parts = first === undefined ? [] : [escapeOpt(first)];
+  for (const [key, value] of Object.entries(values)) if (value !== undefined) parts.push(`${key}=${escapeOpt(String(value))}`);
+  return parts.join(',');
+}
+
 /** QEMU option values escape a comma by doubling it. */
-export function escapeOpt(value: string): string {
+function escapeOpt(value: string): string {
   return value.replace(/,/g, ',,');
 }
 

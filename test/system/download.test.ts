@@ -33,6 +33,18 @@ function sendFile(req: IncomingMessage, res: ServerResponse, body: Buffer, honou
 
 const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
 
+/**
+ * Archives holding every system file and one hostile entry besides, made by GNU tar from `src` (the
+ * system files) and `bad` (etc -> /etc, demo.initrd -> ../../etc/passwd, a file a and its hard link b).
+ */
+const HOSTILE: Array<{ what: string; entry: string; args: (src: string, bad: string) => string[] }> = [
+  { what: 'a symlink to /etc', entry: '"etc" is a symlink to "/etc", outside the archive', args: (src, bad) => ['-C', src, 'demo.img', 'demo.vmlinuz', 'demo.initrd', '-C', bad, 'etc'] },
+  { what: 'a system file that is a symlink climbing out', entry: '"demo.initrd" is a symlink to "../../etc/passwd", outside the archive', args: (src, bad) => ['-C', src, 'demo.img', 'demo.vmlinuz', '-C', bad, 'demo.initrd'] },
+  { what: 'a device node', entry: '"dev/null" is a character device', args: (src) => ['-C', src, 'demo.img', 'demo.vmlinuz', 'demo.initrd', '-C', '/', 'dev/null'] },
+  // RSh: only the hard link's target is rewritten; -P keeps it absolute.
+  { what: 'a hard link out', entry: '"b" is a hard link to "/etc/shadow", outside the archive', args: (src, bad) => ['-P', '--transform=s,^a$,/etc/shadow,RSh', '-C', src, 'demo.img', 'demo.vmlinuz', 'demo.initrd', '-C', bad, 'a', 'b'] },
+];
+
 describe('downloadSystem', { timeout: 60_000 }, () => {
   let root = '';
   let base = '';
@@ -41,6 +53,7 @@ describe('downloadSystem', { timeout: 60_000 }, () => {
   let requests: Array<{ path: string; range: string | undefined }> = [];
   const files = { img: randomBytes(300_000), vmlinuz: Buffer.from('kernel bytes\n'), initrd: Buffer.from('initrd bytes\n') };
   const archives: Record<'full' | 'noFs' | 'evil', Buffer> = { full: Buffer.alloc(0), noFs: Buffer.alloc(0), evil: Buffer.alloc(0) };
+  const hostile = new Map<string, Buffer>();
   const server = createServer((req, res) => {
     const path = new URL(req.url!, 'http://x').pathname;
     requests.push({ path, range: req.headers.range });
@@ -89,6 +102,10 @@ describe('downloadSystem', { timeout: 60_000 }, () => {
     archives.noFs = await tar('no-fs.tgz', ['other.img']);
     // -P keeps the "../x" member name as given, as a hostile archive would.
     archives.evil = await tar('evil.tgz', ['-P', 'demo.img', '../x']);
+    const bad = join(root, 'bad');
+    await mkdir(bad);
+    await run('sh', ['-ec', 'ln -s /etc etc && ln -s ../../etc/passwd demo.initrd && echo a > a && ln a b', 'sh'], { cwd: bad });
+    for (const h of HOSTILE) hostile.set(h.what, await tar(`${h.what.replace(/\W+/g, '-')}.tgz`, h.args(src, bad)));
     await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/qemunet/`;
   });
@@ -201,10 +218,18 @@ describe('downloadSystem', { timeout: 60_000 }, () => {
 
   it('refuses an archive with a ../ entry before extracting anything', async () => {
     serveArchive(archives.evil);
-    await assert.rejects(downloadSystem(system()), { code: 'DOWNLOAD_UNSAFE_ARCHIVE', message: `${base}demo.tgz holds entries outside its directory, so it was not extracted: ../x` });
+    await assert.rejects(downloadSystem(system()), { name: 'ImageError', code: 'DOWNLOAD_UNSAFE_ARCHIVE', message: `archive ${base}demo.tgz is refused: entry "../x" has a ".." component; nothing was extracted` });
     assert.deepEqual(await readdir(dir), []);
     assert.equal(existsSync(join(dirname(dir), 'x')), false);
   });
+
+  for (const h of HOSTILE) {
+    it(`refuses ${h.what} before extracting anything, as session archives are`, async () => {
+      serveArchive(hostile.get(h.what)!);
+      await assert.rejects(downloadSystem(system()), { name: 'ImageError', code: 'DOWNLOAD_UNSAFE_ARCHIVE', message: `archive ${base}demo.tgz is refused: entry ${h.entry}; nothing was extracted` });
+      assert.deepEqual(await readdir(dir), [], 'nothing in the store, not even the archive');
+    });
+  }
 
   it('does nothing, without contacting the server, when the files are present', async () => {
     serveArchive(archives.full);

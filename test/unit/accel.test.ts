@@ -3,7 +3,7 @@ import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { accelMode, kernelProbeArgv, probeBootSector, probeKernel, probeOutcome, verdictKey } from '../../src/vm/accel-probe.js';
+import { accelMode, bootSectorProbeArgv, kernelProbeArgv, probeBootSector, probeKernel, probeOutcome, verdictKey } from '../../src/vm/accel-probe.js';
 import { detectAccel } from '../../src/vm/accel.js';
 
 describe('accelerator choice (pure)', () => {
@@ -47,7 +47,8 @@ describe('accelerator choice (pure)', () => {
     assert.equal(verdictKey('b1', qemu, undefined), 'b1|/usr/bin/qemu-system-x86_64:100:5|boot-sector');
   });
 
-  it('keeps the boot-sector fallback', () => {
+  it('keeps the boot-sector fallback, with a comma in its path ($TMPDIR) escaped', () => {
+    assert.ok(bootSectorProbeArgv('/tmp/a,b/boot.img').includes('file=/tmp/a,,b/boot.img,format=raw,if=ide'));
     const s = probeBootSector();
     assert.equal(s.length, 512);
     assert.deepEqual([...s.subarray(0, 7)], [0xb0, 0x01, 0xe6, 0xf4, 0xf4, 0xeb, 0xfd]);

@@ -92,6 +92,10 @@ describe('inspectArchive accepts QemuNet sessions', () => {
     assert.deepEqual(paths(vlan), ['grave.disk', 'grave.sh', 'immortal.disk', 'immortal.sh', 'nile.disk', 'nile.sh', 'opeth.disk', 'opeth.sh', 's1.cmd', 'syl.disk', 'syl.sh', 'topology']);
     assert.deepEqual(vlan[1], { path: 'grave.sh', type: 'file', size: 551, mode: 0o755 });
   });
+  it('names the archive as the caller asks (a download names its URL, not the saved file)', async () => {
+    const file = await crafted([header('dev/sda', { type: '4' })]);
+    await assert.rejects(inspectArchive(file, LIMITS, undefined, 'http://example.org/debian10.tgz'), { code: 'ARCHIVE_UNSAFE', message: 'archive http://example.org/debian10.tgz is refused: entry "dev/sda" is a block device' });
+  });
   it('stops reading at the first entry past maxTotalBytes', async () => {
     await refused(fixture('sessions', 'lan.tgz'), 'ARCHIVE_TOO_BIG', `archive ${fixture('sessions', 'lan.tgz')} is refused: its files add up to more than ${200 * MiB} bytes (at entry "opeth.disk")`, { maxTotalBytes: 200 * MiB, maxEntries: 100 });
   });

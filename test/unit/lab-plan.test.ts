@@ -101,14 +101,14 @@ describe('planLab: gw.topo with --alias debian=tiny', () => {
         name: 's1',
         hub: false,
         paths: { socket: '/tmp/qn-gw/switch/s1', mgmt: '/tmp/qn-gw/s1.mgmt', pid: '/tmp/qn-gw/s1.pid', log: '/tmp/qn-gw/s1.switch.log', commands: '/tmp/qn-gw/s1.cmd' },
-        argv: ['-sock', '/tmp/qn-gw/switch/s1', '-mgmt', '/tmp/qn-gw/s1.mgmt', '-mgmtmode', '0600', '-numports', '32'],
+        argv: ['-sock', '/tmp/qn-gw/switch/s1', '-mode', '0600', '-dirmode', '0700', '-mgmt', '/tmp/qn-gw/s1.mgmt', '-mgmtmode', '0600', '-numports', '32'],
         vlanCommands: [],
       },
       {
         name: 's2',
         hub: false,
         paths: { socket: '/tmp/qn-gw/switch/s2', mgmt: '/tmp/qn-gw/s2.mgmt', pid: '/tmp/qn-gw/s2.pid', log: '/tmp/qn-gw/s2.switch.log', commands: '/tmp/qn-gw/s2.cmd' },
-        argv: ['-sock', '/tmp/qn-gw/switch/s2', '-mgmt', '/tmp/qn-gw/s2.mgmt', '-mgmtmode', '0600', '-numports', '32'],
+        argv: ['-sock', '/tmp/qn-gw/switch/s2', '-mode', '0600', '-dirmode', '0700', '-mgmt', '/tmp/qn-gw/s2.mgmt', '-mgmtmode', '0600', '-numports', '32'],
         vlanCommands: [],
       },
     ]);
@@ -166,6 +166,39 @@ describe('planLab: gw.topo with --alias debian=tiny', () => {
     const off = planLab(gw, CATALOG, PATHS, options({ aliases: new Map([['debian', 'tiny']]), mountDir: false }));
     assert.deepEqual(off.hosts.map((h) => h.vm.shareDir), [undefined, undefined, undefined, undefined]);
     assert.equal(qemuArgv(host(off, 'immortal').vm).includes('-fsdev'), false);
+  });
+});
+
+describe('planLab: a session directory whose path has commas', () => {
+  // Unescaped, `path=/tmp/lab,path=/etc/...` would end the value at the comma and add a second path key.
+  const dir = '/tmp/lab,path=/etc';
+  const topology = topologyText('SWITCH s1\nSWITCH s2\nHOST tiny a s1 s2\nLINK a:eth1 loss=5%\n');
+  const plan = planLab(topology, CATALOG, sessionPaths(dir), options({ existingDisks: new Set(['a']), accel: 'tcg' }));
+
+  it('doubles every comma of a path inside a QEMU option, and leaves plain arguments as they are', () => {
+    assert.deepEqual(qemuArgv(host(plan, 'a').vm), [
+      '-name', 'a,process=qemu-a', '-nodefaults', '-no-user-config',
+      '-machine', 'pc,accel=tcg', '-m', '128', '-rtc', 'base=utc',
+      '-drive', 'file=/tmp/lab,,path=/etc/a.qcow2,format=qcow2,id=disk0,cache=writeback,if=virtio',
+      '-drive', 'file=/tmp/lab,,path=/etc/a.disk,format=raw,id=disk1,cache=writeback,if=virtio',
+      '-kernel', '/store/tiny/tiny.vmlinux', '-initrd', '/store/tiny/tiny.initrd',
+      '-append', 'console=ttyS0 root=/dev/vda rw hostname=a cryptomgr.notests no_timer_check quiet',
+      '-netdev', 'vde,id=nic0,sock=/tmp/lab,,path=/etc/switch/s1,port=1', '-device', 'e1000,netdev=nic0,mac=52:54:00:00:00:00,addr=0x10,romfile=',
+      '-netdev', 'vde,id=nic1,sock=ptp:///tmp/lab,,path=/etc/wire/a-eth1', '-device', 'e1000,netdev=nic1,mac=52:54:00:00:00:01,addr=0x11,romfile=',
+      '-fsdev', 'local,id=share0,path=/tmp/lab,,path=/etc/a,security_model=none', '-device', 'virtio-9p-pci,fsdev=share0,mount_tag=host',
+      '-chardev', 'socket,id=serial0,path=/tmp/lab,,path=/etc/a.serial,server=on,wait=off', '-serial', 'chardev:serial0',
+      '-chardev', 'socket,id=qmp,path=/tmp/lab,,path=/etc/a.qmp,server=on,wait=off', '-mon', 'chardev=qmp,mode=control',
+      '-device', 'virtio-serial-pci,id=vser0',
+      '-chardev', 'socket,id=qga0,path=/tmp/lab,,path=/etc/a.qga,server=on,wait=off',
+      '-device', 'virtserialport,bus=vser0.0,chardev=qga0,name=org.qemu.guest_agent.0',
+      '-device', 'virtio-rng-pci', '-display', 'none', '-vga', 'none',
+      '-pidfile', '/tmp/lab,path=/etc/a.pid',
+    ]);
+  });
+
+  it('passes paths to vde_switch and the wirefilter chain as they are: plain arguments, no option syntax', () => {
+    assert.deepEqual(plan.switches[0]!.argv.slice(0, 2), ['-sock', '/tmp/lab,path=/etc/switch/s1']);
+    assert.deepEqual(plan.wires[0]!.argv.filter((w) => w.includes('/')), ['ptp:///tmp/lab,path=/etc/wire/a-eth1', '/tmp/lab,path=/etc/a-eth1.wf', 'vde:///tmp/lab,path=/etc/switch/s2[1]']);
   });
 });
 
