@@ -167,6 +167,11 @@ async function foreground(o: UpOptions, req: UpRequest): Promise<number> {
     view.stop();
     const state = started.state();
     process.stdout.write(`session ${state.phase}: ${state.dir}\n`);
+    // The teardown runs to the end whatever fails in it, and keeps the first failure here.
+    if (state.error) {
+      process.stderr.write(`qemunet: ${state.error}\n`);
+      return 1;
+    }
     return 0;
   } finally {
     clearInterval(owner);

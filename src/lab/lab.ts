@@ -258,9 +258,18 @@ export class Lab extends EventEmitter {
     const status = this.hostStatus.get(name)!;
     if (this.stopping || (status.state !== 'booting' && status.state !== 'stalled')) return;
     if (kind === 'silent' && plan.vm.accel === 'kvm' && this.runtime.tcgPlanOf && !this.movedToTcg.has(name)) {
-      this.runtime.onNotice?.(`warning: ${name} printed nothing for ${this.bootLimits.silentMs / 1000} s under KVM; starting it again under TCG (-K starts every host under TCG)`);
-      await this.moveToTcg(name, this.runtime.tcgPlanOf(name));
-      return;
+      let tcg: HostPlan | undefined;
+      try {
+        tcg = this.runtime.tcgPlanOf(name);
+      } catch (e) {
+        // Planning it again (the whole lab, under TCG) failed: it stays as it is, shown as stalled below.
+        this.runtime.onNotice?.(`warning: ${name} printed nothing for ${this.bootLimits.silentMs / 1000} s under KVM, and cannot be started under TCG: ${(e as Error).message}`);
+      }
+      if (tcg) {
+        this.runtime.onNotice?.(`warning: ${name} printed nothing for ${this.bootLimits.silentMs / 1000} s under KVM; starting it again under TCG (-K starts every host under TCG)`);
+        await this.moveToTcg(name, tcg);
+        return;
+      }
     }
     const tail = await this.consoleTail(name, 5);
     this.updateHost(name, { state: 'stalled', detail: stallDetail(kind, this.bootLimits, plan.vm.accel), consoleTail: tail });
@@ -286,7 +295,8 @@ export class Lab extends EventEmitter {
       this.replaced.add(vm);
       await vm.kill();
     }
-    await this.hubs.get(name)?.close();
+    // A socket file that could not be removed makes the new hub fail, and startHost reports that.
+    await this.hubs.get(name)?.close().catch(() => {});
     this.updateHost(name, { accel: 'tcg' });
     await this.startHost(tcg).catch(() => {});
   }
@@ -299,7 +309,8 @@ export class Lab extends EventEmitter {
   private onVmExit(name: string, vm: RunningVm, code: number | null, signal: NodeJS.Signals | null): void {
     if (this.replaced.has(vm)) return;
     this.watchdog.done(name);
-    void this.hubs.get(name)?.close();
+    // close() keeps its outcome: a failure is reported when the teardown closes every hub.
+    this.hubs.get(name)?.close().catch(() => {});
     if (this.stopping) {
       this.updateHost(name, { state: 'stopped' });
       return;
@@ -368,20 +379,28 @@ export class Lab extends EventEmitter {
     return this.stopping;
   }
 
+  /** Never rejects: a step that fails (a socket file or the state file that cannot be written) is kept as the session's error, and the next steps still run. */
   private async teardown(hard: boolean, finalPhase: SessionPhase): Promise<void> {
+    const step = async (what: string, action: () => Promise<unknown> | undefined) => {
+      try {
+        await action();
+      } catch (e) {
+        this.error ??= `${what}: ${(e as Error).message}`;
+      }
+    };
     this.setPhase('stopping');
     this.watchdog.stopAll();
     for (const [name, st] of this.hostStatus) if (!FINAL.has(st.state) && this.vms.has(name)) this.updateHost(name, { state: 'stopping' });
     await Promise.all([...this.vms.values()].map((vm) => (hard ? vm.kill() : vm.stop(this.runtime.stopTimeoutMs ?? 10000)).catch(() => vm.kill())));
-    await Promise.all([...this.hubs.values()].map((hub) => hub.close()));
-    await this.control?.close();
+    await step('closing the consoles', () => Promise.all([...this.hubs.values()].map((hub) => hub.close())));
+    await step('closing the control socket', () => this.control?.close());
     for (const t of this.plugs) t.kill('SIGTERM');
     await Promise.all([...this.switches.values()].map((sw) => sw.stop()));
     if (this.tmuxSession) await closeTmuxSession(this.tmuxSession);
     for (const [name, st] of this.hostStatus) if (!FINAL.has(st.state)) this.updateHost(name, { state: 'stopped' });
     this.setPhase(finalPhase);
-    await this.writer.flush();
-    await this.runtime.lock.release();
+    await step('writing the state file', () => this.writer.flush());
+    await step('releasing the session lock', () => this.runtime.lock.release());
     this.resolveEnded();
   }
 
@@ -397,7 +416,8 @@ export class Lab extends EventEmitter {
       case 'thaw': {
         const names = [...this.frozen];
         this.frozen.clear();
-        await Promise.all(names.map((name) => this.vms.get(name)?.resume().catch(() => {})));
+        const vms = names.map((name) => this.vms.get(name)).filter((vm) => vm !== undefined);
+        await Promise.all(vms.map((vm) => vm.resume().catch(() => {})));
         return names;
       }
       case 'restart':

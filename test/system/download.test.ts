@@ -115,7 +115,7 @@ describe('downloadSystem', { timeout: 60_000 }, () => {
     await rm(root, { recursive: true, force: true });
   });
   let n = 0;
-  beforeEach(async () => {
+  beforeEach(() => {
     dir = join(root, `images-${++n}`, 'store');
     routes = {};
     requests = [];

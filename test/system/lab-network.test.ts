@@ -21,7 +21,7 @@ async function exec(dir: string, host: string, command: string) {
   return qemunet(['exec', host, '--session', dir, '--', 'sh', '-c', command]);
 }
 
-describe('lan.topo on tiny (--alias debian=tiny --wait)', { timeout: 600000 }, async () => {
+describe('lan.topo on tiny (--alias debian=tiny --wait)', { timeout: 600000 }, () => {
   const tmp = suiteDir('lan');
   const dir = join(tmp.path, 's');
   const env = { ...process.env, QEMUNET_STATE_DIR: join(tmp.path, 'state') };
@@ -116,7 +116,7 @@ describe('lan.topo on tiny (--alias debian=tiny --wait)', { timeout: 600000 }, a
   });
 });
 
-describe('gw.topo: the two-NIC host routes between two switches', { timeout: 600000 }, async () => {
+describe('gw.topo: the two-NIC host routes between two switches', { timeout: 600000 }, () => {
   const tmp = suiteDir('gw');
   const dir = join(tmp.path, 's');
   const env = { ...process.env, QEMUNET_STATE_DIR: join(tmp.path, 'state') };
@@ -154,7 +154,7 @@ describe('gw.topo: the two-NIC host routes between two switches', { timeout: 600
 });
 
 for (const kind of ['HUB', 'SWITCH'] as const) {
-  describe(`a ${kind} ${kind === 'HUB' ? 'repeats frames to every port' : 'sends a frame only to its port'}`, { timeout: 600000 }, async () => {
+  describe(`a ${kind} ${kind === 'HUB' ? 'repeats frames to every port' : 'sends a frame only to its port'}`, { timeout: 600000 }, () => {
     const tmp = suiteDir(kind.toLowerCase());
     const dir = join(tmp.path, 's');
     const env = { ...process.env, QEMUNET_STATE_DIR: join(tmp.path, 'state') };
