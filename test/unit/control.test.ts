@@ -27,12 +27,14 @@ function splitInsideEuro(text: string): [Buffer, Buffer] {
 describe('control socket', () => {
   it('reads a reply whose multi-byte character arrives in two writes', async () => {
     const path = join(dir, 'raw-server.ctl');
-    const server = createServer(async (socket) => {
-      await once(socket, 'data');
-      const [first, second] = splitInsideEuro('{"ok":true,"result":"5 € à payer"}\n');
-      socket.write(first);
-      await sleep(30);
-      socket.end(second);
+    const server = createServer((socket) => {
+      void (async () => {
+        await once(socket, 'data');
+        const [first, second] = splitInsideEuro('{"ok":true,"result":"5 € à payer"}\n');
+        socket.write(first);
+        await sleep(30);
+        socket.end(second);
+      })().catch(() => socket.destroy());
     });
     server.listen(path);
     await once(server, 'listening');
@@ -46,9 +48,9 @@ describe('control socket', () => {
   it('reads a command whose multi-byte character arrives in two writes', async () => {
     const path = join(dir, 'server.ctl');
     const seen: ControlCommand[] = [];
-    const server = await ControlServer.listen(path, async (c) => {
+    const server = await ControlServer.listen(path, (c) => {
       seen.push(c);
-      return 'capturing';
+      return Promise.resolve('capturing');
     });
     try {
       const socket = connect(path);

@@ -5,7 +5,6 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { MgmtClient } from '../../src/switch/mgmt-client.js';
 
 let dir: string;
@@ -28,10 +27,9 @@ describe('MgmtClient', () => {
     const server = createServer((socket) => {
       socket.on('error', () => {});
       socket.write('VDE switch V.2.3.3\n(C) Virtual Square Team (coord. R. Davoli) 2005,2006,2007 - GPLv2\n\nvde$ ');
-      socket.once('data', async () => {
+      socket.once('data', () => {
         socket.write(reply.subarray(0, at));
-        await sleep(30);
-        socket.write(reply.subarray(at));
+        setTimeout(() => socket.write(reply.subarray(at)), 30);
       });
     });
     server.listen(path);

@@ -37,7 +37,7 @@ describe('the sockets qemunet listens on are owner-only, whatever the umask', ()
 
   it('the control socket', async () => {
     const path = join(tmp.path, 'qemunet.ctl');
-    const server = await open(() => ControlServer.listen(path, async () => 'ok'));
+    const server = await open(() => ControlServer.listen(path, () => Promise.resolve('ok')));
     try {
       assert.equal(await mode(path), '700');
     } finally {
