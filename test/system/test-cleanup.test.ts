@@ -16,7 +16,9 @@ describe('the test suite cleans up after itself', { timeout: 600000 }, () => {
       await tinyImage();
       const tmp = suiteDir(`cleanup-${signal}`);
       try {
-        const runner = spawn(process.execPath, ['--test', HOLDER], { env: { ...process.env, HOLD_DIR: tmp.path }, stdio: ['ignore', 'pipe', 'pipe'] });
+        // A test run of its own: without NODE_TEST_CONTEXT, which makes node --test report to this runner instead.
+        const { NODE_TEST_CONTEXT: _, ...env } = process.env;
+        const runner = spawn(process.execPath, ['--test', HOLDER], { env: { ...env, HOLD_DIR: tmp.path }, stdio: ['ignore', 'pipe', 'pipe'] });
         let out = '';
         runner.stdout!.on('data', (d) => (out += d));
         runner.stderr!.on('data', (d) => (out += d));
