@@ -1,5 +1,5 @@
 import { rm } from 'node:fs/promises';
-import { connect, createServer, type Server } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { QemunetError, SessionError } from '../errors.js';
 import { LineReader } from '../process/lines.js';
 import { PRIVATE_UMASK, withUmask } from '../process/umask.js';
@@ -30,11 +30,15 @@ export class ControlServer {
   private constructor(
     private readonly server: Server,
     private readonly path: string,
+    private readonly clients: Set<Socket>,
   ) {}
 
   static async listen(path: string, handle: (c: ControlCommand, conn: ControlConnection) => Promise<unknown>): Promise<ControlServer> {
     await rm(path, { force: true });
+    const clients = new Set<Socket>();
     const server = createServer((socket) => {
+      clients.add(socket);
+      socket.once('close', () => clients.delete(socket));
       const reader = new LineReader('a control client');
       const undos: Array<() => Promise<unknown>> = [];
       const conn: ControlConnection = { onClose: (undo) => undos.push(undo) };
@@ -59,11 +63,14 @@ export class ControlServer {
       // Owner-only: whoever can connect can make QEMU write a capture to any path.
       withUmask(PRIVATE_UMASK, () => server.listen(path, resolve));
     });
-    return new ControlServer(server, path);
+    return new ControlServer(server, path, clients);
   }
 
+  /** Ends every client connection too: a held one (a running `capture`) would otherwise keep the close waiting. */
   async close(): Promise<void> {
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const socket of this.clients) socket.destroy();
+    await closed;
     await rm(this.path, { force: true });
   }
 }
@@ -100,6 +107,10 @@ export function controlHold(path: string, command: ControlCommand, timeoutMs = 1
       if (!answered) reject(new SessionError('SESSION_NOT_RUNNING', `cannot reach the session's qemunet process (${e.code}); is the session running?`));
     });
     socket.on('connect', () => socket.write(`${JSON.stringify(command)}\n`));
+    socket.once('close', () => {
+      clearTimeout(timer);
+      if (!answered) reject(new SessionError('SESSION_NOT_RUNNING', `the session's qemunet process closed the control connection without answering "${command.cmd}"; is the session stopping?`));
+    });
     socket.on('data', (d: Buffer) => {
       if (answered) return;
       let reply: Reply;

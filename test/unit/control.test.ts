@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ControlServer, controlRequest, type ControlCommand } from '../../src/lab/control.js';
+import { ControlServer, controlHold, controlRequest, type ControlCommand } from '../../src/lab/control.js';
+import { settlesWithin } from '../../src/process/within.js';
 
 let dir: string;
 
@@ -65,6 +66,36 @@ describe('control socket', () => {
       assert.deepEqual(seen, [{ cmd: 'capture', host: 'syl', nic: 0, file: '/tmp/€.pcap' }]);
     } finally {
       await server.close();
+    }
+  });
+
+  it('closes while a client holds its connection (a running capture), ending that connection', async () => {
+    const path = join(dir, 'held.ctl');
+    const undone: string[] = [];
+    const server = await ControlServer.listen(path, (c, conn) => {
+      conn.onClose(() => Promise.resolve(undone.push(c.cmd)));
+      return Promise.resolve('held');
+    });
+    const held = await controlHold(path, { cmd: 'capture', host: 'syl', nic: 0, file: '/tmp/x.pcap' });
+    assert.equal(held.result, 'held');
+    const closing = server.close();
+    assert.equal(await settlesWithin(closing, 2000), true, 'close() does not wait for the held connection');
+    await held.closed;
+    assert.deepEqual(undone, ['capture']);
+  });
+
+  it('rejects a request that the session closes without answering', async () => {
+    const path = join(dir, 'mute.ctl');
+    const server = createServer((socket) => socket.once('data', () => socket.destroy()));
+    server.listen(path);
+    await once(server, 'listening');
+    try {
+      await assert.rejects(controlRequest(path, { cmd: 'freeze' }, 60000), {
+        code: 'SESSION_NOT_RUNNING',
+        message: `the session's qemunet process closed the control connection without answering "freeze"; is the session stopping?`,
+      });
+    } finally {
+      server.close();
     }
   });
 });
