@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { InterruptedError, UsageError } from '../errors.js';
-import { buildImage, listImages, pullImage, removeImage } from '../lab/images.js';
+import { buildImage, listImages, pullImage, removeImage } from '../api/index.js';
 import { progressReporter } from './progress.js';
 
 const USAGE = 'usage: qemunet image build [tiny] [--force] | qemunet image list [--json] [-c FILE] | qemunet image pull NAME [-c FILE] | qemunet image rm NAME';

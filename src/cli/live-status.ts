@@ -1,4 +1,4 @@
-import type { SessionState } from '../lab/state.js';
+import type { SessionState } from '../api/index.js';
 import { hostChangeLine, renderStatus } from './status-view.js';
 import { fitToWidth } from './terminal-width.js';
 

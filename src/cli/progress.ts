@@ -1,4 +1,4 @@
-import type { BuildProgress } from '../images/builder.js';
+import type { BuildProgress } from '../api/index.js';
 
 const LABELS: Record<BuildProgress['phase'], string> = {
   resolve: 'resolving packages',

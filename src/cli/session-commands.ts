@@ -1,10 +1,8 @@
 import { rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { attachHostConsole, attachSwitchConsole } from '../lab/attach.js';
 import { QemunetError, UsageError } from '../errors.js';
-import { saveSession } from '../lab/save.js';
-import { down, execInHost, findSession, isLive, linkFaultsInfo, listSessions, parseNicRef, restartHost, sessionStatus, setLink, setLinkFaults, startCapture, switchCommand } from '../lab/sessions.js';
+import { isLive, listSessions, parseNicRef, SessionClient } from '../api/index.js';
 import { FileFollower } from './file-follower.js';
 import { renderStatus } from './status-view.js';
 
@@ -13,9 +11,9 @@ const sessionOption = { session: { type: 'string' } } as const;
 export async function downCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args, options: sessionOption, allowPositionals: true });
   if (positionals.length > 1) throw new UsageError('usage: qemunet down [SESSION_DIR | --session DIR]');
-  const dir = await findSession(values.session ?? positionals[0]);
-  const state = await down(dir);
-  process.stdout.write(`session ${dir}: ${state.phase}\n`);
+  const session = await SessionClient.find(values.session ?? positionals[0]);
+  const state = await session.stop();
+  process.stdout.write(`session ${session.dir}: ${state.phase}\n`);
   return 0;
 }
 
@@ -39,8 +37,7 @@ export async function lsCommand(args: string[]): Promise<number> {
 
 export async function statusCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args, options: { ...sessionOption, json: { type: 'boolean' } }, allowPositionals: true });
-  const dir = await findSession(values.session ?? positionals[0]);
-  const state = await sessionStatus(dir);
+  const state = await (await SessionClient.find(values.session ?? positionals[0])).status();
   process.stdout.write(values.json ? `${JSON.stringify(state, null, 2)}\n` : `${renderStatus(state)}\n`);
   return 0;
 }
@@ -49,9 +46,9 @@ export async function consoleCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args, options: sessionOption, allowPositionals: true });
   const [host] = positionals;
   if (!host || positionals.length > 1) throw new UsageError('usage: qemunet console HOST [--session DIR]');
-  const dir = await findSession(values.session);
+  const session = await SessionClient.find(values.session);
   if (process.stdin.isTTY) process.stderr.write(`[console of ${host}: Ctrl-] detaches]\r\n`);
-  const how = await attachHostConsole(dir, host, { input: process.stdin, output: process.stdout });
+  const how = await session.attachConsole(host, { input: process.stdin, output: process.stdout });
   if (process.stdin.isTTY) process.stderr.write(how === 'closed' ? `\r\n[${host} stopped]\r\n` : '\r\n');
   return 0;
 }
@@ -63,9 +60,9 @@ export async function execCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: own, options: { ...sessionOption, timeout: { type: 'string' } }, allowPositionals: true });
   const [host] = positionals;
   if (!host || positionals.length > 1 || !command.length) throw new UsageError('usage: qemunet exec HOST [--session DIR] [--timeout SECONDS] -- COMMAND [ARGS...]');
-  const dir = await findSession(values.session);
+  const session = await SessionClient.find(values.session);
   const timeoutMs = values.timeout ? Number(values.timeout) * 1000 : undefined;
-  return execInHost(dir, host, command, {
+  return session.exec(host, command, {
     onStdout: (d) => process.stdout.write(d),
     onStderr: (d) => process.stderr.write(d),
     ...(timeoutMs ? { timeoutMs } : {}),
@@ -76,9 +73,9 @@ export async function saveCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args, options: sessionOption, allowPositionals: true });
   const [out] = positionals;
   if (!out || positionals.length > 1) throw new UsageError('usage: qemunet save [--session DIR] OUT.tgz');
-  const dir = await findSession(values.session, { allowStopped: true });
-  const { file, live } = await saveSession(dir, out);
-  process.stdout.write(`saved ${dir} to ${file}${live ? ' (running; each VM frozen for a moment)' : ''}\n`);
+  const session = await SessionClient.find(values.session, { allowStopped: true });
+  const { file, live } = await session.save(out);
+  process.stdout.write(`saved ${session.dir} to ${file}${live ? ' (running; each VM frozen for a moment)' : ''}\n`);
   return 0;
 }
 
@@ -86,8 +83,7 @@ export async function restartCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args, options: sessionOption, allowPositionals: true });
   const [host] = positionals;
   if (!host || positionals.length > 1) throw new UsageError('usage: qemunet restart HOST [--session DIR]');
-  const dir = await findSession(values.session);
-  await restartHost(dir, host);
+  await (await SessionClient.find(values.session)).restartHost(host);
   process.stdout.write(`${host} is starting again (qemunet status shows when it is ready)\n`);
   return 0;
 }
@@ -99,14 +95,14 @@ export async function switchCommandCli(args: string[]): Promise<number> {
   const [sw] = positionals;
   const command = dash < 0 ? [] : args.slice(dash + 1);
   if (!sw || positionals.length > 1) throw new UsageError('usage: qemunet switch SWITCH [--session DIR] [-- COMMAND [ARGS...]]   (e.g. port/allprint, vlan/print)');
-  const dir = await findSession(values.session);
+  const session = await SessionClient.find(values.session);
   if (!command.length) {
     // Interactive: the switch's own prompt; Ctrl-D or "logout" ends it.
     if (process.stdin.isTTY) process.stderr.write(`[management console of switch ${sw}: "help" lists commands, Ctrl-D leaves]\n`);
-    await attachSwitchConsole(dir, sw, { input: process.stdin, output: process.stdout });
+    await session.attachSwitchConsole(sw, { input: process.stdin, output: process.stdout });
     return 0;
   }
-  const reply = await switchCommand(dir, sw, command.join(' '));
+  const reply = await session.switchCommand(sw, command.join(' '));
   for (const line of reply.data) process.stdout.write(`${line}\n`);
   if (reply.code === 1000) return 0;
   process.stderr.write(`qemunet: switch ${sw} refused "${command.join(' ')}": ${reply.code} ${reply.message}\n`);
@@ -121,16 +117,16 @@ export async function linkCommand(args: string[]): Promise<number> {
   if (!ref || positionals.length > 2 || (state !== undefined && state !== 'up' && state !== 'down')) {
     throw new UsageError('usage: qemunet link HOST:ethN [up|down] [--delay 40ms[+10ms]] [--loss 10%] [--dup 1%] [--bandwidth 10mbit] [--mtu 1400] [--session DIR]');
   }
-  const dir = await findSession(values.session);
+  const session = await SessionClient.find(values.session);
   const settings = Object.keys(faultOptions).flatMap((k) => (values[k as keyof typeof faultOptions] !== undefined ? [[k, values[k as keyof typeof faultOptions]!] as [string, string]] : []));
-  if (settings.length) await setLinkFaults(dir, ref, settings);
-  if (state) await setLink(dir, ref, state === 'up');
+  if (settings.length) await session.setFaults(ref, settings);
+  if (state) await session.setLink(ref, state === 'up');
   const { host, nic } = parseNicRef(ref);
-  const h = (await sessionStatus(dir)).hosts.find((x) => x.name === host);
+  const h = (await session.status()).hosts.find((x) => x.name === host);
   const n = h?.nics[nic];
-  if (!h || !n) throw new QemunetError('UNKNOWN_NIC', `session ${dir} has no NIC ${ref}`);
+  if (!h || !n) throw new QemunetError('UNKNOWN_NIC', `session ${session.dir} has no NIC ${ref}`);
   process.stdout.write(`${ref} on ${n.switch}:${n.port} (${n.mac}): link ${h.linksDown?.includes(n.eth) ? 'down' : 'up'}\n`);
-  const faults = await linkFaultsInfo(dir, ref);
+  const faults = await session.faults(ref);
   if (faults) process.stdout.write(`${faults.filter((l) => /^(Loss|Delay|Dup|Bandw|MTU) /.test(l)).join('\n')}\n`);
   return 0;
 }
@@ -142,14 +138,14 @@ export async function captureCommand(args: string[]): Promise<number> {
   if (!ref || positionals.length > 1 || !values.write) throw new UsageError('usage: qemunet capture HOST:ethN -w FILE.pcap|- [--duration SECONDS] [--session DIR]');
   const duration = values.duration === undefined ? undefined : Number(values.duration);
   if (duration !== undefined && !(duration > 0)) throw new UsageError(`--duration needs a number of seconds, got "${values.duration}"`);
-  const dir = await findSession(values.session);
+  const session = await SessionClient.find(values.session);
   const toStdout = values.write === '-';
   // QEMU writes the file; a path it cannot write is reported here, in the user's terms.
-  const file = toStdout ? join(dir, `.capture-${process.pid}.pcap`) : resolve(values.write);
+  const file = toStdout ? join(session.dir, `.capture-${process.pid}.pcap`) : resolve(values.write);
   await writeFile(file, '').catch((e: NodeJS.ErrnoException) => {
     throw new QemunetError('CAPTURE_PATH', `cannot write the capture to ${file}: ${e.code === 'ENOENT' ? 'no such directory' : e.code === 'EACCES' ? 'permission denied' : e.code}`);
   });
-  const capture = await startCapture(dir, ref, file);
+  const capture = await session.capture(ref, file);
   const follower = toStdout ? await FileFollower.open(file) : undefined;
   const pump = async () => {
     await follower?.poll((chunk) => process.stdout.write(chunk));

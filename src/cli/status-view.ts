@@ -1,4 +1,4 @@
-import type { HostStatus, SessionState } from '../lab/state.js';
+import type { HostStatus, SessionState } from '../api/index.js';
 
 /** The session as a table: host, state, NICs with their switch ports, and how to reach the console. */
 export function renderStatus(state: SessionState): string {

@@ -6,15 +6,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { attachHostConsole } from '../lab/attach.js';
 import { QemunetError, UsageError } from '../errors.js';
-import type { Lab } from '../lab/lab.js';
-import { down, isLive, sessionStatus } from '../lab/sessions.js';
-import { sessionDirectory } from '../lab/prepare.js';
-import { sessionPaths } from '../lab/sessions.js';
-import { checkUp, dryRun, up, type UpRequest } from '../lab/up.js';
-import { DEFAULT_BOOT_LIMITS } from '../lab/watchdog.js';
-import { processAlive } from '../process/alive.js';
+import { checkUp, DEFAULT_BOOT_LIMITS, dryRun, isLive, SessionClient, sessionDirectory, up, type RunningSession, type UpRequest } from '../api/index.js';
 import { pullCommand } from './image-command.js';
 import { LiveStatus } from './live-status.js';
 import { renderStatus } from './status-view.js';
@@ -91,6 +84,7 @@ function toRequest(o: UpOptions): UpRequest {
       ? { bootLimits: { silentMs: (o.bootSilenceSec ?? DEFAULT_BOOT_LIMITS.silentMs / 1000) * 1000, notReadyMs: (o.bootLimitSec ?? DEFAULT_BOOT_LIMITS.notReadyMs / 1000) * 1000 } }
       : {}),
     qemunetCommand: [process.execPath, MAIN],
+    ...ownerPid(),
   };
 }
 
@@ -128,7 +122,7 @@ async function confirmRaw(system: string): Promise<void> {
 async function foreground(o: UpOptions, req: UpRequest): Promise<number> {
   const view = new LiveStatus(process.stdout);
   const starting = new AbortController();
-  let lab: Lab | undefined;
+  let lab: RunningSession | undefined;
   let interrupts = 0;
   const stopFor = (why: string) => {
     interrupts++;
@@ -145,7 +139,7 @@ async function foreground(o: UpOptions, req: UpRequest): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   process.on('SIGHUP', onSignal);
-  const owner = watchOwner(() => stopFor(`the process that owns this session (${OWNER_ENV}) is gone`));
+
   try {
     lab = await up({ ...req, signal: starting.signal, onNotice: (m) => view.note(m) }).catch((e) => {
       if (starting.signal.aborted) throw new QemunetError('INTERRUPTED', 'interrupted while starting; everything that had started was stopped');
@@ -159,7 +153,7 @@ async function foreground(o: UpOptions, req: UpRequest): Promise<number> {
     if (nographic && process.stdin.isTTY) {
       view.pause();
       process.stdout.write(`[console of ${nographic.name}: Ctrl-] detaches]\r\n`);
-      await attachHostConsole(started.paths.dir, nographic.name, { input: process.stdin, output: process.stdout });
+      await (await SessionClient.find(started.paths.dir)).attachConsole(nographic.name, { input: process.stdin, output: process.stdout });
       process.stdout.write('\r\n');
       view.resume();
     }
@@ -174,7 +168,6 @@ async function foreground(o: UpOptions, req: UpRequest): Promise<number> {
     }
     return 0;
   } finally {
-    clearInterval(owner);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     process.off('SIGHUP', onSignal);
@@ -185,20 +178,12 @@ async function foreground(o: UpOptions, req: UpRequest): Promise<number> {
  * QEMUNET_OWNER_PID: the session ends when that process does, whatever ends it (a script or test
  * runner that started it in the background, killed before it could run `qemunet down`).
  */
-const OWNER_ENV = 'QEMUNET_OWNER_PID';
-
-function watchOwner(onGone: () => void): NodeJS.Timeout | undefined {
-  const value = process.env[OWNER_ENV];
-  if (!value) return undefined;
+function ownerPid(): { ownerPid?: number } {
+  const value = process.env.QEMUNET_OWNER_PID;
+  if (!value) return {};
   const pid = Number(value);
-  if (!Number.isInteger(pid) || pid <= 0) throw new UsageError(`${OWNER_ENV}="${value}" is not a process id`);
-  const timer = setInterval(() => {
-    if (processAlive(pid)) return;
-    clearInterval(timer);
-    onGone();
-  }, 500);
-  timer.unref();
-  return timer;
+  if (!Number.isInteger(pid) || pid <= 0) throw new UsageError(`QEMUNET_OWNER_PID="${value}" is not a process id`);
+  return { ownerPid: pid };
 }
 
 /**
@@ -210,7 +195,8 @@ async function detach(args: readonly string[], o: UpOptions): Promise<number> {
   if (!o.from && !o.extraArchive) await checkUp(toRequest(o));
   const fromDir = o.from && statSync(o.from, { throwIfNoEntry: false })?.isDirectory() ? o.from : undefined;
   const dir = await sessionDirectory(o.session ?? fromDir, o.topology ?? o.from, process.cwd());
-  const log = sessionPaths(dir).log;
+  const session = SessionClient.at(dir);
+  const log = session.logFile;
   const fd = openSync(log, 'a');
   const child = spawn(process.execPath, [MAIN, 'up', ...args, '--session', dir], {
     stdio: ['ignore', fd, fd],
@@ -223,7 +209,7 @@ async function detach(args: readonly string[], o: UpOptions): Promise<number> {
   child.once('exit', () => (exited = true));
   const deadline = Date.now() + (o.timeoutSec ?? 300) * 1000;
   for (;;) {
-    const state = await sessionStatus(dir).catch(() => undefined);
+    const state = await session.status().catch(() => undefined);
     const mine = state?.pid === child.pid;
     if (mine && state && state.phase === 'running') {
       const notReady = state.hosts.filter((h) => h.state !== (h.agent ? 'ready' : 'running'));
@@ -233,22 +219,22 @@ async function detach(args: readonly string[], o: UpOptions): Promise<number> {
       }
       const dead = notReady.filter((h) => ['stopped', 'crashed', 'failed'].includes(h.state));
       const stalled = notReady.filter((h) => h.state === 'stalled');
-      if (stalled.length) return failWait(dir, stalled.map((h) => h.name), `stalled (${stalled.map((h) => `${h.name}: ${h.detail}`).join('; ')})`);
-      if (dead.length || Date.now() > deadline) return failWait(dir, state.hosts.filter((h) => h.state !== 'ready').map((h) => h.name), dead.length ? 'stopped before it was ready' : `not ready after ${o.timeoutSec ?? 300} s`);
+      if (stalled.length) return failWait(session, stalled.map((h) => h.name), `stalled (${stalled.map((h) => `${h.name}: ${h.detail}`).join('; ')})`);
+      if (dead.length || Date.now() > deadline) return failWait(session, state.hosts.filter((h) => h.state !== 'ready').map((h) => h.name), dead.length ? 'stopped before it was ready' : `not ready after ${o.timeoutSec ?? 300} s`);
     }
     if (exited || (mine && state && !isLive(state))) {
       process.stderr.write(`qemunet: the session did not start:\n${tail(log, 30)}\n`);
       return 1;
     }
-    if (Date.now() > deadline) return failWait(dir, [], `not running after ${o.timeoutSec ?? 300} s`);
+    if (Date.now() > deadline) return failWait(session, [], `not running after ${o.timeoutSec ?? 300} s`);
     await sleep(100);
   }
 }
 
-async function failWait(dir: string, hosts: string[], why: string): Promise<number> {
-  const logs = hosts.map((h) => `--- end of ${h}'s console ---\n${tail(sessionPaths(dir).host(h).log, 10)}`).join('\n');
+async function failWait(session: SessionClient, hosts: string[], why: string): Promise<number> {
+  const logs = hosts.map((h) => `--- end of ${h}'s console ---\n${tail(session.consoleLog(h), 10)}`).join('\n');
   process.stderr.write(`qemunet: ${hosts.join(', ') || 'the session'}: ${why}\n${logs}\n`);
-  await down(dir).catch(() => {});
+  await session.stop().catch(() => {});
   return 1;
 }
 

@@ -13,11 +13,20 @@ export type ControlCommand =
   | { cmd: 'capture'; host: string; nic: number; file: string }
   | { cmd: 'capture-stop'; id: string }
   /** Stops the session (as Ctrl-C does); answered at once with the driving process's pid, which lets the session's lock go once it has stopped. */
-  | { cmd: 'stop' };
+  | { cmd: 'stop' }
+  /** Powers one host off (ACPI power button, then quit); `restart` starts it again. */
+  | { cmd: 'power-off'; host: string }
+  /** Answered with the session's state, then every change is pushed as a notification line until the connection closes. */
+  | { cmd: 'subscribe' };
+
+/** What the session pushes to a subscribed connection. */
+export type ControlNotification = { event: 'state'; state: unknown };
 
 /** One client connection: what it started is undone when it closes. */
 export interface ControlConnection {
   onClose(undo: () => Promise<unknown>): void;
+  /** Pushes a notification line (after the reply to the request that asked for them). */
+  notify(message: ControlNotification): void;
 }
 type Reply = { ok: true; result: unknown } | { ok: false; code: string; message: string };
 
@@ -41,7 +50,12 @@ export class ControlServer {
       socket.once('close', () => clients.delete(socket));
       const reader = new LineReader('a control client');
       const undos: Array<() => Promise<unknown>> = [];
-      const conn: ControlConnection = { onClose: (undo) => undos.push(undo) };
+      // Notifications wait until the reply that started them is written, so they never come first.
+      let replied = Promise.resolve();
+      const conn: ControlConnection = {
+        onClose: (undo) => undos.push(undo),
+        notify: (message) => void replied.then(() => socket.writable && socket.write(`${JSON.stringify(message)}\n`)),
+      };
       socket.on('error', () => {});
       socket.on('close', () => undos.splice(0).forEach((undo) => void undo().catch(() => {})));
       socket.on('data', (d: Buffer) => {
@@ -54,7 +68,10 @@ export class ControlServer {
           return;
         }
         for (const line of lines) {
-          void answer(line, (c) => handle(c, conn)).then((reply) => socket.writable && socket.write(`${JSON.stringify(reply)}\n`));
+          const replying = answer(line, (c) => handle(c, conn)).then((reply) => {
+            if (socket.writable) socket.write(`${JSON.stringify(reply)}\n`);
+          });
+          replied = replied.then(() => replying);
         }
       });
     });
@@ -92,7 +109,7 @@ export async function controlRequest(path: string, command: ControlCommand, time
 }
 
 /** Sends a command and keeps the connection open: what it started lasts until `close()` (or this process ends). */
-export function controlHold(path: string, command: ControlCommand, timeoutMs = 120000): Promise<{ result: unknown; close(): void; closed: Promise<void> }> {
+export function controlHold(path: string, command: ControlCommand, timeoutMs = 120000, onNotification?: (n: ControlNotification) => void): Promise<{ result: unknown; close(): void; closed: Promise<void> }> {
   return new Promise((resolve, reject) => {
     const socket = connect(path);
     const closed = new Promise<void>((r) => socket.once('close', () => r()));
@@ -112,12 +129,17 @@ export function controlHold(path: string, command: ControlCommand, timeoutMs = 1
       if (!answered) reject(new SessionError('SESSION_NOT_RUNNING', `the session's qemunet process closed the control connection without answering "${command.cmd}"; is the session stopping?`));
     });
     socket.on('data', (d: Buffer) => {
-      if (answered) return;
+      if (answered) {
+        if (onNotification) readNotifications(d);
+        return;
+      }
       let reply: Reply;
+      let rest: string[];
       try {
-        const [line] = reader.push(d);
+        const [line, ...more] = reader.push(d);
         if (line === undefined) return;
         reply = JSON.parse(line) as Reply;
+        rest = more;
       } catch (e) {
         answered = true;
         clearTimeout(timer);
@@ -133,6 +155,29 @@ export function controlHold(path: string, command: ControlCommand, timeoutMs = 1
         return;
       }
       resolve({ result: reply.result, close: () => socket.end(), closed });
+      rest.forEach(deliver);
     });
+    const deliver = (line: string) => {
+      try {
+        onNotification?.(JSON.parse(line) as ControlNotification);
+      } catch {
+        socket.destroy(); // not JSON: this is not a qemunet session talking
+      }
+    };
+    const readNotifications = (d: Buffer) => {
+      try {
+        reader.push(d).forEach(deliver);
+      } catch {
+        socket.destroy();
+      }
+    };
   });
+}
+
+/**
+ * Subscribes to a session's state: resolves with the state at once; `onEvent` then gets every
+ * pushed notification until `close()`, or until the session goes (then `closed` resolves).
+ */
+export async function controlSubscribe(path: string, onEvent: (n: ControlNotification) => void, timeoutMs = 30000): Promise<{ result: unknown; close(): void; closed: Promise<void> }> {
+  return controlHold(path, { cmd: 'subscribe' }, timeoutMs, onEvent);
 }

@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ConsoleHub } from '../console/console-hub.js';
 import { QemunetError } from '../errors.js';
 import { settlesWithin } from '../process/within.js';
+import { processAlive } from '../process/alive.js';
 import type { SessionLock } from '../session/lock.js';
 import type { SessionPaths } from '../session/paths.js';
 import { launchSwitch, type RunningSwitch } from '../switch/launch.js';
@@ -38,6 +39,8 @@ export interface LabRuntime {
   tcgPlanOf?: (host: string) => HostPlan;
   /** Warnings for the user while the session runs. */
   onNotice?: (message: string) => void;
+  /** The session stops when this process is gone (QEMUNET_OWNER_PID). */
+  ownerPid?: number;
 }
 
 /** How long one booting guest may keep a boot slot before the next guest starts anyway. */
@@ -79,6 +82,7 @@ export class Lab extends EventEmitter {
   private readonly replaced = new WeakSet<RunningVm>();
   private readonly watchdog: BootWatchdog;
   private readonly tailRefresh = new Set<string>();
+  private ownerWatch?: NodeJS.Timeout;
   private readonly bootLimits: BootLimits;
   /** Resolves once the session has been torn down, whoever asked for it. */
   readonly ended: Promise<void>;
@@ -135,12 +139,26 @@ export class Lab extends EventEmitter {
         await allSettledOrThrow(this.plan.hosts.filter((h) => h.wave === wave).map((h) => this.startHost(h, signal)));
       }
       await this.openWindows();
+      this.watchOwner();
       if (!this.stopping) this.setPhase('running');
     } catch (e) {
       this.error = (e as Error).message;
       await this.stop({ hard: true }, 'failed');
       throw e;
     }
+  }
+
+  /** Stops the session once its owner process is gone, whatever ended it (it had no chance to say so). */
+  private watchOwner(): void {
+    const owner = this.runtime.ownerPid;
+    if (owner === undefined) return;
+    this.ownerWatch = setInterval(() => {
+      if (processAlive(owner)) return;
+      clearInterval(this.ownerWatch);
+      this.runtime.onNotice?.(`the process that owns this session (${owner}) is gone: stopping the session`);
+      this.stop().catch(() => {});
+    }, 500);
+    this.ownerWatch.unref();
   }
 
   private async startSwitch(name: string, argv: string[], socket: string, logFile: string, signal?: AbortSignal): Promise<void> {
@@ -390,6 +408,7 @@ export class Lab extends EventEmitter {
     };
     this.setPhase('stopping');
     this.watchdog.stopAll();
+    clearInterval(this.ownerWatch);
     for (const [name, st] of this.hostStatus) if (!FINAL.has(st.state) && this.vms.has(name)) this.updateHost(name, { state: 'stopping' });
     await Promise.all([...this.vms.values()].map((vm) => (hard ? vm.kill() : vm.stop(this.runtime.stopTimeoutMs ?? 10000)).catch(() => vm.kill())));
     await step('closing the consoles', () => Promise.all([...this.hubs.values()].map((hub) => hub.close())));
@@ -405,6 +424,7 @@ export class Lab extends EventEmitter {
   }
 
   private async onControl(c: ControlCommand, conn: ControlConnection): Promise<unknown> {
+    if (c.cmd === 'subscribe') return this.subscribe(conn);
     if (this.phase !== 'running') throw new QemunetError('SESSION_BUSY', `the session is ${this.phase}`);
     switch (c.cmd) {
       case 'freeze': {
@@ -445,11 +465,31 @@ export class Lab extends EventEmitter {
       case 'capture-stop':
         await this.captureStops.get(c.id)?.();
         return c.id;
+      case 'power-off':
+        return this.powerOff(c.host);
       case 'stop':
         // Answered before the teardown, which closes this socket: `qemunet down` waits for the lock to go.
         void this.stop();
         return process.pid;
     }
+  }
+
+  /** Every change of the session's state is pushed to the connection until it closes; in any phase. */
+  private subscribe(conn: ControlConnection): SessionState {
+    const push = (state: SessionState) => conn.notify({ event: 'state', state });
+    this.on('change', push);
+    conn.onClose(() => Promise.resolve(this.off('change', push)));
+    return this.state();
+  }
+
+  /** The power button of one host: it shuts down and stays off (`restart` starts it again). */
+  private async powerOff(name: string): Promise<string> {
+    if (!this.plan.hosts.some((h) => h.name === name)) throw new QemunetError('UNKNOWN_HOST', `the session has no host ${name}; hosts: ${this.plan.hosts.map((h) => h.name).join(', ')}`);
+    const vm = this.vms.get(name);
+    if (!vm?.running) throw new QemunetError('HOST_NOT_RUNNING', `host ${name} is not running`);
+    this.updateHost(name, { state: 'stopping' });
+    await vm.stop(this.runtime.stopTimeoutMs ?? 10000);
+    return name;
   }
 
   /** The QMP client of a running host that has NIC ethN. */

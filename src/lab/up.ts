@@ -61,6 +61,8 @@ export interface UpRequest {
   stopTimeoutMs?: number;
   /** When a booting host counts as stalled (the boot watchdog). */
   bootLimits?: BootLimits;
+  /** The session stops when this process is gone (a script or test run that started it). */
+  ownerPid?: number;
   signal?: AbortSignal;
 }
 
@@ -194,6 +196,7 @@ export async function up(req: UpRequest): Promise<Lab> {
       ...(req.bootLimits ? { bootLimits: req.bootLimits } : {}),
       ...(accel === 'kvm' ? { tcgPlanOf: tcgPlanOf(effective, inputs, dir) } : {}),
       ...(req.onNotice ? { onNotice: req.onNotice } : {}),
+      ...(req.ownerPid ? { ownerPid: req.ownerPid } : {}),
       ...bootSlotsFrom(req.env ?? process.env),
     });
     await lab.start(req.signal);

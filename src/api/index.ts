@@ -1,0 +1,22 @@
+/**
+ * The one typed API through which `cli/`, `web/` and other programs reach sessions and images.
+ * Nothing else under src/ is for them: a test checks that cli/ and web/ import only this.
+ */
+
+// Starting a session (the returned RunningSession is driven by this process), or showing what it would run.
+export { up, dryRun, checkUp, type UpRequest } from '../lab/up.js';
+export type { Lab as RunningSession } from '../lab/lab.js';
+export { sessionDirectory } from '../lab/prepare.js';
+export { DEFAULT_BOOT_LIMITS, type BootLimits } from '../lab/watchdog.js';
+
+// Sessions on this machine, and one session's operations.
+export { isLive, listSessions } from '../lab/sessions.js';
+export { SessionClient, parseNicRef, type ExecIo, type StateSubscription } from './session-client.js';
+export type { HostState, HostStatus, SessionPhase, SessionState, SwitchStatus } from '../lab/state.js';
+export type { DisplayMode, NicPlan } from '../lab/plan.js';
+export type { AttachIo } from '../console/attach.js';
+export type { MgmtReply } from '../switch/mgmt-protocol.js';
+
+// Images: the built-in ones and those of qemunet.cfg.
+export { buildImage, listImages, pullImage, removeImage, type ImageRow, type FileState } from '../lab/images.js';
+export type { BuildProgress } from '../images/builder.js';

@@ -1,0 +1,127 @@
+import type { AttachIo } from '../console/attach.js';
+import { attachHostConsole, attachSwitchConsole } from '../lab/attach.js';
+import { controlRequest, controlSubscribe } from '../lab/control.js';
+import { saveSession } from '../lab/save.js';
+import {
+  down, execInHost, findSession, linkFaultsInfo, parseNicRef, restartHost, sessionStatus, setLink, setLinkFaults, startCapture, switchCommand,
+} from '../lab/sessions.js';
+import type { SessionState } from '../lab/state.js';
+import type { MgmtReply } from '../switch/mgmt-protocol.js';
+import { sessionPaths } from '../session/paths.js';
+
+export interface ExecIo {
+  onStdout(d: Buffer): void;
+  onStderr(d: Buffer): void;
+  timeoutMs?: number;
+}
+
+/** A live subscription to a session's state: `closed` resolves when the session (or `close()`) ends it. */
+export interface StateSubscription {
+  /** The state when the subscription started. */
+  state: SessionState;
+  close(): void;
+  closed: Promise<void>;
+}
+
+/**
+ * Everything a client does to one session, whoever runs it (the CLI, the web server, a script).
+ * It talks to the session's driving qemunet process over the session's private control socket, to
+ * its guests through their agents, and to its switches through their management sockets.
+ */
+export class SessionClient {
+  private constructor(readonly dir: string) {}
+
+  /** `--session DIR`, else the only running session (an error says what to do otherwise). */
+  static async find(requested?: string, options: { cwd?: string; env?: NodeJS.ProcessEnv; allowStopped?: boolean } = {}): Promise<SessionClient> {
+    return new SessionClient(await findSession(requested, options));
+  }
+
+  /** A session directory as it is, even one whose session has not written its state yet. */
+  static at(dir: string): SessionClient {
+    return new SessionClient(dir);
+  }
+
+  status(): Promise<SessionState> {
+    return sessionStatus(this.dir);
+  }
+
+  /** Every change of the session's state, pushed by the session as it happens (no polling). */
+  async subscribe(onState: (state: SessionState) => void): Promise<StateSubscription> {
+    const held = await controlSubscribe(sessionPaths(this.dir).control, (n) => {
+      if (n.event === 'state') onState(n.state as SessionState);
+    });
+    return { state: held.result as SessionState, close: held.close, closed: held.closed };
+  }
+
+  /** Stops the session (as Ctrl-C in its terminal would) and waits until it has stopped. */
+  stop(options: { timeoutMs?: number } = {}): Promise<SessionState> {
+    return down(this.dir, options);
+  }
+
+  exec(host: string, argv: readonly string[], io: ExecIo): Promise<number> {
+    return execInHost(this.dir, host, argv, io);
+  }
+
+  /** Starts a stopped or crashed host again, on the same switch ports. */
+  restartHost(host: string): Promise<void> {
+    return restartHost(this.dir, host);
+  }
+
+  /** The host's power button: it shuts down and stays off until `restartHost`. */
+  async powerOffHost(host: string): Promise<void> {
+    await controlRequest(sessionPaths(this.dir).control, { cmd: 'power-off', host });
+  }
+
+  /** `HOST:ethN` cable out (down) or in (up). */
+  setLink(nic: string, up: boolean): Promise<void> {
+    return setLink(this.dir, nic, up);
+  }
+
+  /** Changes a NIC's faults (delay, loss, dup, bandwidth, mtu); returns the wirefilter's summary. */
+  setFaults(nic: string, settings: ReadonlyArray<[string, string]>): Promise<string[]> {
+    return setLinkFaults(this.dir, nic, settings);
+  }
+
+  /** A NIC's faults as its wirefilter reports them; undefined when it has none. */
+  faults(nic: string): Promise<string[] | undefined> {
+    return linkFaultsInfo(this.dir, nic);
+  }
+
+  /** Writes a NIC's frames to a pcap file until `stop()` or this process ends. */
+  capture(nic: string, file: string): Promise<{ stop(): Promise<void> }> {
+    return startCapture(this.dir, nic, file);
+  }
+
+  save(out: string, options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{ file: string; live: boolean }> {
+    return saveSession(this.dir, out, options);
+  }
+
+  switchCommand(name: string, command: string): Promise<MgmtReply> {
+    return switchCommand(this.dir, name, command);
+  }
+
+  attachConsole(host: string, io: AttachIo): Promise<'detached' | 'closed'> {
+    return attachHostConsole(this.dir, host, io);
+  }
+
+  attachSwitchConsole(name: string, io: AttachIo): Promise<void> {
+    return attachSwitchConsole(this.dir, name, io);
+  }
+
+  /** The unix socket that serves a host's serial console to any number of clients. */
+  consoleSocket(host: string): string {
+    return sessionPaths(this.dir).host(host).console;
+  }
+
+  /** The log of the session's driving process (a detached session writes its notices there). */
+  get logFile(): string {
+    return sessionPaths(this.dir).log;
+  }
+
+  /** A host's serial console log. */
+  consoleLog(host: string): string {
+    return sessionPaths(this.dir).host(host).log;
+  }
+}
+
+export { parseNicRef };

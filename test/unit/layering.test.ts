@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { readdir, readFile } from 'node:fs/promises';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, it } from 'node:test';
+
+const SRC = fileURLToPath(new URL('../../../src/', import.meta.url));
+
+async function sources(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  const files: string[] = [];
+  for (const e of entries) {
+    if (e.isDirectory()) files.push(...(await sources(join(dir, e.name))));
+    else if (e.name.endsWith('.ts')) files.push(join(dir, e.name));
+  }
+  return files;
+}
+
+/** Every module a file imports (static, dynamic and type-only), as written. */
+function importsOf(text: string): string[] {
+  return [...text.matchAll(/(?:^|\n)\s*(?:import|export)\b[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|(?:^|\n)\s*import\s*['"]([^'"]+)['"]/g)].map((m) => (m[1] ?? m[2] ?? m[3])!);
+}
+
+describe('layering', () => {
+  it('cli/ and web/ reach sessions and images only through api/ (and errors.ts)', async () => {
+    const offenders: string[] = [];
+    for (const folder of ['cli', 'web']) {
+      for (const file of await sources(join(SRC, folder))) {
+        for (const spec of importsOf(await readFile(file, 'utf8'))) {
+          if (!spec.startsWith('.')) continue; // node: modules and packages
+          const target = relative(SRC, resolve(dirname(file), spec));
+          const allowed = target.startsWith(`${folder}/`) || target.startsWith('api/') || target === 'errors.js';
+          if (!allowed) offenders.push(`${relative(SRC, file)} imports ${spec}`);
+        }
+      }
+    }
+    assert.deepEqual(offenders, []);
+  });
+
+  it('nothing imports cli/ or web/', async () => {
+    const offenders: string[] = [];
+    for (const file of await sources(SRC)) {
+      const where = relative(SRC, file);
+      if (/^(cli|web)\//.test(where)) continue;
+      for (const spec of importsOf(await readFile(file, 'utf8'))) if (/\/(cli|web)\//.test(spec)) offenders.push(`${where} imports ${spec}`);
+    }
+    assert.deepEqual(offenders, []);
+  });
+
+  it('sees imports in every form it checks', () => {
+    assert.deepEqual(importsOf(`import { a } from '../lab/lab.js';\nimport type { B } from "../x.js";\nexport { c } from './c.js';\nconst m = await import('../vm/qmp.js');\nimport './owned.js';\n`), ['../lab/lab.js', '../x.js', './c.js', '../vm/qmp.js', './owned.js']);
+  });
+});
