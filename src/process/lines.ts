@@ -15,7 +15,10 @@ export const MAX_LINE_BYTES = 16 * 1024 * 1024;
  */
 export class LineReader {
   private readonly decoder = new StringDecoder('utf8');
+  /** `append`'s text not yet taken. */
   private buffer = '';
+  /** `push`'s text of the line not yet complete, in the pieces it came in. */
+  private readonly pending: string[] = [];
   /** Bytes received since the last newline. */
   private lineBytes = 0;
 
@@ -27,20 +30,27 @@ export class LineReader {
 
   /** Takes a chunk and returns the lines it completes, without their "\n" (or "\r\n"). */
   push(chunk: Buffer): string[] {
-    // The text held back has no newline (the last push took the lines), so the search starts at the new text.
-    let from = this.buffer.length;
-    this.append(chunk);
+    this.countLineBytes(chunk);
+    const text = this.decoder.write(chunk);
     const lines: string[] = [];
     let start = 0;
-    for (let nl; (nl = this.buffer.indexOf('\n', from)) >= 0; start = from = nl + 1) {
-      lines.push(this.buffer.slice(start, this.buffer[nl - 1] === '\r' ? nl - 1 : nl));
+    for (let nl; (nl = text.indexOf('\n', start)) >= 0; start = nl + 1) {
+      // Text held back is only joined once its line is complete: joining (or searching) it at every
+      // chunk would cost the whole line each time, quadratic in a long line.
+      const line = this.pending.length ? this.pending.splice(0).join('') + text.slice(start, nl) : text.slice(start, nl);
+      lines.push(line.endsWith('\r') ? line.slice(0, -1) : line);
     }
-    this.buffer = this.buffer.slice(start);
+    if (start < text.length) this.pending.push(text.slice(start));
     return lines;
   }
 
   /** Takes a chunk and keeps its text in `text`. */
   append(chunk: Buffer): void {
+    this.countLineBytes(chunk);
+    this.buffer += this.decoder.write(chunk);
+  }
+
+  private countLineBytes(chunk: Buffer): void {
     let from = 0;
     for (let nl; (nl = chunk.indexOf(0x0a, from)) >= 0; from = nl + 1) {
       this.check(this.lineBytes + nl - from);
@@ -48,7 +58,6 @@ export class LineReader {
     }
     this.lineBytes += chunk.length - from;
     this.check(this.lineBytes);
-    this.buffer += this.decoder.write(chunk);
   }
 
   /** The text received and not yet taken. */
