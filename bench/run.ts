@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { benchAccel } from './accel.bench.js';
 import { benchLab } from './lab.bench.js';
 import { benchTinyImage } from './tiny-image.bench.js';
 
@@ -11,6 +12,7 @@ const print = (line: string) => process.stdout.write(`${line}\n`);
 const benches: Array<{ name: string; key: string; run: (print: (line: string) => void) => Promise<unknown> }> = [
   { name: 'tiny-image', key: 'tinyImage', run: benchTinyImage },
   { name: 'lab', key: 'lab', run: benchLab },
+  { name: 'accel', key: 'accel', run: benchAccel },
 ];
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((w) => !benches.some((b) => b.name === w));
