@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 import { QemunetError } from '../errors.js';
-import { hasProgram, run } from '../process/run.js';
+import { findProgram, run } from '../process/run.js';
 import { missingProgramMessage } from '../process/programs.js';
 import type { Topology } from '../topology/types.js';
 import { VNC_BASE_PORT } from '../vm/qemu-argv.js';
@@ -82,6 +82,6 @@ export async function checkDisplays(plan: LabPlan, c: DisplayCheck): Promise<voi
     throw new QemunetError('NO_DBUS', 'display mode gnome needs a D-Bus session bus (gnome-terminal opens its windows through it), and DBUS_SESSION_BUS_ADDRESS is not set; use xterm, rxvt or xfce4, or run inside dbus-run-session');
   }
   for (const [program, why] of programs) {
-    if (!(await hasProgram(program))) throw new QemunetError('PROGRAM_MISSING', `${why === '-V' ? '-V' : `display mode ${why}`} runs ${program}, which was not found on PATH.${missingProgramMessage(program).replace(/^.*?PATH\./, '')}`);
+    if ((await findProgram(program, c.env)) === undefined) throw new QemunetError('PROGRAM_MISSING', `${why === '-V' ? '-V' : `display mode ${why}`} runs ${program}, which was not found on PATH.${missingProgramMessage(program).replace(/^.*?PATH\./, '')}`);
   }
 }
