@@ -8,7 +8,13 @@ PACKAGES=(
   dosfstools mtools                   # FAT start disks (QemuNet's <host>.disk)
   util-linux tmux                     # setpriv (VMs die with qemunet), tmux consoles
   tcpdump iputils-ping                # tests: reading `qemunet capture` files, the host pinging through a tap
+  qemu-system-gui                     # display graphic/gtk/sdl: QEMU's GTK and SDL windows (only a Recommends of qemu-system-x86)
+  xterm rxvt-unicode xfce4-terminal screen  # display modes xterm, rxvt, xfce4, screen
+  tigervnc-viewer virt-viewer         # -V: xtigervncviewer (VNC unix sockets), remote-viewer (SPICE, TCP)
+  xvfb xdotool imagemagick x11-utils  # tests: a private X server, typing into windows, screenshots (import)
 )
+# Optional, not installed (heavy: GNOME's D-Bus services): gnome-terminal and dbus-x11 for display mode gnome.
+# vnc and spice need no package beyond qemu-system-x86 (VNC is built in, SPICE is in qemu-system-common).
 SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 missing=()

@@ -7,7 +7,9 @@ export function renderStatus(state: SessionState): string {
   const table = rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ').trimEnd());
   const head = `session ${state.dir} (${state.phase}, ${state.accel.toUpperCase()})`;
   const tmux = state.tmuxSession ? [`consoles in tmux: tmux attach -t ${state.tmuxSession}`] : [];
-  return [head, ...table, ...state.hosts.flatMap(stallLines), ...tmux].join('\n');
+  const screen = state.screenSession ? [`consoles in GNU screen: screen -r ${state.screenSession}`] : [];
+  const screens = state.hosts.filter((h) => h.screen).map((h) => `screen of ${h.name} (${h.screen!.kind}): ${h.screen!.connect}`);
+  return [head, ...table, ...state.hosts.flatMap(stallLines), ...screens, ...tmux, ...screen].join('\n');
 }
 
 /** A stalled host: why, and the end of its console (which may show where the boot stopped). */

@@ -21,7 +21,13 @@ export const UP_USAGE = `usage: qemunet up TOPOLOGY [options]      (or QemuNet's
   --alias NAME=SYSTEM    run the topology's system NAME as SYSTEM (repeatable), e.g. --alias debian=tiny
   --detach, -b           leave the session running in the background and return
   --wait                 return once every host is ready (implies --detach); --timeout SECONDS (default 300)
-  --display MODE, -d MODE  none, nographic, tmux or xterm (-x); HOST sys/MODE sets it per host
+  --display MODE, -d MODE  a host's display; HOST sys/MODE sets it per host:
+                         none; nographic (this terminal); xterm (-x), rxvt, gnome, xfce4 (a terminal window
+                         on each console); tmux, screen (one session, a window per host); graphic (QEMU's
+                         window; gtk, sdl force one toolkit); vnc, spice (a server on a unix socket in the
+                         session; qemunet status says how to connect)
+  --viewers, -V          a viewer window per vnc/spice host (TigerVNC, remote-viewer), for the session's life
+  --display-tcp          vnc/spice servers on 127.0.0.1 TCP ports with a generated password instead
   --boot-silence S       a host that prints nothing for S seconds after it starts is stalled (default 30;
                          under KVM it is started again under TCG, once)
   --boot-limit S         a host not ready S seconds after it starts is stalled (default 180)
@@ -73,6 +79,8 @@ function toRequest(o: UpOptions): UpRequest {
     force: o.force,
     vlan: o.vlan,
     switchConsoles: o.switchConsoles,
+    ...(o.viewers ? { viewers: true } : {}),
+    ...(o.displayTcp ? { displayTcp: true } : {}),
     aliases: o.aliases,
     accel: o.accel,
     internet: o.internet,

@@ -13,6 +13,10 @@ export interface UpOptions {
   vlan: boolean;
   /** -y: switch management consoles in windows. */
   switchConsoles: boolean;
+  /** -V: a viewer window per vnc/spice host. */
+  viewers: boolean;
+  /** --display-tcp: vnc/spice servers on 127.0.0.1 with a password, not on unix sockets. */
+  displayTcp: boolean;
   /** -l SYS / -L SYS: one VM of that system alone, on a throwaway overlay / on its base image. */
   standalone?: { system: string; raw: boolean };
   /** --yes: no confirmation for -L. */
@@ -46,15 +50,14 @@ export interface UpOptions {
 const WITH_VALUE = new Set(['t', 'a', 's', 'S', 'c', 'l', 'L', 'D', 'd', 'z', 'u']);
 const FLAGS = new Set(['i', 'm', 'M', 'f', 'F', 'k', 'K', 'x', 'y', 'v', 'h', 'b', 'V', 'q']);
 const LONG_WITH_VALUE = new Set(['session', 'alias', 'timeout', 'boot-silence', 'boot-limit', 'display', 'config', 'topology', 'from']);
-const LONG_FLAGS = new Set(['detach', 'wait', 'dry-run', 'help', 'force', 'yes']);
+const LONG_FLAGS = new Set(['detach', 'wait', 'dry-run', 'help', 'force', 'yes', 'viewers', 'display-tcp']);
 
-const NOT_YET: Record<string, string> = {
-  V: '-V (remote viewers for VNC/SPICE)',
-};
+/** Options whose feature is not in this version: none at the moment. */
+const NOT_YET: Record<string, string> = {};
 
 /** Parses options in QemuNet's forms (bundled `-xK`, `-tFILE`, `-t FILE`) and the long ones (`--session DIR`, `--session=DIR`). */
 export function parseUpOptions(argv: readonly string[]): UpOptions {
-  const o: UpOptions = { switchConsoles: false, vlan: false, force: false, yes: false, aliases: new Map(), detach: false, wait: false, dryRun: false, accel: true, internet: false, quiet: false, kernelArgs: [], mountDir: true, mountDisk: true, help: false, notYet: [] };
+  const o: UpOptions = { switchConsoles: false, viewers: false, displayTcp: false, vlan: false, force: false, yes: false, aliases: new Map(), detach: false, wait: false, dryRun: false, accel: true, internet: false, quiet: false, kernelArgs: [], mountDir: true, mountDisk: true, help: false, notYet: [] };
   const positional: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -127,6 +130,7 @@ function applyShort(o: UpOptions, letter: string, value: string): void {
     case 'q': return void (o.quiet = true);
     case 'v': return void (o.vlan = true);
     case 'y': return void (o.switchConsoles = true);
+    case 'V': return void (o.viewers = true);
     case 'b': return void (o.detach = true);
     case 'h': return void (o.help = true);
   }
@@ -142,6 +146,8 @@ function applyLong(o: UpOptions, name: string, value: string): void {
     case 'topology': return void (o.topology = value);
     case 'display': return void (o.display = value);
     case 'detach': return void (o.detach = true);
+    case 'viewers': return void (o.viewers = true);
+    case 'display-tcp': return void (o.displayTcp = true);
     case 'wait': return void (o.wait = true);
     case 'dry-run': return void (o.dryRun = true);
     case 'help': return void (o.help = true);

@@ -1,7 +1,8 @@
 import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { availableParallelism } from 'node:os';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConsoleHub } from '../console/console-hub.js';
 import { QemunetError } from '../errors.js';
@@ -15,12 +16,12 @@ import { configureSwitch, launchPlug, waitForTap } from '../switch/vlan-setup.js
 import { setWireFaults } from '../switch/wirefilter.js';
 import { launchVm, type RunningVm } from '../vm/launch.js';
 import type { QmpClient } from '../vm/qmp.js';
-import type { HostPlan, LabPlan } from './plan.js';
+import { TERMINAL_DISPLAYS, type HostPlan, type LabPlan, type TerminalDisplay } from './plan.js';
 import { ControlServer, type ControlCommand, type ControlConnection } from './control.js';
 import { Slots } from './slots.js';
 import { BootWatchdog, DEFAULT_BOOT_LIMITS, stallDetail, type BootLimits, type StallKind } from './watchdog.js';
-import { StateWriter, type HostStatus, type SessionPhase, type SessionState, type SwitchStatus } from './state.js';
-import { closeTmuxSession, openTmuxWindows, openXterm, type TerminalWindow } from './terminals.js';
+import { StateWriter, type HostStatus, type ScreenAccess, type SessionPhase, type SessionState, type SwitchStatus } from './state.js';
+import { closeScreenSession, closeTmuxSession, openScreenWindows, openTerminal, openTmuxWindows, openViewer, openXterm, viewerArgv, viewerFile, type RemoteScreen, type TerminalWindow } from './terminals.js';
 
 export interface LabRuntime {
   accel: string;
@@ -41,6 +42,10 @@ export interface LabRuntime {
   onNotice?: (message: string) => void;
   /** The session stops when this process is gone (QEMUNET_OWNER_PID). */
   ownerPid?: number;
+  /** -V: a viewer window per vnc/spice host, for the session's life. */
+  viewers?: boolean;
+  /** The X display QEMU windows, terminals and viewers open on (for status). */
+  xDisplay?: string;
 }
 
 /** How long one booting guest may keep a boot slot before the next guest starts anyway. */
@@ -68,6 +73,11 @@ export class Lab extends EventEmitter {
   private error?: string;
   private stopping?: Promise<void>;
   private tmuxSession?: string;
+  private screenSession?: string;
+  /** -V viewers, ended at teardown (and by their parent-death signal if qemunet is killed). */
+  private readonly viewers = new Set<ChildProcess>();
+  /** Passwords of screens on TCP, one per host for the session's life (kept across restarts). */
+  private readonly passwords = new Map<string, string>();
   private control?: ControlServer;
   /** vde_plug processes of trunks and taps, and the dpipe chains of wirefilters. */
   private readonly plugs: ChildProcess[] = [];
@@ -119,6 +129,7 @@ export class Lab extends EventEmitter {
       hosts: [...this.hostStatus.values()].map((h) => ({ ...h })),
       switches: [...this.switchStatus.values()].map((s) => ({ ...s })),
       ...(this.tmuxSession ? { tmuxSession: this.tmuxSession } : {}),
+      ...(this.screenSession ? { screenSession: this.screenSession } : {}),
       ...(this.error ? { error: this.error } : {}),
     };
   }
@@ -217,7 +228,19 @@ export class Lab extends EventEmitter {
     this.updateHost(h.name, { state: 'starting' });
     let vm: RunningVm;
     try {
+      const screen = this.remoteScreen(h);
+      if (screen && 'socket' in screen) await rm(screen.socket, { force: true });
       vm = await launchVm(h.vm, { logFile: h.paths.log, dieWithParent: true, paused: true, ...(signal ? { signal } : {}) });
+      if (screen && 'password' in screen) {
+        try {
+          await vm.qmpClient?.execute('set_password', { protocol: screen.protocol, password: screen.password });
+          await writeFile(screen.viewerFile, viewerFile(h.name, screen), { mode: 0o600 });
+        } catch (e) {
+          await vm.kill();
+          throw e;
+        }
+      }
+      this.updateHost(h.name, { ...(h.vm.display.kind !== 'none' ? { screen: this.screenAccess(h, screen) } : {}) });
     } catch (e) {
       this.updateHost(h.name, { state: 'failed', detail: (e as Error).message });
       throw e;
@@ -339,18 +362,52 @@ export class Lab extends EventEmitter {
     if (this.phase === 'running' && [...this.hostStatus.values()].every((h) => h.state === 'stopped')) void this.stop();
   }
 
+  /** A vnc/spice host's server: its unix socket, or its TCP port with the password qemunet sets. */
+  private remoteScreen(h: HostPlan): RemoteScreen | undefined {
+    const d = h.vm.display;
+    if (d.kind !== 'vnc' && d.kind !== 'spice') return undefined;
+    if ('socket' in d.listen) return { protocol: d.kind, socket: d.listen.socket };
+    let password = this.passwords.get(h.name);
+    // VNC authentication uses 8 characters at most.
+    if (!password) this.passwords.set(h.name, (password = randomBytes(d.kind === 'vnc' ? 6 : 12).toString('base64url')));
+    return { protocol: d.kind, port: d.listen.port, password, viewerFile: h.paths.viewerFile };
+  }
+
+  private screenAccess(h: HostPlan, screen: RemoteScreen | undefined): ScreenAccess {
+    if (!screen) return { kind: 'window', connect: `QEMU's window "QEMU (${h.name})" on X display ${this.runtime.xDisplay ?? '$DISPLAY'}` };
+    const connect = viewerArgv(h.name, screen).join(' ');
+    if ('socket' in screen) return { kind: screen.protocol, socket: screen.socket, connect };
+    return { kind: screen.protocol, address: '127.0.0.1', port: screen.port, password: screen.password, connect: `${connect} (or any ${screen.protocol.toUpperCase()} client: 127.0.0.1 port ${screen.port}, password ${screen.password})` };
+  }
+
   private async openWindows(): Promise<void> {
     const windowOf = (h: HostPlan): TerminalWindow => ({ title: h.name, argv: this.runtime.consoleCommand(h.name) });
     const sw = this.runtime.switchWindows;
     const switchWindows = (sw ? this.plan.switches.filter((s) => !s.hub) : []).map((s) => ({ title: `[${s.name}]`, argv: sw!.command(s.name) }));
+    const sessionName = `qemunet-${this.paths.dir.split('/').pop()}`.replace(/[.:]/g, '_');
     const tmux = [...this.plan.hosts.filter((h) => h.display === 'tmux').map(windowOf), ...(sw?.kind === 'tmux' ? switchWindows : [])];
     if (tmux.length) {
-      this.tmuxSession = `qemunet-${this.paths.dir.split('/').pop()}`.replace(/[.:]/g, '_');
+      this.tmuxSession = sessionName;
       await openTmuxWindows(this.tmuxSession, tmux);
       this.changed();
     }
-    this.plan.hosts.filter((h) => h.display === 'xterm').forEach((h) => openXterm(windowOf(h)));
+    const screen = this.plan.hosts.filter((h) => h.display === 'screen').map(windowOf);
+    if (screen.length) {
+      this.screenSession = sessionName;
+      await openScreenWindows(this.screenSession, screen);
+      this.changed();
+    }
+    for (const h of this.plan.hosts) if ((TERMINAL_DISPLAYS as readonly string[]).includes(h.display)) openTerminal(h.display as TerminalDisplay, windowOf(h));
     if (sw?.kind === 'xterm') switchWindows.forEach((w) => openXterm(w));
+    if (this.runtime.viewers) for (const h of this.plan.hosts) this.openViewerOf(h);
+  }
+
+  /** -V: a viewer on a vnc/spice host's screen, until the session ends. */
+  private openViewerOf(h: HostPlan): void {
+    const screen = this.remoteScreen(h);
+    if (!screen || this.stopping) return;
+    const child = openViewer(viewerArgv(h.name, screen), () => this.viewers.delete(child));
+    this.viewers.add(child);
   }
 
   /**
@@ -416,6 +473,8 @@ export class Lab extends EventEmitter {
     for (const t of this.plugs) t.kill('SIGTERM');
     await Promise.all([...this.switches.values()].map((sw) => sw.stop()));
     if (this.tmuxSession) await closeTmuxSession(this.tmuxSession);
+    if (this.screenSession) await closeScreenSession(this.screenSession);
+    for (const v of this.viewers) v.kill('SIGTERM');
     for (const [name, st] of this.hostStatus) if (!FINAL.has(st.state)) this.updateHost(name, { state: 'stopped' });
     this.setPhase(finalPhase);
     await step('writing the state file', () => this.writer.flush());
@@ -521,6 +580,7 @@ export class Lab extends EventEmitter {
     for (const vm of this.vms.values()) void vm.kill();
     for (const sw of this.switches.values()) sw.child.kill('SIGKILL');
     for (const t of this.plugs) t.kill('SIGKILL');
+    for (const v of this.viewers) v.kill('SIGKILL');
   }
 
   private setPhase(phase: SessionPhase): void {

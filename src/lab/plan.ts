@@ -5,12 +5,17 @@ import type { HostPaths, SessionPaths, SwitchPaths } from '../session/paths.js';
 import { vdeSwitchArgv } from '../switch/vde-argv.js';
 import type { HostDef, Topology } from '../topology/types.js';
 import { switchVlanCommands } from '../topology/vlan-syntax.js';
+import { DISPLAY_MODES, type DisplayMode } from '../topology/parse.js';
 import type { LinkFaults } from '../topology/link-syntax.js';
 import { macAddress, tinyKernelAppend, type VmSpec } from '../vm/qemu-argv.js';
 
-/** Display modes of this version; QemuNet's others (vnc, spice, sdl, gtk...) are refused by name. */
-export const SUPPORTED_DISPLAYS = ['none', 'nographic', 'tmux', 'xterm'] as const;
-export type DisplayMode = (typeof SUPPORTED_DISPLAYS)[number];
+export { DISPLAY_MODES, type DisplayMode } from '../topology/parse.js';
+
+/** Modes that give the guest a screen (a VGA card): QEMU's window, or a VNC or SPICE server. */
+export const SCREEN_DISPLAYS: ReadonlySet<DisplayMode> = new Set(['graphic', 'gtk', 'sdl', 'vnc', 'spice']);
+/** Modes that open one terminal window per host on its serial console, and the program each runs. */
+export const TERMINAL_DISPLAYS = ['xterm', 'rxvt', 'gnome', 'xfce4'] as const;
+export type TerminalDisplay = (typeof TERMINAL_DISPLAYS)[number];
 
 /** Guest RAM of the built-in image: it boots and runs a lab in 128 MiB. */
 export const TINY_MEMORY_MIB = 128;
@@ -38,6 +43,13 @@ export interface PlanOptions {
   rawBase?: boolean;
   /** Config files that were read, for "unknown system" errors. */
   configFiles: readonly string[];
+  /** QEMU's window for `graphic`: GTK when QEMU has it, else SDL (what this machine's QEMU offers). */
+  graphicToolkit?: 'gtk' | 'sdl';
+  /**
+   * vnc and spice hosts listen on 127.0.0.1 at these TCP ports (with a password set at start) instead
+   * of a unix socket in the session. Ports are found free at start; the plan only uses them.
+   */
+  displayPorts?: ReadonlyMap<string, number>;
 }
 
 export interface NicPlan {
@@ -172,7 +184,7 @@ function planHost(topology: Topology, host: HostDef, hostIndex: number, catalog:
     // -L: the base image itself, so changes are permanent (the user confirmed it).
     disk: o.rawBase ? { path: system.fs, format: 'raw', interface: diskInterface } : { path: hp.overlay, format: 'qcow2', interface: diskInterface },
     ...(o.mountDisk && o.existingDisks.has(host.name) ? { extraDisk: { path: hp.disk, format: 'raw' as const, interface: diskInterface } } : {}),
-    ...kernelOf(system, host.name, o),
+    ...kernelOf(system, host.name, o, SCREEN_DISPLAYS.has(display)),
     // A NIC with faults (LINK) plugs into its wirefilter through a point-to-point socket, not the switch.
     nics: nics.map((n, i) =>
       topology.links.some((l) => l.host === host.name && l.nic === i)
@@ -185,7 +197,7 @@ function planHost(topology: Topology, host: HostDef, hostIndex: number, catalog:
     qmpSocket: hp.qmp,
     ...(tiny ? { agentSocket: hp.agent } : {}),
     pidFile: hp.pid,
-    display: { kind: 'none' },
+    display: vmDisplay(display, host.name, hp, o),
     extra,
   };
   return { name: host.name, systemName: host.system, system, display, wave: host.wave, nics, paths: hp, agent: tiny, vm };
@@ -203,14 +215,32 @@ function resolveSystem(file: string, host: HostDef, catalog: Catalog, o: PlanOpt
 
 function planDisplay(file: string, host: HostDef, fallback: DisplayMode): DisplayMode {
   const d = host.display ?? fallback;
-  if ((SUPPORTED_DISPLAYS as readonly string[]).includes(d)) return d as DisplayMode;
-  throw new InputError('NOT_YET_SUPPORTED', file, host.line, host.systemColumn, `display mode "${d}" of host ${host.name} is not yet supported; supported: ${SUPPORTED_DISPLAYS.join(', ')}`);
+  if ((DISPLAY_MODES as readonly string[]).includes(d)) return d as DisplayMode;
+  throw new InputError('UNKNOWN_DISPLAY', file, host.line, host.systemColumn, `unknown display mode "${d}" of host ${host.name}; allowed: ${DISPLAY_MODES.join(', ')}`);
+}
+
+/** The VM's screen: none for the terminal modes, else QEMU's window or a VNC/SPICE server (unix socket unless a TCP port is planned). */
+function vmDisplay(display: DisplayMode, host: string, hp: HostPaths, o: PlanOptions): VmSpec['display'] {
+  switch (display) {
+    case 'graphic':
+      return { kind: o.graphicToolkit ?? 'gtk' };
+    case 'gtk':
+    case 'sdl':
+      return { kind: display };
+    case 'vnc':
+    case 'spice': {
+      const port = o.displayPorts?.get(host);
+      return { kind: display, listen: port === undefined ? { socket: display === 'vnc' ? hp.vnc : hp.spice } : { port } };
+    }
+    default:
+      return { kind: 'none' };
+  }
 }
 
 /** QemuNet's kernel command line for Linux systems it boots with KERNEL/INITRD; tiny has its own. */
-function kernelOf(system: SystemEntry, hostname: string, o: PlanOptions): Pick<VmSpec, 'kernel'> {
+function kernelOf(system: SystemEntry, hostname: string, o: PlanOptions, screen: boolean): Pick<VmSpec, 'kernel'> {
   if (system.builtin === 'tiny') {
-    return { kernel: { path: system.kernel!, initrd: system.initrd!, append: tinyKernelAppend(hostname, o.kernelArgs, true) } };
+    return { kernel: { path: system.kernel!, initrd: system.initrd!, append: tinyKernelAppend(hostname, o.kernelArgs, true, screen) } };
   }
   if (system.sys !== 'linux' || !system.kernel || !system.initrd) return {};
   const args = ['root=/dev/sda1', 'rw', 'net.ifnames=0', 'console=ttyS0', 'console=tty0', `user=${o.user}`, ...(o.quiet ? ['quiet'] : []), ...o.kernelArgs];

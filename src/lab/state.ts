@@ -28,6 +28,23 @@ export interface HostStatus {
   consoleTail?: string[];
   /** Set when the host runs under another accelerator than the session (moved to TCG after hanging under KVM). */
   accel?: 'tcg';
+  /** Its screen, for hosts with a graphic display: where it is and how to connect. */
+  screen?: ScreenAccess;
+}
+
+/**
+ * A host's screen. `window`: QEMU's own window on the X display. `vnc`/`spice`: a server on a unix
+ * socket of the session (owner-only), or on 127.0.0.1 at `port` with `password` (the state file is
+ * owner-only too). A web front end bridges `socket` of a vnc host.
+ */
+export interface ScreenAccess {
+  kind: 'window' | 'vnc' | 'spice';
+  socket?: string;
+  address?: '127.0.0.1';
+  port?: number;
+  password?: string;
+  /** One line for a person: the command that opens a viewer, or where the window is. */
+  connect: string;
 }
 
 export interface SwitchStatus {
@@ -50,6 +67,8 @@ export interface SessionState {
   hosts: HostStatus[];
   switches: SwitchStatus[];
   tmuxSession?: string;
+  /** The GNU screen session of the `screen` display mode (`screen -r NAME`). */
+  screenSession?: string;
   error?: string;
 }
 
@@ -101,7 +120,8 @@ export class StateWriter {
 export async function writeState(file: string, state: SessionState): Promise<void> {
   const tmp = `${file}.${process.pid}.tmp`;
   try {
-    await writeFile(tmp, `${JSON.stringify(state, null, 2)}\n`);
+    // Owner-only: it may hold the passwords of VNC/SPICE servers on TCP.
+    await writeFile(tmp, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
     await rename(tmp, file);
   } catch (e) {
     // A full disk may have left part of the temp file.

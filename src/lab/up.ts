@@ -15,7 +15,8 @@ import { accelCacheFile, builtImagePaths } from '../images/store.js';
 import { qemuArgv } from '../vm/qemu-argv.js';
 import { loadCatalog } from './catalog.js';
 import { Lab } from './lab.js';
-import { planLab, SUPPORTED_DISPLAYS, type DisplayMode, type HostPlan, type LabPlan } from './plan.js';
+import { DISPLAY_MODES, planLab, SCREEN_DISPLAYS, type DisplayMode, type HostPlan, type LabPlan } from './plan.js';
+import { checkDisplays, freeLoopbackPorts, hostDisplays, qemuDisplayBackends } from './displays.js';
 import type { BootLimits } from './watchdog.js';
 import type { Catalog } from '../config/catalog.js';
 import type { Topology } from '../topology/types.js';
@@ -44,6 +45,10 @@ export interface UpRequest {
   extraArchive?: string;
   /** -y: each switch's management console in a window (tmux, or xterm with the xterm display). */
   switchConsoles?: boolean;
+  /** -V: a viewer window per vnc/spice host (remote-viewer, TigerVNC for a VNC unix socket), for the session's life. */
+  viewers?: boolean;
+  /** vnc and spice hosts listen on 127.0.0.1 TCP ports with a generated password, instead of unix sockets in the session. */
+  displayTcp?: boolean;
   /** QemuNet's -v: trunks, and each switch's `<switch>.cmd` loaded at start. */
   vlan?: boolean;
   /** Boot on the base image itself (-L): changes are permanent. */
@@ -73,6 +78,9 @@ interface Inputs {
   storeDir: string;
   display: DisplayMode;
   notes: string[];
+  /** QEMU's display backends, when a host wants QEMU's own window. */
+  qemuBackends?: Set<string>;
+  displayPorts?: Map<string, number>;
 }
 
 /** Reads the topology and the catalog; notes are given once the plan holds. */
@@ -83,7 +91,21 @@ async function readInputs(req: UpRequest, dir: string): Promise<Inputs> {
   const file = req.topologyFile ? resolve(cwd, req.topologyFile) : sessionPaths(dir).topology;
   const { topology } = await readTopology(file);
   const { catalog, storeDir, configFiles, notes } = await loadCatalog({ ...(req.configFile ? { configFile: req.configFile } : {}), cwd, env });
-  return { topology, catalog, configFiles, storeDir, display, notes };
+  const displays = [...hostDisplays(topology, display)];
+  const windowed = displays.some(([, d]) => SCREEN_DISPLAYS.has(d) && d !== 'vnc' && d !== 'spice');
+  const qemuBackends = windowed ? await qemuDisplayBackends(req.signal).catch(() => undefined) : undefined;
+  const remote = displays.filter(([, d]) => d === 'vnc' || d === 'spice').map(([name]) => name);
+  const displayPorts = req.displayTcp && remote.length ? await freeLoopbackPorts(remote.length) : [];
+  return {
+    topology, catalog, configFiles, storeDir, display, notes,
+    ...(qemuBackends ? { qemuBackends } : {}),
+    ...(displayPorts.length ? { displayPorts: new Map(remote.map((name, i) => [name, displayPorts[i]!])) } : {}),
+  };
+}
+
+/** The display modes' windows, programs and QEMU modules, checked before anything starts. */
+function checkDisplaysOf(req: UpRequest, inputs: Inputs, plan: LabPlan): Promise<void> {
+  return checkDisplays(plan, { env: req.env ?? process.env, viewers: req.viewers ?? false, switchXterms: (req.switchConsoles ?? false) && inputs.display === 'xterm', ...(inputs.qemuBackends ? { qemuBackends: inputs.qemuBackends } : {}) });
 }
 
 /**
@@ -120,6 +142,9 @@ function planFor(req: UpRequest, inputs: Inputs, dir: string, accel: VmSpec['acc
     ...(req.vlan ? { vlan: true } : {}),
     existingDisks: new Set(inputs.topology.hosts.filter((h) => existsSync(paths.host(h.name).disk)).map((h) => h.name)),
     configFiles: inputs.configFiles,
+    // QemuNet's graphic mode is QEMU's GTK window; SDL when this QEMU has no GTK.
+    ...(inputs.qemuBackends && !inputs.qemuBackends.has('gtk') && inputs.qemuBackends.has('sdl') ? { graphicToolkit: 'sdl' as const } : {}),
+    ...(inputs.displayPorts ? { displayPorts: inputs.displayPorts } : {}),
   });
 }
 
@@ -140,13 +165,9 @@ function intendedDir(req: UpRequest): string {
   return req.sessionDir ? resolve(req.cwd ?? process.cwd(), req.sessionDir) : join(process.env.TMPDIR ?? '/tmp', 'qemunet-SESSION');
 }
 
-/** QemuNet's display modes that this version does not offer yet, refused by name. */
-const LATER_DISPLAYS = ['graphic', 'vnc', 'spice', 'sdl', 'gtk', 'rxvt', 'gnome', 'xfce4', 'screen', 'socket'];
-
 function checkDisplay(display: string | undefined): DisplayMode | undefined {
-  if (display === undefined || (SUPPORTED_DISPLAYS as readonly string[]).includes(display)) return display as DisplayMode | undefined;
-  if (LATER_DISPLAYS.includes(display)) throw new QemunetError('NOT_YET_SUPPORTED', `display mode ${display} is not supported yet; available: ${SUPPORTED_DISPLAYS.join(', ')}`);
-  throw new UsageError(`unknown display mode "${display}"; available: ${SUPPORTED_DISPLAYS.join(', ')}`);
+  if (display === undefined || (DISPLAY_MODES as readonly string[]).includes(display)) return display as DisplayMode | undefined;
+  throw new UsageError(`unknown display mode "${display}"; allowed: ${DISPLAY_MODES.join(', ')}`);
 }
 
 /**
@@ -160,7 +181,9 @@ export async function up(req: UpRequest): Promise<Lab> {
   if (!restoring) {
     // Bad input fails here, before a directory is made or anything runs.
     const inputs = await readInputs(req, intendedDir(req));
-    await checkPrerequisites(planFor(req, inputs, intendedDir(req), 'tcg'), sessionPaths(intendedDir(req)), inputs.storeDir, req.onNotice, req.signal);
+    const plan = planFor(req, inputs, intendedDir(req), 'tcg');
+    await checkDisplaysOf(req, inputs, plan);
+    await checkPrerequisites(plan, sessionPaths(intendedDir(req)), inputs.storeDir, req.onNotice, req.signal);
   }
   const fromDir = req.from && (await isDirectory(resolve(cwd, req.from))) ? resolve(cwd, req.from) : undefined;
   // A saved session directory without --session is run where it is, as QemuNet's -S does.
@@ -174,7 +197,11 @@ export async function up(req: UpRequest): Promise<Lab> {
     if (restoring) await restoreInto(req, dir, fromDir);
     const effective: UpRequest = restoring && !req.topologyFile ? { ...req, sessionDir: dir } : req;
     const inputs = await readInputs(effective, dir);
-    if (restoring) await checkPrerequisites(planFor(effective, inputs, dir, 'tcg'), paths, inputs.storeDir, req.onNotice, req.signal);
+    if (restoring) {
+      const plan = planFor(effective, inputs, dir, 'tcg');
+      await checkDisplaysOf(effective, inputs, plan);
+      await checkPrerequisites(plan, paths, inputs.storeDir, req.onNotice, req.signal);
+    }
     const { plan, accel, notices } = await settledPlan(effective, inputs, dir);
     await checkBases(plan, join(inputs.storeDir, '..'), req.force ?? false, (m) => req.onNotice?.(m));
     [...inputs.notes, ...notices, ...plan.notes].forEach((n) => req.onNotice?.(n));
@@ -197,6 +224,8 @@ export async function up(req: UpRequest): Promise<Lab> {
       ...(accel === 'kvm' ? { tcgPlanOf: tcgPlanOf(effective, inputs, dir) } : {}),
       ...(req.onNotice ? { onNotice: req.onNotice } : {}),
       ...(req.ownerPid ? { ownerPid: req.ownerPid } : {}),
+      ...(req.viewers ? { viewers: true } : {}),
+      ...((req.env ?? process.env).DISPLAY ? { xDisplay: (req.env ?? process.env).DISPLAY! } : {}),
       ...bootSlotsFrom(req.env ?? process.env),
     });
     await lab.start(req.signal);

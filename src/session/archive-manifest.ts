@@ -24,5 +24,5 @@ export function archivedSessionFiles(names: readonly string[], hosts: readonly s
 
 /** Runtime files a restored archive may carry from another machine: removed, then made afresh. */
 export function staleRuntimeFile(name: string): boolean {
-  return /\.(pid|sh|log|serial|console|qmp|qga|mgmt|ctl|wf)$/.test(name) || ['qemunet.lock', 'qemunet-state.json', 'qemunet.log', 'switch', 'wire'].includes(name);
+  return /\.(pid|sh|log|serial|console|qmp|qga|mgmt|ctl|wf|vnc|spice|vv)$/.test(name) || ['qemunet.lock', 'qemunet-state.json', 'qemunet.log', 'switch', 'wire'].includes(name);
 }

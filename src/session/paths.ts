@@ -36,6 +36,12 @@ export interface HostPaths {
   pid: string;
   /** Console log. */
   log: string;
+  /** The VNC server of a `vnc` host (QEMU's; a viewer or a bridge connects here). */
+  vnc: string;
+  /** The SPICE server of a `spice` host. */
+  spice: string;
+  /** remote-viewer's connection file of a vnc/spice host on TCP (holds its password; owner-only). */
+  viewerFile: string;
   /** Restarts this one VM into the running session. */
   script: string;
   /** The point-to-point socket between NIC ethN and its wirefilter (LINK lines). */
@@ -73,6 +79,9 @@ export function sessionPaths(dir: string): SessionPaths {
       agent: join(dir, `${name}.qga`),
       pid: join(dir, `${name}.pid`),
       log: join(dir, `${name}.log`),
+      vnc: join(dir, `${name}.vnc`),
+      spice: join(dir, `${name}.spice`),
+      viewerFile: join(dir, `${name}.vv`),
       script: join(dir, `${name}.sh`),
       wire: (nic) => join(dir, 'wire', `${name}-eth${nic}`),
       wireMgmt: (nic) => join(dir, `${name}-eth${nic}.wf`),
@@ -95,7 +104,7 @@ export function tooLongSocketPaths(paths: SessionPaths, hosts: readonly string[]
   const sockets = [
     ...hosts.flatMap((h) => {
       const p = paths.host(h);
-      return [p.serial, p.console, p.qmp, p.agent];
+      return [p.serial, p.console, p.qmp, p.agent, p.vnc, p.spice];
     }),
     ...switches.flatMap((s) => [join(paths.switch(s).socket, 'ctl'), paths.switch(s).mgmt]),
   ];

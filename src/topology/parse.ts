@@ -7,7 +7,13 @@ export const KEYWORDS = ['SWITCH', 'HUB', 'HOST', 'TRUNK', 'TAP', 'LINK', 'sleep
 /** Linux interface names are at most 15 bytes. */
 const TAP_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/;
 const CIDR = /^(\d{1,3}(\.\d{1,3}){3}\/\d{1,2}|[0-9A-Fa-f:]+:[0-9A-Fa-f:]*\/\d{1,3})$/;
-export const DISPLAY_MODES = ['none', 'nographic', 'tmux', 'xterm', 'vnc', 'spice', 'sdl', 'gtk'] as const;
+/**
+ * QemuNet's display modes, and `gtk`/`sdl` (QEMU's window with that toolkit; `graphic` takes GTK, else SDL).
+ * A screen: graphic, gtk, sdl, vnc, spice. A terminal on the serial console: xterm, rxvt, gnome, xfce4
+ * (a window each), tmux, screen (one session, a window per host), nographic (this terminal). none: neither.
+ */
+export const DISPLAY_MODES = ['none', 'nographic', 'graphic', 'gtk', 'sdl', 'vnc', 'spice', 'xterm', 'rxvt', 'gnome', 'xfce4', 'tmux', 'screen'] as const;
+export type DisplayMode = (typeof DISPLAY_MODES)[number];
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 export const MAX_NAME_LENGTH = 32;
 

@@ -21,10 +21,24 @@ export interface VmSpec {
   qmpSocket: string;
   agentSocket?: string;
   pidFile?: string;
-  display: { kind: 'none' } | { kind: 'vnc'; display: number } | { kind: 'gtk' } | { kind: 'sdl' };
+  display: DisplaySpec;
   /** Extra QEMU options from QEMUOPT, already split into words. */
   extra?: readonly string[];
 }
+
+/**
+ * The VM's screen. gtk/sdl: QEMU's own window (titled "QEMU (NAME)"). vnc/spice: a server on a unix
+ * socket (owner-only: QEMU inherits qemunet's private umask), or on 127.0.0.1 at a TCP port, where it
+ * refuses every client until a password is set through QMP (so the password never shows in `ps`).
+ */
+export type DisplaySpec =
+  | { kind: 'none' }
+  | { kind: 'gtk' }
+  | { kind: 'sdl' }
+  | { kind: 'vnc' | 'spice'; listen: { socket: string } | { port: number } };
+
+/** VNC's display numbers count from TCP port 5900. */
+export const VNC_BASE_PORT = 5900;
 
 export interface NicSpec {
   /** vde switch directory (a vde_switch -sock path), or a vdeplug URL (ptp:// to a wirefilter). */
@@ -93,17 +107,21 @@ function driveArgs(id: string, path: string, format: string, iface: 'virtio' | '
   return ['-drive', qemuOpts(undefined, { file: path, format, id, cache: 'writeback', snapshot: snapshot ? 'on' : undefined, if: iface, index: iface === 'ide' ? index : undefined })];
 }
 
-function displayArgs(d: VmSpec['display']): string[] {
+/**
+ * Every screen is the standard VGA (the guest's bochs DRM driver gives it a text console, also for
+ * SPICE, which streams any VGA). Every listening endpoint is a unix socket or binds to loopback only.
+ */
+function displayArgs(d: DisplaySpec): string[] {
   switch (d.kind) {
     case 'none':
       return ['-display', 'none', '-vga', 'none'];
-    case 'vnc':
-      // Every listening endpoint binds to loopback only.
-      return ['-vga', 'std', '-display', `vnc=127.0.0.1:${d.display}`];
     case 'gtk':
-      return ['-vga', 'std', '-display', 'gtk'];
     case 'sdl':
-      return ['-vga', 'std', '-display', 'sdl'];
+      return ['-vga', 'std', '-display', d.kind];
+    case 'vnc':
+      return ['-vga', 'std', '-display', 'none', '-vnc', 'socket' in d.listen ? qemuOpts(`unix:${d.listen.socket}`, {}) : qemuOpts(`127.0.0.1:${d.listen.port - VNC_BASE_PORT}`, { password: 'on' })];
+    case 'spice':
+      return ['-vga', 'std', '-display', 'none', '-spice', 'socket' in d.listen ? qemuOpts(undefined, { unix: 'on', addr: d.listen.socket, 'disable-ticketing': 'on' }) : qemuOpts(undefined, { port: d.listen.port, addr: '127.0.0.1' })];
   }
 }
 
@@ -135,9 +153,13 @@ export function macAddress(hostIndex: number, nicIndex: number): string {
   return b.map((x) => x.toString(16).padStart(2, '0')).join(':');
 }
 
-/** Kernel arguments for the tiny guest: serial console, hostname, quiet and fast boot. */
-export function tinyKernelAppend(hostname: string, extra: readonly string[] = [], quiet = true): string {
-  const args = ['console=ttyS0', 'root=/dev/vda', 'rw', `hostname=${hostname}`, 'cryptomgr.notests', 'no_timer_check'];
+/**
+ * Kernel arguments for the tiny guest: serial console, hostname, quiet and fast boot. With a screen
+ * the kernel also writes to tty0 (ttyS0 stays last: it remains /dev/console, which init and the
+ * watchdog use).
+ */
+export function tinyKernelAppend(hostname: string, extra: readonly string[] = [], quiet = true, screen = false): string {
+  const args = [...(screen ? ['console=tty0'] : []), 'console=ttyS0', 'root=/dev/vda', 'rw', `hostname=${hostname}`, 'cryptomgr.notests', 'no_timer_check'];
   if (quiet) args.push('quiet');
   return [...args, ...extra].join(' ');
 }

@@ -159,6 +159,9 @@ describe('sessionPaths / tooLongSocketPaths', () => {
       pid: '/tmp/qn/syl.pid',
       log: '/tmp/qn/syl.log',
       script: '/tmp/qn/syl.sh',
+      vnc: '/tmp/qn/syl.vnc',
+      spice: '/tmp/qn/syl.spice',
+      viewerFile: '/tmp/qn/syl.vv',
     });
     assert.deepEqual(p.switch('s1'), { socket: '/tmp/qn/switch/s1', mgmt: '/tmp/qn/s1.mgmt', pid: '/tmp/qn/s1.pid', log: '/tmp/qn/s1.switch.log', commands: '/tmp/qn/s1.cmd' });
   });

@@ -149,6 +149,9 @@ describe('planLab: gw.topo with --alias debian=tiny', () => {
       pid: '/tmp/qn-gw/syl.pid',
       log: '/tmp/qn-gw/syl.log',
       script: '/tmp/qn-gw/syl.sh',
+      vnc: '/tmp/qn-gw/syl.vnc',
+      spice: '/tmp/qn-gw/syl.spice',
+      viewerFile: '/tmp/qn-gw/syl.vv',
     });
   });
 
@@ -336,15 +339,6 @@ describe('planLab: refusals', () => {
       InputError,
       'UNKNOWN_SYSTEM',
       `${gwFile}:19:6: unknown system "debian11" (--alias debian=debian11) for host immortal; known systems: ${known}; config files read: ${CFG}; --alias debian=tiny runs it on the built-in image`,
-    );
-  });
-
-  it('refuses a display mode of a later version (HOST tiny/vnc a s1)', () => {
-    assertThrows(
-      () => planLab(topologyText('SWITCH s1\nHOST tiny/vnc a s1\n', '/t/vnc.topo'), CATALOG, PATHS, options()),
-      InputError,
-      'NOT_YET_SUPPORTED',
-      '/t/vnc.topo:2:6: display mode "vnc" of host a is not yet supported; supported: none, nographic, tmux, xterm',
     );
   });
 

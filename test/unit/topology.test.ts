@@ -59,7 +59,7 @@ describe('topology', () => {
     ['too many NICs on a switch', `SWITCH s\n${Array.from({ length: 21 }, (_, i) => `HOST tiny h${i} s`).join('\n')}\n`, 't.topo:22:15: switch s has no free port for h20: at most 20 host NICs per switch (ports 21-32 are for trunks)'],
     ['trunk with itself', 'SWITCH s1\nTRUNK s1 s1\nHOST tiny a s1\n', 't.topo:2:1: TRUNK joins switch s1 with itself; name two different switches'],
     ['trunk to an unknown switch', 'SWITCH s1\nTRUNK s1 s2\nHOST tiny a s1\n', 't.topo:2:1: TRUNK names switch s2, which is not defined; defined switches: s1'],
-    ['bad display mode', 'HOST tiny/x11 a\n', 't.topo:1:6: unknown display mode "x11"; allowed: none, nographic, tmux, xterm, vnc, spice, sdl, gtk'],
+    ['bad display mode', 'HOST tiny/x11 a\n', 't.topo:1:6: unknown display mode "x11"; allowed: none, nographic, graphic, gtk, sdl, vnc, spice, xterm, rxvt, gnome, xfce4, tmux, screen'],
     ['bad sleep', 'sleep soon\nHOST tiny a\n', 't.topo:1:7: sleep needs a number of seconds, like "sleep 5"'],
   ];
   for (const [what, text, message] of errors) {

@@ -7,6 +7,8 @@ import { UsageError } from '../../src/errors.js';
 function expected(overrides: Partial<UpOptions> = {}): UpOptions {
   return {
     switchConsoles: false,
+    viewers: false,
+    displayTcp: false,
     vlan: false,
     force: false,
     yes: false,
@@ -123,11 +125,16 @@ describe('parseUpOptions: the up form and long options', () => {
 });
 
 describe('parseUpOptions: sessions, standalone VMs, downloads, and options of a later version', () => {
-  it('reads -s -a --force -v -y, and collects -V in notYet', () => {
+  it('reads -s -a --force -v -y -V', () => {
     assert.deepEqual(
       parseUpOptions(['-s', 'lan.tgz', '-a', 'extra.tgz', '--force', '-vyV']),
-      expected({ from: 'lan.tgz', extraArchive: 'extra.tgz', force: true, vlan: true, switchConsoles: true, notYet: ['-V (remote viewers for VNC/SPICE)'] }),
+      expected({ from: 'lan.tgz', extraArchive: 'extra.tgz', force: true, vlan: true, switchConsoles: true, viewers: true }),
     );
+  });
+
+  it('reads --viewers and --display-tcp', () => {
+    assert.deepEqual(parseUpOptions(['lan.topo', '--viewers', '--display-tcp', '-d', 'spice']), expected({ topology: 'lan.topo', viewers: true, displayTcp: true, display: 'spice' }));
+    assertUsage(['--display-tcp=1'], '--display-tcp takes no value');
   });
 
   it('reads --from, -l, -L with --yes, and -D', () => {

@@ -20,7 +20,7 @@ describe('qemu argv', () => {
         serialSocket: '/s/syl.serial',
         qmpSocket: '/s/syl.qmp',
         agentSocket: '/s/syl.qga',
-        display: { kind: 'vnc', display: 3 },
+        display: { kind: 'vnc', listen: { port: 5903 } },
         extra: ['-smp', '1'],
       }),
       [
@@ -36,7 +36,7 @@ describe('qemu argv', () => {
         '-chardev', 'socket,id=qmp,path=/s/syl.qmp,server=on,wait=off', '-mon', 'chardev=qmp,mode=control',
         '-device', 'virtio-serial-pci,id=vser0', '-chardev', 'socket,id=qga0,path=/s/syl.qga,server=on,wait=off',
         '-device', 'virtserialport,bus=vser0.0,chardev=qga0,name=org.qemu.guest_agent.0',
-        '-device', 'virtio-rng-pci', '-vga', 'std', '-display', 'vnc=127.0.0.1:3', '-smp', '1',
+        '-device', 'virtio-rng-pci', '-vga', 'std', '-display', 'none', '-vnc', '127.0.0.1:3,password=on', '-smp', '1',
       ],
     );
   });
