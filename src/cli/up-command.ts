@@ -31,6 +31,7 @@ export const UP_USAGE = `usage: qemunet up TOPOLOGY [options]      (or QemuNet's
   --boot-silence S       a host that prints nothing for S seconds after it starts is stalled (default 30;
                          under KVM it is started again under TCG, once)
   --boot-limit S         a host not ready S seconds after it starts is stalled (default 180)
+  --wire-all             a wirefilter on every NIC: faults can then be set live on any link (qemunet link)
   --dry-run              print the exact commands instead of running them
   -c FILE                qemunet.cfg to read (default ./qemunet.cfg)
   -k / -K                use KVM when it works (default) / force TCG emulation
@@ -78,6 +79,7 @@ function toRequest(o: UpOptions): UpRequest {
     ...(o.extraArchive ? { extraArchive: o.extraArchive } : {}),
     force: o.force,
     vlan: o.vlan,
+    ...(o.wireAll ? { wireAll: true } : {}),
     switchConsoles: o.switchConsoles,
     ...(o.viewers ? { viewers: true } : {}),
     ...(o.displayTcp ? { displayTcp: true } : {}),

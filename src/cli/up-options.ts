@@ -34,6 +34,8 @@ export interface UpOptions {
   /** The boot watchdog: a host not ready this long after it starts is stalled. */
   bootLimitSec?: number;
   dryRun: boolean;
+  /** --wire-all: a wirefilter on every NIC, so `qemunet link HOST:ethN --delay ...` works on any of them. */
+  wireAll?: boolean;
   accel: boolean;
   internet: boolean;
   quiet: boolean;
@@ -50,7 +52,7 @@ export interface UpOptions {
 const WITH_VALUE = new Set(['t', 'a', 's', 'S', 'c', 'l', 'L', 'D', 'd', 'z', 'u']);
 const FLAGS = new Set(['i', 'm', 'M', 'f', 'F', 'k', 'K', 'x', 'y', 'v', 'h', 'b', 'V', 'q']);
 const LONG_WITH_VALUE = new Set(['session', 'alias', 'timeout', 'boot-silence', 'boot-limit', 'display', 'config', 'topology', 'from']);
-const LONG_FLAGS = new Set(['detach', 'wait', 'dry-run', 'help', 'force', 'yes', 'viewers', 'display-tcp']);
+const LONG_FLAGS = new Set(['detach', 'wait', 'dry-run', 'help', 'force', 'yes', 'wire-all', 'viewers', 'display-tcp']);
 
 /** Options whose feature is not in this version: none at the moment. */
 const NOT_YET: Record<string, string> = {};
@@ -141,6 +143,7 @@ function applyLong(o: UpOptions, name: string, value: string): void {
     case 'session': return void (o.session = value);
     case 'from': return void (o.from = value);
     case 'force': return void (o.force = true);
+    case 'wire-all': return void (o.wireAll = true);
     case 'yes': return void (o.yes = true);
     case 'config': return void (o.config = value);
     case 'topology': return void (o.topology = value);

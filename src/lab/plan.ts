@@ -39,6 +39,8 @@ export interface PlanOptions {
   existingDisks: ReadonlySet<string>;
   /** VLAN support (-v): trunks allowed, `.cmd` files loaded. */
   vlan?: boolean;
+  /** A wirefilter on every NIC (not only LINK lines), so faults can be set live on any of them. */
+  wireAll?: boolean;
   /** Boot on the raw base image instead of an overlay (QemuNet's -L). */
   rawBase?: boolean;
   /** Config files that were read, for "unknown system" errors. */
@@ -128,7 +130,8 @@ export interface LabPlan {
 }
 
 /** Resolves a topology against the catalog into every switch and VM command of the session. Pure. */
-export function planLab(topology: Topology, catalog: Catalog, paths: SessionPaths, options: PlanOptions): LabPlan {
+export function planLab(given: Topology, catalog: Catalog, paths: SessionPaths, options: PlanOptions): LabPlan {
+  const topology = options.wireAll ? withWireOnEveryNic(given) : given;
   const declaredVlans = topology.hosts.some((h) => h.nics.some((n) => n.vlans)) || topology.trunks.some((t) => t.vlans);
   if (topology.trunks.length && !options.vlan && !declaredVlans) {
     throw new QemunetError('VLAN_REQUIRED', `${topology.file}: TRUNK joins switches for VLANs; run with -v (VLAN support), as QemuNet requires`);
@@ -158,6 +161,13 @@ export function planLab(topology: Topology, catalog: Catalog, paths: SessionPath
   // A tap is one vde_plug from a switch port to a tap interface of the host (vdeplug4's tap:// plugin).
   const taps = topology.taps.map((t) => ({ ...t, argv: [`vde://${paths.switch(t.switch).socket}[${t.port}]`, `tap://${t.name}`] }));
   return { dir: paths.dir, topologyFile: topology.file, switches, hosts, trunks, taps, wires, vlan: (options.vlan ?? false) || declaredVlans, waveDelays: topology.waveDelays, notes };
+}
+
+/** The topology with a LINK (no faults yet) for every NIC that has none. */
+function withWireOnEveryNic(topology: Topology): Topology {
+  const has = (host: string, nic: number) => topology.links.some((l) => l.host === host && l.nic === nic);
+  const added = topology.hosts.flatMap((h) => h.nics.filter((n) => !has(h.name, n.index)).map((n) => ({ host: h.name, nic: n.index, faults: {} })));
+  return { ...topology, links: [...topology.links, ...added] };
 }
 
 function planHost(topology: Topology, host: HostDef, hostIndex: number, catalog: Catalog, paths: SessionPaths, o: PlanOptions, notes: string[]): HostPlan {

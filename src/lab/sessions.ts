@@ -230,6 +230,6 @@ export async function linkFaultsInfo(dir: string, ref: string): Promise<string[]
 async function wireOf(dir: string, host: string, nic: number): Promise<string> {
   const mgmt = sessionPaths(dir).host(host).wireMgmt(nic);
   const exists = await stat(mgmt).then((s) => s.isSocket(), () => false);
-  if (!exists) throw new QemunetError('NO_WIREFILTER', `${host}:eth${nic} has no wirefilter; add "LINK ${host}:eth${nic}" to the topology (a wirefilter is put between the NIC and its switch at start, then its faults can change live)`);
+  if (!exists) throw new QemunetError('NO_WIREFILTER', `${host}:eth${nic} has no wirefilter; add "LINK ${host}:eth${nic}" to the topology, or start the session with --wire-all (a wirefilter is put between the NIC and its switch at start, then its faults can change live)`);
   return mgmt;
 }

@@ -68,6 +68,8 @@ export interface UpRequest {
   bootLimits?: BootLimits;
   /** The session stops when this process is gone (a script or test run that started it). */
   ownerPid?: number;
+  /** A wirefilter on every NIC, so faults can be set live on any link. */
+  wireAll?: boolean;
   signal?: AbortSignal;
 }
 
@@ -140,6 +142,7 @@ function planFor(req: UpRequest, inputs: Inputs, dir: string, accel: VmSpec['acc
     ...(req.nicModel ? { nicModel: req.nicModel } : {}),
     ...(req.rawBase ? { rawBase: true } : {}),
     ...(req.vlan ? { vlan: true } : {}),
+    ...(req.wireAll ? { wireAll: true } : {}),
     existingDisks: new Set(inputs.topology.hosts.filter((h) => existsSync(paths.host(h.name).disk)).map((h) => h.name)),
     configFiles: inputs.configFiles,
     // QemuNet's graphic mode is QEMU's GTK window; SDL when this QEMU has no GTK.

@@ -59,9 +59,37 @@ describe('link faults: a wirefilter between a NIC and its switch (LINK lines, qe
     const delay = await qemunet(['link', 'a:eth0', '--delay', 'soon', '--session', dir]);
     assert.deepEqual([delay.code, delay.stderr], [1, 'qemunet: delay=soon: write milliseconds, like 40ms or 40ms+10ms (with jitter)\n']);
     const none = await qemunet(['link', 'b:eth0', '--delay', '5ms', '--session', dir]);
-    assert.deepEqual([none.code, none.stderr], [1, 'qemunet: b:eth0 has no wirefilter; add "LINK b:eth0" to the topology (a wirefilter is put between the NIC and its switch at start, then its faults can change live)\n']);
+    assert.deepEqual([none.code, none.stderr], [1, 'qemunet: b:eth0 has no wirefilter; add "LINK b:eth0" to the topology, or start the session with --wire-all (a wirefilter is put between the NIC and its switch at start, then its faults can change live)\n']);
     await writeFile(join(tmp.path, 'bad.topo'), 'SWITCH s1\nHOST tiny a s1\nLINK a:eth0 jitter=5ms\n');
     const topo = await qemunet(['up', join(tmp.path, 'bad.topo'), '--dry-run']);
     assert.deepEqual([topo.code, topo.stderr], [1, `qemunet: ${join(tmp.path, 'bad.topo')}:3:13: unknown link setting "jitter"; allowed: delay, loss, dup, bandwidth, mtu\n`]);
+  });
+});
+
+describe('--wire-all: live faults on every NIC, with no LINK line', { timeout: 600000 }, () => {
+  const tmp = suiteDir('wire-all');
+  const dir = join(tmp.path, 's');
+  const exec = (host: string, command: string) => qemunet(['exec', host, '--session', dir, '--', 'sh', '-c', command]);
+
+  before(async () => {
+    await writeFile(join(tmp.path, 'plain.topo'), 'SWITCH s1\nHOST tiny a s1\nHOST tiny b s1\n');
+    await addressScripts(dir, { a: '10.4.0.1/24', b: '10.4.0.2/24' });
+    const r = await qemunet(['up', join(tmp.path, 'plain.topo'), '--wait', '--wire-all', '--session', dir]);
+    assert.equal(r.code, 0, r.stderr);
+  });
+  after(async () => {
+    await qemunet(['down', '--session', dir]);
+    await tmp.remove();
+  });
+
+  test("a 100 ms delay set live on b's NIC raises the RTT; the switch port is still QemuNet's", async () => {
+    const fast = await pings(exec, 5, 0.3);
+    const set = await qemunet(['link', 'b:eth0', '--delay', '100ms', '--session', dir]);
+    assert.equal(set.code, 0, set.stderr);
+    const slow = await pings(exec, 5, 0.3);
+    assert.equal(slow.lossPct, 0);
+    assert.ok(slow.avg - fast.avg >= 100, `RTT ${slow.avg} ms with the delay, ${fast.avg} ms without`);
+    const status = await qemunet(['status', '--session', dir]);
+    assert.match(status.stdout, /^b\s+ready.*eth0=s1:2/m);
   });
 });

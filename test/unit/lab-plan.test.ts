@@ -205,6 +205,22 @@ describe('planLab: a session directory whose path has commas', () => {
   });
 });
 
+describe('planLab: --wire-all', () => {
+  it('puts a wirefilter on every NIC, each NIC plugged into its own, the switch ports unchanged', () => {
+    const aliases = new Map([['debian', 'tiny']]);
+    const plain = planLab(topologyFile('gw.topo'), CATALOG, PATHS, options({ aliases }));
+    const wired = planLab(topologyFile('gw.topo'), CATALOG, PATHS, options({ aliases, wireAll: true }));
+    assert.deepEqual(plain.wires, []);
+    assert.deepEqual(
+      wired.wires.map((w) => [`${w.host}:eth${w.nic}`, `${w.switch}[${w.port}]`, w.faults]),
+      plain.hosts.flatMap((h) => h.nics.map((n) => [`${h.name}:${n.eth}`, `${n.switch}[${n.port}]`, {}])),
+    );
+    for (const h of wired.hosts) {
+      assert.deepEqual(h.vm.nics.map((n) => [n.switchSocket, n.port]), h.nics.map((_, i) => [`ptp://${DIR}/wire/${h.name}-eth${i}`, undefined]));
+    }
+  });
+});
+
 describe('planLab: systems of qemunet.cfg', () => {
   const gw = topologyFile('gw.topo');
 
