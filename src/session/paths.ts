@@ -31,6 +31,8 @@ export interface HostPaths {
   serial: string;
   /** qemunet's fan-out of the serial console: `qemunet console` attaches here. */
   console: string;
+  /** The same console for clients that resume by byte offset (the web front end); see console/cursor.ts. */
+  consoleResume: string;
   qmp: string;
   agent: string;
   pid: string;
@@ -69,6 +71,7 @@ export function sessionPaths(dir: string): SessionPaths {
       disk: join(dir, `${name}.disk`),
       serial: join(dir, `${name}.serial`),
       console: join(dir, `${name}.console`),
+      consoleResume: join(dir, `${name}.console.v1`),
       qmp: join(dir, `${name}.qmp`),
       agent: join(dir, `${name}.qga`),
       pid: join(dir, `${name}.pid`),
@@ -95,7 +98,7 @@ export function tooLongSocketPaths(paths: SessionPaths, hosts: readonly string[]
   const sockets = [
     ...hosts.flatMap((h) => {
       const p = paths.host(h);
-      return [p.serial, p.console, p.qmp, p.agent];
+      return [p.serial, p.console, p.consoleResume, p.qmp, p.agent];
     }),
     ...switches.flatMap((s) => [join(paths.switch(s).socket, 'ctl'), paths.switch(s).mgmt]),
   ];
