@@ -45,6 +45,14 @@ export class ConsoleView {
     this.term.focus();
   }
 
+  /** The whole buffer as text, one line per row (for tests and copying). */
+  text(): string {
+    const b = this.term.buffer.active;
+    const lines: string[] = [];
+    for (let i = 0; i < b.length; i++) lines.push(b.getLine(i)?.translateToString(true) ?? '');
+    return lines.join('\n');
+  }
+
   dispose(): void {
     this.closed = true;
     this.ws?.close();
@@ -133,6 +141,10 @@ export class ConsoleTabs {
       this.tabs.get(name)!.classList.toggle('active', on);
     }
     this.views.get(host)!.show();
+  }
+
+  text(host: string): string | undefined {
+    return this.views.get(host)?.text();
   }
 
   openAll(hosts: readonly string[]): void {

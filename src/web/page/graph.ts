@@ -44,7 +44,7 @@ export class TopologyGraph {
   constructor(container: HTMLElement) {
     this.cy = cytoscape({
       container,
-      wheelSensitivity: 0.3,
+      maxZoom: 1.6,
       style: [
         { selector: 'node', style: { label: 'data(label)', 'font-size': 12, color: '#e8eaed', 'text-valign': 'bottom', 'text-margin-y': 4, 'background-color': '#8ab4f8', width: 34, height: 34 } },
         { selector: 'node.host', style: { shape: 'round-rectangle', 'background-color': 'data(colour)', width: 44, height: 30 } },

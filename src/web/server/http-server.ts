@@ -76,6 +76,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       res.writeHead(200, { 'Content-Type': TYPES[page.split('.').pop()!]! });
       return void res.end(body);
     }
+    if (url.pathname === '/favicon.ico') return void res.writeHead(204).end();
     if (url.pathname === '/api/login' && req.method === 'POST') {
       if (originAllowed(req.headers.origin, hosts) === 'foreign') return reply(res, 403, { ok: false, code: 'BAD_ORIGIN', message: 'foreign Origin' });
       const body = await readJson(req);
