@@ -8,6 +8,7 @@ PACKAGES=(
   dosfstools mtools                   # FAT start disks (QemuNet's <host>.disk)
   util-linux tmux                     # setpriv (VMs die with qemunet), tmux consoles
   tcpdump iputils-ping                # tests: reading `qemunet capture` files, the host pinging through a tap
+  chromium fonts-dejavu-core          # tests: qemunet web end to end (driven by playwright-core)
 )
 SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
