@@ -2,7 +2,7 @@ import { connect, type Socket } from 'node:net';
 import { QemunetError } from '../errors.js';
 
 /**
- * The resumable console protocol of a ConsoleHub's second socket (`<host>.console.v1`). The raw
+ * The resumable console protocol of a ConsoleHub's second socket (`<host>.resume`). The raw
  * socket (`<host>.console`, what `qemunet console` uses) replays the scrollback at once; a client
  * of this one first says where it is, so a reconnect gets exactly the bytes it missed:
  *

@@ -71,7 +71,7 @@ export function sessionPaths(dir: string): SessionPaths {
       disk: join(dir, `${name}.disk`),
       serial: join(dir, `${name}.serial`),
       console: join(dir, `${name}.console`),
-      consoleResume: join(dir, `${name}.console.v1`),
+      consoleResume: join(dir, `${name}.resume`),
       qmp: join(dir, `${name}.qmp`),
       agent: join(dir, `${name}.qga`),
       pid: join(dir, `${name}.pid`),
