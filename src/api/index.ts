@@ -20,3 +20,13 @@ export type { MgmtReply } from '../switch/mgmt-protocol.js';
 // Images: the built-in ones and those of qemunet.cfg.
 export { buildImage, listImages, pullImage, removeImage, type ImageRow, type FileState } from '../lab/images.js';
 export type { BuildProgress } from '../images/builder.js';
+
+// Presenting errors: the exit status of a failed command, from its error's code.
+export { exitStatus, isKnownCode } from './exit-status.js';
+
+// Link faults as `qemunet link` and the web dialog write them, checked.
+export { parseLinkSetting, type LinkFaults } from '../topology/link-syntax.js';
+export type { Topology } from '../topology/types.js';
+
+// A console stream that resumes at a byte offset (the hub's resume socket).
+export type { ConsoleCursor, ResumedConsole } from '../console/cursor.js';

@@ -1,4 +1,10 @@
+import { readFile } from 'node:fs/promises';
 import type { AttachIo } from '../console/attach.js';
+import { openResumable, type ConsoleCursor, type ResumedConsole } from '../console/cursor.js';
+import { QemunetError } from '../errors.js';
+import { parseTopology } from '../topology/parse.js';
+import { resolveTopology } from '../topology/resolve.js';
+import type { Topology } from '../topology/types.js';
 import { attachHostConsole, attachSwitchConsole } from '../lab/attach.js';
 import { controlRequest, controlSubscribe } from '../lab/control.js';
 import { saveSession } from '../lab/save.js';
@@ -106,6 +112,22 @@ export class SessionClient {
 
   attachSwitchConsole(name: string, io: AttachIo): Promise<void> {
     return attachSwitchConsole(this.dir, name, io);
+  }
+
+  /** The session's topology, resolved (undefined when its file is gone or unreadable). */
+  async topology(): Promise<Topology | undefined> {
+    const file = sessionPaths(this.dir).topology;
+    return readFile(file, 'utf8').then(
+      (text) => resolveTopology(parseTopology(text, file)),
+      () => undefined,
+    );
+  }
+
+  /** A host's console bytes from just after `cursor` (epoch and offset), or its whole kept history without one. */
+  async openConsoleStream(host: string, cursor?: ConsoleCursor): Promise<ResumedConsole> {
+    const state = await this.status();
+    if (!state.hosts.some((h) => h.name === host)) throw new QemunetError('UNKNOWN_HOST', `session ${this.dir} has no host ${host}; hosts: ${state.hosts.map((h) => h.name).join(', ')}`);
+    return openResumable(sessionPaths(this.dir).host(host).consoleResume, cursor);
   }
 
   /** The unix socket that serves a host's serial console to any number of clients. */

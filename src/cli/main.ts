@@ -1,5 +1,5 @@
 import { isQemunetError, UsageError } from '../errors.js';
-import { exitStatus, isKnownCode } from './exit-status.js';
+import { exitStatus, isKnownCode } from '../api/index.js';
 import { imageCommand } from './image-command.js';
 import { captureCommand, consoleCommand, downCommand, execCommand, linkCommand, lsCommand, restartCommand, saveCommand, statusCommand, switchCommandCli } from './session-commands.js';
 import { upCommand } from './up-command.js';
@@ -17,6 +17,7 @@ const USAGE = `usage: qemunet COMMAND ...
   switch SW [--session DIR] [-- COMMAND]  a switch's management console, or one command (port/allprint...)
   link HOST:ethN [up|down] [--delay 40ms --loss 10% ...]  show or set a NIC's link and faults
   capture HOST:ethN -w FILE|-    pcap of a NIC's frames until Ctrl-C or --duration SECONDS
+  web [--session DIR] [--port N] [--open]  the session in a browser: live graph, consoles, link actions
   image build [tiny] [--force]   build the built-in guest image
   image list [--json] [-c FILE]  list known systems and the state of their files
   image pull NAME [-c FILE]      download a system's image from its URL[..] (QemuNet's -D)

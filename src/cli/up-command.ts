@@ -1,3 +1,4 @@
+import { launchWeb } from './web-launch.js';
 import { spawn } from 'node:child_process';
 import { openSync, closeSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -21,6 +22,7 @@ export const UP_USAGE = `usage: qemunet up TOPOLOGY [options]      (or QemuNet's
   --alias NAME=SYSTEM    run the topology's system NAME as SYSTEM (repeatable), e.g. --alias debian=tiny
   --detach, -b           leave the session running in the background and return
   --wait                 return once every host is ready (implies --detach); --timeout SECONDS (default 300)
+  --web                  also start qemunet web for the session (its own process; it ends with the session) and print its URL
   --display MODE, -d MODE  a host's display; HOST sys/MODE sets it per host:
                          none; nographic (this terminal); xterm (-x), rxvt, gnome, xfce4 (a terminal window
                          on each console); tmux, screen (one session, a window per host); graphic (QEMU's
@@ -159,6 +161,7 @@ async function foreground(o: UpOptions, req: UpRequest): Promise<number> {
     started.on('change', (s) => view.update(s));
     view.update(started.state());
     if (interrupts) void started.stop();
+    if (o.web && !process.env[SUPERVISOR_ENV]) view.note(`web: ${await launchWeb(started.paths.dir)}`);
     const nographic = started.plan.hosts.find((h) => h.display === 'nographic');
     if (nographic && process.stdin.isTTY) {
       view.pause();
@@ -225,6 +228,7 @@ async function detach(args: readonly string[], o: UpOptions): Promise<number> {
       const notReady = state.hosts.filter((h) => h.state !== (h.agent ? 'ready' : 'running'));
       if (!o.wait || !notReady.length) {
         process.stdout.write(`${renderStatus(state)}\nrunning in the background; stop it with: qemunet down --session ${dir}\n`);
+        if (o.web) process.stdout.write(`web: ${await launchWeb(dir)}\n`);
         return 0;
       }
       const dead = notReady.filter((h) => ['stopped', 'crashed', 'failed'].includes(h.state));

@@ -28,6 +28,8 @@ export interface UpOptions {
   aliases: Map<string, string>;
   detach: boolean;
   wait: boolean;
+  /** --web: a `qemunet web` process for the session, started once it runs. */
+  web?: boolean;
   timeoutSec?: number;
   /** The boot watchdog: a host silent this long after it starts is stalled (KVM: retried under TCG). */
   bootSilenceSec?: number;
@@ -52,7 +54,7 @@ export interface UpOptions {
 const WITH_VALUE = new Set(['t', 'a', 's', 'S', 'c', 'l', 'L', 'D', 'd', 'z', 'u']);
 const FLAGS = new Set(['i', 'm', 'M', 'f', 'F', 'k', 'K', 'x', 'y', 'v', 'h', 'b', 'V', 'q']);
 const LONG_WITH_VALUE = new Set(['session', 'alias', 'timeout', 'boot-silence', 'boot-limit', 'display', 'config', 'topology', 'from']);
-const LONG_FLAGS = new Set(['detach', 'wait', 'dry-run', 'help', 'force', 'yes', 'wire-all', 'viewers', 'display-tcp']);
+const LONG_FLAGS = new Set(['detach', 'wait', 'web', 'dry-run', 'help', 'force', 'yes', 'wire-all', 'viewers', 'display-tcp']);
 
 /** Options whose feature is not in this version: none at the moment. */
 const NOT_YET: Record<string, string> = {};
@@ -152,6 +154,7 @@ function applyLong(o: UpOptions, name: string, value: string): void {
     case 'viewers': return void (o.viewers = true);
     case 'display-tcp': return void (o.displayTcp = true);
     case 'wait': return void (o.wait = true);
+    case 'web': return void (o.web = true);
     case 'dry-run': return void (o.dryRun = true);
     case 'help': return void (o.help = true);
     case 'boot-silence': return void (o.bootSilenceSec = seconds('--boot-silence', value));

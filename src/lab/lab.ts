@@ -246,7 +246,7 @@ export class Lab extends EventEmitter {
       throw e;
     }
     this.vms.set(h.name, vm);
-    const hub = await ConsoleHub.listen(h.paths.console, (d) => vm.writeConsole(d));
+    const hub = await ConsoleHub.listen(h.paths.console, (d) => vm.writeConsole(d), { resumeSocketPath: h.paths.consoleResume });
     this.hubs.set(h.name, hub);
     vm.onConsoleOutput((d) => {
       hub.push(d);

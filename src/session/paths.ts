@@ -31,6 +31,8 @@ export interface HostPaths {
   serial: string;
   /** qemunet's fan-out of the serial console: `qemunet console` attaches here. */
   console: string;
+  /** The same console for clients that resume by byte offset (the web front end); see console/cursor.ts. */
+  consoleResume: string;
   qmp: string;
   agent: string;
   pid: string;
@@ -75,6 +77,7 @@ export function sessionPaths(dir: string): SessionPaths {
       disk: join(dir, `${name}.disk`),
       serial: join(dir, `${name}.serial`),
       console: join(dir, `${name}.console`),
+      consoleResume: join(dir, `${name}.resume`),
       qmp: join(dir, `${name}.qmp`),
       agent: join(dir, `${name}.qga`),
       pid: join(dir, `${name}.pid`),
@@ -104,7 +107,7 @@ export function tooLongSocketPaths(paths: SessionPaths, hosts: readonly string[]
   const sockets = [
     ...hosts.flatMap((h) => {
       const p = paths.host(h);
-      return [p.serial, p.console, p.qmp, p.agent, p.vnc, p.spice];
+      return [p.serial, p.console, p.consoleResume, p.qmp, p.agent, p.vnc, p.spice];
     }),
     ...switches.flatMap((s) => [join(paths.switch(s).socket, 'ctl'), paths.switch(s).mgmt]),
   ];

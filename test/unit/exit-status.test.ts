@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { exitStatus, isKnownCode } from '../../src/cli/exit-status.js';
+import { exitStatus, isKnownCode } from '../../src/api/exit-status.js';
 
 describe('exit status from the error code', () => {
   it('2 for usage errors, 130 for an interruption, 1 for anything else', () => {

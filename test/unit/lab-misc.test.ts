@@ -154,6 +154,7 @@ describe('sessionPaths / tooLongSocketPaths', () => {
       disk: '/tmp/qn/syl.disk',
       serial: '/tmp/qn/syl.serial',
       console: '/tmp/qn/syl.console',
+      consoleResume: '/tmp/qn/syl.resume',
       qmp: '/tmp/qn/syl.qmp',
       agent: '/tmp/qn/syl.qga',
       pid: '/tmp/qn/syl.pid',
@@ -181,6 +182,6 @@ describe('sessionPaths / tooLongSocketPaths', () => {
 
   it('counts bytes, not characters', () => {
     const dir = `/${'é'.repeat(49)}`; // 99 bytes, 50 characters
-    assert.deepEqual(tooLongSocketPaths(sessionPaths(dir), ['h'], ['s']), [`${dir}/h.serial`, `${dir}/h.console`, `${dir}/switch/s/ctl`]);
+    assert.deepEqual(tooLongSocketPaths(sessionPaths(dir), ['h'], ['s']), [`${dir}/h.serial`, `${dir}/h.console`, `${dir}/h.resume`, `${dir}/switch/s/ctl`]);
   });
 });

@@ -144,6 +144,7 @@ describe('planLab: gw.topo with --alias debian=tiny', () => {
       disk: '/tmp/qn-gw/syl.disk',
       serial: '/tmp/qn-gw/syl.serial',
       console: '/tmp/qn-gw/syl.console',
+      consoleResume: '/tmp/qn-gw/syl.resume',
       qmp: '/tmp/qn-gw/syl.qmp',
       agent: '/tmp/qn-gw/syl.qga',
       pid: '/tmp/qn-gw/syl.pid',

@@ -1,0 +1,167 @@
+import type { ActionRequest, ApiReply, EventMessage, FaultField, SessionView } from '../protocol.js';
+import { FAULT_FIELDS } from '../protocol.js';
+import { ConsoleTabs } from './consoles.js';
+import { TopologyGraph } from './graph.js';
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+
+let view: SessionView | undefined;
+const graph = new TopologyGraph($('graph'));
+const tabs = new ConsoleTabs($('tabs'), $('terminals'));
+/** What the selection panel acts on: a host name or a NIC reference. */
+let selected: { kind: 'host'; host: string } | { kind: 'nic'; nic: string } | undefined;
+
+function say(text: string, error = false): void {
+  const m = $('message');
+  m.textContent = text;
+  m.className = error ? 'error' : '';
+}
+
+async function post(path: string, body: unknown): Promise<Response> {
+  return fetch(path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body), credentials: 'same-origin' });
+}
+
+async function act(request: ActionRequest, done: string): Promise<void> {
+  const res = await post('/api/action', request);
+  const reply = (await res.json()) as ApiReply;
+  if (reply.ok) say(done);
+  else say(reply.message, true);
+}
+
+/** The token is in the URL's fragment (never sent to the server by the browser); it becomes an HttpOnly cookie and leaves the address bar. */
+async function login(): Promise<void> {
+  const m = /(?:^#|&)token=([A-Za-z0-9_-]+)/.exec(location.hash);
+  if (!m) return;
+  const res = await post('/api/login', { token: m[1] });
+  history.replaceState(null, '', location.pathname);
+  if (!res.ok) say(((await res.json()) as ApiReply & { ok: false }).message, true);
+}
+
+function connectEvents(): void {
+  const ws = new WebSocket(`ws://${location.host}/ws/events`);
+  ws.onmessage = (e: MessageEvent<string>) => {
+    const m = JSON.parse(e.data) as EventMessage;
+    if (m.t === 'state') render(m.view);
+    else say(m.message, true);
+  };
+  ws.onopen = () => $('conn').classList.remove('offline');
+  ws.onclose = () => {
+    $('conn').classList.add('offline');
+    void fetch('/api/session', { credentials: 'same-origin' }).then(async (r) => {
+      if (r.status === 401) say('Not logged in: open the URL that qemunet web printed (it ends with #token=...).', true);
+      else if (r.ok) await r.body?.cancel();
+    }, () => say('The qemunet web server is gone; the VMs are not affected.', true));
+    setTimeout(connectEvents, 1000);
+  };
+}
+
+function render(v: SessionView): void {
+  view = v;
+  $('session').textContent = v.dir;
+  $('phase').textContent = v.phase;
+  $('phase').className = `phase ${v.phase}`;
+  graph.update(v);
+  renderSelection();
+}
+
+function button(label: string, onClick: () => void | Promise<void>, id?: string): HTMLButtonElement {
+  const b = document.createElement('button');
+  b.textContent = label;
+  if (id) b.id = id;
+  b.addEventListener('click', () => void onClick());
+  return b;
+}
+
+function renderSelection(): void {
+  const panel = $('selection');
+  panel.replaceChildren();
+  if (!view || !selected) {
+    panel.textContent = 'Click a host or a link for its actions; double-click a host for its console.';
+    return;
+  }
+  const title = document.createElement('h3');
+  if (selected.kind === 'host') {
+    const name = selected.host;
+    const h = view.hosts.find((x) => x.name === name);
+    if (!h) return;
+    title.textContent = `${h.name} (${h.system}): ${h.state}${h.detail ? ` (${h.detail})` : ''}`;
+    panel.append(title, button('Console', () => tabs.open(name), 'act-console'), button('Restart', () => act({ action: 'restart', host: name }, `${name} is starting again`), 'act-restart'));
+  } else {
+    const ref = selected.nic;
+    const nic = view.hosts.flatMap((h) => h.nics).find((n) => n.ref === ref);
+    if (!nic) return;
+    title.textContent = `${ref} → ${nic.switch}:${nic.port} (${nic.mac}): link ${nic.up ? 'up' : 'down'}${nic.faults ? `, ${nic.faults}` : ''}`;
+    panel.append(
+      title,
+      button(nic.up ? 'Link down' : 'Link up', () => act({ action: 'link', nic: ref, up: !nic.up }, `${ref} link ${nic.up ? 'down' : 'up'}`), 'act-link'),
+      button('Faults…', () => openFaults(ref, nic.faultable), 'act-faults'),
+      button('Capture 10 s', () => capture(ref), 'act-capture'),
+    );
+  }
+}
+
+function openFaults(nic: string, faultable: boolean): void {
+  const dialog = $<HTMLDialogElement>('faults-dialog');
+  $('faults-nic').textContent = nic;
+  $('faults-note').textContent = faultable ? '' : 'This NIC has no LINK line in the topology, so it has no wirefilter: the session will refuse faults on it.';
+  dialog.dataset.nic = nic;
+  dialog.showModal();
+}
+
+async function applyFaults(): Promise<void> {
+  const dialog = $<HTMLDialogElement>('faults-dialog');
+  const faults: Partial<Record<FaultField, string>> = {};
+  for (const f of FAULT_FIELDS) {
+    const v = $<HTMLInputElement>(`fault-${f}`).value.trim();
+    if (v) faults[f] = v;
+  }
+  const res = await post('/api/action', { action: 'faults', nic: dialog.dataset.nic, faults });
+  const reply = (await res.json()) as ApiReply;
+  if (reply.ok) {
+    dialog.close();
+    say(`faults set on ${dialog.dataset.nic}`);
+  } else $('faults-error').textContent = reply.message;
+}
+
+async function capture(nic: string): Promise<void> {
+  say(`capturing ${nic} for 10 s…`);
+  const res = await post('/api/capture', { nic, seconds: 10 });
+  if (!res.ok) return say(((await res.json()) as ApiReply & { ok: false }).message, true);
+  const url = URL.createObjectURL(await res.blob());
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = `${nic.replace(':', '-')}.pcap`;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+  say(`capture of ${nic} downloaded`);
+}
+
+graph.cy.on('tap', 'node.host', (e) => {
+  selected = { kind: 'host', host: e.target.data('host') as string };
+  renderSelection();
+});
+graph.cy.on('dbltap', 'node.host', (e) => tabs.open(e.target.data('host') as string));
+graph.cy.on('tap', 'edge.nic', (e) => {
+  selected = { kind: 'nic', nic: e.target.data('nic') as string };
+  renderSelection();
+});
+graph.cy.on('tap', (e) => {
+  if (e.target === graph.cy) {
+    selected = undefined;
+    renderSelection();
+  }
+});
+$('open-all').addEventListener('click', () => view && tabs.openAll(view.hosts.map((h) => h.name)));
+$('stop').addEventListener('click', () => {
+  if (confirm('Stop the session and all its VMs?')) void act({ action: 'stop' }, 'session stopping');
+});
+$('faults-apply').addEventListener('click', () => void applyFaults());
+$('faults-cancel').addEventListener('click', () => $<HTMLDialogElement>('faults-dialog').close());
+
+// Tests and the curious reach the graph here (read-only use).
+(window as unknown as { qemunet: unknown }).qemunet = { graph: graph.cy, consoleText: (host: string) => tabs.text(host) };
+
+void login().then(() => {
+  renderSelection();
+  connectEvents();
+});

@@ -1,0 +1,111 @@
+/**
+ * Everything the web server and the page say to each other: one module, imported by both (it
+ * must stay free of Node and DOM imports). Console bytes travel as binary websocket frames; these
+ * are the JSON text frames and HTTP bodies.
+ */
+
+export type HostState = 'pending' | 'starting' | 'booting' | 'stalled' | 'ready' | 'running' | 'stopping' | 'stopped' | 'crashed' | 'failed';
+
+export interface NicView {
+  /** `host:ethN`, how actions name it. */
+  ref: string;
+  eth: string;
+  switch: string;
+  port: number;
+  mac: string;
+  up: boolean;
+  /** Whether it has a wirefilter, so its faults can change live. */
+  faultable: boolean;
+  /** "40 ms ±10 ms, 10 % loss"; absent with no faults. */
+  faults?: string;
+}
+
+export interface HostView {
+  name: string;
+  system: string;
+  state: HostState;
+  detail?: string;
+  nics: NicView[];
+}
+
+/** The session as the page draws it; sent whole on every change. */
+export interface SessionView {
+  dir: string;
+  topology: string;
+  phase: 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
+  hosts: HostView[];
+  switches: Array<{ name: string; hub: boolean; state: string }>;
+  trunks: Array<{ a: { switch: string; port: number }; b: { switch: string; port: number } }>;
+  taps: Array<{ name: string; switch: string; port: number }>;
+}
+
+/** Text frames on /ws/events. */
+export type EventMessage = { t: 'state'; view: SessionView } | { t: 'error'; code: string; message: string };
+
+/** Text frames the server sends on /ws/console/HOST (console bytes come as binary frames). */
+export type ConsoleServerMessage =
+  /** Bytes follow from offset `from` of VM start `epoch`; `lost` bytes before it are gone (-1: the VM restarted). */
+  | { t: 'hello'; host: string; epoch: string; from: number; lost: number }
+  /** The host's console is not served (stopped, crashed, not started yet); the server keeps trying. */
+  | { t: 'unavailable'; host: string; message: string }
+  | { t: 'error'; code: string; message: string };
+
+/** Text frames the page sends on /ws/console/HOST (typed bytes go as binary frames). */
+export type ConsoleClientMessage = { t: 'pause' } | { t: 'resume' };
+
+export const FAULT_FIELDS = ['delay', 'jitter', 'loss', 'dup', 'bandwidth', 'mtu'] as const;
+export type FaultField = (typeof FAULT_FIELDS)[number];
+
+/** POST /api/action bodies. */
+export type ActionRequest =
+  | { action: 'link'; nic: string; up: boolean }
+  | { action: 'faults'; nic: string; faults: Partial<Record<FaultField, string>> }
+  | { action: 'restart'; host: string }
+  | { action: 'stop' };
+
+export type ApiReply = { ok: true; result?: unknown } | { ok: false; code: string; message: string };
+
+/** A console cursor carried in the console websocket's URL (`?epoch=E&offset=N`). */
+export interface Cursor {
+  epoch: string;
+  offset: number;
+}
+
+export function consolePath(host: string, cursor?: Cursor): string {
+  const q = cursor ? `?epoch=${encodeURIComponent(cursor.epoch)}&offset=${cursor.offset}` : '';
+  return `/ws/console/${encodeURIComponent(host)}${q}`;
+}
+
+/** Parses a text frame; undefined for anything that is not a known message. */
+export function decodeConsoleServer(text: string): ConsoleServerMessage | undefined {
+  const m = parseObject(text);
+  if (!m) return undefined;
+  if (m.t === 'hello' && typeof m.host === 'string' && typeof m.epoch === 'string' && isInt(m.from) && isInt(m.lost)) return m as ConsoleServerMessage;
+  if ((m.t === 'unavailable' && typeof m.host === 'string') || m.t === 'error') return typeof m.message === 'string' ? (m as ConsoleServerMessage) : undefined;
+  return undefined;
+}
+
+export function decodeConsoleClient(text: string): ConsoleClientMessage | undefined {
+  const m = parseObject(text);
+  return m && (m.t === 'pause' || m.t === 'resume') ? { t: m.t } : undefined;
+}
+
+/** What the page prints where bytes are missing; undefined when nothing is. */
+export function gapMarker(lost: number, fresh: boolean): string | undefined {
+  if (lost === 0) return undefined;
+  const text = lost < 0 ? 'the host restarted; its earlier output is above' : fresh ? `${lost} earlier bytes of output are no longer kept` : `${lost} bytes of output were lost here`;
+  return `\r\n\x1b[7m[qemunet: ${text}]\x1b[0m\r\n`;
+}
+
+function parseObject(text: string): Record<string, unknown> | undefined {
+  try {
+    const v: unknown = JSON.parse(text);
+    return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isInt(v: unknown): v is number {
+  return typeof v === 'number' && Number.isInteger(v);
+}

@@ -1,0 +1,167 @@
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { QemunetError } from '../../errors.js';
+import { parseLinkSetting, SessionClient, type LinkFaults, type SessionState, type StateSubscription, type Topology } from '../../api/index.js';
+import type { ActionRequest, Cursor, SessionView } from '../protocol.js';
+import type { ConsoleStream, WebSession } from './session-source.js';
+import { buildView } from './view.js';
+
+/**
+ * The web server's session, on the typed session API: the view is pushed whenever the session
+ * pushes a state change over its control socket (no polling, no file watching).
+ */
+export class ApiSession implements WebSession {
+  private readonly faults = new Map<string, LinkFaults>();
+  private readonly listeners = new Set<(view: SessionView) => void>();
+  private subscription?: Promise<StateSubscription | undefined>;
+  private last = '';
+
+  private constructor(
+    private readonly client: SessionClient,
+    private readonly topology: Topology | undefined,
+  ) {
+    for (const l of topology?.links ?? []) this.faults.set(`${l.host}:eth${l.nic}`, l.faults);
+  }
+
+  get dir(): string {
+    return this.client.dir;
+  }
+
+  static async open(dir: string): Promise<ApiSession> {
+    const client = await SessionClient.find(dir, { allowStopped: true });
+    return new ApiSession(client, await client.topology());
+  }
+
+  async view(): Promise<SessionView> {
+    return buildView(await this.client.status(), this.topology, this.faults);
+  }
+
+  subscribe(onView: (view: SessionView) => void): () => void {
+    this.listeners.add(onView);
+    this.subscription ??= this.client.subscribe((state) => this.publishState(state)).then(
+      (sub) => {
+        // The session ended (or was never running): its last state is in its file.
+        void sub.closed.then(() => this.refresh());
+        return sub;
+      },
+      () => undefined,
+    );
+    void this.view().then(onView, () => {});
+    return () => this.listeners.delete(onView);
+  }
+
+  private publishState(state: SessionState): void {
+    this.publish(buildView(state, this.topology, this.faults));
+  }
+
+  private refresh(): void {
+    void this.view().then((v) => this.publish(v), () => {});
+  }
+
+  private publish(view: SessionView): void {
+    const text = JSON.stringify(view);
+    if (text === this.last) return;
+    this.last = text;
+    for (const l of this.listeners) l(view);
+  }
+
+  openConsole(host: string, cursor?: Cursor): Promise<ConsoleStream> {
+    return this.client.openConsoleStream(host, cursor);
+  }
+
+  async act(request: ActionRequest): Promise<unknown> {
+    switch (request.action) {
+      case 'link': {
+        await this.nicOf(request.nic);
+        await this.client.setLink(request.nic, request.up);
+        break;
+      }
+      case 'faults': {
+        const settings = faultSettings(request.faults);
+        await this.nicOf(request.nic);
+        await this.client.setFaults(request.nic, settings);
+        let faults: LinkFaults = { ...this.faults.get(request.nic) };
+        for (const [name, value] of settings) {
+          const r = parseLinkSetting(name, value, faults);
+          if (r.ok) faults = r.faults;
+        }
+        this.faults.set(request.nic, faults);
+        break;
+      }
+      case 'restart':
+        await this.hostOf(request.host);
+        await this.client.restartHost(request.host);
+        break;
+      case 'stop':
+        await this.client.stop();
+        break;
+    }
+    // Faults live in the wirefilters, not the session's state: their labels change here.
+    if (request.action === 'faults') this.refresh();
+    return undefined;
+  }
+
+  async capture(nic: string, seconds: number, signal: AbortSignal): Promise<Buffer> {
+    await this.nicOf(nic);
+    const file = join(this.dir, `.web-capture-${process.pid}-${Date.now()}.pcap`);
+    await writeFile(file, '');
+    try {
+      const capture = await this.client.capture(nic, file);
+      await sleep(seconds * 1000, undefined, { signal }).catch(() => {});
+      await capture.stop();
+      return await readFile(file);
+    } finally {
+      await rm(file, { force: true });
+    }
+  }
+
+  close(): void {
+    void this.subscription?.then((sub) => sub?.close());
+    this.listeners.clear();
+  }
+
+  private async hostOf(name: string): Promise<SessionState['hosts'][number]> {
+    const state = await this.client.status();
+    const h = state.hosts.find((x) => x.name === name);
+    if (!h) throw new QemunetError('UNKNOWN_HOST', `this session has no host ${JSON.stringify(name)}; hosts: ${state.hosts.map((x) => x.name).join(', ')}`);
+    return h;
+  }
+
+  private async nicOf(ref: string): Promise<void> {
+    const m = /^([^:]+):eth(\d+)$/.exec(ref);
+    if (!m) throw new QemunetError('USAGE', `${JSON.stringify(ref)} does not name a NIC; write HOST:ethN`);
+    const h = await this.hostOf(m[1]!);
+    if (!h.nics[Number(m[2])]) throw new QemunetError('UNKNOWN_NIC', `host ${h.name} has no eth${m[2]}; it has ${h.nics.map((n) => n.eth).join(', ') || 'no NIC'}`);
+  }
+}
+
+/**
+ * The dialog's fields as `qemunet link` settings, each checked: delay and jitter make one
+ * setting; empty fields are left alone. Throws LINK_SETTING naming the bad field.
+ */
+export function faultSettings(fields: Partial<Record<string, string>>): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  const allowed = ['delay', 'jitter', 'loss', 'dup', 'bandwidth', 'mtu'];
+  for (const key of Object.keys(fields)) {
+    if (!allowed.includes(key)) throw new QemunetError('LINK_SETTING', `unknown fault "${key}"; allowed: ${allowed.join(', ')}`);
+    if (typeof fields[key] !== 'string') throw new QemunetError('LINK_SETTING', `${key}: give a string value`);
+  }
+  const get = (k: string) => fields[k]?.trim() || undefined;
+  const delay = get('delay');
+  const jitter = get('jitter');
+  if (jitter && !delay) throw new QemunetError('LINK_SETTING', 'jitter needs a delay');
+  if (delay) out.push(['delay', jitter ? `${delay}+${jitter}` : delay]);
+  for (const k of ['loss', 'dup', 'bandwidth', 'mtu']) {
+    const v = get(k);
+    if (v) out.push([k, v]);
+  }
+  let faults: LinkFaults = {};
+  for (const [name, value] of out) {
+    const r = parseLinkSetting(name, value, faults);
+    if (!r.ok) throw new QemunetError('LINK_SETTING', r.problem);
+    faults = r.faults;
+  }
+  if (!out.length) throw new QemunetError('LINK_SETTING', 'no fault given: fill in at least one of delay, jitter, loss, dup, bandwidth, mtu');
+  return out;
+}

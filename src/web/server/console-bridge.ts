@@ -1,0 +1,106 @@
+import type { WebSocket } from 'ws';
+import { isQemunetError } from '../../errors.js';
+import { decodeConsoleClient, type ConsoleServerMessage, type Cursor } from '../protocol.js';
+import type { ConsoleStream, WebSession } from './session-source.js';
+
+/** Above this much unsent to the browser, the hub is not read from (it buffers, then drops us: a gap, never a slower VM). */
+const WS_HIGH_WATER = 512 * 1024;
+const WS_LOW_WATER = 64 * 1024;
+const RETRY_MS = 1000;
+
+/**
+ * One browser console websocket joined to a host's console hub, by byte offset: when the hub
+ * drops this client (it read too slowly) or the VM restarts, it reconnects from the offset it
+ * reached and tells the page what was lost.
+ */
+export function bridgeConsole(ws: WebSocket, session: WebSession, host: string, cursor: Cursor | undefined): void {
+  let stream: ConsoleStream | undefined;
+  let position = cursor;
+  let pagePaused = false;
+  let wsPaused = false;
+  let waiting = false;
+  let closed = false;
+  let retry: NodeJS.Timeout | undefined;
+  let drainCheck: NodeJS.Timeout | undefined;
+
+  const send = (m: ConsoleServerMessage) => ws.readyState === ws.OPEN && ws.send(JSON.stringify(m));
+  const paused = () => pagePaused || wsPaused;
+
+  const forward = (data: Buffer) => {
+    if (!position || data.length === 0) return;
+    ws.send(data, { binary: true });
+    position = { epoch: position.epoch, offset: position.offset + data.length };
+    if (!wsPaused && ws.bufferedAmount > WS_HIGH_WATER) {
+      wsPaused = true;
+      stream?.socket.pause();
+      drainCheck = setInterval(() => {
+        if (ws.bufferedAmount > WS_LOW_WATER) return;
+        clearInterval(drainCheck);
+        wsPaused = false;
+        flow();
+      }, 20);
+    }
+  };
+
+  /** Reads from the hub when nobody asked to wait; reconnects when the hub dropped us meanwhile. */
+  const flow = () => {
+    if (closed || paused()) return;
+    if (stream) stream.socket.resume();
+    else if (waiting) {
+      waiting = false;
+      void attach();
+    }
+  };
+
+  const attach = async () => {
+    retry = undefined;
+    let s: ConsoleStream;
+    try {
+      s = await session.openConsole(host, position);
+    } catch (e) {
+      if (closed) return;
+      send(isQemunetError(e) && e.code !== 'CONSOLE_UNAVAILABLE' ? { t: 'error', code: e.code, message: e.message } : { t: 'unavailable', host, message: (e as Error).message });
+      if (isQemunetError(e) && e.code === 'UNKNOWN_HOST') return void ws.close(4404, 'unknown host');
+      retry = setTimeout(() => void attach(), RETRY_MS);
+      return;
+    }
+    if (closed) return void s.socket.destroy();
+    stream = s;
+    position = { epoch: s.epoch, offset: s.from };
+    send({ t: 'hello', host, epoch: s.epoch, from: s.from, lost: s.lost });
+    forward(s.first);
+    s.socket.on('data', forward);
+    s.socket.once('close', () => {
+      stream = undefined;
+      if (closed) return;
+      // Dropped by the hub, or the VM stopped: come back from where we are once the browser keeps up.
+      if (paused()) waiting = true;
+      else retry = setTimeout(() => void attach(), 50);
+    });
+    if (!paused()) s.socket.resume();
+  };
+
+  ws.on('message', (data, isBinary) => {
+    const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
+    if (isBinary) {
+      stream?.socket.write(bytes);
+      return;
+    }
+    const m = decodeConsoleClient(bytes.toString('utf8'));
+    if (m?.t === 'pause') {
+      pagePaused = true;
+      stream?.socket.pause();
+    } else if (m?.t === 'resume') {
+      pagePaused = false;
+      flow();
+    }
+  });
+  ws.on('close', () => {
+    closed = true;
+    clearTimeout(retry);
+    clearInterval(drainCheck);
+    stream?.socket.destroy();
+  });
+  ws.on('error', () => {});
+  void attach();
+}

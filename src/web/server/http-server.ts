@@ -1,0 +1,211 @@
+import { readFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { isQemunetError, QemunetError } from '../../errors.js';
+import type { ActionRequest, ApiReply, Cursor, EventMessage } from '../protocol.js';
+import { bridgeConsole } from './console-bridge.js';
+import { allowedHosts, checkRequest, hostAllowed, newSecret, originAllowed, secretEquals, SECURITY_HEADERS, sessionCookie, type Verdict } from './security.js';
+import type { WebSession } from './session-source.js';
+
+export interface WebServerOptions {
+  session: WebSession;
+  /** 0 picks a free port. */
+  port: number;
+  /** Default 127.0.0.1. */
+  listen?: string;
+  /** Default: a new random one. */
+  token?: string;
+  /** Where the bundled page is (build/web). */
+  pageDir?: string;
+}
+
+export interface WebServer {
+  /** The URL to open, with the token in its fragment (never sent to the server by a browser). */
+  url: string;
+  port: number;
+  token: string;
+  close(): Promise<void>;
+}
+
+const PAGE_FILES: Readonly<Record<string, string>> = {
+  '/': 'index.html',
+  '/index.html': 'index.html',
+  '/app.js': 'app.js',
+  '/app.css': 'app.css',
+};
+const TYPES: Readonly<Record<string, string>> = { html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8' };
+const MAX_BODY = 64 * 1024;
+/** Codes of requests refused for what they asked (400) or for the session's state (409); anything else is a 500. */
+const INPUT_CODES = new Set(['USAGE', 'UNKNOWN_HOST', 'UNKNOWN_NIC', 'LINK_SETTING', 'BAD_REQUEST', 'UNKNOWN_SWITCH']);
+
+export const DEFAULT_PAGE_DIR = fileURLToPath(new URL('../../../web/', import.meta.url));
+
+/** Serves the page, the session's state and consoles over websockets, and its actions; every door checked as security.ts says. */
+export async function startWebServer(options: WebServerOptions): Promise<WebServer> {
+  const { session } = options;
+  const token = options.token ?? newSecret();
+  const cookie = newSecret();
+  const pageDir = options.pageDir ?? DEFAULT_PAGE_DIR;
+  let hosts = new Set<string>();
+  const check = (req: IncomingMessage, stateChanging: boolean): Verdict => {
+    const v = checkRequest({ host: req.headers.host, origin: req.headers.origin, authorization: req.headers.authorization, cookie: req.headers.cookie }, { hosts, token, cookie });
+    // A same-origin GET (fetch) carries no Origin: the cookie is enough to read.
+    if (!v.ok && v.code === 'NO_TOKEN' && !stateChanging && req.headers.origin === undefined && hostAllowed(req.headers.host, hosts)) {
+      return checkRequest({ host: req.headers.host, origin: `http://${req.headers.host}`, cookie: req.headers.cookie }, { hosts, token, cookie });
+    }
+    return v;
+  };
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
+  const sockets = new Set<WebSocket>();
+  const server = createServer((req, res) => {
+    for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
+    handle(req, res).catch((e: unknown) => reply(res, 500, { ok: false, code: 'INTERNAL', message: (e as Error).message }));
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (!hostAllowed(req.headers.host, hosts)) return reply(res, 403, { ok: false, code: 'BAD_HOST', message: `Host ${JSON.stringify(req.headers.host ?? '')} is not this server` });
+    const url = new URL(req.url ?? '/', 'http://x');
+    const page = PAGE_FILES[url.pathname];
+    if (page && req.method === 'GET') {
+      const body = await readFile(`${pageDir}/${page}`).catch(() => undefined);
+      if (!body) return reply(res, 500, { ok: false, code: 'NO_PAGE', message: `the page is not built (${pageDir}); run npm run build` });
+      res.writeHead(200, { 'Content-Type': TYPES[page.split('.').pop()!]! });
+      return void res.end(body);
+    }
+    if (url.pathname === '/favicon.ico') return void res.writeHead(204).end();
+    if (url.pathname === '/api/login' && req.method === 'POST') {
+      if (originAllowed(req.headers.origin, hosts) === 'foreign') return reply(res, 403, { ok: false, code: 'BAD_ORIGIN', message: 'foreign Origin' });
+      const body = await readJson(req);
+      const given = body && typeof body === 'object' && typeof (body as { token?: unknown }).token === 'string' ? (body as { token: string }).token : undefined;
+      if (!secretEquals(given, token)) return reply(res, 401, { ok: false, code: 'BAD_TOKEN', message: 'wrong token: open the URL qemunet web printed' });
+      res.setHeader('Set-Cookie', sessionCookie(cookie));
+      return reply(res, 200, { ok: true });
+    }
+    if (!url.pathname.startsWith('/api/')) return reply(res, 404, { ok: false, code: 'NOT_FOUND', message: `no ${url.pathname} here` });
+    const stateChanging = req.method !== 'GET';
+    const verdict = check(req, stateChanging);
+    if (!verdict.ok) return reply(res, verdict.status, { ok: false, code: verdict.code, message: verdict.message });
+    try {
+      if (url.pathname === '/api/session' && req.method === 'GET') return reply(res, 200, { ok: true, result: await session.view() });
+      if (url.pathname === '/api/action' && req.method === 'POST') {
+        const request = actionOf(await readJson(req));
+        return reply(res, 200, { ok: true, result: await session.act(request) });
+      }
+      if (url.pathname === '/api/capture' && req.method === 'POST') {
+        const body = await readJson(req);
+        const nic = (body as { nic?: unknown } | undefined)?.nic;
+        const seconds = (body as { seconds?: unknown } | undefined)?.seconds ?? 5;
+        if (typeof nic !== 'string') throw new QemunetError('BAD_REQUEST', 'give the NIC to capture: {"nic": "host:eth0", "seconds": 5}');
+        if (typeof seconds !== 'number' || !(seconds > 0 && seconds <= 300)) throw new QemunetError('BAD_REQUEST', 'seconds: a number from 0 to 300');
+        const abort = new AbortController();
+        res.once('close', () => abort.abort());
+        const pcap = await session.capture(nic, seconds, abort.signal);
+        res.writeHead(200, { 'Content-Type': 'application/vnd.tcpdump.pcap', 'Content-Disposition': `attachment; filename="${nic.replace(/[^A-Za-z0-9_.-]/g, '_')}.pcap"` });
+        return void res.end(pcap);
+      }
+    } catch (e) {
+      if (!isQemunetError(e)) throw e;
+      return reply(res, INPUT_CODES.has(e.code) ? 400 : 409, { ok: false, code: e.code, message: e.message });
+    }
+    return reply(res, 404, { ok: false, code: 'NOT_FOUND', message: `no ${req.method} ${url.pathname} here` });
+  }
+
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => {});
+    const verdict = check(req, true);
+    if (!verdict.ok) return refuse(socket, verdict.status, verdict.message);
+    const url = new URL(req.url ?? '/', 'http://x');
+    const consoleMatch = /^\/ws\/console\/([^/]+)$/.exec(url.pathname);
+    if (url.pathname !== '/ws/events' && !consoleMatch) return refuse(socket, 404, 'no such websocket');
+    let cursor: Cursor | undefined;
+    if (consoleMatch) {
+      const epoch = url.searchParams.get('epoch');
+      const offset = url.searchParams.get('offset');
+      if (epoch !== null || offset !== null) {
+        if (!epoch || !/^[0-9a-z]{1,32}$/.test(epoch) || !offset || !/^\d{1,15}$/.test(offset)) return refuse(socket, 400, 'epoch and offset: a console cursor, as the hello message gave it');
+        cursor = { epoch, offset: Number(offset) };
+      }
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      sockets.add(ws);
+      ws.once('close', () => sockets.delete(ws));
+      if (consoleMatch) return bridgeConsole(ws, session, decodeURIComponent(consoleMatch[1]!), cursor);
+      const send = (m: EventMessage) => ws.readyState === ws.OPEN && ws.send(JSON.stringify(m));
+      const off = session.subscribe((view) => send({ t: 'state', view }));
+      ws.once('close', off);
+      ws.on('error', () => {});
+    });
+  });
+
+  const listen = options.listen ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, listen, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  hosts = allowedHosts(port, listen);
+  const shown = listen.includes(':') ? `[${listen}]` : listen;
+  return {
+    url: `http://${shown}:${port}/#token=${token}`,
+    port,
+    token,
+    close: async () => {
+      for (const ws of sockets) ws.terminate();
+      wss.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+function reply(res: ServerResponse, status: number, body: ApiReply): void {
+  if (res.headersSent) return void res.destroy();
+  res.writeHead(status, { 'Content-Type': 'application/json' });
+  res.end(`${JSON.stringify(body)}\n`);
+}
+
+function refuse(socket: Duplex, status: number, message: string): void {
+  const reason = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found' }[status] ?? 'Error';
+  const body = `${JSON.stringify({ ok: false, message })}\n`;
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY) throw new QemunetError('BAD_REQUEST', `the request body is over ${MAX_BODY} bytes`);
+    chunks.push(chunk);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+  } catch {
+    throw new QemunetError('BAD_REQUEST', 'the request body is not JSON');
+  }
+}
+
+/** Checks the shape of an action request; names (hosts, NICs) and values are checked by the session. */
+export function actionOf(body: unknown): ActionRequest {
+  const b = (body ?? {}) as Record<string, unknown>;
+  const bad = (why: string) => new QemunetError('BAD_REQUEST', why);
+  switch (b.action) {
+    case 'link':
+      if (typeof b.nic !== 'string' || typeof b.up !== 'boolean') throw bad('link: give {"action":"link","nic":"host:eth0","up":true|false}');
+      return { action: 'link', nic: b.nic, up: b.up };
+    case 'faults':
+      if (typeof b.nic !== 'string' || !b.faults || typeof b.faults !== 'object' || Array.isArray(b.faults)) throw bad('faults: give {"action":"faults","nic":"host:eth0","faults":{"delay":"40ms",...}}');
+      return { action: 'faults', nic: b.nic, faults: b.faults as Record<string, string> };
+    case 'restart':
+      if (typeof b.host !== 'string') throw bad('restart: give {"action":"restart","host":"NAME"}');
+      return { action: 'restart', host: b.host };
+    case 'stop':
+      return { action: 'stop' };
+    default:
+      throw bad(`unknown action ${JSON.stringify(b.action)}; allowed: link, faults, restart, stop`);
+  }
+}

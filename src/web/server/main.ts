@@ -1,0 +1,76 @@
+import { spawn } from 'node:child_process';
+import { parseArgs } from 'node:util';
+import { isQemunetError, UsageError } from '../../errors.js';
+import { exitStatus, isKnownCode } from '../../api/index.js';
+import { startWebServer } from './http-server.js';
+import { ApiSession } from './api-session.js';
+import { isLoopback } from './security.js';
+
+const USAGE = 'usage: qemunet web [--session DIR] [--port N] [--listen ADDR [--allow-remote]] [--open] [--until-stopped]';
+
+/**
+ * `qemunet web`: the browser front end of a session, in its own process (stopping or crashing it
+ * touches no VM). Prints the URL to open; serves until Ctrl-C or SIGTERM (or, with
+ * --until-stopped, until the session stops).
+ */
+async function webCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: {
+      session: { type: 'string' },
+      port: { type: 'string' },
+      listen: { type: 'string' },
+      'allow-remote': { type: 'boolean' },
+      open: { type: 'boolean' },
+      'until-stopped': { type: 'boolean' },
+    },
+    allowPositionals: true,
+  });
+  if (positionals.length > 1) throw new UsageError(USAGE);
+  const port = values.port === undefined ? 0 : Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port needs a port number from 0 (any free one) to 65535, got "${values.port}"`);
+  const listen = values.listen ?? '127.0.0.1';
+  if (!isLoopback(listen)) {
+    if (!values['allow-remote']) {
+      throw new UsageError(`--listen ${listen} would let other machines reach the consoles of your VMs (shells) with only the token between them and those shells, over plain HTTP; add --allow-remote if you mean it, or use ssh -L to reach 127.0.0.1 from afar`);
+    }
+    process.stderr.write(`qemunet web: WARNING: listening on ${listen}: anyone on the network who gets the token gets shells on your VMs, and plain HTTP shows the token to whoever watches the network\n`);
+  }
+  const session = await ApiSession.open(values.session ?? positionals[0] ?? '');
+  const server = await startWebServer({ session, port, listen });
+  process.stdout.write(`qemunet web: ${server.url}\n`);
+  if (values.open) openBrowser(server.url);
+  const done = new AbortController();
+  const stop = () => done.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  const off = values['until-stopped'] ? session.subscribe((v) => (v.phase === 'stopped' || v.phase === 'failed') && stop()) : () => {};
+  await new Promise((resolve) => done.signal.addEventListener('abort', resolve, { once: true }));
+  off();
+  process.off('SIGINT', stop);
+  process.off('SIGTERM', stop);
+  await server.close();
+  session.close();
+  return 0;
+}
+
+function openBrowser(url: string): void {
+  const child = spawn('xdg-open', [url], { stdio: 'ignore', detached: true });
+  child.on('error', () => process.stderr.write('qemunet web: could not run xdg-open; open the URL above yourself\n'));
+  child.unref();
+}
+
+
+/** `qemunet web ...` (bin/qemunet hands it here: cli/ does not import web/). Errors are printed as the CLI prints them. */
+export async function main(args: string[]): Promise<number> {
+  try {
+    return await webCommand(args);
+  } catch (e) {
+    const code = (e as { code?: unknown }).code;
+    if (isQemunetError(e) || isKnownCode(code)) {
+      process.stderr.write(`qemunet: ${(e as Error).message}\n`);
+      return exitStatus(String(code));
+    }
+    throw e;
+  }
+}

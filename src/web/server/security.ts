@@ -1,0 +1,98 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+
+/**
+ * The checks every request goes through (pure functions, unit-tested): the Host header against an
+ * exact allow-list (DNS rebinding), the Origin exactly (cross-site websocket hijacking, another
+ * port of localhost included), and the token (constant-time compare).
+ */
+
+export const COOKIE_NAME = 'qemunet_web';
+
+export function newSecret(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/** Host headers the server answers to: the loopback names on its port, and the address it was told to listen on. */
+export function allowedHosts(port: number, listen?: string): Set<string> {
+  const hosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]);
+  if (listen && !isLoopback(listen)) hosts.add(`${listen.includes(':') ? `[${listen}]` : listen}:${port}`);
+  return hosts;
+}
+
+export function isLoopback(address: string): boolean {
+  return address === 'localhost' || address === '::1' || /^127(\.\d{1,3}){3}$/.test(address);
+}
+
+/** Exact match, lower-cased: `localhost.evil.com:PORT` or `127.0.0.1:OTHER` is not ours. */
+export function hostAllowed(host: string | undefined, allowed: ReadonlySet<string>): boolean {
+  return host !== undefined && allowed.has(host.toLowerCase());
+}
+
+/**
+ * A browser's Origin must be this server exactly: http, an allowed host, the same port. A request
+ * without an Origin is not from a page (browsers send it on websockets and POSTs); it passes only
+ * with a bearer token, which the caller checks.
+ */
+export function originAllowed(origin: string | undefined, allowed: ReadonlySet<string>): 'same' | 'absent' | 'foreign' {
+  if (origin === undefined) return 'absent';
+  const m = /^http:\/\/([^/]+)$/.exec(origin.toLowerCase());
+  return m && allowed.has(m[1]!) ? 'same' : 'foreign';
+}
+
+/** Constant-time comparison, whatever the lengths (both sides are hashed first). */
+export function secretEquals(given: string | undefined, expected: string): boolean {
+  if (given === undefined) return false;
+  const a = createHash('sha256').update(given).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b);
+}
+
+export function bearerOf(authorization: string | undefined): string | undefined {
+  const m = /^Bearer ([A-Za-z0-9_-]{1,200})$/.exec(authorization ?? '');
+  return m?.[1];
+}
+
+export function cookieOf(header: string | undefined, name: string): string | undefined {
+  for (const part of (header ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}
+
+export function sessionCookie(value: string): string {
+  return `${COOKIE_NAME}=${value}; HttpOnly; SameSite=Strict; Path=/`;
+}
+
+/**
+ * Scripts only, no inline script and no eval; the websockets and fetches go to this server only.
+ * Inline styles are allowed: xterm.js's DOM renderer sets its colours in a <style> element.
+ */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'Content-Security-Policy': "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self'; img-src 'self' data: blob:; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'X-Content-Type-Options': 'nosniff',
+  'X-Frame-Options': 'DENY',
+  'Referrer-Policy': 'no-referrer',
+  'Cache-Control': 'no-store',
+};
+
+export type Verdict = { ok: true } | { ok: false; status: 401 | 403; code: string; message: string };
+
+/**
+ * The whole check of a state-changing request or a websocket upgrade. `token` authenticates a
+ * script (Bearer), `cookie` a page that logged in.
+ */
+export function checkRequest(
+  req: { host?: string; origin?: string; authorization?: string; cookie?: string },
+  expected: { hosts: ReadonlySet<string>; token: string; cookie: string },
+): Verdict {
+  if (!hostAllowed(req.host, expected.hosts)) return { ok: false, status: 403, code: 'BAD_HOST', message: `Host ${JSON.stringify(req.host ?? '')} is not this server; use ${[...expected.hosts][0]}` };
+  const origin = originAllowed(req.origin, expected.hosts);
+  if (origin === 'foreign') return { ok: false, status: 403, code: 'BAD_ORIGIN', message: `Origin ${JSON.stringify(req.origin)} is not this server` };
+  const bearer = bearerOf(req.authorization);
+  if (bearer !== undefined) return secretEquals(bearer, expected.token) ? { ok: true } : { ok: false, status: 401, code: 'BAD_TOKEN', message: 'wrong token' };
+  if (origin === 'absent') return { ok: false, status: 401, code: 'NO_TOKEN', message: 'no token: send Authorization: Bearer TOKEN (the token is in the URL qemunet web printed)' };
+  const cookie = cookieOf(req.cookie, COOKIE_NAME);
+  if (cookie === undefined) return { ok: false, status: 401, code: 'NO_TOKEN', message: 'not logged in: open the URL qemunet web printed (with its #token=...)' };
+  return secretEquals(cookie, expected.cookie) ? { ok: true } : { ok: false, status: 401, code: 'BAD_TOKEN', message: 'stale login: open the URL qemunet web printed again' };
+}

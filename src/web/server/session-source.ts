@@ -1,0 +1,30 @@
+import type { Duplex } from 'node:stream';
+import type { ActionRequest, Cursor, SessionView } from '../protocol.js';
+
+/**
+ * All the web server needs of a session, and the only way it reaches one. Until the typed session
+ * API (src/api/) lands, `lab-session.ts` implements it on the lab's functions and a watcher of the
+ * state file; the server does not change when it moves onto the API.
+ */
+export interface WebSession {
+  readonly dir: string;
+  view(): Promise<SessionView>;
+  /** Calls `onView` with each changed view (the first one at once); returns the unsubscribe. */
+  subscribe(onView: (view: SessionView) => void): () => void;
+  /** A host's console from `cursor` on (everything still kept without one). */
+  openConsole(host: string, cursor?: Cursor): Promise<ConsoleStream>;
+  /** Throws a QemunetError (with a code) for a request it refuses; changes nothing then. */
+  act(request: ActionRequest): Promise<unknown>;
+  /** Captures a NIC's frames for `seconds` and hands over the pcap file's bytes. */
+  capture(nic: string, seconds: number, signal: AbortSignal): Promise<Buffer>;
+  close(): void;
+}
+
+export interface ConsoleStream {
+  /** VM bytes come out, typed bytes go in; it closes when the hub drops it or the VM stops. */
+  socket: Duplex;
+  epoch: string;
+  from: number;
+  lost: number;
+  first: Buffer;
+}

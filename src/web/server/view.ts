@@ -1,0 +1,44 @@
+import type { LinkFaults, SessionState, Topology } from '../../api/index.js';
+import type { SessionView } from '../protocol.js';
+
+/** "40 ms ±10 ms, 10 % loss, 1 % dup, 10 Mbit/s, MTU 1400"; undefined for no faults. */
+export function faultLabel(f: LinkFaults): string | undefined {
+  const parts: string[] = [];
+  if (f.delay && (f.delay.ms || f.delay.jitterMs)) parts.push(`${f.delay.ms} ms${f.delay.jitterMs ? ` ±${f.delay.jitterMs} ms` : ''}`);
+  if (f.lossPct) parts.push(`${f.lossPct} % loss`);
+  if (f.dupPct) parts.push(`${f.dupPct} % dup`);
+  if (f.bandwidth) parts.push(formatRate(f.bandwidth));
+  if (f.mtu) parts.push(`MTU ${f.mtu}`);
+  return parts.length ? parts.join(', ') : undefined;
+}
+
+function formatRate(bytesPerSecond: number): string {
+  const bits = bytesPerSecond * 8;
+  if (bits >= 1e9) return `${+(bits / 1e9).toFixed(2)} Gbit/s`;
+  if (bits >= 1e6) return `${+(bits / 1e6).toFixed(2)} Mbit/s`;
+  return `${+(bits / 1e3).toFixed(2)} kbit/s`;
+}
+
+/** The page's view of a session: its recorded state, with trunks, taps and fault labels from its topology. Pure. */
+export function buildView(state: SessionState, topology: Topology | undefined, faults: ReadonlyMap<string, LinkFaults>): SessionView {
+  const wired = new Set((topology?.links ?? []).map((l) => `${l.host}:eth${l.nic}`));
+  return {
+    dir: state.dir,
+    topology: state.topology,
+    phase: state.phase,
+    hosts: state.hosts.map((h) => ({
+      name: h.name,
+      system: h.system,
+      state: h.state,
+      ...(h.detail ? { detail: h.detail } : {}),
+      nics: h.nics.map((n) => {
+        const ref = `${h.name}:${n.eth}`;
+        const label = faults.has(ref) ? faultLabel(faults.get(ref)!) : undefined;
+        return { ref, eth: n.eth, switch: n.switch, port: n.port, mac: n.mac, up: !h.linksDown?.includes(n.eth), faultable: wired.has(ref), ...(label ? { faults: label } : {}) };
+      }),
+    })),
+    switches: state.switches.map((s) => ({ name: s.name, hub: s.hub, state: s.state })),
+    trunks: (topology?.trunks ?? []).map((t) => ({ a: { ...t.a }, b: { ...t.b } })),
+    taps: (topology?.taps ?? []).map((t) => ({ name: t.name, switch: t.switch, port: t.port })),
+  };
+}

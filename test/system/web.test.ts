@@ -1,0 +1,153 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { addressScripts, QEMUNET, qemunet } from '../helpers/cli.js';
+import { suiteDir } from '../helpers/tiny.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+
+/** What the page gives tests (window.qemunet), and the bit of the DOM they use: this file is compiled without the DOM lib. */
+interface Doc {
+  document: { getElementById(id: string): { getBoundingClientRect(): { left: number; top: number } } };
+}
+interface PageHooks {
+  qemunet: { graph: { $id(id: string): { empty(): boolean; hasClass(c: string): boolean; renderedMidpoint(): { x: number; y: number } }; nodes(): { map<T>(f: (n: { id(): string }) => T): T[] }; edges(): { map<T>(f: (n: { id(): string }) => T): T[] } }; consoleText(host: string): string | undefined };
+}
+
+/** End to end in Debian's chromium, on a real session of two tiny VMs (a has a wirefilter). */
+describe('qemunet web in a browser', { timeout: 300000 }, () => {
+  const tmp = suiteDir('web');
+  const dir = join(tmp.path, 's');
+  let web: ChildProcess;
+  let url: string;
+  let browser: Browser;
+  const exec = (host: string, command: string) => qemunet(['exec', host, '--session', dir, '--', 'sh', '-c', command]);
+
+  before(async () => {
+    await writeFile(join(tmp.path, 'w.topo'), 'SWITCH s1\nHOST tiny a s1\nHOST tiny b s1\nLINK a:eth0\n');
+    await addressScripts(dir, { a: '10.6.0.1/24', b: '10.6.0.2/24' });
+    const up = await qemunet(['up', join(tmp.path, 'w.topo'), '--wait', '-K', '--session', dir]);
+    assert.equal(up.code, 0, up.stderr);
+    web = spawn(process.execPath, [QEMUNET, 'web', '--session', dir, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      web.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /^qemunet web: (http\S+)$/m.exec(out);
+        if (m) resolve(m[1]!);
+      });
+      web.once('exit', (code) => reject(new Error(`qemunet web exited (${code}): ${out}`)));
+    });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
+  });
+  after(async () => {
+    await browser?.close();
+    web?.kill('SIGTERM');
+    await qemunet(['down', '--session', dir]);
+    await tmp.remove();
+  });
+
+  const open = async (page: Page, target = url) => {
+    await page.goto(target);
+    await page.waitForFunction(() => ((globalThis as unknown as PageHooks).qemunet?.graph.nodes().map((n) => n.id()).length ?? 0) >= 3);
+  };
+  const consoleText = (page: Page, host: string) => page.evaluate((h) => (globalThis as unknown as PageHooks).qemunet.consoleText(h) ?? '', host);
+  const openConsole = async (page: Page, host: string) => {
+    await page.click('#open-all');
+    await page.click(`.tab[data-host="${host}"]`);
+    await page.waitForFunction((h) => ((globalThis as unknown as PageHooks).qemunet.consoleText(h) ?? '').includes('login') || ((globalThis as unknown as PageHooks).qemunet.consoleText(h) ?? '').includes('#'), host);
+  };
+  const typeIn = async (page: Page, host: string, text: string) => {
+    await page.click(`.terminal-box[data-host="${host}"]`);
+    await page.keyboard.type(text);
+  };
+  const waitText = (page: Page, host: string, re: RegExp) =>
+    page.waitForFunction(([h, src]) => new RegExp(src!).test((globalThis as unknown as PageHooks).qemunet.consoleText(h!) ?? ''), [host, re.source] as const, { timeout: 15000 });
+
+  test('the graph shows every host, switch and link', async () => {
+    const page = await browser.newPage();
+    await open(page);
+    const ids = await page.evaluate(() => {
+      const g = (globalThis as unknown as PageHooks).qemunet.graph;
+      return [...g.nodes().map((n) => n.id()), ...g.edges().map((e) => e.id())].sort();
+    });
+    assert.deepEqual(ids, ['host:a', 'host:b', 'nic:a:eth0', 'nic:b:eth0', 'sw:s1']);
+    assert.equal(new URL(page.url()).hash, '', 'the token left the address bar');
+    await page.close();
+  });
+
+  test('typing hostname in a console shows the host name; after a reload its history shows it exactly once', async () => {
+    const page = await browser.newPage();
+    await open(page);
+    await openConsole(page, 'b');
+    await typeIn(page, 'b', 'hostname\n');
+    await waitText(page, 'b', /# hostname\n+b\n/);
+    await page.reload();
+    await page.waitForFunction(() => (globalThis as unknown as PageHooks).qemunet !== undefined);
+    await openConsole(page, 'b');
+    await waitText(page, 'b', /# hostname\n+b\n/);
+    const text = await consoleText(page, 'b');
+    assert.equal(text.split('# hostname').length - 1, 1, text);
+    await page.close();
+  });
+
+  test('two browser contexts see the same console; Ctrl-C reaches the guest', async () => {
+    const [one, two] = await Promise.all([browser.newContext(), browser.newContext()]);
+    const [p1, p2] = await Promise.all([one.newPage(), two.newPage()]);
+    await open(p1);
+    await open(p2);
+    await openConsole(p1, 'a');
+    await openConsole(p2, 'a');
+    await typeIn(p1, 'a', 'sleep 30; echo not-interrupted\n');
+    await p1.keyboard.press('Control+C');
+    await typeIn(p1, 'a', 'echo two-$((6*7))\n');
+    await waitText(p2, 'a', /two-42/);
+    assert.doesNotMatch(await consoleText(p2, 'a'), /not-interrupted/);
+    await Promise.all([one.close(), two.close()]);
+  });
+
+  test('link down from the graph makes a ping fail; up restores it', async () => {
+    const page = await browser.newPage();
+    await open(page);
+    assert.equal((await exec('a', 'ping -c 1 -W 3 10.6.0.2')).code, 0);
+    const clickEdge = async () => {
+      const at = await page.evaluate(() => {
+        const p = (globalThis as unknown as PageHooks).qemunet.graph.$id('nic:a:eth0').renderedMidpoint();
+        const r = (globalThis as unknown as Doc).document.getElementById('graph').getBoundingClientRect();
+        return { x: p.x + r.left, y: p.y + r.top };
+      });
+      await page.mouse.click(at.x, at.y);
+    };
+    await clickEdge();
+    await page.click('#act-link');
+    await page.waitForFunction(() => (globalThis as unknown as PageHooks).qemunet.graph.$id('nic:a:eth0').hasClass('down'));
+    assert.notEqual((await exec('a', 'ping -c 2 -W 1 10.6.0.2')).code, 0);
+    await page.click('#act-link');
+    await page.waitForFunction(() => !(globalThis as unknown as PageHooks).qemunet.graph.$id('nic:a:eth0').hasClass('down'));
+    assert.equal((await exec('a', 'ping -c 1 -W 3 10.6.0.2 || ping -c 1 -W 3 10.6.0.2')).code, 0);
+    await page.close();
+  });
+
+  test('a 100 ms delay set in the faults dialog raises the RTT', async () => {
+    const page = await browser.newPage();
+    await open(page);
+    const at = await page.evaluate(() => {
+      const p = (globalThis as unknown as PageHooks).qemunet.graph.$id('nic:a:eth0').renderedMidpoint();
+      const r = (globalThis as unknown as Doc).document.getElementById('graph').getBoundingClientRect();
+      return { x: p.x + r.left, y: p.y + r.top };
+    });
+    await page.mouse.click(at.x, at.y);
+    await page.click('#act-faults');
+    await page.fill('#fault-delay', '100ms');
+    await page.click('#faults-apply');
+    await page.waitForSelector('#faults-dialog', { state: 'hidden' });
+    const r = await exec('a', 'ping -c 3 -i 0.3 -W 3 -q 10.6.0.2');
+    const avg = Number(/= [\d.]+\/([\d.]+)\//.exec(r.stdout)?.[1]);
+    assert.ok(avg >= 100, r.stdout);
+    await page.screenshot({ path: join(tmp.path, 'web.png') });
+    await page.close();
+  });
+});

@@ -1,0 +1,244 @@
+import assert from 'node:assert/strict';
+import { request } from 'node:http';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { WebSocket } from 'ws';
+import { ConsoleHub, ScrollbackRing } from '../../src/console/console-hub.js';
+import { openResumable, parseHeader, parseRequest, resumePoint } from '../../src/console/cursor.js';
+import { QemunetError } from '../../src/errors.js';
+import { actionOf, startWebServer, type WebServer } from '../../src/web/server/http-server.js';
+import { faultSettings } from '../../src/web/server/api-session.js';
+import { allowedHosts, checkRequest, originAllowed, secretEquals } from '../../src/web/server/security.js';
+import type { WebSession } from '../../src/web/server/session-source.js';
+import { faultLabel } from '../../src/web/server/view.js';
+import { decodeConsoleClient, decodeConsoleServer, gapMarker, type ActionRequest, type SessionView } from '../../src/web/protocol.js';
+
+describe('web security checks', () => {
+  const hosts = allowedHosts(8123);
+  const expected = { hosts, token: 'tok', cookie: 'cookie-secret' };
+
+  it('allows exactly the loopback names on the port', () => {
+    assert.deepEqual([...hosts], ['127.0.0.1:8123', 'localhost:8123', '[::1]:8123']);
+    assert.deepEqual([...allowedHosts(80, '192.168.1.5')], ['127.0.0.1:80', 'localhost:80', '[::1]:80', '192.168.1.5:80']);
+  });
+
+  it('matches the Origin exactly: scheme, host and port', () => {
+    assert.equal(originAllowed('http://127.0.0.1:8123', hosts), 'same');
+    assert.equal(originAllowed('http://LOCALHOST:8123', hosts), 'same');
+    assert.equal(originAllowed('http://localhost:9999', hosts), 'foreign');
+    assert.equal(originAllowed('https://localhost:8123', hosts), 'foreign');
+    assert.equal(originAllowed('http://localhost.evil.com:8123', hosts), 'foreign');
+    assert.equal(originAllowed('null', hosts), 'foreign');
+    assert.equal(originAllowed(undefined, hosts), 'absent');
+  });
+
+  it('refuses with the status and code each case deserves', () => {
+    const o = 'http://127.0.0.1:8123';
+    const verdict = (r: Parameters<typeof checkRequest>[0]) => {
+      const v = checkRequest(r, expected);
+      return v.ok ? 'ok' : `${v.status} ${v.code}`;
+    };
+    assert.equal(verdict({ host: 'evil.com:8123', origin: o, cookie: 'qemunet_web=cookie-secret' }), '403 BAD_HOST');
+    assert.equal(verdict({ host: '127.0.0.1:8123', origin: 'http://evil.com', cookie: 'qemunet_web=cookie-secret' }), '403 BAD_ORIGIN');
+    assert.equal(verdict({ host: '127.0.0.1:8123', origin: 'http://localhost:3000', cookie: 'qemunet_web=cookie-secret' }), '403 BAD_ORIGIN');
+    assert.equal(verdict({ host: '127.0.0.1:8123', origin: o }), '401 NO_TOKEN');
+    assert.equal(verdict({ host: '127.0.0.1:8123' }), '401 NO_TOKEN');
+    assert.equal(verdict({ host: '127.0.0.1:8123', origin: o, cookie: 'qemunet_web=other' }), '401 BAD_TOKEN');
+    assert.equal(verdict({ host: '127.0.0.1:8123', authorization: 'Bearer nope' }), '401 BAD_TOKEN');
+    assert.equal(verdict({ host: '127.0.0.1:8123', authorization: 'Bearer tok' }), 'ok');
+    assert.equal(verdict({ host: 'localhost:8123', origin: o, cookie: 'a=b; qemunet_web=cookie-secret' }), 'ok');
+  });
+
+  it('compares secrets of any length', () => {
+    assert.equal(secretEquals('tok', 'tok'), true);
+    assert.equal(secretEquals('to', 'tok'), false);
+    assert.equal(secretEquals(undefined, 'tok'), false);
+  });
+});
+
+describe('web messages and values', () => {
+  it('decodes only well-formed console messages', () => {
+    assert.deepEqual(decodeConsoleServer('{"t":"hello","host":"a","epoch":"e1","from":10,"lost":0}'), { t: 'hello', host: 'a', epoch: 'e1', from: 10, lost: 0 });
+    assert.equal(decodeConsoleServer('{"t":"hello","host":"a","epoch":"e1","from":"10","lost":0}'), undefined);
+    assert.equal(decodeConsoleServer('not json'), undefined);
+    assert.deepEqual(decodeConsoleClient('{"t":"pause","x":1}'), { t: 'pause' });
+    assert.equal(decodeConsoleClient('{"t":"kill"}'), undefined);
+  });
+
+  it('marks gaps visibly, and nothing when nothing is lost', () => {
+    assert.equal(gapMarker(0, true), undefined);
+    assert.equal(gapMarker(100, false), '\r\n\x1b[7m[qemunet: 100 bytes of output were lost here]\x1b[0m\r\n');
+    assert.equal(gapMarker(100, true), '\r\n\x1b[7m[qemunet: 100 earlier bytes of output are no longer kept]\x1b[0m\r\n');
+    assert.match(gapMarker(-1, false)!, /the host restarted/);
+  });
+
+  it('checks action shapes and fault values, naming the bad one', () => {
+    assert.deepEqual(actionOf({ action: 'link', nic: 'a:eth0', up: false }), { action: 'link', nic: 'a:eth0', up: false } satisfies ActionRequest);
+    assert.throws(() => actionOf({ action: 'link', nic: 'a:eth0', up: 'no' }), { code: 'BAD_REQUEST' });
+    assert.throws(() => actionOf({ action: 'rm -rf' }), { message: 'unknown action "rm -rf"; allowed: link, faults, restart, stop' });
+    assert.deepEqual(faultSettings({ delay: '40ms', jitter: '10ms', loss: '10%', mtu: '' }), [['delay', '40ms+10ms'], ['loss', '10%']]);
+    assert.throws(() => faultSettings({ loss: '200%' }), { code: 'LINK_SETTING', message: 'loss=200%: write a percentage from 0 to 100, like 10%' });
+    assert.throws(() => faultSettings({ jitter: '5ms' }), { message: 'jitter needs a delay' });
+    assert.throws(() => faultSettings({ colour: 'red' }), { message: 'unknown fault "colour"; allowed: delay, jitter, loss, dup, bandwidth, mtu' });
+    assert.equal(faultLabel({ delay: { ms: 40, jitterMs: 10 }, lossPct: 10, bandwidth: 1250000, mtu: 1400 }), '40 ms ±10 ms, 10 % loss, 10 Mbit/s, MTU 1400');
+    assert.equal(faultLabel({ delay: { ms: 0, jitterMs: 0 } }), undefined);
+  });
+});
+
+describe('console offsets and resume', () => {
+  it('resumes where the client is, or says how much is lost', () => {
+    assert.deepEqual(resumePoint('e', 100, 300, undefined), { from: 100, lost: 100 });
+    assert.deepEqual(resumePoint('e', 0, 300, undefined), { from: 0, lost: 0 });
+    assert.deepEqual(resumePoint('e', 100, 300, { epoch: 'e', offset: 250 }), { from: 250, lost: 0 });
+    assert.deepEqual(resumePoint('e', 100, 300, { epoch: 'e', offset: 300 }), { from: 300, lost: 0 });
+    assert.deepEqual(resumePoint('e', 100, 300, { epoch: 'e', offset: 40 }), { from: 100, lost: 60 });
+    assert.deepEqual(resumePoint('e', 100, 300, { epoch: 'old', offset: 250 }), { from: 100, lost: -1 });
+    assert.deepEqual(resumePoint('e', 100, 300, { epoch: 'e', offset: 301 }), { from: 100, lost: -1 });
+  });
+
+  it('parses the line protocol strictly', () => {
+    assert.deepEqual(parseRequest('QNC1 abc 42'), { epoch: 'abc', offset: 42 });
+    assert.equal(parseRequest('QNC1 - -'), undefined);
+    assert.throws(() => parseRequest('hostname'), { code: 'CONSOLE_PROTOCOL' });
+    assert.deepEqual(parseHeader('QNC1 abc 10 -1'), { epoch: 'abc', from: 10, lost: -1 });
+  });
+
+  it('keeps offsets across the ring', () => {
+    const ring = new ScrollbackRing(10);
+    ring.append(Buffer.from('0123456789abcdef'));
+    assert.deepEqual([ring.start, ring.end, ring.since(12).toString()], [6, 16, 'cdef']);
+    assert.equal(ring.since(0).toString(), '6789abcdef');
+  });
+
+  it('a resume client gets exactly the bytes after its offset, and what it types reaches the VM', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'qemunet-web-'));
+    const typed: Buffer[] = [];
+    const hub = await ConsoleHub.listen(join(dir, 'h.console'), (d) => typed.push(d), { resumeSocketPath: join(dir, 'h.console.v1'), scrollbackBytes: 8 });
+    try {
+      hub.push(Buffer.from('hello world'));
+      const fresh = await openResumable(join(dir, 'h.console.v1'), undefined);
+      assert.deepEqual([fresh.epoch, fresh.from, fresh.lost], [hub.epoch, 3, 3]);
+      fresh.socket.destroy();
+      const resumed = await openResumable(join(dir, 'h.console.v1'), { epoch: hub.epoch, offset: 9 });
+      const got: Buffer[] = [resumed.first];
+      resumed.socket.on('data', (d: Buffer) => got.push(d));
+      resumed.socket.resume();
+      resumed.socket.write('ls\n');
+      hub.push(Buffer.from('!'));
+      await waitFor(() => Buffer.concat(got).toString() === 'ld!' && Buffer.concat(typed).toString() === 'ls\n');
+      assert.equal(resumed.from, 9);
+      resumed.socket.destroy();
+    } finally {
+      await hub.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+/** A session with no VMs behind it, for the server's doors. */
+class FakeSession implements WebSession {
+  readonly dir = '/nowhere';
+  acts: ActionRequest[] = [];
+  readonly sample: SessionView = { dir: '/nowhere', topology: 't.topo', phase: 'running', hosts: [], switches: [{ name: 's1', hub: false, state: 'running' }], trunks: [], taps: [] };
+  view = () => Promise.resolve(this.sample);
+  subscribe(onView: (v: SessionView) => void) {
+    onView(this.sample);
+    return () => {};
+  }
+  openConsole(): Promise<never> {
+    return Promise.reject(new QemunetError('UNKNOWN_HOST', 'no such host'));
+  }
+  act(r: ActionRequest) {
+    this.acts.push(r);
+    return Promise.resolve(undefined);
+  }
+  capture() {
+    return Promise.resolve(Buffer.alloc(0));
+  }
+  close() {}
+}
+
+describe('web server doors (plain HTTP and websocket clients)', () => {
+  let server: WebServer;
+  const session = new FakeSession();
+  before(async () => {
+    server = await startWebServer({ session, port: 0, token: 'test-token' });
+  });
+  after(() => server.close());
+
+  const http = (path: string, o: { method?: string; headers?: Record<string, string>; body?: string } = {}) =>
+    new Promise<{ status: number; headers: Record<string, unknown>; body: string }>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port: server.port, path, method: o.method ?? 'GET', headers: { Host: `127.0.0.1:${server.port}`, ...o.headers } }, (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+      });
+      req.on('error', reject);
+      req.end(o.body);
+    });
+  const upgrade = (headers: Record<string, string>) =>
+    new Promise<number>((resolve) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${server.port}/ws/events`, { headers });
+      ws.on('open', () => {
+        ws.close();
+        resolve(101);
+      });
+      ws.on('unexpected-response', (_req, res) => resolve(res.statusCode!));
+      ws.on('error', () => {});
+    });
+
+  it('prints the token in the fragment only', () => {
+    assert.equal(server.url, `http://127.0.0.1:${server.port}/#token=test-token`);
+  });
+
+  it('serves the page with a strict CSP', async () => {
+    const r = await http('/');
+    assert.equal(r.status, 200);
+    assert.match(String(r.headers['content-security-policy']), /script-src 'self';.*connect-src 'self';.*frame-ancestors 'none'/);
+    assert.equal(r.headers['x-content-type-options'], 'nosniff');
+  });
+
+  it('websocket upgrades: no token 401, wrong token 401, foreign Origin 403, another localhost port 403, foreign Host 403', async () => {
+    const own = `http://127.0.0.1:${server.port}`;
+    assert.equal(await upgrade({ Origin: own }), 401);
+    assert.equal(await upgrade({ Origin: own, Cookie: 'qemunet_web=guess' }), 401);
+    assert.equal(await upgrade({ Authorization: 'Bearer wrong' }), 401);
+    assert.equal(await upgrade({ Origin: 'http://evil.example', Authorization: 'Bearer test-token' }), 403);
+    assert.equal(await upgrade({ Origin: 'http://localhost:1', Authorization: 'Bearer test-token' }), 403);
+    assert.equal(await upgrade({ Host: 'rebind.example', Authorization: 'Bearer test-token' }), 403);
+    assert.equal(await upgrade({ Authorization: 'Bearer test-token' }), 101);
+  });
+
+  it('login gives an HttpOnly SameSite=Strict cookie that opens the websocket', async () => {
+    const own = `http://127.0.0.1:${server.port}`;
+    const bad = await http('/api/login', { method: 'POST', headers: { Origin: own }, body: '{"token":"nope"}' });
+    assert.equal(bad.status, 401);
+    const r = await http('/api/login', { method: 'POST', headers: { Origin: own }, body: '{"token":"test-token"}' });
+    const cookie = String(r.headers['set-cookie']);
+    assert.match(cookie, /^qemunet_web=[A-Za-z0-9_-]+; HttpOnly; SameSite=Strict; Path=\/$/);
+    assert.equal(await upgrade({ Origin: own, Cookie: cookie.split(';')[0]! }), 101);
+    assert.equal(await upgrade({ Origin: 'http://localhost:3000', Cookie: cookie.split(';')[0]! }), 403);
+  });
+
+  it('actions: refused without a token or from a foreign Origin; bad input is a clear 400 and changes nothing', async () => {
+    const body = '{"action":"stop"}';
+    assert.equal((await http('/api/action', { method: 'POST', body })).status, 401);
+    assert.equal((await http('/api/action', { method: 'POST', body, headers: { Authorization: 'Bearer test-token', Origin: 'http://localhost:9' } })).status, 403);
+    assert.equal((await http('/api/action', { method: 'POST', body, headers: { Authorization: 'Bearer test-token', Host: 'evil.example' } })).status, 403);
+    const bad = await http('/api/action', { method: 'POST', body: '{"action":"link","nic":"a:eth0"}', headers: { Authorization: 'Bearer test-token' } });
+    assert.deepEqual([bad.status, JSON.parse(bad.body)], [400, { ok: false, code: 'BAD_REQUEST', message: 'link: give {"action":"link","nic":"host:eth0","up":true|false}' }]);
+    assert.deepEqual(session.acts, []);
+    const ok = await http('/api/action', { method: 'POST', body, headers: { Authorization: 'Bearer test-token' } });
+    assert.deepEqual([ok.status, session.acts], [200, [{ action: 'stop' }]]);
+  });
+});
+
+async function waitFor(ok: () => boolean, ms = 3000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
