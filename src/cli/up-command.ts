@@ -81,7 +81,8 @@ function toRequest(o: UpOptions): UpRequest {
     ...(o.extraArchive ? { extraArchive: o.extraArchive } : {}),
     force: o.force,
     vlan: o.vlan,
-    ...(o.wireAll ? { wireAll: true } : {}),
+    // From a browser, users try faults on any link: --web wires every NIC.
+    ...(o.wireAll || o.web ? { wireAll: true } : {}),
     switchConsoles: o.switchConsoles,
     ...(o.viewers ? { viewers: true } : {}),
     ...(o.displayTcp ? { displayTcp: true } : {}),
