@@ -6,7 +6,7 @@ import { vdeSwitchArgv } from '../switch/vde-argv.js';
 import type { HostDef, Topology } from '../topology/types.js';
 import { switchVlanCommands } from '../topology/vlan-syntax.js';
 import type { LinkFaults } from '../topology/link-syntax.js';
-import { macAddress, tinyKernelAppend, type VmSpec } from '../vm/qemu-argv.js';
+import { MAC_PREFIX, MAX_MAC_INDEX, macAddress, tinyKernelAppend, type VmSpec } from '../vm/qemu-argv.js';
 
 /** Display modes of this version; QemuNet's others (vnc, spice, sdl, gtk...) are refused by name. */
 export const SUPPORTED_DISPLAYS = ['none', 'nographic', 'tmux', 'xterm'] as const;
@@ -131,6 +131,9 @@ export function planLab(topology: Topology, catalog: Catalog, paths: SessionPath
     if (sw.hub && ports.some((x) => x.vlans)) throw new QemunetError('VLAN_ON_HUB', `${topology.file}: ${sw.name} is a HUB, which has no VLANs; make it a SWITCH`);
     return { name: sw.name, hub: sw.hub, paths: p, argv: vdeSwitchArgv({ name: sw.name, hub: sw.hub, socket: p.socket, mgmt: p.mgmt }), vlanCommands: switchVlanCommands(ports) };
   });
+  if (topology.hosts.length > MAX_MAC_INDEX + 1) {
+    throw new QemunetError('TOO_MANY_HOSTS', `${topology.file}: ${topology.hosts.length} hosts; QemuNet's MAC scheme (${MAC_PREFIX}:HH:NN) numbers at most ${MAX_MAC_INDEX + 1}`);
+  }
   const hosts = topology.hosts.map((host, hostIndex) => planHost(topology, host, hostIndex, catalog, paths, options, notes));
   // A trunk is one vde_plug joining a port of each switch (vdeplug4 URLs: vde://SOCKET[PORT]).
   const trunks = topology.trunks.map((t) => ({ a: t.a, b: t.b, argv: [t.a, t.b].map((end) => `vde://${paths.switch(end.switch).socket}[${end.port}]`) }));
@@ -207,10 +210,10 @@ function planDisplay(file: string, host: HostDef, fallback: DisplayMode): Displa
   throw new InputError('NOT_YET_SUPPORTED', file, host.line, host.systemColumn, `display mode "${d}" of host ${host.name} is not yet supported; supported: ${SUPPORTED_DISPLAYS.join(', ')}`);
 }
 
-/** QemuNet's kernel command line for Linux systems it boots with KERNEL/INITRD; tiny has its own. */
+/** QemuNet's kernel command line for Linux systems it boots with KERNEL/INITRD; tiny's adds its own. */
 function kernelOf(system: SystemEntry, hostname: string, o: PlanOptions): Pick<VmSpec, 'kernel'> {
   if (system.builtin === 'tiny') {
-    return { kernel: { path: system.kernel!, initrd: system.initrd!, append: tinyKernelAppend(hostname, o.kernelArgs, true) } };
+    return { kernel: { path: system.kernel!, initrd: system.initrd!, append: tinyKernelAppend({ hostname, user: o.user, extra: o.kernelArgs }) } };
   }
   if (system.sys !== 'linux' || !system.kernel || !system.initrd) return {};
   const args = ['root=/dev/sda1', 'rw', 'net.ifnames=0', 'console=ttyS0', 'console=tty0', `user=${o.user}`, ...(o.quiet ? ['quiet'] : []), ...o.kernelArgs];
