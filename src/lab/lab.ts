@@ -154,7 +154,7 @@ export class Lab extends EventEmitter {
   private async sleepAfterWave(wave: number, ms: number, signal?: AbortSignal): Promise<void> {
     const hosts = this.plan.hosts.filter((h) => h.wave === wave).map((h) => h.name);
     // Each settles within a boot slot's time limit, or at once when the session stops.
-    await Promise.all(hosts.map((name) => this.cpusStarted.get(name)));
+    await Promise.all(hosts.map((name) => this.cpusStarted.get(name) ?? Promise.resolve()));
     const last = Math.max(0, ...hosts.map((name) => this.hostStatus.get(name)?.startedMs ?? 0));
     await sleep(Math.max(0, this.startedAt + last + ms - Date.now()), undefined, { signal });
   }
