@@ -1,4 +1,5 @@
 import { readFile, writeFile } from 'node:fs/promises';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { buildTinyImage } from '../src/images/builder.js';
@@ -51,7 +52,7 @@ export async function benchTinyImage(print: (line: string) => void) {
   await using dir = await tempDir('bench');
   const gzInitrd = join(dir.path, 'tiny.initrd.gz');
   await writeFile(gzInitrd, gzipSync(await readFile(image.initrd)));
-  const append = tinyKernelAppend('bench');
+  const append = tinyKernelAppend({ hostname: 'bench', user: userInfo().username });
   const fast: number[] = [];
   const qemunetWay: number[] = [];
   let rssKiB = 0;

@@ -54,7 +54,8 @@ exec $bb switch_root /newroot "$init"
 
 const SYSINIT = `#!/bin/sh
 # qemunet guest boot (docs/guest.md). Runs once as busybox init's sysinit; the console shell
-# starts when it is done. Ready = the guest agent answers, and it starts last.
+# starts when it is done. Ready = the guest agent answers; it starts once the start scripts have
+# ended or have run for their grace time (qemunet.start_grace=S, default 2 s).
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 mount -t proc proc /proc
 mount -t sysfs sys /sys
@@ -64,7 +65,7 @@ mount -t devpts -o gid=5,mode=620 devpts /dev/pts
 mount -t tmpfs -o mode=755 run /run
 mount -t tmpfs -o mode=1777 tmp /tmp
 mount -o remount,rw /
-mkdir -p /run/qemunet /var/log /var/run
+mkdir -p /run/qemunet /var/log /var/run /var/lib/misc
 say() { echo "qemunet: $*"; }
 case " $(cat /proc/cmdline) " in *" qemunet.trace "*) trace() { echo "qemunet-trace $(cut -d" " -f1 /proc/uptime) $*"; } ;; *) trace() { :; } ;; esac
 trace sysinit
@@ -99,12 +100,27 @@ acpid -c /etc/acpi 2>/dev/null
 mkdir -p /etc/dropbear
 dropbear -R -B -E 2>>/var/log/dropbear.log
 
+# Each start script runs in the background, in its own session (no terminal that could hang it up
+# when this script ends) with stdin from /dev/null; its output goes to the console and to the log.
+# It gets $grace seconds: one that ends sooner has ended before the next one starts and before the
+# guest is ready; one that goes on (a server in the foreground) keeps running, and the boot goes on.
+grace=2
+for arg in $(cat /proc/cmdline); do
+  case "$arg" in qemunet.start_grace=*) grace="\${arg#*=}" ;; esac
+done
+case "$grace" in ''|*[!0-9]*) grace=2 ;; esac
+starts=0
 run_start() {
   [ -f "$1/start.sh" ] || return 0
   interp=$(head -n 1 "$1/start.sh" | sed -n 's/^#! *\\([^ ]*\\).*/\\1/p')
   [ -x "$interp" ] || interp=/bin/bash
+  starts=$((starts+1))
+  ended=/run/qemunet/start.$starts.status
   say "running $1/start.sh"
-  (cd "$1" && "$interp" "$1/start.sh") 2>&1 | tee -a /var/log/qemunet-start.log
+  (cd "$1" && setsid "$interp" "$1/start.sh" </dev/null 2>&1; echo $? > "$ended") | tee -a /var/log/qemunet-start.log &
+  i=0
+  while [ ! -e "$ended" ] && [ $i -lt $((grace * 20)) ]; do usleep 50000; i=$((i+1)); done
+  [ -e "$ended" ] || say "$1/start.sh still runs after $grace s; the boot goes on"
 }
 
 trace disks
@@ -163,19 +179,112 @@ tty1::respawn:/etc/qemunet/console-shell
 ::shutdown:/etc/qemunet/shutdown
 `;
 
-/** busybox udhcpc hands a lease to this script; without one it configures nothing. */
+/**
+ * busybox udhcpc hands each DHCP event to this script, as ISC dhclient does to dhclient-script: the
+ * lease's address, default route, MTU and DNS are applied; without a lease nothing is configured.
+ */
 const UDHCPC_SCRIPT = `#!/bin/sh
+[ -n "$interface" ] || exit 1
 case "$1" in
-  deconfig) ip -4 addr flush dev "$interface"; ip link set "$interface" up ;;
-  bound|renew)
+  deconfig)
     ip -4 addr flush dev "$interface"
-    ip addr add "$ip/\${mask:-24}" dev "$interface"
+    ip link set "$interface" up ;;
+  bound|renew)
+    # A renewal of the same address keeps it (and the connections that use it).
+    if ! ip -4 addr show dev "$interface" | grep -q "inet $ip/\${mask:-24} "; then
+      ip -4 addr flush dev "$interface"
+      ip addr add "$ip/\${mask:-24}" \${broadcast:+broadcast "$broadcast"} dev "$interface"
+    fi
+    [ -n "$mtu" ] && ip link set dev "$interface" mtu "$mtu"
     if [ -n "$router" ]; then
-      ip route del default dev "$interface" 2>/dev/null
+      while ip route del default dev "$interface" 2>/dev/null; do :; done
       for r in $router; do ip route add default via "$r" dev "$interface" && break; done
     fi
-    if [ -n "$dns" ]; then : > /etc/resolv.conf; for d in $dns; do echo "nameserver $d" >> /etc/resolv.conf; done; fi ;;
+    if [ -n "$dns" ] || [ -n "$domain" ]; then
+      {
+        [ -n "$domain" ] && echo "domain $domain"
+        [ -n "$search$domain" ] && echo "search \${search:-$domain}"
+        for d in $dns; do echo "nameserver $d"; done
+      } > /etc/resolv.conf.dhcp && mv /etc/resolv.conf.dhcp /etc/resolv.conf
+    fi ;;
 esac
+exit 0
+`;
+
+/**
+ * ISC dhclient's command line, as labs and QemuNet's guides use it, on busybox udhcpc: -4, -1, -v,
+ * -r (release), -x (stop), -nw, -d, an interface list (default: every ethN). The hostname is sent (as
+ * Debian's dhclient.conf does), so dnsmasq's dhcp-host=NAME,... matches. Once bound, a client stays
+ * in the background and renews the lease, as ISC's does.
+ */
+const DHCLIENT = `#!/bin/sh
+usage() { echo "usage: dhclient [-4] [-1] [-v] [-q] [-d] [-nw] [-r|-x] [-cf FILE] [-lf FILE] [-pf FILE] [interface ...]" >&2; exit 1; }
+mode=bind once= verbose= nowait= foreground=
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -4) ;;
+    -6) echo "dhclient: DHCPv6 (-6) is not available in this guest" >&2; exit 1 ;;
+    -r) mode=release ;;
+    -x) mode=stop ;;
+    -1) once=1 ;;
+    -v) verbose=1 ;;
+    -q) verbose= ;;
+    -d) foreground=1 ;;
+    -nw) nowait=1 ;;
+    -cf|-lf|-pf|-sf|-e|-p|-s) [ $# -ge 2 ] || usage; shift ;;
+    --) shift; break ;;
+    -*) usage ;;
+    *) break ;;
+  esac
+  shift
+done
+ifaces="$*"
+if [ -z "$ifaces" ]; then
+  for n in /sys/class/net/eth*; do case "\${n##*/}" in eth*.*|'eth*') ;; *) ifaces="$ifaces \${n##*/}" ;; esac; done
+fi
+[ -n "$ifaces" ] || { echo "dhclient: no interface" >&2; exit 1; }
+name=$(hostname)
+case "$name" in ''|'(none)'|localhost) name= ;; esac
+stop() { # interface, signal before the end (USR2: release the lease)
+  pidf=/run/dhclient.$1.pid
+  [ -f "$pidf" ] || return 1
+  pid=$(cat "$pidf"); rm -f "$pidf"
+  kill -0 "$pid" 2>/dev/null || return 1
+  [ -n "$2" ] && kill -"$2" "$pid" && usleep 200000
+  kill "$pid" 2>/dev/null
+  return 0
+}
+status=0
+pids=
+for i in $ifaces; do
+  [ -e "/sys/class/net/$i" ] || { echo "dhclient: no interface $i" >&2; status=1; continue; }
+  case "$mode" in
+    release) stop "$i" USR2 || interface=$i /etc/udhcpc/default.script deconfig; continue ;;
+    stop) stop "$i"; continue ;;
+  esac
+  stop "$i"
+  ip link set "$i" up
+  log=/run/dhclient.$i.log
+  set -- -i "$i" -s /etc/udhcpc/default.script -p "/run/dhclient.$i.pid" -C -t 20 -T 3
+  [ -n "$name" ] && set -- "$@" -x "hostname:$name"
+  if [ -n "$once" ]; then set -- "$@" -n; else set -- "$@" -b; fi
+  [ -n "$foreground" ] && set -- "$@" -f
+  if [ -n "$nowait" ]; then udhcpc "$@" </dev/null >"$log" 2>&1 & continue; fi
+  udhcpc "$@" </dev/null >"$log" 2>&1 &
+  pids="$pids $!:$i"
+done
+for p in $pids; do
+  i=\${p#*:}
+  if wait "\${p%%:*}" && ip -4 addr show dev "$i" | grep -q "inet "; then
+    [ -n "$verbose" ] && cat "/run/dhclient.$i.log" >&2
+    [ -n "$verbose" ] && echo "bound to $(ip -4 -o addr show dev "$i" | awk '{ print $4; exit }') on $i" >&2
+  else
+    cat "/run/dhclient.$i.log" >&2
+    echo "dhclient: no lease on $i" >&2
+    [ -n "$once" ] && status=2
+  fi
+done
+exit $status
 `;
 
 export function guestFiles(): GuestFile[] {
@@ -190,8 +299,8 @@ export function guestFiles(): GuestFile[] {
     text('etc/acpi/PWRF/00000080', '#!/bin/sh\n/etc/qemunet/shutdown\nexec /sbin/poweroff -f\n', 0o755),
     // Where Debian's busybox udhcpc looks for it; dhclient names it too, so no build default matters.
     text('etc/udhcpc/default.script', UDHCPC_SCRIPT, 0o755),
-    // QemuNet's guides say "dhclient eth0" for the internet NIC (-i).
-    text('usr/sbin/dhclient', '#!/bin/sh\nexec udhcpc -q -n -s /etc/udhcpc/default.script -i "${1:-eth0}"\n', 0o755),
+    // Labs run "dhclient -4 eth0"; QemuNet's guides say "dhclient eth0" for the internet NIC (-i).
+    text('usr/sbin/dhclient', DHCLIENT, 0o755),
     text('etc/hostname', 'tiny\n'),
     text('etc/hosts', '127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n'),
     text('etc/passwd', 'root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\ndnsmasq:x:100:65534:dnsmasq:/nonexistent:/usr/sbin/nologin\ntcpdump:x:101:101:tcpdump:/nonexistent:/usr/sbin/nologin\n'),

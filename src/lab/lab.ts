@@ -55,7 +55,8 @@ const BOOT_SLOT_MAX_MS = 20000;
 const FINAL = new Set(['stopped', 'crashed', 'failed']);
 
 /**
- * A running session: switches, then hosts wave by wave (all hosts of a wave at once), each VM's
+ * A running session: switches, then hosts wave by wave (all hosts of a wave at once, a wave N seconds
+ * after the previous one started, as QemuNet's `sleep N` lines say), each VM's
  * console fanned out and logged, readiness from the guest agent, and a teardown that always runs
  * to the end: VMs (power button, then quit, then kill), console sockets, switches, lock.
  * Emits 'change' with the session state whenever anything changes.
@@ -86,6 +87,8 @@ export class Lab extends EventEmitter {
   private readonly captureStops = new Map<string, () => Promise<unknown>>();
   /** VMs stopped by a `freeze` request, resumed by `thaw`. */
   private readonly frozen = new Set<string>();
+  /** Settles when a host's CPUs have started (or it will not start): `sleep N` lines count from there. */
+  private readonly cpusStarted = new Map<string, Promise<void>>();
   /** Hosts moved to TCG after they hung under KVM: their plan from then on. */
   private readonly movedToTcg = new Map<string, HostPlan>();
   /** VMs killed to be replaced: their exit is not a crash. */
@@ -146,7 +149,7 @@ export class Lab extends EventEmitter {
       const waves = Math.max(...this.plan.hosts.map((h) => h.wave)) + 1;
       for (let wave = 0; wave < waves; wave++) {
         const delay = this.plan.waveDelays[wave] ?? 0;
-        if (delay > 0) await sleep(delay * 1000, undefined, { signal });
+        if (wave > 0 && delay > 0) await this.sleepAfterWave(wave - 1, delay * 1000, signal);
         await allSettledOrThrow(this.plan.hosts.filter((h) => h.wave === wave).map((h) => this.startHost(h, signal)));
       }
       await this.openWindows();
@@ -170,6 +173,19 @@ export class Lab extends EventEmitter {
       this.stop().catch(() => {});
     }, 500);
     this.ownerWatch.unref();
+  }
+
+  /**
+   * QemuNet's `sleep N` between HOST lines: the hosts after it start N seconds after the ones before it
+   * were started, not after they are ready (qemunet.sh starts each QEMU in the background, then
+   * sleeps). A host still waiting for a boot slot has not started: the wait counts from the last start.
+   */
+  private async sleepAfterWave(wave: number, ms: number, signal?: AbortSignal): Promise<void> {
+    const hosts = this.plan.hosts.filter((h) => h.wave === wave).map((h) => h.name);
+    // Each settles within a boot slot's time limit, or at once when the session stops.
+    await Promise.all(hosts.map((name) => this.cpusStarted.get(name) ?? Promise.resolve()));
+    const last = Math.max(0, ...hosts.map((name) => this.hostStatus.get(name)?.startedMs ?? 0));
+    await sleep(Math.max(0, this.startedAt + last + ms - Date.now()), undefined, { signal });
   }
 
   private async startSwitch(name: string, argv: string[], socket: string, logFile: string, signal?: AbortSignal): Promise<void> {
@@ -226,6 +242,8 @@ export class Lab extends EventEmitter {
 
   private async startHost(h: HostPlan, signal?: AbortSignal): Promise<void> {
     this.updateHost(h.name, { state: 'starting' });
+    let cpusStarted!: () => void;
+    this.cpusStarted.set(h.name, new Promise<void>((resolve) => (cpusStarted = resolve)));
     let vm: RunningVm;
     try {
       const screen = this.remoteScreen(h);
@@ -243,6 +261,7 @@ export class Lab extends EventEmitter {
       this.updateHost(h.name, { ...(h.vm.display.kind !== 'none' ? { screen: this.screenAccess(h, screen) } : {}) });
     } catch (e) {
       this.updateHost(h.name, { state: 'failed', detail: (e as Error).message });
+      cpusStarted();
       throw e;
     }
     this.vms.set(h.name, vm);
@@ -254,16 +273,20 @@ export class Lab extends EventEmitter {
       if (this.hostStatus.get(h.name)?.state === 'stalled') this.refreshTail(h.name);
     });
     this.updateHost(h.name, { state: h.agent ? 'booting' : 'running', pid: vm.pid });
-    void vm.exited.then((e) => this.onVmExit(h.name, vm, e.code, e.signal));
+    void vm.exited.then((e) => {
+      cpusStarted();
+      this.onVmExit(h.name, vm, e.code, e.signal);
+    });
     if (!h.agent) {
-      await vm.resume();
+      await vm.resume().finally(cpusStarted);
+      this.updateHost(h.name, { startedMs: Date.now() - this.startedAt });
       return;
     }
-    void this.boot(h.name, vm);
+    void this.boot(h.name, vm, cpusStarted);
   }
 
   /** Resumes a paused guest when a boot slot is free, and frees the slot once it is ready. */
-  private async boot(name: string, vm: RunningVm): Promise<void> {
+  private async boot(name: string, vm: RunningVm, cpusStarted: () => void): Promise<void> {
     const release = await this.bootSlots.acquire();
     // A guest that is slow to be ready (a long start.sh) holds back the others only for so long.
     const timer = setTimeout(release, BOOT_SLOT_MAX_MS);
@@ -272,6 +295,8 @@ export class Lab extends EventEmitter {
     try {
       if (this.stopping || !vm.running) return release();
       await vm.resume();
+      this.updateHost(name, { startedMs: Date.now() - this.startedAt });
+      cpusStarted();
       this.watchdog.start(name);
       const agent = await vm.waitReady();
       // Let go of the agent channel (it takes one client at a time) so `qemunet exec` can use it.
@@ -287,6 +312,7 @@ export class Lab extends EventEmitter {
       if (this.vms.get(name) === vm) this.watchdog.done(name);
       clearTimeout(timer);
       release();
+      cpusStarted();
     }
   }
 
@@ -569,6 +595,7 @@ export class Lab extends EventEmitter {
     if (!FINAL.has(status.state)) throw new QemunetError('HOST_RUNNING', `host ${name} is ${status.state}; only a stopped or crashed host can be restarted`);
     delete status.detail;
     delete status.readyMs;
+    delete status.startedMs;
     delete status.linksDown;
     delete status.consoleTail;
     await this.startHost(this.hostPlan(name));

@@ -7,7 +7,7 @@ import type { HostDef, Topology } from '../topology/types.js';
 import { switchVlanCommands } from '../topology/vlan-syntax.js';
 import { DISPLAY_MODES, type DisplayMode } from '../topology/parse.js';
 import type { LinkFaults } from '../topology/link-syntax.js';
-import { macAddress, tinyKernelAppend, type VmSpec } from '../vm/qemu-argv.js';
+import { MAC_PREFIX, MAX_MAC_INDEX, macAddress, tinyKernelAppend, type VmSpec } from '../vm/qemu-argv.js';
 
 export { DISPLAY_MODES, type DisplayMode } from '../topology/parse.js';
 
@@ -146,6 +146,9 @@ export function planLab(given: Topology, catalog: Catalog, paths: SessionPaths, 
     if (sw.hub && ports.some((x) => x.vlans)) throw new QemunetError('VLAN_ON_HUB', `${topology.file}: ${sw.name} is a HUB, which has no VLANs; make it a SWITCH`);
     return { name: sw.name, hub: sw.hub, paths: p, argv: vdeSwitchArgv({ name: sw.name, hub: sw.hub, socket: p.socket, mgmt: p.mgmt }), vlanCommands: switchVlanCommands(ports) };
   });
+  if (topology.hosts.length > MAX_MAC_INDEX + 1) {
+    throw new QemunetError('TOO_MANY_HOSTS', `${topology.file}: ${topology.hosts.length} hosts; QemuNet's MAC scheme (${MAC_PREFIX}:HH:NN) numbers at most ${MAX_MAC_INDEX + 1}`);
+  }
   const hosts = topology.hosts.map((host, hostIndex) => planHost(topology, host, hostIndex, catalog, paths, options, notes));
   // A trunk is one vde_plug joining a port of each switch (vdeplug4 URLs: vde://SOCKET[PORT]).
   const trunks = topology.trunks.map((t) => ({ a: t.a, b: t.b, argv: [t.a, t.b].map((end) => `vde://${paths.switch(end.switch).socket}[${end.port}]`) }));
@@ -194,7 +197,7 @@ function planHost(topology: Topology, host: HostDef, hostIndex: number, catalog:
     // -L: the base image itself, so changes are permanent (the user confirmed it).
     disk: o.rawBase ? { path: system.fs, format: 'raw', interface: diskInterface } : { path: hp.overlay, format: 'qcow2', interface: diskInterface },
     ...(o.mountDisk && o.existingDisks.has(host.name) ? { extraDisk: { path: hp.disk, format: 'raw' as const, interface: diskInterface } } : {}),
-    ...kernelOf(system, host.name, o, SCREEN_DISPLAYS.has(display)),
+    ...kernelOf(system, host.name, o),
     // A NIC with faults (LINK) plugs into its wirefilter through a point-to-point socket, not the switch.
     nics: nics.map((n, i) =>
       topology.links.some((l) => l.host === host.name && l.nic === i)
@@ -247,10 +250,10 @@ function vmDisplay(display: DisplayMode, host: string, hp: HostPaths, o: PlanOpt
   }
 }
 
-/** QemuNet's kernel command line for Linux systems it boots with KERNEL/INITRD; tiny has its own. */
-function kernelOf(system: SystemEntry, hostname: string, o: PlanOptions, screen: boolean): Pick<VmSpec, 'kernel'> {
+/** QemuNet's kernel command line for Linux systems it boots with KERNEL/INITRD; tiny's adds its own. */
+function kernelOf(system: SystemEntry, hostname: string, o: PlanOptions): Pick<VmSpec, 'kernel'> {
   if (system.builtin === 'tiny') {
-    return { kernel: { path: system.kernel!, initrd: system.initrd!, append: tinyKernelAppend(hostname, o.kernelArgs, true, screen) } };
+    return { kernel: { path: system.kernel!, initrd: system.initrd!, append: tinyKernelAppend({ hostname, user: o.user, extra: o.kernelArgs }) } };
   }
   if (system.sys !== 'linux' || !system.kernel || !system.initrd) return {};
   const args = ['root=/dev/sda1', 'rw', 'net.ifnames=0', 'console=ttyS0', 'console=tty0', `user=${o.user}`, ...(o.quiet ? ['quiet'] : []), ...o.kernelArgs];

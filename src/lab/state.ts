@@ -20,6 +20,8 @@ export interface HostStatus {
   /** Whether readiness is known through the guest agent. */
   agent: boolean;
   pid?: number;
+  /** Milliseconds from the session's start until its CPUs started (QEMU is launched paused). */
+  startedMs?: number;
   /** Milliseconds from the session's start until the guest was ready. */
   readyMs?: number;
   /** Why it stopped, failed or stalled. */

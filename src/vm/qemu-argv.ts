@@ -62,7 +62,9 @@ export function qemuArgv(spec: VmSpec): string[] {
   if (spec.accel !== 'tcg') a.push('-cpu', 'host');
   if (spec.memoryMiB) a.push('-m', String(spec.memoryMiB));
   if (spec.cpus && spec.cpus > 1) a.push('-smp', String(spec.cpus));
-  a.push('-rtc', 'base=utc');
+  // QemuNet's: the guest's hardware clock holds the host's local time (a guest that reads it as UTC,
+  // as Linux does by default, shows the host's wall-clock hour; QemuNet's labs rely on it).
+  a.push('-rtc', 'base=localtime');
   a.push(...driveArgs('disk0', spec.disk.path, spec.disk.format, spec.disk.interface, 0, spec.disk.snapshot));
   if (spec.extraDisk) a.push(...driveArgs('disk1', spec.extraDisk.path, spec.extraDisk.format, spec.extraDisk.interface, 1, false));
   if (spec.kernel) {
@@ -147,19 +149,44 @@ function escapeOpt(value: string): string {
   return value.replace(/,/g, ',,');
 }
 
-/** MACs are deterministic and unique within a session: 52:54:00 (QEMU's prefix), host index, NIC index. */
+/** QemuNet's MAC prefix: locally administered (bit 1 of the first byte), unicast (bit 0 clear). */
+export const MAC_PREFIX = 'AA:AA:AA:AA';
+
+/** Hosts and NICs QemuNet's MAC scheme can number: one byte each. */
+export const MAX_MAC_INDEX = 0xff;
+
+/**
+ * QemuNet's MACs, exactly as qemunet.sh prints them (`printf "AA:AA:AA:AA:%02x:%02x"`): the host's
+ * index in HOST order from 0, then the NIC's index from 0, in lowercase hex. Labs and their answer
+ * sheets (DHCP leases pinned to a MAC) use these.
+ */
 export function macAddress(hostIndex: number, nicIndex: number): string {
-  const b = [0x52, 0x54, 0x00, (hostIndex >> 8) & 0xff, hostIndex & 0xff, nicIndex & 0xff];
-  return b.map((x) => x.toString(16).padStart(2, '0')).join(':');
+  for (const [what, n] of [['host', hostIndex], ['NIC', nicIndex]] as const) {
+    if (!Number.isInteger(n) || n < 0 || n > MAX_MAC_INDEX) throw new RangeError(`${what} index ${n} does not fit QemuNet's MAC scheme (0..${MAX_MAC_INDEX})`);
+  }
+  return `${MAC_PREFIX}:${hex2(hostIndex)}:${hex2(nicIndex)}`;
+}
+
+function hex2(n: number): string {
+  return n.toString(16).padStart(2, '0');
+}
+
+export interface TinyKernelArgs {
+  hostname: string;
+  /** QemuNet's `user=` (the login running qemunet, or `-u`); labs derive per-student values from it. */
+  user: string;
+  /** `-z`: appended last. */
+  extra?: readonly string[];
+  quiet?: boolean;
 }
 
 /**
- * Kernel arguments for the tiny guest: serial console, hostname, quiet and fast boot. With a screen
- * the kernel also writes to tty0 (ttyS0 stays last: it remains /dev/console, which init and the
- * watchdog use).
+ * Kernel arguments for the tiny guest: QemuNet's (`net.ifnames=0`, both consoles, `user=`) plus
+ * tiny's own (hostname, quiet and fast boot). The last `console=` becomes /dev/console, so ttyS0
+ * comes last: the boot's and the start scripts' output must reach the serial line qemunet reads.
  */
-export function tinyKernelAppend(hostname: string, extra: readonly string[] = [], quiet = true, screen = false): string {
-  const args = [...(screen ? ['console=tty0'] : []), 'console=ttyS0', 'root=/dev/vda', 'rw', `hostname=${hostname}`, 'cryptomgr.notests', 'no_timer_check'];
-  if (quiet) args.push('quiet');
-  return [...args, ...extra].join(' ');
+export function tinyKernelAppend(a: TinyKernelArgs): string {
+  const args = ['root=/dev/vda', 'rw', 'net.ifnames=0', 'console=tty0', 'console=ttyS0', `user=${a.user}`, `hostname=${a.hostname}`, 'cryptomgr.notests', 'no_timer_check'];
+  if (a.quiet ?? true) args.push('quiet');
+  return [...args, ...(a.extra ?? [])].join(' ');
 }

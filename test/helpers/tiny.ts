@@ -1,7 +1,7 @@
 import './owned.js';
 import { mkdtempSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { buildTinyImage } from '../../src/images/builder.js';
 import { accelCacheFile, builtImagePaths, imageStoreDir } from '../../src/images/store.js';
@@ -37,7 +37,7 @@ export async function tinyVmSpec(dir: string, name: string, overrides: Partial<V
     accel,
     memoryMiB: 128,
     disk: { path: join(dir, `${name}.qcow2`), format: 'qcow2', interface: 'virtio' },
-    kernel: { path: image.kernel, initrd: image.initrd, append: tinyKernelAppend(name) },
+    kernel: { path: image.kernel, initrd: image.initrd, append: tinyKernelAppend({ hostname: name, user: userInfo().username }) },
     nics: [],
     serialSocket: join(dir, `${name}.serial`),
     qmpSocket: join(dir, `${name}.qmp`),

@@ -63,10 +63,11 @@ describe('boot watchdog', { timeout: 300000 }, () => {
       const topo = join(tmp.path, 'one.topo');
       await writeFile(topo, 'SWITCH s1\nHOST tiny slow s1\n');
       const dir = join(tmp.path, 's');
-      // tiny is ready once its start scripts are done: this one holds it back.
+      // tiny is ready once its start scripts are done or have run for their grace time: a grace of 30 s
+      // lets this one hold it back.
       await mkdir(join(dir, 'slow'), { recursive: true });
       await writeFile(join(dir, 'slow', 'start.sh'), '#!/bin/sh\necho holding back readiness\nsleep 15\n');
-      const started = await qemunet(['up', topo, '--session', dir, '-K', '--detach', '--boot-limit', '5'], { cwd: tmp.path });
+      const started = await qemunet(['up', topo, '--session', dir, '-K', '--detach', '--boot-limit', '5', '-z', 'qemunet.start_grace=30'], { cwd: tmp.path });
       assert.equal(started.code, 0, started.stderr);
       try {
         await eventually(async () => ((await stateOf(dir))?.hosts[0]?.state === 'stalled' ? true : undefined), 60000, 'the host to be stalled');

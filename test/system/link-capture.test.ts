@@ -26,8 +26,8 @@ describe('link state and capture on a running session', { timeout: 600000 }, () 
   });
 
   test('link down: the guest loses its carrier and pings fail; link up brings both back', async () => {
-    assert.equal((await qemunet(['link', 'b:eth0', '--session', dir])).stdout, 'b:eth0 on s1:2 (52:54:00:00:01:00): link up\n');
-    assert.equal((await qemunet(['link', 'b:eth0', 'down', '--session', dir])).stdout, 'b:eth0 on s1:2 (52:54:00:00:01:00): link down\n');
+    assert.equal((await qemunet(['link', 'b:eth0', '--session', dir])).stdout, 'b:eth0 on s1:2 (AA:AA:AA:AA:01:00): link up\n');
+    assert.equal((await qemunet(['link', 'b:eth0', 'down', '--session', dir])).stdout, 'b:eth0 on s1:2 (AA:AA:AA:AA:01:00): link down\n');
     await eventually(async () => ((await exec('b', 'cat /sys/class/net/eth0/carrier')).stdout === '0\n' ? true : undefined), 10000, 'carrier 0 in b');
     assert.notEqual((await exec('a', 'ping -c 1 -W 2 10.2.0.2')).code, 0);
     assert.match((await qemunet(['status', '--session', dir])).stdout, /^b +ready.* eth0=s1:2\(down\) /m);
@@ -45,8 +45,8 @@ describe('link state and capture on a running session', { timeout: 600000 }, () 
     assert.equal(code, 0);
     const read = await run('tcpdump', ['-r', pcap, '-n', '-e', 'icmp']);
     const lines = read.stdout.split('\n').filter(Boolean);
-    assert.equal(lines.filter((l) => /52:54:00:00:00:00 > 52:54:00:00:01:00, .* 10\.2\.0\.1 > 10\.2\.0\.2: ICMP echo request/.test(l)).length, 3, read.stdout);
-    assert.equal(lines.filter((l) => /52:54:00:00:01:00 > 52:54:00:00:00:00, .* 10\.2\.0\.2 > 10\.2\.0\.1: ICMP echo reply/.test(l)).length, 3, read.stdout);
+    assert.equal(lines.filter((l) => /aa:aa:aa:aa:00:00 > aa:aa:aa:aa:01:00, .* 10\.2\.0\.1 > 10\.2\.0\.2: ICMP echo request/.test(l)).length, 3, read.stdout);
+    assert.equal(lines.filter((l) => /aa:aa:aa:aa:01:00 > aa:aa:aa:aa:00:00, .* 10\.2\.0\.2 > 10\.2\.0\.1: ICMP echo reply/.test(l)).length, 3, read.stdout);
   });
 
   test('capture -w - streams pcap to stdout until SIGINT, and the stream is complete', async () => {

@@ -59,7 +59,8 @@ describe('display modes: QEMU argv', () => {
   });
 
   it('writes the kernel log on tty0 too for a host with a screen, ttyS0 staying the console', () => {
-    assert.equal(tinyKernelAppend('g', [], true, true), 'console=tty0 console=ttyS0 root=/dev/vda rw hostname=g cryptomgr.notests no_timer_check quiet');
+    // Every tiny host has both consoles (QemuNet's arguments), ttyS0 last: a screen shows the kernel on tty0.
+    assert.equal(tinyKernelAppend({ hostname: 'g', user: 'bob' }), 'root=/dev/vda rw net.ifnames=0 console=tty0 console=ttyS0 user=bob hostname=g cryptomgr.notests no_timer_check quiet');
   });
 });
 
@@ -78,9 +79,10 @@ describe('display modes: plan', () => {
         ['sc', 'screen', { kind: 'none' }],
       ],
     );
+    // QemuNet's two consoles on every host; only hosts with a screen have a VGA card that shows tty0.
     assert.deepEqual(
-      p.hosts.map((h) => h.vm.kernel!.append.startsWith('console=tty0 ')),
-      [false, true, true, true, true, false, false],
+      p.hosts.map((h) => h.vm.kernel!.append.includes(' console=tty0 console=ttyS0 ')),
+      [true, true, true, true, true, true, true],
     );
   });
 

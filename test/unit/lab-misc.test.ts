@@ -84,13 +84,13 @@ const IMMORTAL: HostStatus = {
   base: '/images/tiny.img',
   state: 'ready',
   display: 'none',
-  nics: [nic('eth0', 's1', 1, '52:54:00:00:00:00'), nic('eth1', 's2', 1, '52:54:00:00:00:01')],
+  nics: [nic('eth0', 's1', 1, 'AA:AA:AA:AA:00:00'), nic('eth1', 's2', 1, 'AA:AA:AA:AA:00:01')],
   console: '/tmp/qn-gw/immortal.console',
   agent: true,
   pid: 101,
   readyMs: 8750,
 };
-const OPETH: HostStatus = { name: 'opeth', system: 'debian', base: '/images/base.img', state: 'booting', display: 'tmux', nics: [nic('eth0', 's2', 2, '52:54:00:00:01:00')], console: '/tmp/qn-gw/opeth.console', agent: false, pid: 102 };
+const OPETH: HostStatus = { name: 'opeth', system: 'debian', base: '/images/base.img', state: 'booting', display: 'tmux', nics: [nic('eth0', 's2', 2, 'AA:AA:AA:AA:01:00')], console: '/tmp/qn-gw/opeth.console', agent: false, pid: 102 };
 const W: HostStatus = { name: 'w', system: 'win10', base: '/images/base.img', state: 'failed', display: 'none', nics: [], console: '/tmp/qn-gw/w.console', agent: false, detail: 'qemu exited with status 1' };
 
 function state(overrides: Partial<SessionState> = {}): SessionState {

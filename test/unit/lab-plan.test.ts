@@ -83,16 +83,24 @@ describe('planLab: gw.topo with --alias debian=tiny', () => {
     assert.deepEqual(plan.notes, []);
   });
 
-  it("numbers ports 1..n per switch in HOST order and gives MACs 52:54:00:00:HH:NN", () => {
+  it("numbers ports 1..n per switch in HOST order and gives MACs AA:AA:AA:AA:HH:NN", () => {
     assert.deepEqual(Object.fromEntries(plan.hosts.map((h) => [h.name, h.nics])), {
       immortal: [
-        { eth: 'eth0', switch: 's1', port: 1, mac: '52:54:00:00:00:00' },
-        { eth: 'eth1', switch: 's2', port: 1, mac: '52:54:00:00:00:01' },
+        { eth: 'eth0', switch: 's1', port: 1, mac: 'AA:AA:AA:AA:00:00' },
+        { eth: 'eth1', switch: 's2', port: 1, mac: 'AA:AA:AA:AA:00:01' },
       ],
-      opeth: [{ eth: 'eth0', switch: 's2', port: 2, mac: '52:54:00:00:01:00' }],
-      syl: [{ eth: 'eth0', switch: 's2', port: 3, mac: '52:54:00:00:02:00' }],
-      grave: [{ eth: 'eth0', switch: 's1', port: 2, mac: '52:54:00:00:03:00' }],
+      opeth: [{ eth: 'eth0', switch: 's2', port: 2, mac: 'AA:AA:AA:AA:01:00' }],
+      syl: [{ eth: 'eth0', switch: 's2', port: 3, mac: 'AA:AA:AA:AA:02:00' }],
+      grave: [{ eth: 'eth0', switch: 's1', port: 2, mac: 'AA:AA:AA:AA:03:00' }],
     });
+  });
+
+  it("refuses a 257th host: QemuNet's MAC scheme has one byte for the host", () => {
+    // At most 20 hosts per switch (ports 21.. are for trunks).
+    const switches = Array.from({ length: 13 }, (_, i) => `SWITCH s${i}`);
+    const hosts = Array.from({ length: 257 }, (_, i) => `HOST tiny h${i} s${Math.floor(i / 20)}`);
+    const text = [...switches, ...hosts, ''].join('\n');
+    assert.throws(() => planLab(topologyText(text), CATALOG, PATHS, options()), { message: "/t/test.topo: 257 hosts; QemuNet's MAC scheme (AA:AA:AA:AA:HH:NN) numbers at most 256" });
   });
 
   it('plans the switches with their session paths and vde_switch argv', () => {
@@ -117,12 +125,12 @@ describe('planLab: gw.topo with --alias debian=tiny', () => {
   it('builds the whole QEMU command line of immortal (two NICs, tiny kernel, 9p share, agent)', () => {
     assert.deepEqual(qemuArgv(host(plan, 'immortal').vm), [
       '-name', 'immortal,process=qemu-immortal', '-nodefaults', '-no-user-config',
-      '-machine', 'pc,accel=kvm', '-cpu', 'host', '-m', '128', '-rtc', 'base=utc',
+      '-machine', 'pc,accel=kvm', '-cpu', 'host', '-m', '128', '-rtc', 'base=localtime',
       '-drive', 'file=/tmp/qn-gw/immortal.qcow2,format=qcow2,id=disk0,cache=writeback,if=virtio',
       '-kernel', '/store/tiny/tiny.vmlinux', '-initrd', '/store/tiny/tiny.initrd',
-      '-append', 'console=ttyS0 root=/dev/vda rw hostname=immortal cryptomgr.notests no_timer_check quiet loglevel=3',
-      '-netdev', 'vde,id=nic0,sock=/tmp/qn-gw/switch/s1,port=1', '-device', 'e1000,netdev=nic0,mac=52:54:00:00:00:00,addr=0x10,romfile=',
-      '-netdev', 'vde,id=nic1,sock=/tmp/qn-gw/switch/s2,port=1', '-device', 'e1000,netdev=nic1,mac=52:54:00:00:00:01,addr=0x11,romfile=',
+      '-append', 'root=/dev/vda rw net.ifnames=0 console=tty0 console=ttyS0 user=bob hostname=immortal cryptomgr.notests no_timer_check quiet loglevel=3',
+      '-netdev', 'vde,id=nic0,sock=/tmp/qn-gw/switch/s1,port=1', '-device', 'e1000,netdev=nic0,mac=AA:AA:AA:AA:00:00,addr=0x10,romfile=',
+      '-netdev', 'vde,id=nic1,sock=/tmp/qn-gw/switch/s2,port=1', '-device', 'e1000,netdev=nic1,mac=AA:AA:AA:AA:00:01,addr=0x11,romfile=',
       '-fsdev', 'local,id=share0,path=/tmp/qn-gw/immortal,security_model=none', '-device', 'virtio-9p-pci,fsdev=share0,mount_tag=host',
       '-chardev', 'socket,id=serial0,path=/tmp/qn-gw/immortal.serial,server=on,wait=off', '-serial', 'chardev:serial0',
       '-chardev', 'socket,id=qmp,path=/tmp/qn-gw/immortal.qmp,server=on,wait=off', '-mon', 'chardev=qmp,mode=control',
@@ -182,13 +190,13 @@ describe('planLab: a session directory whose path has commas', () => {
   it('doubles every comma of a path inside a QEMU option, and leaves plain arguments as they are', () => {
     assert.deepEqual(qemuArgv(host(plan, 'a').vm), [
       '-name', 'a,process=qemu-a', '-nodefaults', '-no-user-config',
-      '-machine', 'pc,accel=tcg', '-m', '128', '-rtc', 'base=utc',
+      '-machine', 'pc,accel=tcg', '-m', '128', '-rtc', 'base=localtime',
       '-drive', 'file=/tmp/lab,,path=/etc/a.qcow2,format=qcow2,id=disk0,cache=writeback,if=virtio',
       '-drive', 'file=/tmp/lab,,path=/etc/a.disk,format=raw,id=disk1,cache=writeback,if=virtio',
       '-kernel', '/store/tiny/tiny.vmlinux', '-initrd', '/store/tiny/tiny.initrd',
-      '-append', 'console=ttyS0 root=/dev/vda rw hostname=a cryptomgr.notests no_timer_check quiet',
-      '-netdev', 'vde,id=nic0,sock=/tmp/lab,,path=/etc/switch/s1,port=1', '-device', 'e1000,netdev=nic0,mac=52:54:00:00:00:00,addr=0x10,romfile=',
-      '-netdev', 'vde,id=nic1,sock=ptp:///tmp/lab,,path=/etc/wire/a-eth1', '-device', 'e1000,netdev=nic1,mac=52:54:00:00:00:01,addr=0x11,romfile=',
+      '-append', 'root=/dev/vda rw net.ifnames=0 console=tty0 console=ttyS0 user=bob hostname=a cryptomgr.notests no_timer_check quiet',
+      '-netdev', 'vde,id=nic0,sock=/tmp/lab,,path=/etc/switch/s1,port=1', '-device', 'e1000,netdev=nic0,mac=AA:AA:AA:AA:00:00,addr=0x10,romfile=',
+      '-netdev', 'vde,id=nic1,sock=ptp:///tmp/lab,,path=/etc/wire/a-eth1', '-device', 'e1000,netdev=nic1,mac=AA:AA:AA:AA:00:01,addr=0x11,romfile=',
       '-fsdev', 'local,id=share0,path=/tmp/lab,,path=/etc/a,security_model=none', '-device', 'virtio-9p-pci,fsdev=share0,mount_tag=host',
       '-chardev', 'socket,id=serial0,path=/tmp/lab,,path=/etc/a.serial,server=on,wait=off', '-serial', 'chardev:serial0',
       '-chardev', 'socket,id=qmp,path=/tmp/lab,,path=/etc/a.qmp,server=on,wait=off', '-mon', 'chardev=qmp,mode=control',
@@ -232,13 +240,13 @@ describe('planLab: systems of qemunet.cfg', () => {
     assert.equal(immortal.agent, false);
     assert.deepEqual(qemuArgv(immortal.vm), [
       '-name', 'immortal,process=qemu-immortal', '-nodefaults', '-no-user-config',
-      '-machine', 'pc,accel=kvm', '-cpu', 'host', '-rtc', 'base=utc',
+      '-machine', 'pc,accel=kvm', '-cpu', 'host', '-rtc', 'base=localtime',
       '-drive', 'file=/tmp/qn-gw/immortal.qcow2,format=qcow2,id=disk0,cache=writeback,if=ide,index=0',
       '-drive', 'file=/tmp/qn-gw/immortal.disk,format=raw,id=disk1,cache=writeback,if=ide,index=1',
       '-kernel', '/opt/qemunet/images/debian10.vmlinuz', '-initrd', '/opt/qemunet/images/debian10.initrd',
       '-append', 'root=/dev/sda1 rw net.ifnames=0 console=ttyS0 console=tty0 user=bob quiet a=1 b',
-      '-netdev', 'vde,id=nic0,sock=/tmp/qn-gw/switch/s1,port=1', '-device', 'e1000,netdev=nic0,mac=52:54:00:00:00:00,addr=0x10,romfile=',
-      '-netdev', 'vde,id=nic1,sock=/tmp/qn-gw/switch/s2,port=1', '-device', 'e1000,netdev=nic1,mac=52:54:00:00:00:01,addr=0x11,romfile=',
+      '-netdev', 'vde,id=nic0,sock=/tmp/qn-gw/switch/s1,port=1', '-device', 'e1000,netdev=nic0,mac=AA:AA:AA:AA:00:00,addr=0x10,romfile=',
+      '-netdev', 'vde,id=nic1,sock=/tmp/qn-gw/switch/s2,port=1', '-device', 'e1000,netdev=nic1,mac=AA:AA:AA:AA:00:01,addr=0x11,romfile=',
       '-fsdev', 'local,id=share0,path=/tmp/qn-gw/immortal,security_model=none', '-device', 'virtio-9p-pci,fsdev=share0,mount_tag=host',
       '-chardev', 'socket,id=serial0,path=/tmp/qn-gw/immortal.serial,server=on,wait=off', '-serial', 'chardev:serial0',
       '-chardev', 'socket,id=qmp,path=/tmp/qn-gw/immortal.qmp,server=on,wait=off', '-mon', 'chardev=qmp,mode=control',
@@ -286,7 +294,7 @@ describe('planLab: systems of qemunet.cfg', () => {
       name: 'winxp',
       accel: 'kvm',
       disk: { path: '/tmp/qn-gw/winxp.qcow2', format: 'qcow2', interface: 'ide' },
-      nics: [{ switchSocket: '/tmp/qn-gw/switch/s2', port: 2, mac: '52:54:00:00:03:00', model: 'rtl8139' }],
+      nics: [{ switchSocket: '/tmp/qn-gw/switch/s2', port: 2, mac: 'AA:AA:AA:AA:03:00', model: 'rtl8139' }],
       internet: true,
       internetModel: 'rtl8139',
       serialSocket: '/tmp/qn-gw/winxp.serial',
