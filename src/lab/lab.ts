@@ -508,7 +508,14 @@ export class Lab extends EventEmitter {
     this.resolveEnded();
   }
 
+  /** Answers once what the command changed is in the state file: a client reads it right after. */
   private async onControl(c: ControlCommand, conn: ControlConnection): Promise<unknown> {
+    const result = await this.handleControl(c, conn);
+    await this.writer.flush();
+    return result;
+  }
+
+  private async handleControl(c: ControlCommand, conn: ControlConnection): Promise<unknown> {
     if (c.cmd === 'subscribe') return this.subscribe(conn);
     if (this.phase !== 'running') throw new QemunetError('SESSION_BUSY', `the session is ${this.phase}`);
     switch (c.cmd) {

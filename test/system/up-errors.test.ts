@@ -55,10 +55,11 @@ describe('qemunet up refuses bad input', { timeout: 300000 }, () => {
     assert.equal(r.code, 1);
     assert.equal(r.stderr, `qemunet: the FS file of system debian (${cfg}:38) is missing or unreadable: ${fixture('images', 'debian10.img')}; download it with: qemunet -D debian (from http://aurelien.esnard.emi.u-bordeaux.fr/qemunet/debian10.tgz)\n`);
   });
-  test('a display mode of a later version, and options of a later version, are refused by name', async () => {
-    await upFails('vnc.topo', 'SWITCH s1\nHOST tiny/vnc a s1\n', `${at('vnc.topo')}:2:6: display mode "vnc" of host a is not yet supported; supported: none, nographic, tmux, xterm`);
-    const r = await qemunet(['-t', at('vnc.topo'), '-V'], { cwd: tmp.path });
-    assert.deepEqual([r.code, r.stderr], [1, 'qemunet: -V (remote viewers for VNC/SPICE): not available in this version of qemunet yet\n']);
+  test('an unknown display mode names the allowed ones, at its place in the topology', async () => {
+    const allowed = 'none, nographic, graphic, gtk, sdl, vnc, spice, xterm, rxvt, gnome, xfce4, tmux, screen';
+    await upFails('fancy.topo', 'SWITCH s1\nHOST tiny/fancy a s1\n', `${at('fancy.topo')}:2:6: unknown display mode "fancy"; allowed: ${allowed}`);
+    const r = await qemunet(['-t', at('fancy.topo'), '-d', 'weird'], { cwd: tmp.path });
+    assert.deepEqual([r.code, r.stderr], [2, `qemunet: unknown display mode "weird"; allowed: ${allowed}\n`]);
   });
 
   test('a missing program names its Debian package', async () => {
