@@ -159,11 +159,7 @@ function applyLong(o: UpOptions, name: string, value: string): void {
     case 'help': return void (o.help = true);
     case 'boot-silence': return void (o.bootSilenceSec = seconds('--boot-silence', value));
     case 'boot-limit': return void (o.bootLimitSec = seconds('--boot-limit', value));
-    case 'timeout': {
-      const n = Number(value);
-      if (!/^\d+(\.\d+)?$/.test(value) || n <= 0) throw new UsageError(`--timeout needs a number of seconds, got "${value}"`);
-      return void (o.timeoutSec = n);
-    }
+    case 'timeout': return void (o.timeoutSec = seconds('--timeout', value));
     case 'alias': {
       const m = /^([A-Za-z0-9][A-Za-z0-9_.-]*)=([A-Za-z0-9][A-Za-z0-9_.-]*)$/.exec(value);
       if (!m) throw new UsageError(`--alias needs NAME=SYSTEM, like --alias debian=tiny (got "${value}")`);

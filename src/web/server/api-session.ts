@@ -2,7 +2,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { QemunetError } from '../../errors.js';
-import { parseLinkSetting, SessionClient, type LinkFaults, type SessionState, type StateSubscription, type Topology } from '../../api/index.js';
+import { parseLinkSetting, parseNicRef, SessionClient, type LinkFaults, type SessionState, type StateSubscription, type Topology } from '../../api/index.js';
 import type { ActionRequest, Cursor, SessionView } from '../protocol.js';
 import type { ConsoleStream, WebSession } from './session-source.js';
 import { buildView } from './view.js';
@@ -129,10 +129,9 @@ export class ApiSession implements WebSession {
   }
 
   private async nicOf(ref: string): Promise<void> {
-    const m = /^([^:]+):eth(\d+)$/.exec(ref);
-    if (!m) throw new QemunetError('USAGE', `${JSON.stringify(ref)} does not name a NIC; write HOST:ethN`);
-    const h = await this.hostOf(m[1]!);
-    if (!h.nics[Number(m[2])]) throw new QemunetError('UNKNOWN_NIC', `host ${h.name} has no eth${m[2]}; it has ${h.nics.map((n) => n.eth).join(', ') || 'no NIC'}`);
+    const { host, nic } = parseNicRef(ref);
+    const h = await this.hostOf(host);
+    if (!h.nics[nic]) throw new QemunetError('UNKNOWN_NIC', `host ${h.name} has no eth${nic}; it has ${h.nics.map((n) => n.eth).join(', ') || 'no NIC'}`);
   }
 }
 

@@ -2,9 +2,8 @@ import type { Duplex } from 'node:stream';
 import type { ActionRequest, Cursor, SessionView } from '../protocol.js';
 
 /**
- * All the web server needs of a session, and the only way it reaches one. Until the typed session
- * API (src/api/) lands, `lab-session.ts` implements it on the lab's functions and a watcher of the
- * state file; the server does not change when it moves onto the API.
+ * All the web server needs of a session, and the only way it reaches one: `api-session.ts`
+ * implements it on the typed session API (src/api/); tests implement it with a fake session.
  */
 export interface WebSession {
   readonly dir: string;
