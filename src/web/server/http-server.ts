@@ -7,6 +7,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { isQemunetError, QemunetError } from '../../errors.js';
 import type { ActionRequest, ApiReply, Cursor, EventMessage } from '../protocol.js';
 import { bridgeConsole } from './console-bridge.js';
+import { bridgeScreen, screenRequest, upgradeScreen } from './screen-bridge.js';
 import { allowedHosts, checkRequest, hostAllowed, newSecret, originAllowed, secretEquals, SECURITY_HEADERS, sessionCookie, type Verdict } from './security.js';
 import type { WebSession } from './session-source.js';
 
@@ -120,6 +121,16 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     if (!verdict.ok) return refuse(socket, verdict.status, verdict.message);
     const url = new URL(req.url ?? '/', 'http://x');
     const consoleMatch = /^\/ws\/console\/([^/]+)$/.exec(url.pathname);
+    const screen = screenRequest(url.pathname);
+    if (screen) {
+      return void upgradeScreen(session, screen, socket, refuse, (vnc) =>
+        wss.handleUpgrade(req, socket, head, (ws) => {
+          sockets.add(ws);
+          ws.once('close', () => sockets.delete(ws));
+          bridgeScreen(ws, vnc);
+        }),
+      );
+    }
     if (url.pathname !== '/ws/events' && !consoleMatch) return refuse(socket, 404, 'no such websocket');
     let cursor: Cursor | undefined;
     if (consoleMatch) {
@@ -169,7 +180,7 @@ function reply(res: ServerResponse, status: number, body: ApiReply): void {
 }
 
 function refuse(socket: Duplex, status: number, message: string): void {
-  const reason = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found' }[status] ?? 'Error';
+  const reason = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 503: 'Service Unavailable' }[status] ?? 'Error';
   const body = `${JSON.stringify({ ok: false, message })}\n`;
   socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
