@@ -11,7 +11,7 @@ import { QemunetError } from '../../src/errors.js';
 import { vncSocketOf } from '../../src/lab/screens.js';
 import type { HostStatus, SessionState } from '../../src/lab/state.js';
 import { startWebServer, type WebServer } from '../../src/web/server/http-server.js';
-import { screenRefusal, screenRequest } from '../../src/web/server/screen-bridge.js';
+import { hostRequest, screenRefusal, screenRequest } from '../../src/web/server/screen-bridge.js';
 import type { WebSession } from '../../src/web/server/session-source.js';
 import type { SessionView } from '../../src/web/protocol.js';
 import { buildView } from '../../src/web/server/view.js';
@@ -35,6 +35,12 @@ describe('screen requests (pure)', () => {
     assert.deepEqual(screenRequest('/ws/screen/..%2F..%2Fetc'), { status: 400, message: '"../../etc" is not a host name (letters, digits, _ . - and at most 64 of them)' });
     assert.deepEqual(screenRequest('/ws/screen/%E0%A4%A'), { status: 400, message: '"%E0%A4%A" is not a well-formed host name' });
     assert.deepEqual(screenRequest(`/ws/screen/${'a'.repeat(65)}`), { status: 400, message: `"${'a'.repeat(65)}" is not a host name (letters, digits, _ . - and at most 64 of them)` });
+  });
+
+  it('reads console paths the same way (a malformed escape is a 400, not an exception)', () => {
+    assert.deepEqual(hostRequest('/ws/console/a', 'console'), { host: 'a' });
+    assert.equal(hostRequest('/ws/screen/a', 'console'), undefined);
+    assert.deepEqual(hostRequest('/ws/console/%E0', 'console'), { status: 400, message: '"%E0" is not a well-formed host name' });
   });
 
   it('refuses with 404 for no such screen, 503 for not now, 500 for the rest', () => {
@@ -155,6 +161,12 @@ describe('the screen websocket, bridged to a unix socket', () => {
     const own = `http://127.0.0.1:${web.port}`;
     assert.equal((await opened('v', { Origin: own })).status, 401);
     assert.equal((await opened('v', { Origin: 'http://evil.example', Authorization: 'Bearer tok' })).status, 403);
+    const badConsole = await new Promise<number>((resolve) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${web.port}/ws/console/%E0`, { headers: { Authorization: 'Bearer tok' } });
+      ws.on('unexpected-response', (_req, res) => resolve(res.statusCode!));
+      ws.on('error', () => {});
+    });
+    assert.equal(badConsole, 400, 'a malformed console path is refused (it used to throw and end the server)');
     assert.deepEqual(await opened('..%2Fx'), { status: 400, body: '{"ok":false,"message":"\\"../x\\" is not a host name (letters, digits, _ . - and at most 64 of them)"}\n' });
     assert.deepEqual(await opened('zz'), { status: 404, body: '{"ok":false,"message":"session /nowhere has no host zz; hosts: v, n, off"}\n' });
     assert.deepEqual(await opened('n'), { status: 404, body: '{"ok":false,"message":"host n has no screen, only its serial console (display none), not a VNC server"}\n' });

@@ -7,7 +7,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { isQemunetError, QemunetError } from '../../errors.js';
 import type { ActionRequest, ApiReply, Cursor, EventMessage } from '../protocol.js';
 import { bridgeConsole } from './console-bridge.js';
-import { bridgeScreen, screenRequest, upgradeScreen } from './screen-bridge.js';
+import { bridgeScreen, hostRequest, screenRequest, upgradeScreen } from './screen-bridge.js';
 import { allowedHosts, checkRequest, hostAllowed, newSecret, originAllowed, secretEquals, SECURITY_HEADERS, sessionCookie, type Verdict } from './security.js';
 import type { WebSession } from './session-source.js';
 
@@ -120,7 +120,8 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     const verdict = check(req, true);
     if (!verdict.ok) return refuse(socket, verdict.status, verdict.message);
     const url = new URL(req.url ?? '/', 'http://x');
-    const consoleMatch = /^\/ws\/console\/([^/]+)$/.exec(url.pathname);
+    const consoleMatch = hostRequest(url.pathname, 'console');
+    if (consoleMatch && !('host' in consoleMatch)) return refuse(socket, consoleMatch.status, consoleMatch.message);
     const screen = screenRequest(url.pathname);
     if (screen) {
       return void upgradeScreen(session, screen, socket, refuse, (vnc) =>
@@ -144,7 +145,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     wss.handleUpgrade(req, socket, head, (ws) => {
       sockets.add(ws);
       ws.once('close', () => sockets.delete(ws));
-      if (consoleMatch) return bridgeConsole(ws, session, decodeURIComponent(consoleMatch[1]!), cursor);
+      if (consoleMatch) return bridgeConsole(ws, session, consoleMatch.host, cursor);
       const send = (m: EventMessage) => ws.readyState === ws.OPEN && ws.send(JSON.stringify(m));
       const off = session.subscribe((view) => send({ t: 'state', view }));
       ws.once('close', off);

@@ -13,19 +13,30 @@ import { WsBackpressure } from './ws-backpressure.js';
 /** Host names as topologies allow them (letters, digits, `_ . -`), short enough for a socket path. */
 const HOST_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
-export type ScreenRequest = { host: string } | { status: 400; message: string };
+export type HostRequest = { host: string } | { status: 400; message: string };
 
-/** The host a websocket path asks the screen of; undefined for a path that is not /ws/screen/HOST. Pure. */
-export function screenRequest(pathname: string): ScreenRequest | undefined {
-  const m = /^\/ws\/screen\/([^/]*)$/.exec(pathname);
-  if (!m) return undefined;
+/**
+ * The host a websocket path `/ws/KIND/HOST` names; undefined for any other path. A malformed escape
+ * or a name no topology allows is a 400 (never an exception). Pure.
+ */
+export function hostRequest(pathname: string, kind: 'console' | 'screen'): HostRequest | undefined {
+  const prefix = `/ws/${kind}/`;
+  if (!pathname.startsWith(prefix) || pathname.indexOf('/', prefix.length) >= 0) return undefined;
+  const raw = pathname.slice(prefix.length);
   let host: string;
   try {
-    host = decodeURIComponent(m[1]!);
+    host = decodeURIComponent(raw);
   } catch {
-    return { status: 400, message: `${JSON.stringify(m[1])} is not a well-formed host name` };
+    return { status: 400, message: `${JSON.stringify(raw)} is not a well-formed host name` };
   }
   return HOST_NAME.test(host) ? { host } : { status: 400, message: `${JSON.stringify(host)} is not a host name (letters, digits, _ . - and at most 64 of them)` };
+}
+
+export type ScreenRequest = HostRequest;
+
+/** The host a /ws/screen/HOST path asks the screen of; undefined for another path. Pure. */
+export function screenRequest(pathname: string): ScreenRequest | undefined {
+  return hostRequest(pathname, 'screen');
 }
 
 /** The HTTP status refusing an upgrade for a session's error: no such screen 404, not running now 503. Pure. */
