@@ -45,6 +45,7 @@ export async function openHostScreen(dir: string, host: string, timeoutMs = 5000
     socket.once('connect', () => {
       clearTimeout(timer);
       socket.removeAllListeners('error');
+      socket.on('error', () => {}); // a reset before the owner listens must not throw; the owner watches 'close'
       resolve(socket);
     });
   });
