@@ -157,6 +157,13 @@ class FakeSession implements WebSession {
   capture() {
     return Promise.resolve(Buffer.alloc(0));
   }
+  layout() {
+    return Promise.resolve(undefined);
+  }
+  saveLayout() {
+    return Promise.resolve();
+  }
+  resizeConsole() {}
   close() {}
 }
 

@@ -93,6 +93,8 @@ export function bridgeConsole(ws: WebSocket, session: WebSession, host: string, 
     } else if (m?.t === 'resume') {
       pagePaused = false;
       flow();
+    } else if (m?.t === 'resize') {
+      session.resizeConsole(host, m.cols, m.rows);
     }
   });
   ws.on('close', () => {
