@@ -58,6 +58,11 @@ export class ConsoleView {
     this.term.focus();
   }
 
+  /** Selects the whole buffer, as a drag over it would. */
+  selectAll(): void {
+    this.term.selectAll();
+  }
+
   /** The terminal's size in characters (what the guest is told). */
   size(): { cols: number; rows: number } {
     return { cols: this.term.cols, rows: this.term.rows };

@@ -167,7 +167,7 @@ $('faults-apply').addEventListener('click', () => void applyFaults());
 $('faults-cancel').addEventListener('click', () => $<HTMLDialogElement>('faults-dialog').close());
 
 // Tests and the curious reach the graph here (read-only use).
-(window as unknown as { qemunet: unknown }).qemunet = { graph: graph.cy, consoleText: (host: string) => tabs.text(host), consoles: tabs, files, render };
+(window as unknown as { qemunet: unknown }).qemunet = { graph: graph.cy, consoleText: (host: string) => tabs.text(host), consoles: tabs, files, drawTimes: graph.drawTimes };
 
 void login()
   .then(() => files.load())

@@ -22,6 +22,7 @@ export function bridgeConsole(ws: WebSocket, session: WebSession, host: string, 
   let closed = false;
   let retry: NodeJS.Timeout | undefined;
   let drainCheck: NodeJS.Timeout | undefined;
+  let typing = Promise.resolve();
 
   const send = (m: ConsoleServerMessage) => ws.readyState === ws.OPEN && ws.send(JSON.stringify(m));
   const paused = () => pagePaused || wsPaused;
@@ -80,10 +81,25 @@ export function bridgeConsole(ws: WebSocket, session: WebSession, host: string, 
     if (!paused()) s.socket.resume();
   };
 
+  /**
+   * Keys typed while the hub has dropped us (this browser fell behind a flood) and we wait for it
+   * to catch up: Ctrl-C is typed exactly then. They go through a connection of their own, in order.
+   */
+  const typeDetached = async (bytes: Buffer) => {
+    if (closed) return;
+    const s = await session.openConsole(host, position).catch(() => undefined);
+    if (!s) return;
+    // Its output is read and dropped (this client gets it on its main connection): the hub then sees it out.
+    s.socket.resume();
+    await new Promise<void>((resolve) => s.socket.end(bytes, () => resolve()));
+    setTimeout(() => s.socket.destroy(), 5000).unref();
+  };
+
   ws.on('message', (data, isBinary) => {
     const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
     if (isBinary) {
-      stream?.socket.write(bytes);
+      if (stream) stream.socket.write(bytes);
+      else typing = typing.then(() => typeDetached(bytes));
       return;
     }
     const m = decodeConsoleClient(bytes.toString('utf8'));
