@@ -2,11 +2,16 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { request } from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import { QemunetError } from '../../src/errors.js';
 import { parseLayout, readLayout, writeLayout } from '../../src/session/layout.js';
 import { escapeXml, graphSvg } from '../../src/web/graph-svg.js';
 import { decodeConsoleClient } from '../../src/web/protocol.js';
 import { ConsoleSizer, type TerminalSize } from '../../src/web/server/console-size.js';
+import { startWebServer, type WebServer } from '../../src/web/server/http-server.js';
+import type { WebSession } from '../../src/web/server/session-source.js';
+import type { GraphLayout, SessionView } from '../../src/web/protocol.js';
 
 describe('graph layout kept in the session', () => {
   it('takes node positions, and names what is wrong in anything else', () => {
@@ -101,6 +106,66 @@ describe('console terminal size', () => {
     await waitFor(() => applied.length === 3);
     assert.deepEqual(applied, ['b 70x20', 'a 80x24', 'a 100x40']);
     sizer.close();
+  });
+});
+
+/** A session with no VMs whose layout lives in a real file, as ApiSession keeps it. */
+class LayoutSession implements WebSession {
+  readonly dir = '/nowhere';
+  constructor(private readonly file: string) {}
+  view = () => Promise.resolve({ dir: '/nowhere', topology: 't', phase: 'running', hosts: [], switches: [], trunks: [], taps: [] } satisfies SessionView);
+  subscribe() {
+    return () => {};
+  }
+  openConsole(): Promise<never> {
+    return Promise.reject(new QemunetError('UNKNOWN_HOST', 'none'));
+  }
+  act() {
+    return Promise.resolve(undefined);
+  }
+  capture() {
+    return Promise.resolve(Buffer.alloc(0));
+  }
+  layout() {
+    return readLayout(this.file);
+  }
+  saveLayout(layout: unknown) {
+    return writeLayout(this.file, layout as GraphLayout);
+  }
+  resizeConsole() {}
+  close() {}
+}
+
+describe('web server: /api/layout', () => {
+  let server: WebServer;
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'qemunet-layout-http-'));
+    server = await startWebServer({ session: new LayoutSession(join(dir, 'qemunet-layout.json')), port: 0, token: 't0k' });
+  });
+  after(async () => {
+    await server.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  const call = (method: string, body?: string, headers: Record<string, string> = { Authorization: 'Bearer t0k' }) =>
+    new Promise<{ status: number; body: unknown }>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port: server.port, path: '/api/layout', method, headers: { Host: `127.0.0.1:${server.port}`, ...headers } }, (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(text) as unknown }));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+
+  it('keeps a valid layout, refuses a bad one with a clear 400 and keeps the old, and needs the token', async () => {
+    assert.deepEqual(await call('GET'), { status: 200, body: { ok: true, result: null } });
+    assert.deepEqual(await call('POST', '{"positions":{"host:a":{"x":1,"y":2}}}'), { status: 200, body: { ok: true } });
+    const bad = await call('POST', '{"positions":{"host:a":{"x":"1","y":2}}}');
+    assert.deepEqual(bad, { status: 400, body: { ok: false, code: 'LAYOUT', message: 'graph layout: host:a: give {"x": N, "y": N} with numbers from -1000000 to 1000000' } });
+    assert.equal((await call('POST', '{"positions":{}}', {})).status, 401);
+    assert.equal((await call('POST', 'x'.repeat(70 * 1024))).status, 400);
+    assert.deepEqual(await call('GET'), { status: 200, body: { ok: true, result: { positions: { 'host:a': { x: 1, y: 2 } } } } });
   });
 });
 
