@@ -132,7 +132,8 @@ async function benchConsoles(browser: Browser, print: Print): Promise<Record<str
   try {
     await writeFile(join(dir, 'w.topo'), `SWITCH s1\n${names.map((n) => `HOST tiny ${n} s1`).join('\n')}\n`);
     const t0 = Date.now();
-    const up = await runCli(['up', join(dir, 'w.topo'), '--wait', '-K', '--session', session]);
+    // 20 VMs booting at once on 2 shared cores: generous limits (a stall here says nothing of the web server).
+    const up = await runCli(['up', join(dir, 'w.topo'), '--wait', '-K', '--boot-silence', '300', '--boot-limit', '1200', '--timeout', '1500', '--session', session]);
     if (up.code !== 0) throw new Error(`qemunet up failed: ${up.stderr}`);
     print(`${CONSOLES} tiny VMs (TCG) ready in ${round((Date.now() - t0) / 1000)} s`);
     web = spawn(process.execPath, [QEMUNET, 'web', '--session', session, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });

@@ -24,6 +24,7 @@ export class ConsoleView {
 
   private readonly probes = new Set<(bytes: Uint8Array) => void>();
   private resizeTimer?: number;
+  private sizedEpoch?: string;
 
   constructor(
     readonly host: string,
@@ -154,8 +155,11 @@ export class ConsoleView {
       this.fresh = false;
       this.cursor = { epoch: m.epoch, offset: m.from };
       this.element.classList.remove('unavailable');
-      // A new connection may be a new VM start, whose console has no size yet.
-      this.sendSize();
+      // A new VM start has a console of no size yet (a mere reconnect keeps the one it had).
+      if (m.epoch !== this.sizedEpoch) {
+        this.sizedEpoch = m.epoch;
+        this.sendSize();
+      }
     } else if (m.t === 'unavailable') {
       this.element.classList.add('unavailable');
     } else {

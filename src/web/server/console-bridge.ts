@@ -23,6 +23,7 @@ export function bridgeConsole(ws: WebSocket, session: WebSession, host: string, 
   let retry: NodeJS.Timeout | undefined;
   let drainCheck: NodeJS.Timeout | undefined;
   let typing = Promise.resolve();
+  let attached = false;
 
   const send = (m: ConsoleServerMessage) => ws.readyState === ws.OPEN && ws.send(JSON.stringify(m));
   const paused = () => pagePaused || wsPaused;
@@ -67,6 +68,7 @@ export function bridgeConsole(ws: WebSocket, session: WebSession, host: string, 
     }
     if (closed) return void s.socket.destroy();
     stream = s;
+    attached = true;
     position = { epoch: s.epoch, offset: s.from };
     send({ t: 'hello', host, epoch: s.epoch, from: s.from, lost: s.lost });
     forward(s.first);
@@ -109,7 +111,8 @@ export function bridgeConsole(ws: WebSocket, session: WebSession, host: string, 
     } else if (m?.t === 'resume') {
       pagePaused = false;
       flow();
-    } else if (m?.t === 'resize') {
+    } else if (m?.t === 'resize' && attached) {
+      // Only once attached: the host exists.
       session.resizeConsole(host, m.cols, m.rows);
     }
   });
