@@ -145,7 +145,7 @@ async function benchConsoles(browser: Browser, print: Print): Promise<Record<str
     await page.waitForFunction((n) => ((globalThis as unknown as PageHooks).qemunet?.graph.nodes().length ?? 0) >= n, CONSOLES + 1);
     await page.click('#split');
     await page.click('#open-all');
-    for (const h of names) await page.waitForFunction((x) => /# $/m.test((globalThis as unknown as PageHooks).qemunet.consoleText(x) ?? ''), h, { timeout: 60000 });
+    for (const h of names) await page.waitForFunction((x) => /#/.test((globalThis as unknown as PageHooks).qemunet.consoleText(x) ?? ''), h, { timeout: 60000 });
     const rssOpen = rssMiB(web.pid!);
 
     // Keystroke to echo: the same host, through the page and through `qemunet console` (a pipe, no terminal).

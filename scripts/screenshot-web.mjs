@@ -29,7 +29,7 @@ try {
     join(dir, 'lan.topo'),
     'SWITCH s1\nSWITCH s2\nHOST tiny alice s1\nHOST tiny bob s1\nHOST tiny router s1 s2\nHOST tiny carol s2\nLINK alice:eth0 delay=40ms loss=10%\n',
   );
-  if ((await qemunet(['up', join(dir, 'lan.topo'), '--wait', '-K', '--session', session])) !== 0) throw new Error('qemunet up failed');
+  if ((await qemunet(['up', join(dir, 'lan.topo'), '--wait', '-K', '--boot-silence', '300', '--boot-limit', '900', '--session', session])) !== 0) throw new Error('qemunet up failed');
   await qemunet(['link', 'carol:eth0', 'down', '--session', session]);
   web = spawn(process.execPath, [QEMUNET, 'web', '--session', session, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise((resolve, reject) => {
@@ -46,7 +46,7 @@ try {
   await page.goto(url);
   await page.waitForFunction(() => (globalThis.qemunet?.graph.nodes().length ?? 0) >= 6);
   await page.click('#open-all');
-  for (const host of ['alice', 'bob', 'router', 'carol']) await page.waitForFunction((h) => /# $/m.test(globalThis.qemunet.consoleText(h) ?? ''), host);
+  for (const host of ['alice', 'bob', 'router', 'carol']) await page.waitForFunction((h) => /#/.test(globalThis.qemunet.consoleText(h) ?? ''), host);
   // Side by side shows every open console; a tab click takes one out.
   await page.click('#split');
   await page.click('.tab[data-host="router"]');
