@@ -4,6 +4,7 @@ import { benchAccel } from './accel.bench.js';
 import { benchLab } from './lab.bench.js';
 import { benchScreenBridge } from './screen-bridge.bench.js';
 import { benchTinyImage } from './tiny-image.bench.js';
+import { benchWeb } from './web.bench.js';
 
 /**
  * `npm run bench [-- NAME...]`: runs every benchmark (or the named ones), prints the figures and
@@ -15,6 +16,7 @@ const benches: Array<{ name: string; key: string; run: (print: (line: string) =>
   { name: 'lab', key: 'lab', run: benchLab },
   { name: 'accel', key: 'accel', run: benchAccel },
   { name: 'screen-bridge', key: 'screenBridge', run: benchScreenBridge },
+  { name: 'web', key: 'web', run: benchWeb },
 ];
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((w) => !benches.some((b) => b.name === w));

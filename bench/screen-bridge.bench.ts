@@ -1,3 +1,4 @@
+import { FakeWebSession } from '../test/helpers/fake-web-session.js';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { connect, createServer, type Socket } from 'node:net';
@@ -5,10 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocket } from 'ws';
-import { QemunetError } from '../src/errors.js';
 import { startWebServer } from '../src/web/server/http-server.js';
-import type { WebSession } from '../src/web/server/session-source.js';
-import type { SessionView } from '../src/web/protocol.js';
 
 const TOTAL = 256 * 1024 * 1024;
 const CHUNK = Buffer.alloc(64 * 1024, 0x5a);
@@ -40,20 +38,13 @@ export async function benchScreenBridge(print: (line: string) => void): Promise<
   const vnc = createServer((s) => onPeer(s));
   vnc.listen(path);
   await once(vnc, 'listening');
-  const session: WebSession = {
-    dir,
-    view: () => Promise.resolve({ dir, topology: '', phase: 'running', hosts: [], switches: [], trunks: [], taps: [] } as SessionView),
-    subscribe: () => () => {},
-    openConsole: () => Promise.reject(new QemunetError('UNKNOWN_HOST', 'none')),
-    openScreen: async (): Promise<Duplex> => {
+  const session = new (class extends FakeWebSession {
+    override openScreen = async (): Promise<Duplex> => {
       const s = connect(path);
       await once(s, 'connect');
       return s;
-    },
-    act: () => Promise.resolve(undefined),
-    capture: () => Promise.resolve(Buffer.alloc(0)),
-    close: () => {},
-  };
+    };
+  })();
   const web = await startWebServer({ session, port: 0, token: 'bench' });
   const peer = () => new Promise<Socket>((resolve) => (onPeer = resolve));
   try {

@@ -28,5 +28,8 @@ export { exitStatus, isKnownCode } from './exit-status.js';
 export { parseLinkSetting, type LinkFaults } from '../topology/link-syntax.js';
 export type { Topology } from '../topology/types.js';
 
+// The graph layout the web page keeps in a session directory.
+export { parseLayout, type GraphLayout } from '../session/layout.js';
+
 // A console stream that resumes at a byte offset (the hub's resume socket).
 export type { ConsoleCursor, ResumedConsole } from '../console/cursor.js';

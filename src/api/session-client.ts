@@ -15,6 +15,7 @@ import {
 } from '../lab/sessions.js';
 import type { SessionState } from '../lab/state.js';
 import type { MgmtReply } from '../switch/mgmt-protocol.js';
+import { readLayout, writeLayout, type GraphLayout } from '../session/layout.js';
 import { sessionPaths } from '../session/paths.js';
 
 export interface ExecIo {
@@ -123,6 +124,16 @@ export class SessionClient {
       (text) => resolveTopology(parseTopology(text, file)),
       () => undefined,
     );
+  }
+
+  /** Where the graph's nodes were dragged to (undefined when nobody did, or the file is not a valid layout). */
+  layout(): Promise<GraphLayout | undefined> {
+    return readLayout(sessionPaths(this.dir).layout);
+  }
+
+  /** Keeps the graph's node positions in the session directory; throws LAYOUT for a layout that is not valid. */
+  saveLayout(layout: GraphLayout): Promise<void> {
+    return writeLayout(sessionPaths(this.dir).layout, layout);
   }
 
   /** A host's console bytes from just after `cursor` (epoch and offset), or its whole kept history without one. */

@@ -6,14 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
+import { FakeWebSession } from '../helpers/fake-web-session.js';
 import { WebSocket } from 'ws';
 import { QemunetError } from '../../src/errors.js';
 import { vncSocketOf } from '../../src/lab/screens.js';
 import type { HostStatus, SessionState } from '../../src/lab/state.js';
 import { startWebServer, type WebServer } from '../../src/web/server/http-server.js';
 import { hostRequest, screenRefusal, screenRequest } from '../../src/web/server/screen-bridge.js';
-import type { WebSession } from '../../src/web/server/session-source.js';
-import type { SessionView } from '../../src/web/protocol.js';
 import { buildView } from '../../src/web/server/view.js';
 
 function host(name: string, o: Partial<HostStatus> = {}): HostStatus {
@@ -94,30 +93,17 @@ describe('screen requests (pure)', () => {
 });
 
 /** A session whose one screen, v, is a unix socket server of the test's (standing in for QEMU's VNC server). */
-class ScreenSession implements WebSession {
-  readonly dir = '/nowhere';
-  constructor(private readonly vncPath: string) {}
-  view = () => Promise.resolve({ dir: '/nowhere', topology: 't', phase: 'running', hosts: [], switches: [], trunks: [], taps: [] } as SessionView);
-  subscribe() {
-    return () => {};
+class ScreenSession extends FakeWebSession {
+  constructor(private readonly vncPath: string) {
+    super();
   }
-  openConsole(): Promise<never> {
-    return Promise.reject(new QemunetError('UNKNOWN_HOST', 'no console here'));
-  }
-  openScreen(name: string): Promise<Duplex> {
+  override openScreen(name: string): Promise<Duplex> {
     if (name === 'n') return Promise.reject(new QemunetError('NO_VNC_SCREEN', 'host n has no screen, only its serial console (display none), not a VNC server'));
     if (name === 'off') return Promise.reject(new QemunetError('HOST_NOT_RUNNING', 'host off is not running (stopped)'));
     if (name !== 'v') return Promise.reject(new QemunetError('UNKNOWN_HOST', `session /nowhere has no host ${name}; hosts: v, n, off`));
     const s = connect(this.vncPath);
     return once(s, 'connect').then(() => s);
   }
-  act() {
-    return Promise.resolve(undefined);
-  }
-  capture() {
-    return Promise.resolve(Buffer.alloc(0));
-  }
-  close() {}
 }
 
 describe('the screen websocket, bridged to a unix socket', () => {

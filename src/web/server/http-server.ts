@@ -40,7 +40,7 @@ const PAGE_FILES: Readonly<Record<string, string>> = {
 const TYPES: Readonly<Record<string, string>> = { html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8' };
 const MAX_BODY = 64 * 1024;
 /** Codes of requests refused for what they asked (400) or for the session's state (409); anything else is a 500. */
-const INPUT_CODES = new Set(['USAGE', 'UNKNOWN_HOST', 'UNKNOWN_NIC', 'LINK_SETTING', 'BAD_REQUEST', 'UNKNOWN_SWITCH']);
+const INPUT_CODES = new Set(['USAGE', 'UNKNOWN_HOST', 'UNKNOWN_NIC', 'LINK_SETTING', 'BAD_REQUEST', 'UNKNOWN_SWITCH', 'LAYOUT']);
 
 export const DEFAULT_PAGE_DIR = fileURLToPath(new URL('../../../web/', import.meta.url));
 
@@ -92,6 +92,8 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     if (!verdict.ok) return reply(res, verdict.status, { ok: false, code: verdict.code, message: verdict.message });
     try {
       if (url.pathname === '/api/session' && req.method === 'GET') return reply(res, 200, { ok: true, result: await session.view() });
+      if (url.pathname === '/api/layout' && req.method === 'GET') return reply(res, 200, { ok: true, result: (await session.layout()) ?? null });
+      if (url.pathname === '/api/layout' && req.method === 'POST') return reply(res, 200, { ok: true, result: await session.saveLayout(await readJson(req)) });
       if (url.pathname === '/api/action' && req.method === 'POST') {
         const request = actionOf(await readJson(req));
         return reply(res, 200, { ok: true, result: await session.act(request) });
