@@ -16,7 +16,7 @@ import { fixture } from '../helpers/fixtures.js';
 
 const CFG = fixture('qemunet.cfg');
 const cfg = parseQemunetCfg(readFileSync(CFG, 'utf8'), CFG, { qemunetDir: '/opt/qemunet', configDir: dirname(CFG), env: { HOME: '/home/u' } });
-const BUILTIN = builtinCatalog(builtImagePaths('/store', 'tiny'));
+const BUILTIN = builtinCatalog((n) => builtImagePaths('/store', n));
 const CATALOG: Catalog = mergeCatalog(BUILTIN, [cfg]).catalog;
 const DIR = '/tmp/qn-gw';
 const PATHS = sessionPaths(DIR);
