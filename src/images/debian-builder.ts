@@ -40,6 +40,8 @@ async function buildInto(work: string, options: BuildOptions): Promise<ImageMani
   await mkdir(cache, { recursive: true });
   await symlink(join('..', '.debs', NAME), join(work, 'debs'));
   const tarball = join(work, 'debian.tar');
+  const root = join(work, 'root');
+  const asRootUser = process.getuid?.() === 0;
   const suite = await hostSuite();
   const argv = mmdebstrapArgv({
     suite,
@@ -49,18 +51,19 @@ async function buildInto(work: string, options: BuildOptions): Promise<ImageMani
     includedPaths: recipe.DEBIAN_INCLUDED_PATHS,
     cacheDir: './debs',
     customize: customizeHooks(),
-    out: tarball,
+    out: asRootUser ? { directory: root } : { tarball },
   });
   await runMmdebstrap(argv, work, signal);
 
-  onProgress({ phase: 'extract' });
-  const root = join(work, 'root');
-  await mkdir(root);
   const fakerootState = join(work, 'fakeroot.state');
-  if (process.getuid?.() !== 0) await writeFile(fakerootState, '');
-  const [tar, tarArgs] = wrapRoot('tar', ['-x', '--numeric-owner', '-f', tarball, '-C', root], fakerootState);
-  await run(tar, tarArgs, { signal });
-  await rm(tarball);
+  if (!asRootUser) {
+    onProgress({ phase: 'extract' });
+    await mkdir(root);
+    await writeFile(fakerootState, '');
+    const [tar, tarArgs] = wrapRoot('tar', ['-x', '--numeric-owner', '-f', tarball, '-C', root], fakerootState);
+    await run(tar, tarArgs, { signal });
+    await rm(tarball);
+  }
 
   onProgress({ phase: 'configure' });
   // Host keys are made by each guest at its first boot (see the sysinit), never shared through the image.
@@ -83,6 +86,9 @@ function customizeHooks(): string[] {
   return [
     `chroot "$1" useradd --create-home --shell /bin/bash --groups sudo --password '${recipe.DEBIAN_PASSWORD_HASH}' ${recipe.DEBIAN_USER}`,
     `chroot "$1" usermod --password '${recipe.DEBIAN_PASSWORD_HASH}' root`,
+    // inetutils-telnetd registers itself with update-inetd, which does nothing when it is configured
+    // before openbsd-inetd has made inetd.conf: the line is written here, so `service openbsd-inetd start` serves telnet.
+    `grep -q '^telnet' "$1"/etc/inetd.conf || printf '${recipe.DEBIAN_INETD_TELNET}\\n' >> "$1"/etc/inetd.conf`,
   ];
 }
 

@@ -85,6 +85,9 @@ export const DEBIAN_PASSWORD_HASH = '$6$qemunet.toto$1uuH.O7GFJywPD28gqoK9d0hEV2
  */
 export const DEBIAN_SSHD_CONFIG = 'PermitRootLogin yes\nPasswordAuthentication yes\nHostKey /etc/ssh/ssh_host_ed25519_key\n';
 
+/** inetd.conf's telnet line (printf format: tab-separated fields), with no tcpd (not installed; openbsd-inetd has libwrap built in). */
+export const DEBIAN_INETD_TELNET = 'telnet\\tstream\\ttcp\\tnowait\\troot\\t/usr/sbin/telnetd\\ttelnetd';
+
 /** Size of the raw root disk; sparse, so unused space costs nothing. */
 export const DEBIAN_DISK_BYTES = 2 * 1024 * 1024 * 1024;
 
