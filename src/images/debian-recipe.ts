@@ -1,5 +1,5 @@
 /** Bumped whenever the guest changes (packages, users, init): an image of an older recipe is rebuilt. */
-export const DEBIAN_RECIPE_VERSION = 1;
+export const DEBIAN_RECIPE_VERSION = 2;
 
 /**
  * What goes into the built-in `debian` guest: what QemuNet's course labs and a networking or

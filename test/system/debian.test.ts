@@ -120,6 +120,26 @@ describe('a DHCP lab on debian: isc-dhcp-server and dnsmasq with service, dhclie
     const out = await exec(dir, 'opeth', 'expect /tmp/login.exp');
     assert.match(out, /\r?\nroot@router\r?\n/);
   });
+
+  test('openbsd-inetd started with service serves telnet; expect logs in with the password', async () => {
+    await exec(dir, 'router', 'service openbsd-inetd start');
+    await exec(dir, 'opeth', 'ip -4 addr show dev eth0 | grep -q 10.7.1.42 || dhclient -4 eth0');
+    const script = [
+      'set timeout 60',
+      'spawn telnet 10.7.1.1',
+      'expect "login:"',
+      'send "toto\\r"',
+      'expect "Password:"',
+      'send "toto\\r"',
+      'expect "\\$ "',
+      'send "echo logged-in-as-\\$(whoami)@\\$(hostname)\\r"',
+      'expect "logged-in-as-toto@router"',
+      'send "exit\\r"',
+      'expect eof',
+    ].join('\n');
+    await exec(dir, 'opeth', `cat > /tmp/telnet.exp <<'EOF'\n${script}\nEOF`);
+    assert.match(await exec(dir, 'opeth', 'expect /tmp/telnet.exp'), /\nlogged-in-as-toto@router\r?\n/);
+  });
 });
 
 describe("QemuNet's lan.tgz runs on the built-in debian, with no --alias", { timeout: 900000 }, () => {
