@@ -138,7 +138,7 @@ describe('a DHCP lab on debian: isc-dhcp-server and dnsmasq with service, dhclie
       'expect eof',
     ].join('\n');
     await exec(dir, 'opeth', `cat > /tmp/telnet.exp <<'EOF'\n${script}\nEOF`);
-    assert.match(await exec(dir, 'opeth', 'expect /tmp/telnet.exp'), /\nlogged-in-as-toto@router\r?\n/);
+    assert.match(await exec(dir, 'opeth', 'expect /tmp/telnet.exp'), /[\r\n]logged-in-as-toto@router\r?\n/);
   });
 });
 
