@@ -12,7 +12,7 @@ export { DEFAULT_BOOT_LIMITS, type BootLimits } from '../lab/watchdog.js';
 // Sessions on this machine, and one session's operations.
 export { isLive, listSessions } from '../lab/sessions.js';
 export { SessionClient, parseNicRef, type ExecIo, type StateSubscription } from './session-client.js';
-export type { HostState, HostStatus, SessionPhase, SessionState, SwitchStatus } from '../lab/state.js';
+export type { HostState, HostStatus, ScreenAccess, SessionPhase, SessionState, SwitchStatus } from '../lab/state.js';
 export type { DisplayMode, NicPlan } from '../lab/plan.js';
 export type { AttachIo } from '../console/attach.js';
 export type { MgmtReply } from '../switch/mgmt-protocol.js';
