@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { benchAccel } from './accel.bench.js';
+import { benchDebian } from './debian.bench.js';
 import { benchLab } from './lab.bench.js';
 import { benchScreenBridge } from './screen-bridge.bench.js';
 import { benchTinyImage } from './tiny-image.bench.js';
@@ -17,6 +18,7 @@ const benches: Array<{ name: string; key: string; run: (print: (line: string) =>
   { name: 'accel', key: 'accel', run: benchAccel },
   { name: 'screen-bridge', key: 'screenBridge', run: benchScreenBridge },
   { name: 'web', key: 'web', run: benchWeb },
+  { name: 'debian', key: 'debian', run: benchDebian },
 ];
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((w) => !benches.some((b) => b.name === w));

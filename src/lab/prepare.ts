@@ -4,7 +4,7 @@ import { basename, join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import type { SystemEntry } from '../config/catalog.js';
 import { ImageError, QemunetError, SessionError } from '../errors.js';
-import { buildTinyImage } from '../images/builder.js';
+import { buildBuiltinImage } from '../images/builtin.js';
 import { ensureOverlay } from '../images/overlay.js';
 import { hasProgram } from '../process/run.js';
 import { missingProgramMessage } from '../process/programs.js';
@@ -75,12 +75,12 @@ export async function checkPrerequisites(plan: LabPlan, paths: SessionPaths, sto
   if (tooLong.length) throw new SessionError('SESSION_PATH_TOO_LONG', `the session directory ${paths.dir} is too deep for unix sockets (at most 107 bytes, e.g. ${tooLong[0]}); use a shorter --session path`);
   const systems = new Map(plan.hosts.map((h) => [h.system.name, h.system]));
   for (const system of systems.values()) {
-    if (system.builtin === 'tiny') {
+    if (system.builtin) {
       let phase = '';
       const progress = (p: { phase: string }) => {
-        if (p.phase !== phase) onProgress?.(`building the built-in image tiny: ${(phase = p.phase)}`);
+        if (p.phase !== phase) onProgress?.(`building the built-in image ${system.builtin}: ${(phase = p.phase)}`);
       };
-      await buildTinyImage({ storeDir, ...(signal ? { signal } : {}), onProgress: progress });
+      await buildBuiltinImage(system.builtin, { storeDir, ...(signal ? { signal } : {}), onProgress: progress });
       continue;
     }
     await checkSystemFiles(system);
