@@ -14,8 +14,8 @@ import { launchSwitch, type RunningSwitch } from '../switch/launch.js';
 import { run } from '../process/run.js';
 import { configureSwitch, launchPlug, waitForTap } from '../switch/vlan-setup.js';
 import { setWireFaults } from '../switch/wirefilter.js';
-import { launchVm, type RunningVm } from '../vm/launch.js';
-import type { QmpClient } from '../vm/qmp.js';
+import type { RunningNode } from '../node/kind.js';
+import { hostAccel, launchNode, requireOf } from './kinds.js';
 import { TERMINAL_DISPLAYS, type HostPlan, type LabPlan, type TerminalDisplay } from './plan.js';
 import { ControlServer, type ControlCommand, type ControlConnection } from './control.js';
 import { Slots } from './slots.js';
@@ -62,7 +62,7 @@ const FINAL = new Set(['stopped', 'crashed', 'failed']);
  * Emits 'change' with the session state whenever anything changes.
  */
 export class Lab extends EventEmitter {
-  private readonly vms = new Map<string, RunningVm>();
+  private readonly vms = new Map<string, RunningNode>();
   private readonly switches = new Map<string, RunningSwitch>();
   private readonly hubs = new Map<string, ConsoleHub>();
   private readonly hostStatus = new Map<string, HostStatus>();
@@ -92,7 +92,7 @@ export class Lab extends EventEmitter {
   /** Hosts moved to TCG after they hung under KVM: their plan from then on. */
   private readonly movedToTcg = new Map<string, HostPlan>();
   /** VMs killed to be replaced: their exit is not a crash. */
-  private readonly replaced = new WeakSet<RunningVm>();
+  private readonly replaced = new WeakSet<RunningNode>();
   private readonly watchdog: BootWatchdog;
   private readonly tailRefresh = new Set<string>();
   private ownerWatch?: NodeJS.Timeout;
@@ -244,21 +244,21 @@ export class Lab extends EventEmitter {
     this.updateHost(h.name, { state: 'starting' });
     let cpusStarted!: () => void;
     this.cpusStarted.set(h.name, new Promise<void>((resolve) => (cpusStarted = resolve)));
-    let vm: RunningVm;
+    let vm: RunningNode;
     try {
       const screen = this.remoteScreen(h);
       if (screen && 'socket' in screen) await rm(screen.socket, { force: true });
-      vm = await launchVm(h.vm, { logFile: h.paths.log, dieWithParent: true, paused: true, ...(signal ? { signal } : {}) });
+      vm = await launchNode(h, { paused: true, ...(signal ? { signal } : {}) });
       if (screen && 'password' in screen) {
         try {
-          await vm.qmpClient?.execute('set_password', { protocol: screen.protocol, password: screen.password });
+          await vm.setScreenPassword?.(screen.protocol, screen.password);
           await writeFile(screen.viewerFile, viewerFile(h.name, screen), { mode: 0o600 });
         } catch (e) {
           await vm.kill();
           throw e;
         }
       }
-      this.updateHost(h.name, { ...(h.vm.display.kind !== 'none' ? { screen: this.screenAccess(h, screen) } : {}) });
+      this.updateHost(h.name, { ...(h.kind === 'qemu' && h.vm.display.kind !== 'none' ? { screen: this.screenAccess(h, screen) } : {}) });
     } catch (e) {
       this.updateHost(h.name, { state: 'failed', detail: (e as Error).message });
       cpusStarted();
@@ -286,7 +286,7 @@ export class Lab extends EventEmitter {
   }
 
   /** Resumes a paused guest when a boot slot is free, and frees the slot once it is ready. */
-  private async boot(name: string, vm: RunningVm, cpusStarted: () => void): Promise<void> {
+  private async boot(name: string, vm: RunningNode, cpusStarted: () => void): Promise<void> {
     const release = await this.bootSlots.acquire();
     // A guest that is slow to be ready (a long start.sh) holds back the others only for so long.
     const timer = setTimeout(release, BOOT_SLOT_MAX_MS);
@@ -324,7 +324,7 @@ export class Lab extends EventEmitter {
     const plan = this.hostPlan(name);
     const status = this.hostStatus.get(name)!;
     if (this.stopping || (status.state !== 'booting' && status.state !== 'stalled')) return;
-    if (kind === 'silent' && plan.vm.accel === 'kvm' && this.runtime.tcgPlanOf && !this.movedToTcg.has(name)) {
+    if (kind === 'silent' && hostAccel(plan) === 'kvm' && this.runtime.tcgPlanOf && !this.movedToTcg.has(name)) {
       let tcg: HostPlan | undefined;
       try {
         tcg = this.runtime.tcgPlanOf(name);
@@ -339,7 +339,7 @@ export class Lab extends EventEmitter {
       }
     }
     const tail = await this.consoleTail(name, 5);
-    this.updateHost(name, { state: 'stalled', detail: stallDetail(kind, this.bootLimits, plan.vm.accel), consoleTail: tail });
+    this.updateHost(name, { state: 'stalled', detail: stallDetail(kind, this.bootLimits, hostAccel(plan) ?? plan.kind), consoleTail: tail });
   }
 
   /** A stalled host's console tail follows what it prints (at most once a second: the log is read from disk). */
@@ -373,7 +373,7 @@ export class Lab extends EventEmitter {
     return this.movedToTcg.get(name) ?? this.plan.hosts.find((h) => h.name === name)!;
   }
 
-  private onVmExit(name: string, vm: RunningVm, code: number | null, signal: NodeJS.Signals | null): void {
+  private onVmExit(name: string, vm: RunningNode, code: number | null, signal: NodeJS.Signals | null): void {
     if (this.replaced.has(vm)) return;
     this.watchdog.done(name);
     // close() keeps its outcome: a failure is reported when the teardown closes every hub.
@@ -383,13 +383,14 @@ export class Lab extends EventEmitter {
       return;
     }
     if (code === 0) this.updateHost(name, { state: 'stopped', detail: 'powered off' });
-    else this.updateHost(name, { state: 'crashed', detail: `QEMU exited (${code ?? signal})${vm?.stderr ? `: ${vm.stderr.split('\n').slice(-3).join(' ')}` : ''}` });
+    else this.updateHost(name, { state: 'crashed', detail: `${vm.kind === 'qemu' ? 'QEMU' : 'UML'} exited (${code ?? signal})${vm?.stderr ? `: ${vm.stderr.split('\n').slice(-3).join(' ')}` : ''}` });
     // A session whose guests have all powered off ends by itself; a crashed one may still be restarted.
     if (this.phase === 'running' && [...this.hostStatus.values()].every((h) => h.state === 'stopped')) void this.stop();
   }
 
   /** A vnc/spice host's server: its unix socket, or its TCP port with the password qemunet sets. */
   private remoteScreen(h: HostPlan): RemoteScreen | undefined {
+    if (h.kind !== 'qemu') return undefined;
     const d = h.vm.display;
     if (d.kind !== 'vnc' && d.kind !== 'spice') return undefined;
     if ('socket' in d.listen) return { protocol: d.kind, socket: d.listen.socket };
@@ -535,8 +536,7 @@ export class Lab extends EventEmitter {
       case 'restart':
         return this.restart(c.host);
       case 'link': {
-        const qmp = this.nicOf(c.host, c.nic);
-        await qmp.execute('set_link', { name: `nic${c.nic}`, up: c.up });
+        await this.setLink(c.host, c.nic, c.up);
         const status = this.hostStatus.get(c.host)!;
         const down = new Set(status.linksDown ?? []);
         if (c.up) down.delete(`eth${c.nic}`);
@@ -545,11 +545,10 @@ export class Lab extends EventEmitter {
         return c.up;
       }
       case 'capture': {
-        // QEMU's filter-dump writes every frame of the NIC's netdev to a pcap file until it is removed.
-        const qmp = this.nicOf(c.host, c.nic);
+        const node = this.nicOf(c.host, c.nic, 'capture');
         const id = `capture${++this.captures}`;
-        await qmp.execute('object-add', { 'qom-type': 'filter-dump', id, netdev: `nic${c.nic}`, file: c.file });
-        const stop = () => (this.captureStops.delete(id) ? qmp.execute('object-del', { id }) : Promise.resolve());
+        const end = await node.startCapture!(c.nic, c.file, id);
+        const stop = () => (this.captureStops.delete(id) ? end() : Promise.resolve());
         this.captureStops.set(id, stop);
         conn.onClose(() => stop());
         return id;
@@ -584,14 +583,21 @@ export class Lab extends EventEmitter {
     return name;
   }
 
-  /** The QMP client of a running host that has NIC ethN. */
-  private nicOf(host: string, nic: number): QmpClient {
+  /** A running host that has NIC ethN and whose kind can do `capability` with it. */
+  private nicOf(host: string, nic: number, capability: 'link' | 'capture'): RunningNode {
     const plan = this.plan.hosts.find((h) => h.name === host);
     if (!plan) throw new QemunetError('UNKNOWN_HOST', `the session has no host ${host}; hosts: ${this.plan.hosts.map((h) => h.name).join(', ')}`);
     if (nic < 0 || nic >= plan.nics.length) throw new QemunetError('UNKNOWN_NIC', `${host} has no eth${nic}; it has ${plan.nics.map((n) => n.eth).join(', ') || 'no lab NIC'}`);
+    requireOf(plan, capability);
     const vm = this.vms.get(host);
-    if (!vm?.running || !vm.qmpClient) throw new QemunetError('HOST_NOT_RUNNING', `host ${host} is not running`);
-    return vm.qmpClient;
+    if (!vm?.running) throw new QemunetError('HOST_NOT_RUNNING', `host ${host} is not running`);
+    return vm;
+  }
+
+  /** A NIC's link state: the guest's carrier (QEMU). */
+  private async setLink(host: string, nic: number, up: boolean): Promise<void> {
+    const node = this.nicOf(host, nic, 'link');
+    await node.setLink!(nic, up);
   }
 
   /** Starts a host again on the same switch ports, after a crash or a power-off. */

@@ -62,7 +62,15 @@ export interface NicPlan {
   mac: string;
 }
 
-export interface HostPlan {
+/** A host of any kind; `kind` says which launch spec it has. */
+export type HostPlan = QemuHostPlan;
+
+export interface QemuHostPlan extends HostPlanBase {
+  kind: 'qemu';
+  vm: VmSpec;
+}
+
+export interface HostPlanBase {
   name: string;
   /** The system name the topology wrote, and what it resolved to (after aliases). */
   systemName: string;
@@ -73,7 +81,6 @@ export interface HostPlan {
   paths: HostPaths;
   /** Whether readiness can be known: the guest runs qemunet's agent contract. */
   agent: boolean;
-  vm: VmSpec;
 }
 
 export interface SwitchPlan {
@@ -213,7 +220,7 @@ function planHost(topology: Topology, host: HostDef, hostIndex: number, catalog:
     display: vmDisplay(display, host.name, hp, o),
     extra,
   };
-  return { name: host.name, systemName: host.system, system, display, wave: host.wave, nics, paths: hp, agent: tiny, vm };
+  return { kind: 'qemu', name: host.name, systemName: host.system, system, display, wave: host.wave, nics, paths: hp, agent: tiny, vm };
 }
 
 function resolveSystem(file: string, host: HostDef, catalog: Catalog, o: PlanOptions): SystemEntry {

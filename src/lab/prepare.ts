@@ -13,7 +13,7 @@ import { tooLongSocketPaths, type SessionPaths } from '../session/paths.js';
 import { parseTopology } from '../topology/parse.js';
 import { resolveTopology } from '../topology/resolve.js';
 import type { Topology } from '../topology/types.js';
-import { qemuArgv } from '../vm/qemu-argv.js';
+import { hostCommand } from './kinds.js';
 import type { LabPlan } from './plan.js';
 
 /** Reads and checks a topology file; unreadable or empty files get a clear error. */
@@ -104,7 +104,7 @@ export async function prepareSessionFiles(plan: LabPlan, paths: SessionPaths, qe
     plan.hosts.map(async (h) => {
       if (h.vm.disk.format === 'qcow2') await ensureOverlay(h.system.fs, h.paths.overlay, signal);
       if (h.vm.shareDir) await mkdir(h.vm.shareDir, { recursive: true });
-      await writeFile(h.paths.script, hostScript(h.name, [...qemunet, 'restart', h.name, '--session', paths.dir], ['qemu-system-x86_64', ...qemuArgv(h.vm)]), { mode: 0o755 });
+      await writeFile(h.paths.script, hostScript(h.name, [...qemunet, 'restart', h.name, '--session', paths.dir], hostCommand(h)), { mode: 0o755 });
     }),
   );
 }
