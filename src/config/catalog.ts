@@ -4,7 +4,7 @@ import type { ParsedConfig, SystemDecl } from './qemunet-cfg.js';
 /** A system a topology can name, fully resolved. */
 export interface SystemEntry {
   name: string;
-  /** QemuNet's SYS value: linux, windows, ... */
+  /** QemuNet's SYS value: linux, windows, ...; `uml`: a User-Mode Linux system (FS its root filesystem, KERNEL its `linux` binary, optional). */
   sys: string;
   fs: string;
   kernel?: string;
@@ -22,6 +22,8 @@ export type Catalog = ReadonlyMap<string, SystemEntry>;
 export function builtinCatalog(tiny: BuiltImagePaths): Map<string, SystemEntry> {
   return new Map([
     ['tiny', { name: 'tiny', sys: 'linux', fs: tiny.fs, kernel: tiny.kernel, initrd: tiny.initrd, qemuopt: '', builtin: 'tiny', source: 'built-in' } satisfies SystemEntry],
+    // tiny's root filesystem under Debian's User-Mode Linux kernel (package user-mode-linux).
+    ['tiny-uml', { name: 'tiny-uml', sys: 'uml', fs: tiny.fs, qemuopt: '', builtin: 'tiny', source: 'built-in' } satisfies SystemEntry],
   ]);
 }
 

@@ -16,7 +16,7 @@ import { configureSwitch, launchPlug, waitForTap } from '../switch/vlan-setup.js
 import { setWireFaults } from '../switch/wirefilter.js';
 import type { RunningNode } from '../node/kind.js';
 import { hostAccel, launchNode, requireOf } from './kinds.js';
-import { TERMINAL_DISPLAYS, type HostPlan, type LabPlan, type TerminalDisplay } from './plan.js';
+import { TERMINAL_DISPLAYS, type HostPlan, type LabPlan, type TerminalDisplay, type WirePlan } from './plan.js';
 import { ControlServer, type ControlCommand, type ControlConnection } from './control.js';
 import { Slots } from './slots.js';
 import { BootWatchdog, DEFAULT_BOOT_LIMITS, stallDetail, type BootLimits, type StallKind } from './watchdog.js';
@@ -82,6 +82,8 @@ export class Lab extends EventEmitter {
   private control?: ControlServer;
   /** vde_plug processes of trunks and taps, and the dpipe chains of wirefilters. */
   private readonly plugs: ChildProcess[] = [];
+  /** The wirefilter chain of each NIC that has one, by `host:nic`. */
+  private readonly wirePlugs = new Map<string, ChildProcess>();
   private captures = 0;
   /** Running captures by id; each is stopped once (by request, or when its client goes). */
   private readonly captureStops = new Map<string, () => Promise<unknown>>();
@@ -219,11 +221,32 @@ export class Lab extends EventEmitter {
     // Sockets left by a session that was killed would stop wirefilter and the ptp plug from binding.
     await rm(`${this.paths.dir}/wire`, { recursive: true, force: true });
     await mkdir(`${this.paths.dir}/wire`, { recursive: true, mode: 0o700 });
-    for (const w of this.plan.wires) {
-      await rm(w.mgmt, { force: true });
-      const mgmt = this.plan.switches.find((s) => s.name === w.switch)!.paths.mgmt;
-      this.plugs.push(await launchPlug(w.argv, `${this.paths.dir}/${w.host}-eth${w.nic}.wire.log`, [{ name: w.switch, mgmt, port: w.port }], []));
-      await setWireFaults(w.mgmt, `${w.host}:eth${w.nic}`, w.faults);
+    for (const w of this.plan.wires) await this.startWire(w);
+  }
+
+  private async startWire(w: WirePlan): Promise<void> {
+    await rm(w.mgmt, { force: true });
+    const mgmt = this.plan.switches.find((s) => s.name === w.switch)!.paths.mgmt;
+    const plug = await launchPlug(w.argv, `${this.paths.dir}/${w.host}-eth${w.nic}.wire.log`, [{ name: w.switch, mgmt, port: w.port }], []);
+    this.plugs.push(plug);
+    this.wirePlugs.set(`${w.host}:${w.nic}`, plug);
+    await setWireFaults(w.mgmt, `${w.host}:eth${w.nic}`, w.faults);
+  }
+
+  /**
+   * A UML host started again gets new wires: the ptp plug of a wire keeps sending to the first peer it
+   * heard from, which was the UML that is gone. (A QEMU NIC keeps its socket, so its wire goes on working.)
+   */
+  private async renewWires(host: string): Promise<void> {
+    for (const w of this.plan.wires.filter((x) => x.host === host)) {
+      const old = this.wirePlugs.get(`${w.host}:${w.nic}`);
+      if (old && old.exitCode === null && old.signalCode === null) {
+        const gone = new Promise((r) => old.once('exit', r));
+        old.kill('SIGTERM');
+        await gone;
+      }
+      await rm(this.paths.host(host).wire(w.nic), { force: true });
+      await this.startWire(w);
     }
   }
 
@@ -594,10 +617,15 @@ export class Lab extends EventEmitter {
     return vm;
   }
 
-  /** A NIC's link state: the guest's carrier (QEMU). */
+  /**
+   * A NIC's link state: the guest's carrier (QEMU), or for a UML host its wirefilter, which drops every
+   * frame while the link is down (UML has no carrier control) and gets its planned loss back when up.
+   */
   private async setLink(host: string, nic: number, up: boolean): Promise<void> {
     const node = this.nicOf(host, nic, 'link');
-    await node.setLink!(nic, up);
+    if (node.setLink) return node.setLink(nic, up);
+    const wire = this.plan.wires.find((w) => w.host === host && w.nic === nic)!;
+    await setWireFaults(wire.mgmt, `${host}:eth${nic}`, { lossPct: up ? (wire.faults.lossPct ?? 0) : 100 });
   }
 
   /** Starts a host again on the same switch ports, after a crash or a power-off. */
@@ -611,6 +639,7 @@ export class Lab extends EventEmitter {
     delete status.startedMs;
     delete status.linksDown;
     delete status.consoleTail;
+    if (plan.kind === 'uml') await this.renewWires(name);
     await this.startHost(this.hostPlan(name));
     return name;
   }

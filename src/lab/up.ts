@@ -277,6 +277,10 @@ export async function dryRun(req: UpRequest): Promise<string> {
   const { plan } = await settledPlan(req, await readInputs(req, dir), dir);
   const lines = ['#!/bin/sh', `# qemunet up --dry-run: the commands of session ${dir}`, 'set -e', `mkdir -p ${shellCommand([join(dir, 'switch')])}`];
   for (const h of plan.hosts) {
+    if (h.kind === 'uml') {
+      lines.push(shellCommand(['mkdir', '-p', h.uml.runDir, ...(h.uml.shareDir ? [h.uml.shareDir] : [])]));
+      continue;
+    }
     lines.push(shellCommand(['qemu-img', 'create', '-q', '-f', 'qcow2', '-F', 'raw', '-b', h.system.fs, h.paths.overlay]));
     if (h.vm.shareDir) lines.push(shellCommand(['mkdir', '-p', h.vm.shareDir]));
   }
