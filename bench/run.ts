@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { benchAccel } from './accel.bench.js';
 import { benchLab } from './lab.bench.js';
 import { benchTinyImage } from './tiny-image.bench.js';
+import { benchUml } from './uml.bench.js';
 
 /**
  * `npm run bench [-- NAME...]`: runs every benchmark (or the named ones), prints the figures and
@@ -13,6 +14,7 @@ const benches: Array<{ name: string; key: string; run: (print: (line: string) =>
   { name: 'tiny-image', key: 'tinyImage', run: benchTinyImage },
   { name: 'lab', key: 'lab', run: benchLab },
   { name: 'accel', key: 'accel', run: benchAccel },
+  { name: 'uml', key: 'uml', run: benchUml },
 ];
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((w) => !benches.some((b) => b.name === w));

@@ -110,7 +110,7 @@ export class Lab extends EventEmitter {
   ) {
     super();
     for (const h of plan.hosts) {
-      this.hostStatus.set(h.name, { name: h.name, system: h.system.name, base: h.system.fs, state: 'pending', display: h.display, nics: h.nics, console: h.paths.console, agent: h.agent });
+      this.hostStatus.set(h.name, { name: h.name, kind: h.kind, system: h.system.name, base: h.system.fs, state: 'pending', display: h.display, nics: h.nics, console: h.paths.console, agent: h.agent });
     }
     for (const s of plan.switches) this.switchStatus.set(s.name, { name: s.name, hub: s.hub, state: 'pending' });
     this.writer = new StateWriter(paths.state, () => this.state());

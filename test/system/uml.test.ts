@@ -7,6 +7,8 @@ import type { ChildProcess } from 'node:child_process';
 import type { SessionState } from '../../src/lab/state.js';
 import { alivePids, eventually, leftovers, qemunet, qemunetForeground, sessionPids, stateOf } from '../helpers/cli.js';
 import { suiteDir, tinyImage } from '../helpers/tiny.js';
+import { imageStoreDir } from '../../src/images/store.js';
+import { run } from '../../src/process/run.js';
 
 const TOPOLOGY = 'SWITCH s1\nSWITCH s2\nHOST tiny q1 s1\nHOST tiny q2 s1\nHOST tiny-uml u1 s1 s2\n';
 const ADDRESSES = { q1: '10.0.0.1', q2: '10.0.0.2', u1: '10.0.0.3' };
@@ -108,6 +110,28 @@ describe('a UML host (tiny-uml) next to QEMU hosts', { timeout: 900000 }, () => 
     assert.equal(r.code, 0, r.stderr);
     await allReady(dir);
     assert.ok(await pings(dir, 'u1', ADDRESSES.q2));
+  });
+
+  test('a running session with a UML host saves, and restores onto another image store (its COW fitted to that base)', async () => {
+    assert.equal((await exec(dir, 'u1', 'echo kept > /root/marker && sync && echo ok')).stdout, 'ok\n');
+    const archive = join(tmp.path, 'mixed.tgz');
+    const saved = await qemunet(['save', '--session', dir, archive]);
+    assert.equal(saved.code, 0, saved.stderr);
+    // Another store: the same image, copied (so its mtime differs from the one the COW recorded).
+    const store = join(tmp.path, 'store2');
+    await mkdir(join(store, 'tiny'), { recursive: true });
+    const from = imageStoreDir();
+    for (const f of ['tiny.img', 'tiny.vmlinux', 'tiny.initrd', 'tiny.vmlinuz', 'manifest.json']) await run('cp', ['--sparse=always', join(from, 'tiny', f), join(store, 'tiny', f)]);
+    const env = { ...process.env, QEMUNET_IMAGES: store, QEMUNET_STATE_DIR: join(tmp.path, 'state2') };
+    const restored = join(tmp.path, 'r');
+    try {
+      const up = await qemunet(['up', '--from', archive, '--session', restored, '-K', '--display', 'none', '--wait', '--detach'], { cwd: tmp.path, env });
+      assert.equal(up.code, 0, up.stderr);
+      assert.equal((await exec(restored, 'u1', 'cat /root/marker')).stdout, 'kept\n');
+      assert.ok(await pings(restored, 'u1', ADDRESSES.q1));
+    } finally {
+      await qemunet(['down', '--session', restored], { env });
+    }
   });
 
   test('SIGKILL of the foreground qemunet leaves no UML process (nor VM, switch or wirefilter)', async () => {

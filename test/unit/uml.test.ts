@@ -11,6 +11,7 @@ import { parseTopology } from '../../src/topology/parse.js';
 import { resolveTopology } from '../../src/topology/resolve.js';
 import { umlArgv, umlJailArgv, type UmlSpec } from '../../src/uml/uml-argv.js';
 import { COW_HEADER_BYTES, cowHeaderFor } from '../../src/uml/cow.js';
+import { archivedSessionFiles } from '../../src/session/archive-manifest.js';
 
 const SPEC: UmlSpec = {
   name: 'u1',
@@ -138,5 +139,11 @@ describe('UML COW header', () => {
     v2.writeUInt32BE(2, 4);
     assert.equal(cowHeaderFor(v2, '/b/t.img', 1, 1n), undefined);
     assert.equal(cowHeaderFor(Buffer.alloc(10), '/b/t.img', 1, 1n), undefined);
+  });
+});
+
+describe('saving a UML host', () => {
+  it('archives its COW file, not UML run directory beside it', () => {
+    assert.deepEqual(archivedSessionFiles(['topology', 'q1.qcow2', 'q1', 'u1.uml', 'u1', 'u1.qga', 'u1.log', 's1.cmd'], ['q1', 'u1']), ['topology', 'q1', 'q1.qcow2', 's1.cmd', 'u1', 'u1.uml/disk.cow']);
   });
 });
