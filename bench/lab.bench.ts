@@ -230,6 +230,7 @@ async function viaQemunet(ctx: Ctx, topology: string, tag: string): Promise<Qemu
 /** The one host's QEMU command line of a finished qemunet run, started directly (switch and overlay untimed). */
 async function bareQemu(ctx: Ctx, plan: LabPlan): Promise<{ readyMs: number; powerOffMs: number }> {
   const host = plan.hosts[0]!;
+  if (host.kind !== 'qemu') throw new Error('the bare QEMU run needs a QEMU host');
   const sw = plan.switches[0]!;
   await rm(host.paths.overlay, { force: true });
   await overlayOn(host.system.fs, host.paths.overlay);

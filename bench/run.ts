@@ -6,6 +6,7 @@ import { benchLab } from './lab.bench.js';
 import { benchScreenBridge } from './screen-bridge.bench.js';
 import { benchTinyImage } from './tiny-image.bench.js';
 import { benchWeb } from './web.bench.js';
+import { benchUml } from './uml.bench.js';
 
 /**
  * `npm run bench [-- NAME...]`: runs every benchmark (or the named ones), prints the figures and
@@ -19,6 +20,7 @@ const benches: Array<{ name: string; key: string; run: (print: (line: string) =>
   { name: 'screen-bridge', key: 'screenBridge', run: benchScreenBridge },
   { name: 'web', key: 'web', run: benchWeb },
   { name: 'debian', key: 'debian', run: benchDebian },
+  { name: 'uml', key: 'uml', run: benchUml },
 ];
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((w) => !benches.some((b) => b.name === w));

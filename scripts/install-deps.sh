@@ -14,6 +14,7 @@ PACKAGES=(
   tigervnc-viewer virt-viewer         # -V: xtigervncviewer (VNC unix sockets), remote-viewer (SPICE, TCP)
   xvfb xdotool imagemagick x11-utils  # tests: a private X server, typing into windows, screenshots (import)
   chromium fonts-dejavu-core          # tests: qemunet web end to end (driven by playwright-core)
+  user-mode-linux uml-utilities bubblewrap  # UML hosts: the UML kernel, uml_mconsole (freeze for save), the jail around it
 )
 # Optional, not installed (heavy: GNOME's D-Bus services): gnome-terminal and dbus-x11 for display mode gnome.
 # vnc and spice need no package beyond qemu-system-x86 (VNC is built in, SPICE is in qemu-system-common).

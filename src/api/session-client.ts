@@ -10,6 +10,7 @@ import { attachHostConsole, attachSwitchConsole } from '../lab/attach.js';
 import { controlRequest, controlSubscribe } from '../lab/control.js';
 import { saveSession } from '../lab/save.js';
 import { openHostScreen } from '../lab/screens.js';
+import { virtualBoxScript } from '../export/virtualbox.js';
 import {
   down, execInHost, findSession, linkFaultsInfo, parseNicRef, restartHost, sessionStatus, setLink, setLinkFaults, startCapture, switchCommand,
 } from '../lab/sessions.js';
@@ -103,6 +104,21 @@ export class SessionClient {
 
   save(out: string, options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{ file: string; live: boolean }> {
     return saveSession(this.dir, out, options);
+  }
+
+  /** `qemunet export virtualbox HOST`: VBoxManage commands for a VM standing in for the host on this session's switches (untested here). */
+  async exportVirtualBox(host: string): Promise<string> {
+    const state = await this.status();
+    const h = state.hosts.find((x) => x.name === host);
+    if (!h) throw new QemunetError('UNKNOWN_HOST', `session ${this.dir} has no host ${host}; hosts: ${state.hosts.map((x) => x.name).join(', ')}`);
+    const paths = sessionPaths(this.dir);
+    return virtualBoxScript({
+      host,
+      session: this.dir,
+      memoryMiB: 256,
+      nics: h.nics.map((n) => ({ eth: n.eth, switchSocket: paths.switch(n.switch).socket, port: n.port, mac: n.mac })),
+      serialSocket: `${paths.host(host).serial}.vbox`,
+    });
   }
 
   switchCommand(name: string, command: string): Promise<MgmtReply> {

@@ -1,7 +1,7 @@
 import { isQemunetError, UsageError } from '../errors.js';
 import { exitStatus, isKnownCode } from '../api/index.js';
 import { imageCommand } from './image-command.js';
-import { captureCommand, consoleCommand, downCommand, execCommand, linkCommand, lsCommand, restartCommand, saveCommand, statusCommand, switchCommandCli } from './session-commands.js';
+import { captureCommand, consoleCommand, downCommand, execCommand, exportCommand, linkCommand, lsCommand, restartCommand, saveCommand, statusCommand, switchCommandCli } from './session-commands.js';
 import { upCommand } from './up-command.js';
 
 const USAGE = `usage: qemunet COMMAND ...
@@ -14,6 +14,7 @@ const USAGE = `usage: qemunet COMMAND ...
   exec HOST [--session DIR] -- COMMAND [ARGS...]  run a command in a guest
   save [--session DIR] OUT.tgz   save a session (running or stopped); restore with up --from / -s
   restart HOST [--session DIR]   start a crashed or powered-off host again, on the same switch ports
+  export virtualbox HOST [--session DIR]  VBoxManage commands for a VirtualBox VM on the session's switches (untested)
   switch SW [--session DIR] [-- COMMAND]  a switch's management console, or one command (port/allprint...)
   link HOST:ethN [up|down] [--delay 40ms --loss 10% ...]  show or set a NIC's link and faults
   capture HOST:ethN -w FILE|-    pcap of a NIC's frames until Ctrl-C or --duration SECONDS
@@ -33,6 +34,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   exec: execCommand,
   save: saveCommand,
   restart: restartCommand,
+  export: exportCommand,
   switch: switchCommandCli,
   link: linkCommand,
   capture: captureCommand,

@@ -79,6 +79,15 @@ export async function saveCommand(args: string[]): Promise<number> {
   return 0;
 }
 
+/** `qemunet export virtualbox HOST`: prints VBoxManage commands (untested: VirtualBox is not installable here). */
+export async function exportCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, options: sessionOption, allowPositionals: true });
+  const [target, host] = positionals;
+  if (target !== 'virtualbox' || !host || positionals.length > 2) throw new UsageError('usage: qemunet export virtualbox HOST [--session DIR]');
+  process.stdout.write(await (await SessionClient.find(values.session, { allowStopped: true })).exportVirtualBox(host));
+  return 0;
+}
+
 export async function restartCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args, options: sessionOption, allowPositionals: true });
   const [host] = positionals;

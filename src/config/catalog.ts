@@ -4,7 +4,7 @@ import type { ParsedConfig, SystemDecl } from './qemunet-cfg.js';
 /** A system a topology can name, fully resolved. */
 export interface SystemEntry {
   name: string;
-  /** QemuNet's SYS value: linux, windows, ... */
+  /** QemuNet's SYS value: linux, windows, ...; `uml`: a User-Mode Linux system (FS its root filesystem, KERNEL its `linux` binary, optional). */
   sys: string;
   fs: string;
   kernel?: string;
@@ -19,14 +19,19 @@ export interface SystemEntry {
 
 export type Catalog = ReadonlyMap<string, SystemEntry>;
 
-/** The systems qemunet builds: `tiny`, and `debian` for QemuNet's labs, which name their system so. */
+/**
+ * The systems qemunet builds: `tiny`, `debian` for QemuNet's labs (which name their system so),
+ * and `tiny-uml`: tiny's root filesystem under Debian's User-Mode Linux kernel (package user-mode-linux).
+ */
 export function builtinCatalog(images: (name: 'tiny' | 'debian') => BuiltImagePaths): Map<string, SystemEntry> {
-  return new Map(
+  const catalog = new Map<string, SystemEntry>(
     (['tiny', 'debian'] as const).map((name) => {
       const p = images(name);
       return [name, { name, sys: 'linux', fs: p.fs, kernel: p.kernel, initrd: p.initrd, qemuopt: '', builtin: name, source: 'built-in' } satisfies SystemEntry];
     }),
   );
+  catalog.set('tiny-uml', { name: 'tiny-uml', sys: 'uml', fs: images('tiny').fs, qemuopt: '', builtin: 'tiny', source: 'built-in' });
+  return catalog;
 }
 
 /** Config systems override built-in ones of the same name; a system without FS is left out with a note. */

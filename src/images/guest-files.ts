@@ -148,7 +148,11 @@ for blk in /sys/block/vd* /sys/block/sd* /sys/block/hd*; do
   break
 done
 
-# The session's <host>/ directory, shared by 9p with tag "host", is mounted on /mnt/host.
+# The session's <host>/ directory, shared by 9p with tag "host", is mounted on /mnt/host. A UML
+# host (qemunet.hostfs) gets it through hostfs instead: its hostfs= root is that folder.
+case " $(cat /proc/cmdline) " in
+  *" qemunet.hostfs "*) mkdir -p /mnt/host && mount -t hostfs host /mnt/host && run_start /mnt/host ;;
+esac
 for tag in /sys/bus/virtio/drivers/9pnet_virtio/*/mount_tag; do
   [ "$(tr -d '\\000' < "$tag" 2>/dev/null)" = host ] || continue
   mkdir -p /mnt/host
@@ -160,6 +164,12 @@ touch /run/qemunet/ready
 for port in /sys/class/virtio-ports/*; do
   [ "$(cat "$port/name" 2>/dev/null)" = org.qemu.guest_agent.0 ] || continue
   qemu-ga --daemonize --method=virtio-serial --path="/dev/\${port##*/}" --pidfile=/run/qemu-ga.pid --statedir=/run
+done
+# A UML host has no virtio: its agent is on a serial line (qemunet.agent=ttyS1).
+for arg in $(cat /proc/cmdline); do
+  case "$arg" in
+    qemunet.agent=tty*) qemu-ga --daemonize --method=isa-serial --path="/dev/\${arg#*=}" --pidfile=/run/qemu-ga.pid --statedir=/run ;;
+  esac
 done
 say "$(hostname) is ready"
 `;

@@ -3,7 +3,7 @@ import { SessionError } from '../errors.js';
 import { baseIdentity, builtBaseIdentity } from '../images/base-checksum.js';
 import { parseSessionManifest, type SessionManifest } from '../session/archive-manifest.js';
 import { sessionPaths } from '../session/paths.js';
-import type { LabPlan } from './plan.js';
+import type { HostPlan, LabPlan } from './plan.js';
 import { QEMUNET_VERSION } from './version.js';
 
 /**
@@ -20,11 +20,12 @@ export async function checkBases(plan: LabPlan, cacheDir: string, force: boolean
   if (!manifest) return forced;
   for (const saved of manifest.hosts) {
     const host = plan.hosts.find((h) => h.name === saved.name);
-    if (!host || host.vm.disk.format !== 'qcow2' || !(await exists(host.paths.overlay))) continue;
+    const disk = host && guestChanges(host);
+    if (!host || !disk || !(await exists(disk))) continue;
     const here = await baseIdentity(host.system.fs, cacheDir);
     if (here.sha256 === saved.base.sha256) continue;
     const what = `the overlay of ${saved.name} was made on a base image of system ${saved.system} with sha256 ${saved.base.sha256} (${saved.base.bytes} bytes), but system ${host.system.name} here is ${host.system.fs} with sha256 ${here.sha256} (${here.bytes} bytes)`;
-    if (!force) throw new SessionError('BASE_MISMATCH', `${what}; the guest would see a corrupt disk. Use the same base image, remove ${host.paths.overlay} to start ${saved.name} afresh (its changes are lost), or --force to start anyway`);
+    if (!force) throw new SessionError('BASE_MISMATCH', `${what}; the guest would see a corrupt disk. Use the same base image, remove ${disk} to start ${saved.name} afresh (its changes are lost), or --force to start anyway`);
     notice(`warning: ${what}; starting anyway (--force)`);
     forced.add(saved.name);
   }
@@ -48,6 +49,12 @@ export async function recordBases(plan: LabPlan, hosts: ReadonlySet<string>): Pr
   }
   await writeFile(`${file}.${process.pid}`, `${JSON.stringify({ ...manifest, hosts: [...entries.values()] }, null, 2)}\n`);
   await rename(`${file}.${process.pid}`, file);
+}
+
+/** The file holding what a host's guest changed on its base: a QEMU host's qcow2 overlay, a UML host's COW file. */
+function guestChanges(host: HostPlan): string | undefined {
+  if (host.kind === 'uml') return host.uml.cow;
+  return host.vm.disk.format === 'qcow2' ? host.paths.overlay : undefined;
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -56,7 +56,7 @@ export async function checkDisplays(plan: LabPlan, c: DisplayCheck): Promise<voi
   const programs = new Map<string, string>();
   for (const h of plan.hosts) {
     const d = h.display;
-    if (SCREEN_DISPLAYS.has(d) && d !== 'vnc' && d !== 'spice') {
+    if (SCREEN_DISPLAYS.has(d) && d !== 'vnc' && d !== 'spice' && h.kind === 'qemu') {
       needX.push(`${h.name} (${d})`);
       const kind = h.vm.display.kind;
       if (c.qemuBackends && !c.qemuBackends.has(kind)) {
@@ -68,7 +68,7 @@ export async function checkDisplays(plan: LabPlan, c: DisplayCheck): Promise<voi
       programs.set(terminalArgv(d as (typeof TERMINAL_DISPLAYS)[number], { title: '', argv: [] })[0]!, d);
     }
     if (d === 'tmux' || d === 'screen') programs.set(d, d);
-    if (c.viewers && (h.vm.display.kind === 'vnc' || h.vm.display.kind === 'spice')) {
+    if (c.viewers && h.kind === 'qemu' && (h.vm.display.kind === 'vnc' || h.vm.display.kind === 'spice')) {
       needX.push(`the viewer of ${h.name} (-V)`);
       const l = h.vm.display.listen;
       programs.set(viewerArgv(h.name, 'socket' in l ? { protocol: h.vm.display.kind, socket: l.socket } : { protocol: h.vm.display.kind, port: l.port, password: '', viewerFile: '' })[0]!, '-V');

@@ -14,9 +14,9 @@ import { launchSwitch, type RunningSwitch } from '../switch/launch.js';
 import { run } from '../process/run.js';
 import { configureSwitch, launchPlug, waitForTap } from '../switch/vlan-setup.js';
 import { setWireFaults } from '../switch/wirefilter.js';
-import { launchVm, type RunningVm } from '../vm/launch.js';
-import type { QmpClient } from '../vm/qmp.js';
-import { TERMINAL_DISPLAYS, type HostPlan, type LabPlan, type TerminalDisplay } from './plan.js';
+import type { RunningNode } from '../node/kind.js';
+import { hostAccel, launchNode, requireOf } from './kinds.js';
+import { TERMINAL_DISPLAYS, type HostPlan, type LabPlan, type TerminalDisplay, type WirePlan } from './plan.js';
 import { ControlServer, type ControlCommand, type ControlConnection } from './control.js';
 import { Slots } from './slots.js';
 import { BootWatchdog, DEFAULT_BOOT_LIMITS, stallDetail, type BootLimits, type StallKind } from './watchdog.js';
@@ -62,7 +62,7 @@ const FINAL = new Set(['stopped', 'crashed', 'failed']);
  * Emits 'change' with the session state whenever anything changes.
  */
 export class Lab extends EventEmitter {
-  private readonly vms = new Map<string, RunningVm>();
+  private readonly vms = new Map<string, RunningNode>();
   private readonly switches = new Map<string, RunningSwitch>();
   private readonly hubs = new Map<string, ConsoleHub>();
   private readonly hostStatus = new Map<string, HostStatus>();
@@ -82,6 +82,8 @@ export class Lab extends EventEmitter {
   private control?: ControlServer;
   /** vde_plug processes of trunks and taps, and the dpipe chains of wirefilters. */
   private readonly plugs: ChildProcess[] = [];
+  /** The wirefilter chain of each NIC that has one, by `host:nic`. */
+  private readonly wirePlugs = new Map<string, ChildProcess>();
   private captures = 0;
   /** Running captures by id; each is stopped once (by request, or when its client goes). */
   private readonly captureStops = new Map<string, () => Promise<unknown>>();
@@ -92,7 +94,7 @@ export class Lab extends EventEmitter {
   /** Hosts moved to TCG after they hung under KVM: their plan from then on. */
   private readonly movedToTcg = new Map<string, HostPlan>();
   /** VMs killed to be replaced: their exit is not a crash. */
-  private readonly replaced = new WeakSet<RunningVm>();
+  private readonly replaced = new WeakSet<RunningNode>();
   private readonly watchdog: BootWatchdog;
   private readonly tailRefresh = new Set<string>();
   private ownerWatch?: NodeJS.Timeout;
@@ -108,7 +110,7 @@ export class Lab extends EventEmitter {
   ) {
     super();
     for (const h of plan.hosts) {
-      this.hostStatus.set(h.name, { name: h.name, system: h.system.name, base: h.system.fs, state: 'pending', display: h.display, nics: h.nics, console: h.paths.console, agent: h.agent });
+      this.hostStatus.set(h.name, { name: h.name, kind: h.kind, system: h.system.name, base: h.system.fs, state: 'pending', display: h.display, nics: h.nics, console: h.paths.console, agent: h.agent });
     }
     for (const s of plan.switches) this.switchStatus.set(s.name, { name: s.name, hub: s.hub, state: 'pending' });
     this.writer = new StateWriter(paths.state, () => this.state());
@@ -219,11 +221,32 @@ export class Lab extends EventEmitter {
     // Sockets left by a session that was killed would stop wirefilter and the ptp plug from binding.
     await rm(`${this.paths.dir}/wire`, { recursive: true, force: true });
     await mkdir(`${this.paths.dir}/wire`, { recursive: true, mode: 0o700 });
-    for (const w of this.plan.wires) {
-      await rm(w.mgmt, { force: true });
-      const mgmt = this.plan.switches.find((s) => s.name === w.switch)!.paths.mgmt;
-      this.plugs.push(await launchPlug(w.argv, `${this.paths.dir}/${w.host}-eth${w.nic}.wire.log`, [{ name: w.switch, mgmt, port: w.port }], []));
-      await setWireFaults(w.mgmt, `${w.host}:eth${w.nic}`, w.faults);
+    for (const w of this.plan.wires) await this.startWire(w);
+  }
+
+  private async startWire(w: WirePlan): Promise<void> {
+    await rm(w.mgmt, { force: true });
+    const mgmt = this.plan.switches.find((s) => s.name === w.switch)!.paths.mgmt;
+    const plug = await launchPlug(w.argv, `${this.paths.dir}/${w.host}-eth${w.nic}.wire.log`, [{ name: w.switch, mgmt, port: w.port }], []);
+    this.plugs.push(plug);
+    this.wirePlugs.set(`${w.host}:${w.nic}`, plug);
+    await setWireFaults(w.mgmt, `${w.host}:eth${w.nic}`, w.faults);
+  }
+
+  /**
+   * A UML host started again gets new wires: the ptp plug of a wire keeps sending to the first peer it
+   * heard from, which was the UML that is gone. (A QEMU NIC keeps its socket, so its wire goes on working.)
+   */
+  private async renewWires(host: string): Promise<void> {
+    for (const w of this.plan.wires.filter((x) => x.host === host)) {
+      const old = this.wirePlugs.get(`${w.host}:${w.nic}`);
+      if (old && old.exitCode === null && old.signalCode === null) {
+        const gone = new Promise((r) => old.once('exit', r));
+        old.kill('SIGTERM');
+        await gone;
+      }
+      await rm(this.paths.host(host).wire(w.nic), { force: true });
+      await this.startWire(w);
     }
   }
 
@@ -244,21 +267,21 @@ export class Lab extends EventEmitter {
     this.updateHost(h.name, { state: 'starting' });
     let cpusStarted!: () => void;
     this.cpusStarted.set(h.name, new Promise<void>((resolve) => (cpusStarted = resolve)));
-    let vm: RunningVm;
+    let vm: RunningNode;
     try {
       const screen = this.remoteScreen(h);
       if (screen && 'socket' in screen) await rm(screen.socket, { force: true });
-      vm = await launchVm(h.vm, { logFile: h.paths.log, dieWithParent: true, paused: true, ...(signal ? { signal } : {}) });
+      vm = await launchNode(h, { paused: true, ...(signal ? { signal } : {}) });
       if (screen && 'password' in screen) {
         try {
-          await vm.qmpClient?.execute('set_password', { protocol: screen.protocol, password: screen.password });
+          await vm.setScreenPassword?.(screen.protocol, screen.password);
           await writeFile(screen.viewerFile, viewerFile(h.name, screen), { mode: 0o600 });
         } catch (e) {
           await vm.kill();
           throw e;
         }
       }
-      this.updateHost(h.name, { ...(h.vm.display.kind !== 'none' ? { screen: this.screenAccess(h, screen) } : {}) });
+      this.updateHost(h.name, { ...(h.kind === 'qemu' && h.vm.display.kind !== 'none' ? { screen: this.screenAccess(h, screen) } : {}) });
     } catch (e) {
       this.updateHost(h.name, { state: 'failed', detail: (e as Error).message });
       cpusStarted();
@@ -286,7 +309,7 @@ export class Lab extends EventEmitter {
   }
 
   /** Resumes a paused guest when a boot slot is free, and frees the slot once it is ready. */
-  private async boot(name: string, vm: RunningVm, cpusStarted: () => void): Promise<void> {
+  private async boot(name: string, vm: RunningNode, cpusStarted: () => void): Promise<void> {
     const release = await this.bootSlots.acquire();
     // A guest that is slow to be ready (a long start.sh) holds back the others only for so long.
     const timer = setTimeout(release, BOOT_SLOT_MAX_MS);
@@ -324,7 +347,7 @@ export class Lab extends EventEmitter {
     const plan = this.hostPlan(name);
     const status = this.hostStatus.get(name)!;
     if (this.stopping || (status.state !== 'booting' && status.state !== 'stalled')) return;
-    if (kind === 'silent' && plan.vm.accel === 'kvm' && this.runtime.tcgPlanOf && !this.movedToTcg.has(name)) {
+    if (kind === 'silent' && hostAccel(plan) === 'kvm' && this.runtime.tcgPlanOf && !this.movedToTcg.has(name)) {
       let tcg: HostPlan | undefined;
       try {
         tcg = this.runtime.tcgPlanOf(name);
@@ -339,7 +362,7 @@ export class Lab extends EventEmitter {
       }
     }
     const tail = await this.consoleTail(name, 5);
-    this.updateHost(name, { state: 'stalled', detail: stallDetail(kind, this.bootLimits, plan.vm.accel), consoleTail: tail });
+    this.updateHost(name, { state: 'stalled', detail: stallDetail(kind, this.bootLimits, hostAccel(plan) ?? plan.kind), consoleTail: tail });
   }
 
   /** A stalled host's console tail follows what it prints (at most once a second: the log is read from disk). */
@@ -373,7 +396,7 @@ export class Lab extends EventEmitter {
     return this.movedToTcg.get(name) ?? this.plan.hosts.find((h) => h.name === name)!;
   }
 
-  private onVmExit(name: string, vm: RunningVm, code: number | null, signal: NodeJS.Signals | null): void {
+  private onVmExit(name: string, vm: RunningNode, code: number | null, signal: NodeJS.Signals | null): void {
     if (this.replaced.has(vm)) return;
     this.watchdog.done(name);
     // close() keeps its outcome: a failure is reported when the teardown closes every hub.
@@ -383,13 +406,14 @@ export class Lab extends EventEmitter {
       return;
     }
     if (code === 0) this.updateHost(name, { state: 'stopped', detail: 'powered off' });
-    else this.updateHost(name, { state: 'crashed', detail: `QEMU exited (${code ?? signal})${vm?.stderr ? `: ${vm.stderr.split('\n').slice(-3).join(' ')}` : ''}` });
+    else this.updateHost(name, { state: 'crashed', detail: `${vm.kind === 'qemu' ? 'QEMU' : 'UML'} exited (${code ?? signal})${vm?.stderr ? `: ${vm.stderr.split('\n').slice(-3).join(' ')}` : ''}` });
     // A session whose guests have all powered off ends by itself; a crashed one may still be restarted.
     if (this.phase === 'running' && [...this.hostStatus.values()].every((h) => h.state === 'stopped')) void this.stop();
   }
 
   /** A vnc/spice host's server: its unix socket, or its TCP port with the password qemunet sets. */
   private remoteScreen(h: HostPlan): RemoteScreen | undefined {
+    if (h.kind !== 'qemu') return undefined;
     const d = h.vm.display;
     if (d.kind !== 'vnc' && d.kind !== 'spice') return undefined;
     if ('socket' in d.listen) return { protocol: d.kind, socket: d.listen.socket };
@@ -535,8 +559,7 @@ export class Lab extends EventEmitter {
       case 'restart':
         return this.restart(c.host);
       case 'link': {
-        const qmp = this.nicOf(c.host, c.nic);
-        await qmp.execute('set_link', { name: `nic${c.nic}`, up: c.up });
+        await this.setLink(c.host, c.nic, c.up);
         const status = this.hostStatus.get(c.host)!;
         const down = new Set(status.linksDown ?? []);
         if (c.up) down.delete(`eth${c.nic}`);
@@ -545,11 +568,10 @@ export class Lab extends EventEmitter {
         return c.up;
       }
       case 'capture': {
-        // QEMU's filter-dump writes every frame of the NIC's netdev to a pcap file until it is removed.
-        const qmp = this.nicOf(c.host, c.nic);
+        const node = this.nicOf(c.host, c.nic, 'capture');
         const id = `capture${++this.captures}`;
-        await qmp.execute('object-add', { 'qom-type': 'filter-dump', id, netdev: `nic${c.nic}`, file: c.file });
-        const stop = () => (this.captureStops.delete(id) ? qmp.execute('object-del', { id }) : Promise.resolve());
+        const end = await node.startCapture!(c.nic, c.file, id);
+        const stop = () => (this.captureStops.delete(id) ? end() : Promise.resolve());
         this.captureStops.set(id, stop);
         conn.onClose(() => stop());
         return id;
@@ -584,14 +606,26 @@ export class Lab extends EventEmitter {
     return name;
   }
 
-  /** The QMP client of a running host that has NIC ethN. */
-  private nicOf(host: string, nic: number): QmpClient {
+  /** A running host that has NIC ethN and whose kind can do `capability` with it. */
+  private nicOf(host: string, nic: number, capability: 'link' | 'capture'): RunningNode {
     const plan = this.plan.hosts.find((h) => h.name === host);
     if (!plan) throw new QemunetError('UNKNOWN_HOST', `the session has no host ${host}; hosts: ${this.plan.hosts.map((h) => h.name).join(', ')}`);
     if (nic < 0 || nic >= plan.nics.length) throw new QemunetError('UNKNOWN_NIC', `${host} has no eth${nic}; it has ${plan.nics.map((n) => n.eth).join(', ') || 'no lab NIC'}`);
+    requireOf(plan, capability);
     const vm = this.vms.get(host);
-    if (!vm?.running || !vm.qmpClient) throw new QemunetError('HOST_NOT_RUNNING', `host ${host} is not running`);
-    return vm.qmpClient;
+    if (!vm?.running) throw new QemunetError('HOST_NOT_RUNNING', `host ${host} is not running`);
+    return vm;
+  }
+
+  /**
+   * A NIC's link state: the guest's carrier (QEMU), or for a UML host its wirefilter, which drops every
+   * frame while the link is down (UML has no carrier control) and gets its planned loss back when up.
+   */
+  private async setLink(host: string, nic: number, up: boolean): Promise<void> {
+    const node = this.nicOf(host, nic, 'link');
+    if (node.setLink) return node.setLink(nic, up);
+    const wire = this.plan.wires.find((w) => w.host === host && w.nic === nic)!;
+    await setWireFaults(wire.mgmt, `${host}:eth${nic}`, { lossPct: up ? (wire.faults.lossPct ?? 0) : 100 });
   }
 
   /** Starts a host again on the same switch ports, after a crash or a power-off. */
@@ -605,6 +639,7 @@ export class Lab extends EventEmitter {
     delete status.startedMs;
     delete status.linksDown;
     delete status.consoleTail;
+    if (plan.kind === 'uml') await this.renewWires(name);
     await this.startHost(this.hostPlan(name));
     return name;
   }

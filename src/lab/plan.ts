@@ -7,6 +7,7 @@ import type { HostDef, Topology } from '../topology/types.js';
 import { switchVlanCommands } from '../topology/vlan-syntax.js';
 import { DISPLAY_MODES, type DisplayMode } from '../topology/parse.js';
 import type { LinkFaults } from '../topology/link-syntax.js';
+import { DEFAULT_UML_KERNEL, umlUnsafePath, type UmlSpec } from '../uml/uml-argv.js';
 import { MAC_PREFIX, MAX_MAC_INDEX, macAddress, tinyKernelAppend, type VmSpec } from '../vm/qemu-argv.js';
 
 export { DISPLAY_MODES, type DisplayMode } from '../topology/parse.js';
@@ -64,7 +65,20 @@ export interface NicPlan {
   mac: string;
 }
 
-export interface HostPlan {
+/** A host of any kind; `kind` says which launch spec it has. */
+export type HostPlan = QemuHostPlan | UmlHostPlan;
+
+export interface UmlHostPlan extends HostPlanBase {
+  kind: 'uml';
+  uml: UmlSpec;
+}
+
+export interface QemuHostPlan extends HostPlanBase {
+  kind: 'qemu';
+  vm: VmSpec;
+}
+
+export interface HostPlanBase {
   name: string;
   /** The system name the topology wrote, and what it resolved to (after aliases). */
   systemName: string;
@@ -75,7 +89,6 @@ export interface HostPlan {
   paths: HostPaths;
   /** Whether readiness can be known: the guest runs qemunet's agent contract. */
   agent: boolean;
-  vm: VmSpec;
 }
 
 export interface SwitchPlan {
@@ -133,7 +146,9 @@ export interface LabPlan {
 
 /** Resolves a topology against the catalog into every switch and VM command of the session. Pure. */
 export function planLab(given: Topology, catalog: Catalog, paths: SessionPaths, options: PlanOptions): LabPlan {
-  const topology = options.wireAll ? withWireOnEveryNic(given) : given;
+  // A UML NIC always goes through a wirefilter: qemunet sets its link state there.
+  const uml = new Set(given.hosts.filter((h) => resolveSystem(given.file, h, catalog, options).sys === 'uml').map((h) => h.name));
+  const topology = withWireOnEveryNic(given, (host) => (options.wireAll ?? false) || uml.has(host));
   const declaredVlans = topology.hosts.some((h) => h.nics.some((n) => n.vlans)) || topology.trunks.some((t) => t.vlans);
   if (topology.trunks.length && !options.vlan && !declaredVlans) {
     throw new QemunetError('VLAN_REQUIRED', `${topology.file}: TRUNK joins switches for VLANs; run with -v (VLAN support), as QemuNet requires`);
@@ -168,10 +183,11 @@ export function planLab(given: Topology, catalog: Catalog, paths: SessionPaths, 
   return { dir: paths.dir, topologyFile: topology.file, switches, hosts, trunks, taps, wires, vlan: (options.vlan ?? false) || declaredVlans, waveDelays: topology.waveDelays, notes };
 }
 
-/** The topology with a LINK (no faults yet) for every NIC that has none. */
-function withWireOnEveryNic(topology: Topology): Topology {
+/** The topology with a LINK (no faults yet) for every NIC of the chosen hosts that has none. */
+function withWireOnEveryNic(topology: Topology, wired: (host: string) => boolean): Topology {
   const has = (host: string, nic: number) => topology.links.some((l) => l.host === host && l.nic === nic);
-  const added = topology.hosts.flatMap((h) => h.nics.filter((n) => !has(h.name, n.index)).map((n) => ({ host: h.name, nic: n.index, faults: {} })));
+  const added = topology.hosts.filter((h) => wired(h.name)).flatMap((h) => h.nics.filter((n) => !has(h.name, n.index)).map((n) => ({ host: h.name, nic: n.index, faults: {} })));
+  if (!added.length) return topology;
   return { ...topology, links: [...topology.links, ...added] };
 }
 
@@ -179,6 +195,7 @@ function planHost(topology: Topology, host: HostDef, hostIndex: number, catalog:
   const system = resolveSystem(topology.file, host, catalog, o);
   const display = planDisplay(topology.file, host, o.display);
   const hp = paths.host(host.name);
+  if (system.sys === 'uml') return planUmlHost(topology, host, hostIndex, system, display, hp, o);
   const words = splitQemuOptions(system.qemuopt);
   if (!words.ok) throw new QemunetError('CONFIG_INVALID', `QEMUOPT[${system.name}] (${system.source}): ${words.problem}`);
   let extra = words.words;
@@ -216,7 +233,7 @@ function planHost(topology: Topology, host: HostDef, hostIndex: number, catalog:
     display: vmDisplay(display, host.name, hp, o),
     extra,
   };
-  return { name: host.name, systemName: host.system, system, display, wave: host.wave, nics, paths: hp, agent: tiny, vm };
+  return { kind: 'qemu', name: host.name, systemName: host.system, system, display, wave: host.wave, nics, paths: hp, agent: tiny, vm };
 }
 
 function resolveSystem(file: string, host: HostDef, catalog: Catalog, o: PlanOptions): SystemEntry {
@@ -266,4 +283,35 @@ function kernelOf(system: SystemEntry, hostname: string, o: PlanOptions): Pick<V
 function wireArgv(wire: string, mgmt: string, switchUrl: string): string[] {
   const tied = ['setpriv', '--pdeathsig', 'KILL', '--'];
   return ['dpipe', ...tied, 'vde_plug', `ptp://${wire}`, '=', ...tied, 'wirefilter', '-M', mgmt, '=', ...tied, 'vde_plug', switchUrl];
+}
+
+/** Display modes of a UML host: its console is a serial line, it has no screen. */
+const UML_DISPLAYS: ReadonlySet<DisplayMode> = new Set(['none', 'nographic', 'tmux', 'screen', ...TERMINAL_DISPLAYS]);
+
+/** A User-Mode Linux host: its kernel runs as a process on a COW over the base, each NIC through its wirefilter. */
+function planUmlHost(topology: Topology, host: HostDef, hostIndex: number, system: SystemEntry, display: DisplayMode, hp: HostPaths, o: PlanOptions): UmlHostPlan {
+  if (!UML_DISPLAYS.has(display)) {
+    throw new InputError('UML_DISPLAY', topology.file, host.line, host.systemColumn, `host ${host.name} runs system ${system.name}, a UML system, which has no screen for display mode ${display}; allowed: ${[...UML_DISPLAYS].join(', ')}`);
+  }
+  const kernel = system.kernel ?? DEFAULT_UML_KERNEL;
+  const share = o.mountDir ? hp.share : undefined;
+  const files: Array<[string, string]> = [['the session directory', hp.uml], ['FS', system.fs], ['KERNEL', kernel], ...(share ? [['the host folder', share] as [string, string]] : [])];
+  const bad = files.find(([, path]) => umlUnsafePath(path));
+  if (bad) throw new QemunetError('UML_PATH', `host ${host.name} runs UML system ${system.name} (${system.source}), whose command line cannot hold ${bad[0]} ${bad[1]}: UML splits it on blanks and commas; use paths without them`);
+  const nics = host.nics.map((n) => ({ eth: `eth${n.index}`, switch: n.switch, port: n.port, mac: macAddress(hostIndex, n.index) }));
+  const uml: UmlSpec = {
+    name: host.name,
+    kernel,
+    memoryMiB: TINY_MEMORY_MIB,
+    base: system.fs,
+    dir: hp.uml,
+    cow: `${hp.uml}/disk.cow`,
+    runDir: `${hp.uml}/run`,
+    nics: nics.map((n, i) => ({ url: `ptp://${hp.wire(i)}`, mac: n.mac })),
+    socketDirs: nics.length ? [hp.wire(0).slice(0, hp.wire(0).lastIndexOf('/'))] : [],
+    ...(share ? { shareDir: share } : {}),
+    agentSocket: hp.agent,
+    append: [`hostname=${host.name}`, `user=${o.user}`, ...(o.quiet || system.builtin === 'tiny' ? ['quiet'] : []), ...o.kernelArgs],
+  };
+  return { kind: 'uml', name: host.name, systemName: host.system, system, display, wave: host.wave, nics, paths: hp, agent: system.builtin === 'tiny', uml };
 }

@@ -13,7 +13,8 @@ import { tooLongSocketPaths, type SessionPaths } from '../session/paths.js';
 import { parseTopology } from '../topology/parse.js';
 import { resolveTopology } from '../topology/resolve.js';
 import type { Topology } from '../topology/types.js';
-import { qemuArgv } from '../vm/qemu-argv.js';
+import { hostCommand, kindPrograms } from './kinds.js';
+import { DEFAULT_UML_KERNEL } from '../uml/uml-argv.js';
 import type { LabPlan } from './plan.js';
 
 /** Reads and checks a topology file; unreadable or empty files get a clear error. */
@@ -68,7 +69,7 @@ export async function linkSession(cwd: string, dir: string): Promise<string | un
 
 /** Everything a session needs before anything starts, so a missing piece fails before the first process. */
 export async function checkPrerequisites(plan: LabPlan, paths: SessionPaths, storeDir: string, onProgress?: (msg: string) => void, signal?: AbortSignal): Promise<void> {
-  for (const program of ['qemu-system-x86_64', 'qemu-img', 'vde_switch']) {
+  for (const program of new Set(['vde_switch', ...plan.hosts.flatMap(kindPrograms)])) {
     if (!(await hasProgram(program))) throw new QemunetError('PROGRAM_MISSING', missingProgramMessage(program));
   }
   const tooLong = tooLongSocketPaths(paths, plan.hosts.map((h) => h.name), plan.switches.map((s) => s.name));
@@ -81,13 +82,16 @@ export async function checkPrerequisites(plan: LabPlan, paths: SessionPaths, sto
         if (p.phase !== phase) onProgress?.(`building the built-in image ${system.builtin}: ${(phase = p.phase)}`);
       };
       await buildBuiltinImage(system.builtin, { storeDir, ...(signal ? { signal } : {}), onProgress: progress });
-      continue;
+      if (system.sys !== 'uml') continue;
     }
     await checkSystemFiles(system);
   }
 }
 
 async function checkSystemFiles(system: SystemEntry): Promise<void> {
+  if (system.sys === 'uml' && !system.kernel && !(await access(DEFAULT_UML_KERNEL, constants.X_OK).then(() => true, () => false))) {
+    throw new QemunetError('PROGRAM_MISSING', `system ${system.name} (${system.source}) is a User-Mode Linux system, and its kernel ${DEFAULT_UML_KERNEL} is not installed. Install it with: apt-get install user-mode-linux`);
+  }
   const files: Array<[string, string | undefined]> = [['FS', system.fs], ['KERNEL', system.kernel], ['INITRD', system.initrd]];
   for (const [what, file] of files) {
     if (!file) continue;
@@ -103,9 +107,15 @@ export async function prepareSessionFiles(plan: LabPlan, paths: SessionPaths, qe
   await mkdir(join(paths.dir, 'switch'), { recursive: true, mode: 0o700 });
   await Promise.all(
     plan.hosts.map(async (h) => {
-      if (h.vm.disk.format === 'qcow2' && (await ensureOverlay(h.system.fs, h.paths.overlay, signal)) === 'created') created.add(h.name);
-      if (h.vm.shareDir) await mkdir(h.vm.shareDir, { recursive: true });
-      await writeFile(h.paths.script, hostScript(h.name, [...qemunet, 'restart', h.name, '--session', paths.dir], ['qemu-system-x86_64', ...qemuArgv(h.vm)]), { mode: 0o755 });
+      if (h.kind === 'uml') {
+        // Private: it holds the guest's disk and UML's control socket.
+        await mkdir(h.uml.dir, { recursive: true, mode: 0o700 });
+        if (h.uml.shareDir) await mkdir(h.uml.shareDir, { recursive: true });
+      } else {
+        if (h.vm.disk.format === 'qcow2' && (await ensureOverlay(h.system.fs, h.paths.overlay, signal)) === 'created') created.add(h.name);
+        if (h.vm.shareDir) await mkdir(h.vm.shareDir, { recursive: true });
+      }
+      await writeFile(h.paths.script, hostScript(h.name, [...qemunet, 'restart', h.name, '--session', paths.dir], hostCommand(h)), { mode: 0o755 });
     }),
   );
   return created;

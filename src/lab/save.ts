@@ -1,10 +1,10 @@
-import { mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { SessionError } from '../errors.js';
 import { baseIdentity } from '../images/base-checksum.js';
 import { imageStoreDir } from '../images/store.js';
 import { run } from '../process/run.js';
-import { archivedSessionFiles, type SessionManifest } from '../session/archive-manifest.js';
+import { archivedSessionFiles, umlCowFile, type SessionManifest } from '../session/archive-manifest.js';
 import { sessionPaths } from '../session/paths.js';
 import { controlRequest } from './control.js';
 import { isLive, sessionStatus } from './sessions.js';
@@ -29,7 +29,7 @@ export async function saveSession(dir: string, out: string, options: { cwd?: str
     if (live) {
       await controlRequest(paths.control, { cmd: 'freeze' });
       try {
-        await Promise.all(hosts.map((h) => run('cp', ['--sparse=always', paths.host(h).overlay, join(staging, `${h}.qcow2`)])));
+        await Promise.all(hosts.map((h) => copyDisk(dir, staging, h)));
       } finally {
         await controlRequest(paths.control, { cmd: 'thaw' });
       }
@@ -43,7 +43,7 @@ export async function saveSession(dir: string, out: string, options: { cwd?: str
       hosts: await Promise.all(state.hosts.map(async (h) => ({ name: h.name, system: h.system, base: await baseIdentity(h.base, cacheDir) }))),
     };
     await writeFile(join(staging, basename(paths.manifest)), `${JSON.stringify(manifest, null, 2)}\n`);
-    const files = archivedSessionFiles(await readdir(dir), hosts).filter((f) => !(live && f.endsWith('.qcow2')));
+    const files = (await existing(dir, archivedSessionFiles(await readdir(dir), hosts))).filter((f) => !(live && /\.(qcow2|cow)$/.test(f)));
     const fromStaging = await readdir(staging);
     await run('tar', ['-czS', '--format=gnu', '-f', tmp, '-C', dir, ...files, '-C', staging, ...fromStaging]).catch((e: Error) => {
       const why = /No space left on device/.test(e.message) ? 'no space left on its device' : e.message;
@@ -55,4 +55,19 @@ export async function saveSession(dir: string, out: string, options: { cwd?: str
     await rm(staging, { recursive: true, force: true });
     await rm(tmp, { force: true });
   }
+}
+
+/** A frozen host's disk into the staging folder: its qcow2 overlay (QEMU), or its COW file (UML), whichever it has. */
+async function copyDisk(dir: string, staging: string, host: string): Promise<void> {
+  for (const file of [`${host}.qcow2`, umlCowFile(host)]) {
+    if (!(await access(join(dir, file)).then(() => true, () => false))) continue;
+    await mkdir(dirname(join(staging, file)), { recursive: true });
+    await run('cp', ['--sparse=always', join(dir, file), join(staging, file)]);
+  }
+}
+
+/** The files that exist (a UML host that never booted has no COW file yet). */
+async function existing(dir: string, files: readonly string[]): Promise<string[]> {
+  const found = await Promise.all(files.map((f) => access(join(dir, f)).then(() => true, () => false)));
+  return files.filter((_, i) => found[i]);
 }

@@ -1,4 +1,5 @@
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import type { HostKind } from '../node/kind.js';
 import type { DisplayMode, NicPlan } from './plan.js';
 
 /** `stalled`: booting, but silent or not ready past the watchdog's limits (it may still come through). */
@@ -8,6 +9,8 @@ export type SessionPhase = 'starting' | 'running' | 'stopping' | 'stopped' | 'fa
 export interface HostStatus {
   name: string;
   system: string;
+  /** What runs it: a QEMU VM or a User-Mode Linux kernel (what it can do: KIND_CAPABILITIES). */
+  kind?: HostKind;
   /** The read-only base image its overlay is on. */
   base: string;
   state: HostState;

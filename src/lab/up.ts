@@ -13,7 +13,7 @@ import { shellCommand } from '../process/shell-quote.js';
 import { detectAccel } from '../vm/accel.js';
 import { accelMode, probeKernel } from '../vm/accel-probe.js';
 import { accelCacheFile, builtImagePaths } from '../images/store.js';
-import { qemuArgv } from '../vm/qemu-argv.js';
+import { hostCommand } from './kinds.js';
 import { loadCatalog } from './catalog.js';
 import { Lab } from './lab.js';
 import { DISPLAY_MODES, planLab, SCREEN_DISPLAYS, type DisplayMode, type HostPlan, type LabPlan } from './plan.js';
@@ -279,6 +279,10 @@ export async function dryRun(req: UpRequest): Promise<string> {
   const { plan } = await settledPlan(req, await readInputs(req, dir), dir);
   const lines = ['#!/bin/sh', `# qemunet up --dry-run: the commands of session ${dir}`, 'set -e', `mkdir -p ${shellCommand([join(dir, 'switch')])}`];
   for (const h of plan.hosts) {
+    if (h.kind === 'uml') {
+      lines.push(shellCommand(['mkdir', '-p', h.uml.runDir, ...(h.uml.shareDir ? [h.uml.shareDir] : [])]));
+      continue;
+    }
     lines.push(shellCommand(['qemu-img', 'create', '-q', '-f', 'qcow2', '-F', 'raw', '-b', h.system.fs, h.paths.overlay]));
     if (h.vm.shareDir) lines.push(shellCommand(['mkdir', '-p', h.vm.shareDir]));
   }
@@ -287,7 +291,7 @@ export async function dryRun(req: UpRequest): Promise<string> {
   plan.hosts.forEach((h, i) => {
     const prev = plan.hosts[i - 1];
     if (prev && h.wave !== prev.wave) lines.push(`sleep ${plan.waveDelays[h.wave]}`);
-    lines.push(`${shellCommand(['qemu-system-x86_64', ...qemuArgv(h.vm)])} &`);
+    lines.push(`${shellCommand(hostCommand(h))} &`);
   });
   lines.push('wait');
   return `${lines.join('\n')}\n`;

@@ -26,6 +26,9 @@ export const DEBIAN_PACKAGE_OF: Readonly<Record<string, string>> = {
   'mkfs.fat': 'dosfstools',
   mcopy: 'mtools',
   fakeroot: 'fakeroot',
+  'linux.uml': 'user-mode-linux',
+  uml_mconsole: 'uml-utilities',
+  bwrap: 'bubblewrap',
 };
 
 export function missingProgramMessage(program: string): string {

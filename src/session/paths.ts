@@ -48,6 +48,8 @@ export interface HostPaths {
   viewerFile: string;
   /** Restarts this one VM into the running session. */
   script: string;
+  /** A UML host's own directory: its copy-on-write file (`disk.cow`) and UML's run directory (`run/`). */
+  uml: string;
   /** The point-to-point socket between NIC ethN and its wirefilter (LINK lines). */
   wire(nic: number): string;
   /** That wirefilter's management socket. */
@@ -89,6 +91,7 @@ export function sessionPaths(dir: string): SessionPaths {
       spice: join(dir, `${name}.spice`),
       viewerFile: join(dir, `${name}.vv`),
       script: join(dir, `${name}.sh`),
+      uml: join(dir, `${name}.uml`),
       wire: (nic) => join(dir, 'wire', `${name}-eth${nic}`),
       wireMgmt: (nic) => join(dir, `${name}-eth${nic}.wf`),
     }),

@@ -22,15 +22,16 @@ export class GuestAgent {
   /**
    * Connects and synchronises (guest-sync-delimited flushes any stale partial input first). The
    * sync has no timeout of its own: it is answered when the guest has booted, however long that
-   * takes, so only `signal` (or the connection closing) ends the wait.
+   * takes, so only `signal` (or the connection closing) ends the wait. A serial line (UML's) drops what
+   * is written before the agent opens it, so there the sync is sent again after `syncTimeoutMs`.
    */
-  static async connect(socketPath: string, signal?: AbortSignal): Promise<GuestAgent> {
+  static async connect(socketPath: string, signal?: AbortSignal, syncTimeoutMs = Infinity): Promise<GuestAgent> {
     const channel = await JsonChannel.open(socketPath, 'guest agent', signal);
     const id = randomInt(1, 2 ** 31);
     try {
       // A 0xFF byte first: never valid UTF-8, it resets the agent's JSON parser. (The string "\xff"
       // would be written as C3 BF, a valid "ÿ" that could end up inside a stale partial string.)
-      await channel.request({ execute: 'guest-sync-delimited', arguments: { id } }, (m) => m.return === id, { signal, timeoutMs: Infinity, prefix: SYNC_SENTINEL });
+      await channel.request({ execute: 'guest-sync-delimited', arguments: { id } }, (m) => m.return === id, { signal, timeoutMs: syncTimeoutMs, prefix: SYNC_SENTINEL });
     } catch (e) {
       channel.close();
       throw e;

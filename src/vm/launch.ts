@@ -6,6 +6,7 @@ import { ProcessError, QemunetError } from '../errors.js';
 import { missingProgramMessage } from '../process/programs.js';
 import { PRIVATE_UMASK, withUmask } from '../process/umask.js';
 import { settlesWithin } from '../process/within.js';
+import type { RunningNode } from '../node/kind.js';
 import { GuestAgent } from './guest-agent.js';
 import { QmpClient } from './qmp.js';
 import { qemuArgv, type VmSpec } from './qemu-argv.js';
@@ -29,7 +30,8 @@ export interface LaunchOptions {
  * A running QEMU process: its QMP connection, console log, and a graceful-then-forced stop,
  * as QEMU's own machine library does it.
  */
-export class RunningVm {
+export class RunningVm implements RunningNode {
+  readonly kind = 'qemu' as const;
   readonly exited: Promise<VmExit>;
   private qmp?: QmpClient;
   private consoleSocket?: Socket;
@@ -47,6 +49,10 @@ export class RunningVm {
       log.write(d);
     });
     this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  }
+
+  get name(): string {
+    return this.spec.name;
   }
 
   get pid(): number {
@@ -103,6 +109,23 @@ export class RunningVm {
 
   get qmpClient(): QmpClient | undefined {
     return this.qmp;
+  }
+
+  /** The NIC's link as the guest sees it (carrier), through QMP. */
+  async setLink(nic: number, up: boolean): Promise<void> {
+    await this.qmp?.execute('set_link', { name: `nic${nic}`, up });
+  }
+
+  /** QEMU's filter-dump writes every frame of the NIC's netdev to a pcap file until it is removed. */
+  async startCapture(nic: number, file: string, id: string): Promise<() => Promise<unknown>> {
+    const qmp = this.qmp!;
+    await qmp.execute('object-add', { 'qom-type': 'filter-dump', id, netdev: `nic${nic}`, file });
+    return () => qmp.execute('object-del', { id });
+  }
+
+  /** The password of a VNC/SPICE server on TCP (set through QMP, so it never shows in `ps`). */
+  async setScreenPassword(protocol: 'vnc' | 'spice', password: string): Promise<void> {
+    await this.qmp?.execute('set_password', { protocol, password });
   }
 
   /** Resolves when the guest agent answers, i.e. the guest has finished booting and its start scripts. */

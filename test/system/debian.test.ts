@@ -55,6 +55,7 @@ dhcp-range=10.7.2.100,10.7.2.150,255.255.255.0,1h
 dhcp-host=syl,10.7.2.43
 dhcp-option=option:router,10.7.2.1
 domain=lab.test
+address=/opeth.lab.test/10.7.1.42
 EOF
 service dnsmasq start
 service ssh start
@@ -104,6 +105,23 @@ describe('a DHCP lab on debian: isc-dhcp-server and dnsmasq with service, dhclie
     // Routed through the router, as in xchain.
     await exec(dir, 'opeth', 'ip -4 addr show dev eth0 | grep -q 10.7.1.42 || dhclient -4 eth0');
     assert.match(await exec(dir, 'syl', 'ping -c 1 -W 5 10.7.1.42'), /1 received/);
+  });
+
+  test("dnsmasq's DNS: syl, configured by dhclient, resolves its own name and opeth's in the lab's domain", async () => {
+    await eventually(async () => ((await exec(dir, 'syl', 'ip -4 -o addr show dev eth0')).includes('inet 10.7.2.43/24') ? true : undefined), 180000, 'syl to get 10.7.2.43');
+    assert.match(await exec(dir, 'syl', 'cat /etc/resolv.conf'), /^nameserver 10\.7\.2\.1$/m);
+    assert.equal(await exec(dir, 'syl', 'getent hosts syl.lab.test opeth.lab.test | tr -s " "'), '10.7.2.43 syl.lab.test\n10.7.1.42 opeth.lab.test\n');
+    await exec(dir, 'opeth', 'ip -4 addr show dev eth0 | grep -q 10.7.1.42 || dhclient -4 eth0');
+    assert.match(await exec(dir, 'syl', 'ping -c 1 -W 5 opeth.lab.test'), /1 received/);
+  });
+
+  test('an SSH tunnel (ssh -L) carries a TCP connection to a server only the router itself can reach', async () => {
+    await exec(dir, 'opeth', 'ip -4 addr show dev eth0 | grep -q 10.7.1.42 || dhclient -4 eth0');
+    await exec(dir, 'router', 'mkdir -p /tmp/www && echo through-the-tunnel > /tmp/www/index.html && cd /tmp/www && (setsid python3 -m http.server 8000 --bind 127.0.0.1 >/dev/null 2>&1 &)');
+    await eventually(async () => ((await exec(dir, 'router', 'curl -s http://127.0.0.1:8000/ || true')).includes('through-the-tunnel') ? true : undefined), 30000, 'the router-local server');
+    assert.notEqual((await qemunet(['exec', 'opeth', '--session', dir, '--', 'curl', '-s', '--max-time', '3', 'http://10.7.1.1:8000/'])).code, 0, 'not reachable without the tunnel');
+    await exec(dir, 'opeth', 'sshpass -p toto ssh -o StrictHostKeyChecking=no -o ExitOnForwardFailure=yes -f -N -L 9000:127.0.0.1:8000 toto@10.7.1.1');
+    assert.equal(await exec(dir, 'opeth', 'curl -s --max-time 10 http://127.0.0.1:9000/'), 'through-the-tunnel\n');
   });
 
   test('ssh with a password between two guests: sshpass as the user toto, expect as root', async () => {

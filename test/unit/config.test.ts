@@ -45,10 +45,11 @@ describe('qemunet.cfg', () => {
     // Assigned, such a name is a variable like any other.
     assert.equal(parseQemunetCfg('__proto__=/p\nFS[a]="$__proto__/a.img"\n', 'q.cfg', ctx).systems.get('a')?.fs, '/p/a.img');
   });
-  it('merges over the built-in catalog, which has tiny and debian', () => {
+  it('merges over the built-in catalog, which has tiny, debian and tiny-uml', () => {
     const cfg = parseQemunetCfg('SYS[x]="linux"\nFS[x]="/x.img"\nSYS[nofs]="linux"\n', 'q.cfg', ctx);
     const { catalog, notes } = mergeCatalog(builtinCatalog((n) => builtImagePaths('/s', n)), [cfg]);
-    assert.deepEqual([...catalog.keys()], ['tiny', 'debian', 'x']);
+    assert.deepEqual([...catalog.keys()], ['tiny', 'debian', 'tiny-uml', 'x']);
+    assert.deepEqual(catalog.get('tiny-uml'), { name: 'tiny-uml', sys: 'uml', fs: '/s/tiny/tiny.img', qemuopt: '', builtin: 'tiny', source: 'built-in' });
     assert.equal(catalog.get('tiny')?.kernel, '/s/tiny/tiny.vmlinux');
     assert.deepEqual(catalog.get('debian'), { name: 'debian', sys: 'linux', fs: '/s/debian/debian.img', kernel: '/s/debian/debian.vmlinux', initrd: '/s/debian/debian.initrd', qemuopt: '', builtin: 'debian', source: 'built-in' });
     assert.deepEqual(notes, ['q.cfg:3: system nofs has no FS[nofs], so it is left out']);

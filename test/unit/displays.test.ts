@@ -5,7 +5,9 @@ import { builtinCatalog } from '../../src/config/catalog.js';
 import { QemunetError, UsageError } from '../../src/errors.js';
 import { builtImagePaths } from '../../src/images/store.js';
 import { checkDisplays } from '../../src/lab/displays.js';
-import { planLab, type PlanOptions } from '../../src/lab/plan.js';
+import { planLab, type HostPlan, type PlanOptions, type QemuHostPlan } from '../../src/lab/plan.js';
+
+const vmOf = (h: HostPlan) => (h as QemuHostPlan).vm;
 import type { SessionState } from '../../src/lab/state.js';
 import { terminalArgv, tiedArgv, viewerArgv, viewerFile } from '../../src/lab/terminals.js';
 import { checkUp } from '../../src/lab/up.js';
@@ -68,7 +70,7 @@ describe('display modes: plan', () => {
   it('plans a mixed lab: a screen only for graphic, sdl, vnc and spice hosts, sockets in the session', () => {
     const p = plan();
     assert.deepEqual(
-      p.hosts.map((h) => [h.name, h.display, h.vm.display]),
+      p.hosts.map((h) => [h.name, h.display, vmOf(h).display]),
       [
         ['ser', 'none', { kind: 'none' }],
         ['g', 'graphic', { kind: 'gtk' }],
@@ -81,16 +83,16 @@ describe('display modes: plan', () => {
     );
     // QemuNet's two consoles on every host; only hosts with a screen have a VGA card that shows tty0.
     assert.deepEqual(
-      p.hosts.map((h) => h.vm.kernel!.append.includes(' console=tty0 console=ttyS0 ')),
+      p.hosts.map((h) => vmOf(h).kernel!.append.includes(' console=tty0 console=ttyS0 ')),
       [true, true, true, true, true, true, true],
     );
   });
 
   it('takes SDL for graphic when QEMU has no GTK, and TCP ports when they are planned', () => {
     const p = plan({ graphicToolkit: 'sdl', displayPorts: new Map([['v', 5900], ['sp', 5901]]) });
-    assert.deepEqual(p.hosts.find((h) => h.name === 'g')!.vm.display, { kind: 'sdl' });
-    assert.deepEqual(p.hosts.find((h) => h.name === 'v')!.vm.display, { kind: 'vnc', listen: { port: 5900 } });
-    assert.deepEqual(p.hosts.find((h) => h.name === 'sp')!.vm.display, { kind: 'spice', listen: { port: 5901 } });
+    assert.deepEqual(vmOf(p.hosts.find((h) => h.name === 'g')!).display, { kind: 'sdl' });
+    assert.deepEqual(vmOf(p.hosts.find((h) => h.name === 'v')!).display, { kind: 'vnc', listen: { port: 5900 } });
+    assert.deepEqual(vmOf(p.hosts.find((h) => h.name === 'sp')!).display, { kind: 'spice', listen: { port: 5901 } });
   });
 
   it('names the allowed modes for an unknown -d MODE', async () => {

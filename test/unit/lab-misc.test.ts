@@ -160,6 +160,7 @@ describe('sessionPaths / tooLongSocketPaths', () => {
       pid: '/tmp/qn/syl.pid',
       log: '/tmp/qn/syl.log',
       script: '/tmp/qn/syl.sh',
+      uml: '/tmp/qn/syl.uml',
       vnc: '/tmp/qn/syl.vnc',
       spice: '/tmp/qn/syl.spice',
       viewerFile: '/tmp/qn/syl.vv',

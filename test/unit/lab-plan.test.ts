@@ -6,7 +6,7 @@ import { builtinCatalog, mergeCatalog, type Catalog } from '../../src/config/cat
 import { parseQemunetCfg } from '../../src/config/qemunet-cfg.js';
 import { InputError, QemunetError } from '../../src/errors.js';
 import { builtImagePaths } from '../../src/images/store.js';
-import { planLab, type LabPlan, type PlanOptions } from '../../src/lab/plan.js';
+import { planLab, type HostPlan, type LabPlan, type PlanOptions, type QemuHostPlan } from '../../src/lab/plan.js';
 import { sessionPaths } from '../../src/session/paths.js';
 import { parseTopology } from '../../src/topology/parse.js';
 import { resolveTopology } from '../../src/topology/resolve.js';
@@ -47,10 +47,16 @@ function options(overrides: Partial<PlanOptions> = {}): PlanOptions {
   };
 }
 
-function host(plan: LabPlan, name: string) {
+/** A QEMU host's plan (these topologies have no other kind). */
+function qemu(h: HostPlan): QemuHostPlan {
+  assert.equal(h.kind, 'qemu');
+  return h as QemuHostPlan;
+}
+
+function host(plan: LabPlan, name: string): QemuHostPlan {
   const h = plan.hosts.find((x) => x.name === name);
   assert.ok(h, `no host ${name} in the plan`);
-  return h;
+  return qemu(h);
 }
 
 /** Asserts the thrown error's class, code and exact message (and place, for InputError). */
@@ -158,6 +164,7 @@ describe('planLab: gw.topo with --alias debian=tiny', () => {
       pid: '/tmp/qn-gw/syl.pid',
       log: '/tmp/qn-gw/syl.log',
       script: '/tmp/qn-gw/syl.sh',
+      uml: '/tmp/qn-gw/syl.uml',
       vnc: '/tmp/qn-gw/syl.vnc',
       spice: '/tmp/qn-gw/syl.spice',
       viewerFile: '/tmp/qn-gw/syl.vv',
@@ -167,7 +174,7 @@ describe('planLab: gw.topo with --alias debian=tiny', () => {
   it('attaches <host>.disk as second drive for the hosts that have one, unless mountDisk is off', () => {
     const withDisk = planLab(gw, CATALOG, PATHS, options({ aliases: new Map([['debian', 'tiny']]), existingDisks: new Set(['syl']) }));
     assert.deepEqual(
-      withDisk.hosts.map((h) => [h.name, h.vm.extraDisk]),
+      withDisk.hosts.map((h) => [h.name, qemu(h).vm.extraDisk]),
       [['immortal', undefined], ['opeth', undefined], ['syl', { path: '/tmp/qn-gw/syl.disk', format: 'raw', interface: 'virtio' }], ['grave', undefined]],
     );
     const off = planLab(gw, CATALOG, PATHS, options({ aliases: new Map([['debian', 'tiny']]), existingDisks: new Set(['syl']), mountDisk: false }));
@@ -176,7 +183,7 @@ describe('planLab: gw.topo with --alias debian=tiny', () => {
 
   it('leaves the 9p share out with mountDir off', () => {
     const off = planLab(gw, CATALOG, PATHS, options({ aliases: new Map([['debian', 'tiny']]), mountDir: false }));
-    assert.deepEqual(off.hosts.map((h) => h.vm.shareDir), [undefined, undefined, undefined, undefined]);
+    assert.deepEqual(off.hosts.map((h) => qemu(h).vm.shareDir), [undefined, undefined, undefined, undefined]);
     assert.equal(qemuArgv(host(off, 'immortal').vm).includes('-fsdev'), false);
   });
 });
@@ -225,7 +232,7 @@ describe('planLab: --wire-all', () => {
       plain.hosts.flatMap((h) => h.nics.map((n) => [`${h.name}:${n.eth}`, `${n.switch}[${n.port}]`, {}])),
     );
     for (const h of wired.hosts) {
-      assert.deepEqual(h.vm.nics.map((n) => [n.switchSocket, n.port]), h.nics.map((_, i) => [`ptp://${DIR}/wire/${h.name}-eth${i}`, undefined]));
+      assert.deepEqual(qemu(h).vm.nics.map((n) => [n.switchSocket, n.port]), h.nics.map((_, i) => [`ptp://${DIR}/wire/${h.name}-eth${i}`, undefined]));
     }
   });
 });
@@ -357,6 +364,7 @@ describe('planLab: refusals', () => {
       'tiny (built-in)',
       // The config's debian takes the built-in one's place.
       `debian (${CFG}:38)`,
+      'tiny-uml (built-in)',
       `tinycore (${CFG}:15)`,
       `debian9 (${CFG}:21)`,
       `debian10 (${CFG}:29)`,
