@@ -18,6 +18,8 @@ export interface NicView {
   faultable: boolean;
   /** "40 ms ±10 ms, 10 % loss"; absent with no faults. */
   faults?: string;
+  /** A capture of this NIC is running (started from this server): a badge on its link. */
+  capturing?: boolean;
 }
 
 export interface HostView {
