@@ -44,7 +44,7 @@ describe('qemunet web actions in a browser', { timeout: 900000 }, () => {
     await mkdir(labs);
     await writeFile(join(labs, 'c.topo'), 'SWITCH s9\nHOST tiny c s9\n');
     await addressScripts(dir, { a: '10.7.0.1/24', b: '10.7.0.2/24' });
-    const up = await qemunet(['up', join(tmp.path, 'w.topo'), '--wait', '-K', '--session', dir, '--boot-silence', '120', '--boot-limit', '600']);
+    const up = await qemunet(['up', join(tmp.path, 'w.topo'), '--wait', '-K', '--session', dir, '--boot-silence', '120', '--boot-limit', '600', '--timeout', '900'], { timeoutMs: 900000 });
     assert.equal(up.code, 0, up.stderr);
     web = spawn(process.execPath, [QEMUNET, 'web', '--session', dir, '--labs', labs, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
     url = await new Promise<string>((resolve, reject) => {
@@ -83,6 +83,10 @@ describe('qemunet web actions in a browser', { timeout: 900000 }, () => {
     }, id);
     await page.mouse.click(at.x, at.y);
   };
+  /** QEMUNET_WEB_SCREENSHOTS=DIR keeps a picture of each panel, to look at. */
+  const picture = async (name: string) => {
+    if (process.env.QEMUNET_WEB_SCREENSHOTS) await page.screenshot({ path: join(process.env.QEMUNET_WEB_SCREENSHOTS, `${name}.png`) });
+  };
   const view = async () => ((await (await api('/api/session')).json()) as { result: SessionView }).result;
 
   test('runs hostname in a host from the page and shows its output and exit status', async () => {
@@ -91,6 +95,7 @@ describe('qemunet web actions in a browser', { timeout: 900000 }, () => {
     await page.click('#exec-run');
     await page.waitForSelector('#exec-output[data-status="3"]');
     assert.equal(await page.textContent('#exec-output'), '$ hostname; echo oops >&2; exit 3\na\noops\n\nexit status 3');
+    await picture('host');
   });
 
   test('a live packet list shows ICMP lines while a guest pings; the NIC is marked capturing meanwhile', async () => {
@@ -101,6 +106,7 @@ describe('qemunet web actions in a browser', { timeout: 900000 }, () => {
     await page.waitForFunction(() => /IP 10\.7\.0\.2 > 10\.7\.0\.1: ICMP echo reply, id \d+, seq 2/.test((globalThis as unknown as { document: { getElementById(id: string): { textContent: string } } }).document.getElementById('packet-list').textContent));
     const lines = await page.$$eval('#packet-list li', (items) => items.map((li) => li.textContent ?? ''));
     assert.ok(lines.some((l) => /^\d+\.\d{3} {2}IP 10\.7\.0\.1 > 10\.7\.0\.2: ICMP echo request, id \d+, seq 1, length 64$/.test(l)), lines.join('\n'));
+    await picture('capture');
     await page.click('#act-live');
     await eventually(async () => ((await view()).hosts.find((h) => h.name === 'a')!.nics[0]!.capturing ? undefined : true), 10000, 'the capturing flag to go');
   });
@@ -135,6 +141,7 @@ describe('qemunet web actions in a browser', { timeout: 900000 }, () => {
     assert.equal(await page.textContent('#switch-output'), 'vde$ vlan/create 42\n1000 Success');
     await page.click('#switch-vlans');
     await page.waitForSelector('#vlan-table tr[data-vlan="42"]');
+    await picture('switch');
     await page.fill('#switch-command', 'load /etc/passwd');
     await page.click('#switch-run');
     await page.waitForFunction(() => /"load" is not available from the browser/.test((globalThis as unknown as { document: { getElementById(id: string): { textContent: string } } }).document.getElementById('switch-output').textContent));
@@ -167,6 +174,7 @@ describe('qemunet web actions in a browser', { timeout: 900000 }, () => {
     await page.waitForSelector(`#sessions-list tr[data-dir="${dir}"]`);
     await page.waitForSelector('#labs-list tr[data-file="c.topo"]');
     assert.equal((await view()).dir, dir, 'still the same session');
+    await picture('sessions');
     await page.click('#labs-list tr[data-file="c.topo"] button');
     // The page shows the new session once it runs (it reloads onto it).
     await page.waitForFunction(() => (globalThis as unknown as Hooks).qemunet !== undefined && !(globalThis as unknown as Hooks).qemunet!.graph.$id('host:c').empty(), undefined, { timeout: 180000 });

@@ -138,6 +138,8 @@ async function liveCapture(ctx: ActionContext, client: SessionClient, nic: strin
   head();
   const unmark = ctx.sessions.capturing(nic);
   await new Promise<void>((resolve) => {
+    // The client may have gone while the capture was starting: 'close' came already.
+    if (res.destroyed || r.req.socket.destroyed) return resolve();
     const timer = setTimeout(resolve, LIVE_CAPTURE_MAX_MS);
     res.once('close', () => {
       clearTimeout(timer);
