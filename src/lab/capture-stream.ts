@@ -8,6 +8,8 @@ const POLL_MS = 200;
 let streams = 0;
 
 export interface CaptureStream {
+  /** Resolves when the session ended the capture (it stopped); `stop()` still hands over the last bytes. */
+  ended: Promise<void>;
   /** Stops the capture, hands over its last bytes and removes its file; resolves once all is done. */
   stop(): Promise<void>;
 }
@@ -21,7 +23,7 @@ export interface CaptureStream {
 export async function openCaptureStream(dir: string, ref: string, onChunk: (chunk: Buffer) => void): Promise<CaptureStream> {
   const file = join(dir, `.capture-${process.pid}-${++streams}.pcap`);
   await writeFile(file, '', { mode: 0o600 });
-  let capture: { stop(): Promise<void> };
+  let capture: { stop(): Promise<void>; closed: Promise<void> };
   let follower: FileFollower;
   try {
     capture = await startCapture(dir, ref, file);
@@ -35,6 +37,7 @@ export async function openCaptureStream(dir: string, ref: string, onChunk: (chun
   const timer = setInterval(() => void poll(), POLL_MS);
   let stopping: Promise<void> | undefined;
   return {
+    ended: capture.closed,
     stop: () =>
       (stopping ??= (async () => {
         clearInterval(timer);

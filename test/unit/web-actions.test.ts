@@ -10,6 +10,7 @@ import { handleAction } from '../../src/web/server/actions-routes.js';
 import { LabsFolder } from '../../src/web/server/labs.js';
 import { NoSession, SessionSwitch } from '../../src/web/server/session-switch.js';
 import { startWebServer, type WebServer } from '../../src/web/server/http-server.js';
+import type { SessionView } from '../../src/web/protocol.js';
 import { tempDir } from '../helpers/tiny.js';
 
 const hex = (s: string) => Uint8Array.from(s.replace(/\s+/g, '').match(/../g)!.map((b) => parseInt(b, 16)));
@@ -226,5 +227,46 @@ describe('labs folder and action doors (a real folder, no session)', () => {
       body: { ok: false, code: 'NO_SESSION', message: 'no session is shown: choose one in the sessions list, or start one from the labs folder' },
     });
     assert.deepEqual((await http('/api/host/power', { method: 'POST', body: '{"host":"a","power":"up"}' })).status, 400);
+  });
+});
+
+describe('the session the server shows', () => {
+  /** A session whose views the test pushes. */
+  class Pushed extends NoSession {
+    override readonly dir: string;
+    readonly listeners = new Set<(v: SessionView) => void>();
+    closed = false;
+    constructor(dir: string) {
+      super();
+      this.dir = dir;
+    }
+    viewOf(up: boolean): SessionView {
+      return { dir: this.dir, topology: 't', phase: 'running', hosts: [{ name: 'a', system: 'tiny', state: 'ready', nics: [{ ref: 'a:eth0', eth: 'eth0', switch: 's1', port: 1, mac: 'm', up, faultable: true }] }], switches: [], trunks: [], taps: [] };
+    }
+    override subscribe(onView: (v: SessionView) => void): () => void {
+      this.listeners.add(onView);
+      return () => this.listeners.delete(onView);
+    }
+    override close(): void {
+      this.closed = true;
+    }
+  }
+
+  it('moves its subscribers to the session chosen, and marks the NICs it captures', async () => {
+    const one = new Pushed('/s/one');
+    const two = new Pushed('/s/two');
+    const shown = new SessionSwitch(one, (dir) => Promise.resolve(dir === two.dir ? two : one));
+    const seen: string[] = [];
+    const summary = (v: SessionView) => `${v.dir} ${v.hosts.map((h) => h.nics.map((n) => `${n.ref}${n.up ? '' : ' down'}${n.capturing ? ' capturing' : ''}`)).join()}`;
+    shown.subscribe((v) => seen.push(summary(v)));
+    for (const l of one.listeners) l(one.viewOf(true));
+    const unmark = shown.capturing('a:eth0');
+    for (const l of one.listeners) l(one.viewOf(false));
+    unmark();
+    unmark();
+    await shown.select('/s/two');
+    for (const l of two.listeners) l(two.viewOf(true));
+    assert.deepEqual(seen, ['/s/one a:eth0', '/s/one a:eth0 capturing', '/s/one a:eth0 down capturing', '/s/one a:eth0 down', '/s/two a:eth0']);
+    assert.deepEqual([one.listeners.size, one.closed, two.listeners.size, shown.dir], [0, true, 1, '/s/two']);
   });
 });

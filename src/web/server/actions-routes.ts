@@ -141,10 +141,12 @@ async function liveCapture(ctx: ActionContext, client: SessionClient, nic: strin
     // The client may have gone while the capture was starting: 'close' came already.
     if (res.destroyed || r.req.socket.destroyed) return resolve();
     const timer = setTimeout(resolve, LIVE_CAPTURE_MAX_MS);
-    res.once('close', () => {
+    const done = () => {
       clearTimeout(timer);
       resolve();
-    });
+    };
+    res.once('close', done);
+    void stream.ended.then(done);
   });
   unmark();
   await stream.stop();

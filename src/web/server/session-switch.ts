@@ -103,7 +103,7 @@ export class SessionSwitch implements WebSession {
 
 /** What the server shows before any session is chosen (`qemunet web --labs DIR` with none running). */
 export class NoSession implements WebSession {
-  readonly dir = '';
+  readonly dir: string = '';
 
   view(): Promise<SessionView> {
     return Promise.resolve({ dir: '', topology: '', phase: 'stopped', hosts: [], switches: [], trunks: [], taps: [] });
