@@ -14,7 +14,9 @@ export { DEFAULT_BOOT_LIMITS, type BootLimits } from '../lab/watchdog.js';
 export { isLive, listSessions } from '../lab/sessions.js';
 export { SessionClient, parseNicRef, type ExecIo, type StateSubscription } from './session-client.js';
 export type { CaptureStream } from '../lab/capture-stream.js';
-export type { HostState, HostStatus, SessionPhase, SessionState, SwitchStatus } from '../lab/state.js';
+// Following a file another process appends to (a detached session's log, a capture).
+export { FileFollower } from '../process/file-follower.js';
+export type { HostState, HostStatus, ScreenAccess, SessionPhase, SessionState, SwitchStatus } from '../lab/state.js';
 export type { DisplayMode, NicPlan } from '../lab/plan.js';
 export type { AttachIo } from '../console/attach.js';
 export type { MgmtReply } from '../switch/mgmt-protocol.js';

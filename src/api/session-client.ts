@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import type { Socket } from 'node:net';
 import type { AttachIo } from '../console/attach.js';
 import { openResumable, type ConsoleCursor, type ResumedConsole } from '../console/cursor.js';
 import { QemunetError } from '../errors.js';
@@ -9,6 +10,7 @@ import { attachHostConsole, attachSwitchConsole } from '../lab/attach.js';
 import { controlRequest, controlSubscribe } from '../lab/control.js';
 import { openCaptureStream, type CaptureStream } from '../lab/capture-stream.js';
 import { saveSession } from '../lab/save.js';
+import { openHostScreen } from '../lab/screens.js';
 import {
   down, execInHost, findSession, linkFaultsInfo, parseNicRef, restartHost, sessionStatus, setLink, setLinkFaults, startCapture, switchCommand,
 } from '../lab/sessions.js';
@@ -142,6 +144,15 @@ export class SessionClient {
     const state = await this.status();
     if (!state.hosts.some((h) => h.name === host)) throw new QemunetError('UNKNOWN_HOST', `session ${this.dir} has no host ${host}; hosts: ${state.hosts.map((h) => h.name).join(', ')}`);
     return openResumable(sessionPaths(this.dir).host(host).consoleResume, cursor);
+  }
+
+  /**
+   * A connection to a `vnc` host's VNC server on its private unix socket: RFB bytes both ways (the
+   * web server bridges it to noVNC). Throws UNKNOWN_HOST, NO_VNC_SCREEN (what the host has instead),
+   * HOST_NOT_RUNNING or SCREEN_UNAVAILABLE.
+   */
+  openScreen(host: string): Promise<Socket> {
+    return openHostScreen(this.dir, host);
   }
 
   /** The unix socket that serves a host's serial console to any number of clients. */

@@ -96,17 +96,19 @@ async function checkSystemFiles(system: SystemEntry): Promise<void> {
   }
 }
 
-/** Overlays, share directories and `<host>.sh` scripts; existing overlays and files are kept. */
-export async function prepareSessionFiles(plan: LabPlan, paths: SessionPaths, qemunet: readonly string[], signal?: AbortSignal): Promise<void> {
+/** Overlays, share directories and `<host>.sh` scripts; existing overlays and files are kept. Gives the hosts whose overlay it made. */
+export async function prepareSessionFiles(plan: LabPlan, paths: SessionPaths, qemunet: readonly string[], signal?: AbortSignal): Promise<Set<string>> {
+  const created = new Set<string>();
   // Private like the session directory, also when that one is the user's and open to others.
   await mkdir(join(paths.dir, 'switch'), { recursive: true, mode: 0o700 });
   await Promise.all(
     plan.hosts.map(async (h) => {
-      if (h.vm.disk.format === 'qcow2') await ensureOverlay(h.system.fs, h.paths.overlay, signal);
+      if (h.vm.disk.format === 'qcow2' && (await ensureOverlay(h.system.fs, h.paths.overlay, signal)) === 'created') created.add(h.name);
       if (h.vm.shareDir) await mkdir(h.vm.shareDir, { recursive: true });
       await writeFile(h.paths.script, hostScript(h.name, [...qemunet, 'restart', h.name, '--session', paths.dir], ['qemu-system-x86_64', ...qemuArgv(h.vm)]), { mode: 0o755 });
     }),
   );
+  return created;
 }
 
 /** QemuNet's `<host>.sh`: here it asks the running session to start the host again; the QEMU command line is kept for reference. */

@@ -27,6 +27,8 @@ export interface HostView {
   system: string;
   state: HostState;
   detail?: string;
+  /** Set when its screen shows in the page (a `vnc` host on its unix socket), through /ws/screen/HOST. */
+  screen?: true;
   nics: NicView[];
 }
 
@@ -76,6 +78,11 @@ export interface Cursor {
 export function consolePath(host: string, cursor?: Cursor): string {
   const q = cursor ? `?epoch=${encodeURIComponent(cursor.epoch)}&offset=${cursor.offset}` : '';
   return `/ws/console/${encodeURIComponent(host)}${q}`;
+}
+
+/** The websocket of a host's screen: raw RFB bytes both ways, in binary frames (noVNC speaks it). */
+export function screenPath(host: string): string {
+  return `/ws/screen/${encodeURIComponent(host)}`;
 }
 
 /** Parses a text frame; undefined for anything that is not a known message. */

@@ -150,6 +150,9 @@ class FakeSession implements WebSession {
   openConsole(): Promise<never> {
     return Promise.reject(new QemunetError('UNKNOWN_HOST', 'no such host'));
   }
+  openScreen(): Promise<never> {
+    return Promise.reject(new QemunetError('UNKNOWN_HOST', 'no such host'));
+  }
   act(r: ActionRequest) {
     this.acts.push(r);
     return Promise.resolve(undefined);

@@ -11,7 +11,7 @@ const LOW_WATER = 32 * 1024;
  * the console cursor (epoch, offset) of the last byte it wrote, so a dropped connection resumes
  * exactly there; a page reload starts fresh and gets all the history the hub still keeps.
  */
-export class ConsoleView {
+export class ConsoleView implements Pane {
   readonly element: HTMLDivElement;
   private readonly term: Terminal;
   private readonly fit = new FitAddon();
@@ -110,9 +110,17 @@ export class ConsoleView {
   }
 }
 
-/** The tab bar and its terminals: one per host, opened on demand, kept while the page lives. */
+/** What a tab shows: a host's console, or another kind of pane (a screen: screen.ts). */
+export interface Pane {
+  readonly element: HTMLElement;
+  /** Called each time its tab becomes the active one. */
+  show(): void;
+}
+
+/** The tab bar and its panes: a console per host, opened on demand, and other panes added by key; kept while the page lives. */
 export class ConsoleTabs {
   private readonly views = new Map<string, ConsoleView>();
+  private readonly panes = new Map<string, Pane>();
   private readonly tabs = new Map<string, HTMLButtonElement>();
   private active?: string;
 
@@ -120,27 +128,32 @@ export class ConsoleTabs {
     private readonly tabBar: HTMLElement,
     private readonly area: HTMLElement,
   ) {
-    window.addEventListener('resize', () => this.active && this.views.get(this.active)?.show());
+    window.addEventListener('resize', () => this.active && this.panes.get(this.active)?.show());
   }
 
   open(host: string): void {
     if (!this.views.has(host)) {
-      const tab = document.createElement('button');
-      tab.className = 'tab';
-      tab.textContent = host;
-      tab.dataset.host = host;
-      tab.addEventListener('click', () => this.open(host));
-      this.tabBar.append(tab);
-      this.tabs.set(host, tab);
-      this.views.set(host, new ConsoleView(host, this.area));
+      const view = new ConsoleView(host, this.area);
+      this.views.set(host, view);
+      this.add(host, host, view, { host });
     }
-    this.active = host;
-    for (const [name, view] of this.views) {
-      const on = name === host;
-      view.element.classList.toggle('active', on);
+    this.activate(host);
+  }
+
+  /** Adds a tab for a pane once (`key` apart from host names); `create` runs then, `show()` when it is clicked. */
+  addPane(key: string, label: string, create: (area: HTMLElement) => Pane, data: Record<string, string>): void {
+    if (!this.panes.has(key)) this.add(key, label, create(this.area), data);
+  }
+
+  activate(key: string): void {
+    if (!this.panes.has(key)) return;
+    this.active = key;
+    for (const [name, pane] of this.panes) {
+      const on = name === key;
+      pane.element.classList.toggle('active', on);
       this.tabs.get(name)!.classList.toggle('active', on);
     }
-    this.views.get(host)!.show();
+    this.panes.get(key)!.show();
   }
 
   text(host: string): string | undefined {
@@ -150,5 +163,16 @@ export class ConsoleTabs {
   openAll(hosts: readonly string[]): void {
     for (const h of hosts) this.open(h);
     if (hosts[0]) this.open(hosts[0]);
+  }
+
+  private add(key: string, label: string, pane: Pane, data: Record<string, string>): void {
+    const tab = document.createElement('button');
+    tab.className = 'tab';
+    tab.textContent = label;
+    Object.assign(tab.dataset, data);
+    tab.addEventListener('click', () => this.activate(key));
+    this.tabBar.append(tab);
+    this.tabs.set(key, tab);
+    this.panes.set(key, pane);
   }
 }

@@ -2,6 +2,7 @@ import type { ActionRequest, ApiReply, EventMessage, FaultField, SessionView } f
 import { FAULT_FIELDS } from '../protocol.js';
 import { ConsoleTabs } from './consoles.js';
 import { TopologyGraph } from './graph.js';
+import { ScreenTabs } from './screen.js';
 import { CapturePanel } from './capture-panel.js';
 import { HostPanel } from './host-panel.js';
 import { SessionsPanel } from './sessions-panel.js';
@@ -12,6 +13,7 @@ const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as 
 let view: SessionView | undefined;
 const graph = new TopologyGraph($('graph'));
 const tabs = new ConsoleTabs($('tabs'), $('terminals'));
+const screens = new ScreenTabs(tabs);
 /** What the selection panel acts on: a host name or a NIC reference. */
 let selected: { kind: 'host'; host: string } | { kind: 'nic'; nic: string } | { kind: 'switch'; name: string } | undefined;
 /** The action panels, kept per host, NIC and switch so their output outlives a redraw. */
@@ -73,6 +75,7 @@ function render(v: SessionView): void {
   $('phase').textContent = v.phase;
   $('phase').className = `phase ${v.phase}`;
   graph.update(v);
+  screens.update(v);
   renderSelection();
 }
 
@@ -185,7 +188,7 @@ $('faults-apply').addEventListener('click', () => void applyFaults());
 $('faults-cancel').addEventListener('click', () => $<HTMLDialogElement>('faults-dialog').close());
 
 // Tests and the curious reach the graph here (read-only use).
-(window as unknown as { qemunet: unknown }).qemunet = { graph: graph.cy, consoleText: (host: string) => tabs.text(host) };
+(window as unknown as { qemunet: unknown }).qemunet = { graph: graph.cy, consoleText: (host: string) => tabs.text(host), screen: (host: string) => screens.get(host) };
 
 void login().then(() => {
   renderSelection();

@@ -1,5 +1,6 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { QemunetError } from '../../errors.js';
 import { parseLinkSetting, parseNicRef, SessionClient, type LinkFaults, type SessionState, type StateSubscription, type Topology } from '../../api/index.js';
@@ -68,6 +69,10 @@ export class ApiSession implements WebSession {
 
   openConsole(host: string, cursor?: Cursor): Promise<ConsoleStream> {
     return this.client.openConsoleStream(host, cursor);
+  }
+
+  openScreen(host: string): Promise<Duplex> {
+    return this.client.openScreen(host);
   }
 
   async act(request: ActionRequest): Promise<unknown> {

@@ -2,10 +2,8 @@ import type { WebSocket } from 'ws';
 import { isQemunetError } from '../../errors.js';
 import { decodeConsoleClient, type ConsoleServerMessage, type Cursor } from '../protocol.js';
 import type { ConsoleStream, WebSession } from './session-source.js';
+import { WsBackpressure } from './ws-backpressure.js';
 
-/** Above this much unsent to the browser, the hub is not read from (it buffers, then drops us: a gap, never a slower VM). */
-const WS_HIGH_WATER = 512 * 1024;
-const WS_LOW_WATER = 64 * 1024;
 const RETRY_MS = 1000;
 
 /**
@@ -17,29 +15,20 @@ export function bridgeConsole(ws: WebSocket, session: WebSession, host: string, 
   let stream: ConsoleStream | undefined;
   let position = cursor;
   let pagePaused = false;
-  let wsPaused = false;
   let waiting = false;
   let closed = false;
   let retry: NodeJS.Timeout | undefined;
-  let drainCheck: NodeJS.Timeout | undefined;
+  // While the browser has a backlog, the hub is not read from (it buffers, then drops us: a gap, never a slower VM).
+  const backlog = new WsBackpressure(ws, () => stream?.socket.pause(), () => flow());
 
   const send = (m: ConsoleServerMessage) => ws.readyState === ws.OPEN && ws.send(JSON.stringify(m));
-  const paused = () => pagePaused || wsPaused;
+  const paused = () => pagePaused || backlog.paused;
 
   const forward = (data: Buffer) => {
     if (!position || data.length === 0) return;
     ws.send(data, { binary: true });
     position = { epoch: position.epoch, offset: position.offset + data.length };
-    if (!wsPaused && ws.bufferedAmount > WS_HIGH_WATER) {
-      wsPaused = true;
-      stream?.socket.pause();
-      drainCheck = setInterval(() => {
-        if (ws.bufferedAmount > WS_LOW_WATER) return;
-        clearInterval(drainCheck);
-        wsPaused = false;
-        flow();
-      }, 20);
-    }
+    backlog.check();
   };
 
   /** Reads from the hub when nobody asked to wait; reconnects when the hub dropped us meanwhile. */
@@ -98,7 +87,7 @@ export function bridgeConsole(ws: WebSocket, session: WebSession, host: string, 
   ws.on('close', () => {
     closed = true;
     clearTimeout(retry);
-    clearInterval(drainCheck);
+    backlog.dispose();
     stream?.socket.destroy();
   });
   ws.on('error', () => {});

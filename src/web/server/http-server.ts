@@ -7,6 +7,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { isQemunetError, QemunetError } from '../../errors.js';
 import type { ActionRequest, ApiReply, Cursor, EventMessage } from '../protocol.js';
 import { bridgeConsole } from './console-bridge.js';
+import { bridgeScreen, hostRequest, screenRequest, upgradeScreen } from './screen-bridge.js';
 import { allowedHosts, checkRequest, hostAllowed, newSecret, originAllowed, secretEquals, SECURITY_HEADERS, sessionCookie, type Verdict } from './security.js';
 import type { WebSession } from './session-source.js';
 import type { RouteRequest } from './actions-routes.js';
@@ -124,7 +125,18 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     const verdict = check(req, true);
     if (!verdict.ok) return refuse(socket, verdict.status, verdict.message);
     const url = new URL(req.url ?? '/', 'http://x');
-    const consoleMatch = /^\/ws\/console\/([^/]+)$/.exec(url.pathname);
+    const consoleMatch = hostRequest(url.pathname, 'console');
+    if (consoleMatch && !('host' in consoleMatch)) return refuse(socket, consoleMatch.status, consoleMatch.message);
+    const screen = screenRequest(url.pathname);
+    if (screen) {
+      return void upgradeScreen(session, screen, socket, refuse, (vnc) =>
+        wss.handleUpgrade(req, socket, head, (ws) => {
+          sockets.add(ws);
+          ws.once('close', () => sockets.delete(ws));
+          bridgeScreen(ws, vnc);
+        }),
+      );
+    }
     if (url.pathname !== '/ws/events' && !consoleMatch) return refuse(socket, 404, 'no such websocket');
     let cursor: Cursor | undefined;
     if (consoleMatch) {
@@ -138,7 +150,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     wss.handleUpgrade(req, socket, head, (ws) => {
       sockets.add(ws);
       ws.once('close', () => sockets.delete(ws));
-      if (consoleMatch) return bridgeConsole(ws, session, decodeURIComponent(consoleMatch[1]!), cursor);
+      if (consoleMatch) return bridgeConsole(ws, session, consoleMatch.host, cursor);
       const send = (m: EventMessage) => ws.readyState === ws.OPEN && ws.send(JSON.stringify(m));
       const off = session.subscribe((view) => send({ t: 'state', view }));
       ws.once('close', off);
@@ -174,7 +186,7 @@ function reply(res: ServerResponse, status: number, body: ApiReply): void {
 }
 
 function refuse(socket: Duplex, status: number, message: string): void {
-  const reason = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found' }[status] ?? 'Error';
+  const reason = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 503: 'Service Unavailable' }[status] ?? 'Error';
   const body = `${JSON.stringify({ ok: false, message })}\n`;
   socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }

@@ -12,6 +12,8 @@ export interface WebSession {
   subscribe(onView: (view: SessionView) => void): () => void;
   /** A host's console from `cursor` on (everything still kept without one). */
   openConsole(host: string, cursor?: Cursor): Promise<ConsoleStream>;
+  /** A connection to a host's VNC server (RFB bytes both ways); throws a QemunetError saying why there is none. */
+  openScreen(host: string): Promise<Duplex>;
   /** Throws a QemunetError (with a code) for a request it refuses; changes nothing then. */
   act(request: ActionRequest): Promise<unknown>;
   /** Captures a NIC's frames for `seconds` and hands over the pcap file's bytes. */

@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import { QemunetError } from '../../errors.js';
 import type { ActionRequest, Cursor, SessionView } from '../protocol.js';
 import type { ConsoleStream, WebSession } from './session-source.js';
@@ -70,6 +71,10 @@ export class SessionSwitch implements WebSession {
     return this.current.openConsole(host, cursor);
   }
 
+  openScreen(host: string): Promise<Duplex> {
+    return this.current.openScreen(host);
+  }
+
   act(request: ActionRequest): Promise<unknown> {
     return this.current.act(request);
   }
@@ -115,6 +120,10 @@ export class NoSession implements WebSession {
   }
 
   openConsole(): Promise<ConsoleStream> {
+    return Promise.reject(new QemunetError('NO_SESSION', 'no session is shown: choose one in the sessions list, or start one from the labs folder'));
+  }
+
+  openScreen(): Promise<Duplex> {
     return Promise.reject(new QemunetError('NO_SESSION', 'no session is shown: choose one in the sessions list, or start one from the labs folder'));
   }
 
