@@ -6,12 +6,16 @@
 // Starting a session (the returned RunningSession is driven by this process), or showing what it would run.
 export { up, dryRun, checkUp, type UpRequest } from '../lab/up.js';
 export type { Lab as RunningSession } from '../lab/lab.js';
+export { startDetached, type DetachedRequest } from './start-detached.js';
 export { sessionDirectory } from '../lab/prepare.js';
 export { DEFAULT_BOOT_LIMITS, type BootLimits } from '../lab/watchdog.js';
 
 // Sessions on this machine, and one session's operations.
 export { isLive, listSessions } from '../lab/sessions.js';
 export { SessionClient, parseNicRef, type ExecIo, type StateSubscription } from './session-client.js';
+export type { CaptureStream } from '../lab/capture-stream.js';
+// Following a file another process appends to (a detached session's log, a capture).
+export { FileFollower } from '../process/file-follower.js';
 export type { HostState, HostStatus, ScreenAccess, SessionPhase, SessionState, SwitchStatus } from '../lab/state.js';
 export type { DisplayMode, NicPlan } from '../lab/plan.js';
 export type { AttachIo } from '../console/attach.js';

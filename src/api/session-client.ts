@@ -8,6 +8,7 @@ import { resolveTopology } from '../topology/resolve.js';
 import type { Topology } from '../topology/types.js';
 import { attachHostConsole, attachSwitchConsole } from '../lab/attach.js';
 import { controlRequest, controlSubscribe } from '../lab/control.js';
+import { openCaptureStream, type CaptureStream } from '../lab/capture-stream.js';
 import { saveSession } from '../lab/save.js';
 import { openHostScreen } from '../lab/screens.js';
 import { virtualBoxScript } from '../export/virtualbox.js';
@@ -82,6 +83,14 @@ export class SessionClient {
     await controlRequest(sessionPaths(this.dir).control, { cmd: 'power-off', host });
   }
 
+  /**
+   * The power button pressed again: starts a host that was powered off (or crashed) on the same
+   * switch ports. Refused (HOST_RUNNING) while the host runs.
+   */
+  powerOnHost(host: string): Promise<void> {
+    return restartHost(this.dir, host);
+  }
+
   /** `HOST:ethN` cable out (down) or in (up). */
   setLink(nic: string, up: boolean): Promise<void> {
     return setLink(this.dir, nic, up);
@@ -100,6 +109,11 @@ export class SessionClient {
   /** Writes a NIC's frames to a pcap file until `stop()` or this process ends. */
   capture(nic: string, file: string): Promise<{ stop(): Promise<void> }> {
     return startCapture(this.dir, nic, file);
+  }
+
+  /** A NIC's frames as a live pcap byte stream (header first) until `stop()`; throws, handing over nothing, when the capture cannot start. */
+  captureStream(nic: string, onChunk: (chunk: Buffer) => void): Promise<CaptureStream> {
+    return openCaptureStream(this.dir, nic, onChunk);
   }
 
   save(out: string, options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{ file: string; live: boolean }> {

@@ -1,9 +1,8 @@
-import { rm, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { QemunetError, UsageError } from '../errors.js';
 import { isLive, listSessions, parseNicRef, SessionClient } from '../api/index.js';
-import { FileFollower } from './file-follower.js';
 import { renderStatus } from './status-view.js';
 
 const sessionOption = { session: { type: 'string' } } as const;
@@ -149,16 +148,14 @@ export async function captureCommand(args: string[]): Promise<number> {
   if (duration !== undefined && !(duration > 0)) throw new UsageError(`--duration needs a number of seconds, got "${values.duration}"`);
   const session = await SessionClient.find(values.session);
   const toStdout = values.write === '-';
+  const file = resolve(values.write);
   // QEMU writes the file; a path it cannot write is reported here, in the user's terms.
-  const file = toStdout ? join(session.dir, `.capture-${process.pid}.pcap`) : resolve(values.write);
-  await writeFile(file, '').catch((e: NodeJS.ErrnoException) => {
-    throw new QemunetError('CAPTURE_PATH', `cannot write the capture to ${file}: ${e.code === 'ENOENT' ? 'no such directory' : e.code === 'EACCES' ? 'permission denied' : e.code}`);
-  });
-  const capture = await session.capture(ref, file);
-  const follower = toStdout ? await FileFollower.open(file) : undefined;
-  const pump = async () => {
-    await follower?.poll((chunk) => process.stdout.write(chunk));
-  };
+  if (!toStdout) {
+    await writeFile(file, '').catch((e: NodeJS.ErrnoException) => {
+      throw new QemunetError('CAPTURE_PATH', `cannot write the capture to ${file}: ${e.code === 'ENOENT' ? 'no such directory' : e.code === 'EACCES' ? 'permission denied' : e.code}`);
+    });
+  }
+  const capture = toStdout ? await session.captureStream(ref, (chunk) => process.stdout.write(chunk)) : await session.capture(ref, file);
   const done = new AbortController();
   const stopOn = () => done.abort();
   process.once('SIGINT', stopOn);
@@ -166,18 +163,12 @@ export async function captureCommand(args: string[]): Promise<number> {
   const timer = duration ? setTimeout(stopOn, duration * 1000) : undefined;
   try {
     if (!toStdout) process.stderr.write(`capturing ${ref} to ${file}; Ctrl-C stops\n`);
-    while (!done.signal.aborted) {
-      await pump();
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    await new Promise((r) => done.signal.addEventListener('abort', r, { once: true }));
   } finally {
     clearTimeout(timer);
     process.off('SIGINT', stopOn);
     process.off('SIGTERM', stopOn);
     await capture.stop();
-    await pump();
-    await follower?.close();
-    if (toStdout) await rm(file, { force: true });
   }
   return 0;
 }

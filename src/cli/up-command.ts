@@ -8,12 +8,11 @@ import { createInterface } from 'node:readline/promises';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { QemunetError, UsageError } from '../errors.js';
-import { checkUp, DEFAULT_BOOT_LIMITS, dryRun, isLive, SessionClient, sessionDirectory, up, type RunningSession, type UpRequest } from '../api/index.js';
+import { checkUp, DEFAULT_BOOT_LIMITS, dryRun, FileFollower, isLive, SessionClient, sessionDirectory, up, type RunningSession, type UpRequest } from '../api/index.js';
 import { pullCommand } from './image-command.js';
 import { LiveStatus } from './live-status.js';
 import { renderStatus } from './status-view.js';
 import { parseUpOptions, type UpOptions } from './up-options.js';
-import { FileFollower } from './file-follower.js';
 
 export const UP_USAGE = `usage: qemunet up TOPOLOGY [options]      (or QemuNet's form: qemunet -t TOPOLOGY [options])
   --session DIR, -S DIR  session directory (created if missing, never wiped); default: new one under $TMPDIR

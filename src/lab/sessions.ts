@@ -191,7 +191,7 @@ export async function setLink(dir: string, ref: string, up: boolean): Promise<vo
 }
 
 /** Starts writing a NIC's frames to a pcap file; it stops when `stop()` is called or this process ends. */
-export async function startCapture(dir: string, ref: string, file: string): Promise<{ stop(): Promise<void> }> {
+export async function startCapture(dir: string, ref: string, file: string): Promise<{ stop(): Promise<void>; closed: Promise<void> }> {
   const { host, nic } = parseNicRef(ref);
   const held = await controlHold(sessionPaths(dir).control, { cmd: 'capture', host, nic, file });
   return {
@@ -200,6 +200,8 @@ export async function startCapture(dir: string, ref: string, file: string): Prom
       await controlRequest(sessionPaths(dir).control, { cmd: 'capture-stop', id: held.result as string }).catch(() => {});
       held.close();
     },
+    // The session ends the capture when it stops (its control connection closes).
+    closed: held.closed,
   };
 }
 

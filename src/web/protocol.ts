@@ -18,7 +18,7 @@ export interface NicView {
   faultable: boolean;
   /** "40 ms ±10 ms, 10 % loss"; absent with no faults. */
   faults?: string;
-  /** Whether a capture of this NIC is running (the graph shows a badge on its link). */
+  /** Whether a capture of this NIC is running (started from this server): the graph shows a badge on its link. */
   capturing?: boolean;
 }
 

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { appendFile, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { FileFollower } from '../../src/cli/file-follower.js';
+import { FileFollower } from '../../src/process/file-follower.js';
 import { tempDir } from '../helpers/tiny.js';
 
 describe('FileFollower', () => {

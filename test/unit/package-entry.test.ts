@@ -11,13 +11,13 @@ const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { ma
 describe('the package entry (package.json main and types)', () => {
   it('exports the public API: functions and error classes', async () => {
     const api = (await import(pathToFileURL(join(ROOT, pkg.main)).href)) as Record<string, unknown>;
-    const functions = ['up', 'dryRun', 'checkUp', 'sessionDirectory', 'isLive', 'listSessions', 'parseNicRef', 'exitStatus', 'isKnownCode', 'parseLinkSetting', 'parseLayout', 'buildImage', 'listImages', 'pullImage', 'removeImage', 'parseTopology', 'resolveTopology', 'isQemunetError'];
+    const functions = ['up', 'dryRun', 'checkUp', 'sessionDirectory', 'startDetached', 'isLive', 'listSessions', 'parseNicRef', 'exitStatus', 'isKnownCode', 'parseLinkSetting', 'parseLayout', 'buildImage', 'listImages', 'pullImage', 'removeImage', 'parseTopology', 'resolveTopology', 'isQemunetError'];
     const values = ['DEFAULT_BOOT_LIMITS'];
-    const classes = ['SessionClient', 'QemunetError', 'InputError', 'ProcessError', 'ImageError', 'VmError', 'SessionError', 'UsageError', 'InterruptedError'];
+    const classes = ['SessionClient', 'FileFollower', 'QemunetError', 'InputError', 'ProcessError', 'ImageError', 'VmError', 'SessionError', 'UsageError', 'InterruptedError'];
     assert.deepEqual(Object.keys(api).sort(), [...functions, ...values, ...classes].sort(), 'only the public API');
     for (const name of functions) assert.equal(typeof api[name], 'function', name);
     const Base = api.QemunetError as new (code: string, message: string) => Error;
-    for (const name of classes.filter((c) => c !== 'SessionClient')) {
+    for (const name of classes.filter((c) => c !== 'SessionClient' && c !== 'FileFollower')) {
       const C = api[name] as { prototype: unknown };
       assert.ok(C.prototype === Base.prototype || C.prototype instanceof Base, `${name} is a QemunetError class`);
     }

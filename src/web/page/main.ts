@@ -4,6 +4,10 @@ import { ConsoleTabs } from './consoles.js';
 import { TopologyGraph } from './graph.js';
 import { GraphFiles } from './graph-files.js';
 import { ScreenTabs } from './screen.js';
+import { CapturePanel } from './capture-panel.js';
+import { HostPanel } from './host-panel.js';
+import { SessionsPanel } from './sessions-panel.js';
+import { SwitchPanel } from './switch-panel.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -13,7 +17,13 @@ const tabs = new ConsoleTabs($('tabs'), $('terminals'));
 const screens = new ScreenTabs(tabs);
 const files = new GraphFiles(graph, (m) => say(m, true));
 /** What the selection panel acts on: a host name or a NIC reference. */
-let selected: { kind: 'host'; host: string } | { kind: 'nic'; nic: string } | undefined;
+let selected: { kind: 'host'; host: string } | { kind: 'nic'; nic: string } | { kind: 'switch'; name: string } | undefined;
+/** The action panels, kept per host, NIC and switch so their output outlives a redraw. */
+const panels = new Map<string, HostPanel | CapturePanel | SwitchPanel>();
+function panel<T extends HostPanel | CapturePanel | SwitchPanel>(key: string, make: () => T): T {
+  if (!panels.has(key)) panels.set(key, make());
+  return panels.get(key) as T;
+}
 
 function say(text: string, error = false): void {
   const m = $('message');
@@ -60,6 +70,8 @@ function connectEvents(): void {
 }
 
 function render(v: SessionView): void {
+  // Another session was chosen (sessions list, a lab started): consoles and panels start afresh.
+  if (view && view.dir !== v.dir) return location.reload();
   view = v;
   $('session').textContent = v.dir;
   $('phase').textContent = v.phase;
@@ -78,10 +90,10 @@ function button(label: string, onClick: () => void | Promise<void>, id?: string)
 }
 
 function renderSelection(): void {
-  const panel = $('selection');
-  panel.replaceChildren();
+  const box = $('selection');
+  box.replaceChildren();
   if (!view || !selected) {
-    panel.textContent = 'Click a host or a link for its actions; double-click a host for its console.';
+    box.textContent = 'Click a host or a link for its actions; double-click a host for its console.';
     return;
   }
   const title = document.createElement('h3');
@@ -90,18 +102,27 @@ function renderSelection(): void {
     const h = view.hosts.find((x) => x.name === name);
     if (!h) return;
     title.textContent = `${h.name} (${h.system}): ${h.state}${h.detail ? ` (${h.detail})` : ''}`;
-    panel.append(title, button('Console', () => tabs.open(name), 'act-console'), button('Restart', () => act({ action: 'restart', host: name }, `${name} is starting again`), 'act-restart'));
-  } else {
+    const actions = panel(`host:${name}`, () => new HostPanel(name, say));
+    actions.update(h);
+    box.append(title, button('Console', () => tabs.open(name), 'act-console'), actions.element);
+  } else if (selected.kind === 'nic') {
     const ref = selected.nic;
     const nic = view.hosts.flatMap((h) => h.nics).find((n) => n.ref === ref);
     if (!nic) return;
     title.textContent = `${ref} → ${nic.switch}:${nic.port} (${nic.mac}): link ${nic.up ? 'up' : 'down'}${nic.faults ? `, ${nic.faults}` : ''}`;
-    panel.append(
+    box.append(
       title,
       button(nic.up ? 'Link down' : 'Link up', () => act({ action: 'link', nic: ref, up: !nic.up }, `${ref} link ${nic.up ? 'down' : 'up'}`), 'act-link'),
       button('Faults…', () => openFaults(ref, nic.faultable), 'act-faults'),
       button('Capture 10 s', () => capture(ref), 'act-capture'),
+      panel(`nic:${ref}`, () => new CapturePanel(ref, say)).element,
     );
+  } else {
+    const name = selected.name;
+    const sw = view.switches.find((x) => x.name === name);
+    if (!sw) return;
+    title.textContent = `${sw.hub ? 'hub' : 'switch'} ${sw.name}: ${sw.state}`;
+    box.append(title, ...(sw.hub ? [] : [panel(`switch:${name}`, () => new SwitchPanel(name, say)).element]));
   }
 }
 
@@ -145,6 +166,10 @@ graph.cy.on('tap', 'node.host', (e) => {
   selected = { kind: 'host', host: e.target.data('host') as string };
   renderSelection();
 });
+graph.cy.on('tap', 'node.switch, node.hub', (e) => {
+  selected = { kind: 'switch', name: (e.target.id() as string).slice('sw:'.length) };
+  renderSelection();
+});
 graph.cy.on('dbltap', 'node.host', (e) => tabs.open(e.target.data('host') as string));
 graph.cy.on('tap', 'edge.nic', (e) => {
   selected = { kind: 'nic', nic: e.target.data('nic') as string };
@@ -156,6 +181,7 @@ graph.cy.on('tap', (e) => {
     renderSelection();
   }
 });
+new SessionsPanel(document.querySelector('header')!, $('stop'), say);
 $('open-all').addEventListener('click', () => view && tabs.openAll(view.hosts.map((h) => h.name)));
 $('stop').addEventListener('click', () => {
   if (confirm('Stop the session and all its VMs?')) void act({ action: 'stop' }, 'session stopping');

@@ -10,6 +10,7 @@ import { bridgeConsole } from './console-bridge.js';
 import { bridgeScreen, hostRequest, screenRequest, upgradeScreen } from './screen-bridge.js';
 import { allowedHosts, checkRequest, hostAllowed, newSecret, originAllowed, secretEquals, SECURITY_HEADERS, sessionCookie, type Verdict } from './security.js';
 import type { WebSession } from './session-source.js';
+import type { RouteRequest } from './actions-routes.js';
 
 export interface WebServerOptions {
   session: WebSession;
@@ -21,6 +22,8 @@ export interface WebServerOptions {
   token?: string;
   /** Where the bundled page is (build/web). */
   pageDir?: string;
+  /** More /api/ endpoints (the panels' actions), behind the same checks; false: not one of them. */
+  routes?: (r: RouteRequest, reply: (status: number, body: ApiReply) => void) => Promise<boolean>;
 }
 
 export interface WebServer {
@@ -40,7 +43,7 @@ const PAGE_FILES: Readonly<Record<string, string>> = {
 const TYPES: Readonly<Record<string, string>> = { html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8' };
 const MAX_BODY = 64 * 1024;
 /** Codes of requests refused for what they asked (400) or for the session's state (409); anything else is a 500. */
-const INPUT_CODES = new Set(['USAGE', 'UNKNOWN_HOST', 'UNKNOWN_NIC', 'LINK_SETTING', 'BAD_REQUEST', 'UNKNOWN_SWITCH', 'LAYOUT']);
+const INPUT_CODES = new Set(['USAGE', 'UNKNOWN_HOST', 'UNKNOWN_NIC', 'LINK_SETTING', 'BAD_REQUEST', 'UNKNOWN_SWITCH', 'LAYOUT', 'BAD_LAB_PATH']);
 
 export const DEFAULT_PAGE_DIR = fileURLToPath(new URL('../../../web/', import.meta.url));
 
@@ -110,6 +113,8 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
         res.writeHead(200, { 'Content-Type': 'application/vnd.tcpdump.pcap', 'Content-Disposition': `attachment; filename="${nic.replace(/[^A-Za-z0-9_.-]/g, '_')}.pcap"` });
         return void res.end(pcap);
       }
+      const route = { req, res, path: url.pathname, method: req.method ?? 'GET', body: () => readJson(req) };
+      if (await options.routes?.(route, (status, body) => reply(res, status, body))) return;
     } catch (e) {
       if (!isQemunetError(e)) throw e;
       return reply(res, INPUT_CODES.has(e.code) ? 400 : 409, { ok: false, code: e.code, message: e.message });

@@ -4,9 +4,13 @@ import { isQemunetError, UsageError } from '../../errors.js';
 import { exitStatus, isKnownCode } from '../../api/index.js';
 import { startWebServer } from './http-server.js';
 import { ApiSession } from './api-session.js';
-import { isLoopback } from './security.js';
+import { isLoopback, newSecret } from './security.js';
+import { handleAction } from './actions-routes.js';
+import { LabsFolder } from './labs.js';
+import { NoSession, SessionSwitch } from './session-switch.js';
+import type { WebSession } from './session-source.js';
 
-const USAGE = 'usage: qemunet web [--session DIR] [--port N] [--listen ADDR [--allow-remote]] [--open] [--until-stopped]';
+const USAGE = 'usage: qemunet web [--session DIR] [--labs DIR] [--port N] [--listen ADDR [--allow-remote]] [--open] [--until-stopped]';
 
 /**
  * `qemunet web`: the browser front end of a session, in its own process (stopping or crashing it
@@ -18,6 +22,7 @@ async function webCommand(args: string[]): Promise<number> {
     args,
     options: {
       session: { type: 'string' },
+      labs: { type: 'string' },
       port: { type: 'string' },
       listen: { type: 'string' },
       'allow-remote': { type: 'boolean' },
@@ -36,8 +41,11 @@ async function webCommand(args: string[]): Promise<number> {
     }
     process.stderr.write(`qemunet web: WARNING: listening on ${listen}: anyone on the network who gets the token gets shells on your VMs, and plain HTTP shows the token to whoever watches the network\n`);
   }
-  const session = await ApiSession.open(values.session ?? positionals[0] ?? '');
-  const server = await startWebServer({ session, port, listen });
+  const labs = values.labs === undefined ? undefined : await LabsFolder.open(values.labs);
+  const session = new SessionSwitch(await firstSession(values.session ?? positionals[0], labs !== undefined), (dir) => ApiSession.open(dir));
+  const token = newSecret();
+  const routes = (r: Parameters<typeof handleAction>[1], reply: Parameters<typeof handleAction>[2]) => handleAction({ sessions: session, token, ...(labs ? { labs } : {}) }, r, reply);
+  const server = await startWebServer({ session, port, listen, token, routes });
   process.stdout.write(`qemunet web: ${server.url}\n`);
   if (values.open) openBrowser(server.url);
   const done = new AbortController();
@@ -52,6 +60,19 @@ async function webCommand(args: string[]): Promise<number> {
   await server.close();
   session.close();
   return 0;
+}
+
+/**
+ * The session shown first: the one named, else the only running one. With a labs folder, none
+ * running (or several) is no error: the page lists them and the folder's labs to choose from.
+ */
+async function firstSession(named: string | undefined, haveLabs: boolean): Promise<WebSession> {
+  try {
+    return await ApiSession.open(named ?? '');
+  } catch (e) {
+    if (!named && haveLabs && isQemunetError(e) && (e.code === 'NO_SESSION' || e.code === 'SESSION_AMBIGUOUS')) return new NoSession();
+    throw e;
+  }
 }
 
 function openBrowser(url: string): void {

@@ -1,0 +1,44 @@
+import type { ApiReply } from '../protocol.js';
+
+/** Small DOM and fetch helpers of the action panels. */
+
+export function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: { id?: string; className?: string; text?: string } = {}, ...children: Array<Node | string>): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  if (props.id) e.id = props.id;
+  if (props.className) e.className = props.className;
+  if (props.text !== undefined) e.textContent = props.text;
+  e.append(...children);
+  return e;
+}
+
+export function button(label: string, onClick: () => void | Promise<void>, id?: string): HTMLButtonElement {
+  const b = el('button', { text: label, ...(id ? { id } : {}) });
+  b.addEventListener('click', () => void onClick());
+  return b;
+}
+
+export function post(path: string, body: unknown, signal?: AbortSignal): Promise<Response> {
+  return fetch(path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body), credentials: 'same-origin', ...(signal ? { signal } : {}) });
+}
+
+/** POSTs (or GETs, with no body) and hands back the result; throws an Error with the server's message when refused. */
+export async function call<T>(path: string, body?: unknown): Promise<T> {
+  const res = body === undefined ? await fetch(path, { credentials: 'same-origin' }) : await post(path, body);
+  const reply = (await res.json().catch(() => ({ ok: false, message: `${res.status} ${res.statusText}` }))) as ApiReply;
+  if (!reply.ok) throw new Error(reply.message);
+  return reply.result as T;
+}
+
+/** A response that is a file: saved under `name` by the browser; throws with the server's message when refused. */
+export async function download(res: Response, name: string): Promise<void> {
+  if (!res.ok) throw new Error(((await res.json().catch(() => ({ message: `${res.status} ${res.statusText}` }))) as { message: string }).message);
+  const url = URL.createObjectURL(await res.blob());
+  const a = el('a');
+  a.href = url;
+  a.download = name;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
+/** Where the panels report: the page's status line. */
+export type Say = (text: string, error?: boolean) => void;

@@ -1,0 +1,85 @@
+import { QemunetError } from '../../errors.js';
+import type { ExecRequest, LabFile, PowerRequest, SwitchCommandRequest } from '../actions-protocol.js';
+import { checkSwitchCommand } from '../vlan-table.js';
+
+/**
+ * The checks of the action endpoints' request bodies (pure): a wrong shape is a BAD_REQUEST that
+ * says what to send. Names (hosts, NICs, switches) are checked by the session itself.
+ */
+
+const bad = (why: string) => new QemunetError('BAD_REQUEST', why);
+const fields = (body: unknown): Record<string, unknown> => (body !== null && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : {});
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+export function powerRequestOf(body: unknown): PowerRequest {
+  const b = fields(body);
+  if (typeof b.host !== 'string' || !NAME.test(b.host)) throw bad('power: give {"host":"NAME","power":"off"|"on"|"restart"}');
+  if (b.power !== 'off' && b.power !== 'on' && b.power !== 'restart') throw bad(`power: ${JSON.stringify(b.power ?? null)} is not one of off, on, restart`);
+  return { host: b.host, power: b.power };
+}
+
+export function execRequestOf(body: unknown): ExecRequest {
+  const b = fields(body);
+  if (typeof b.host !== 'string' || !NAME.test(b.host) || typeof b.command !== 'string') throw bad('exec: give {"host":"NAME","command":"a shell command line"}');
+  if (!b.command.trim()) throw bad('exec: the command is empty');
+  if (b.command.length > 4096) throw bad('exec: the command is over 4096 characters');
+  if (b.command.includes('\0')) throw bad('exec: the command holds a NUL byte');
+  return { host: b.host, command: b.command };
+}
+
+/** A NIC reference's shape (`host:ethN`); whether the session has it is the session's check. */
+export function nicRequestOf(body: unknown): string {
+  const nic = fields(body).nic;
+  if (typeof nic !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}:eth\d{1,3}$/.test(nic)) throw bad(`give the NIC as {"nic":"host:eth0"}${typeof nic === 'string' ? `; "${nic.slice(0, 80)}" is not one` : ''}`);
+  return nic;
+}
+
+export function switchNameOf(body: unknown): string {
+  const name = fields(body).switch;
+  if (typeof name !== 'string' || !NAME.test(name)) throw bad('give the switch as {"switch":"NAME"}');
+  return name;
+}
+
+export function switchCommandOf(body: unknown): SwitchCommandRequest {
+  const name = switchNameOf(body);
+  try {
+    return { switch: name, command: checkSwitchCommand(fields(body).command) };
+  } catch (e) {
+    throw bad((e as Error).message);
+  }
+}
+
+export function sessionDirOf(body: unknown): string {
+  const dir = fields(body).dir;
+  if (typeof dir !== 'string' || !dir.startsWith('/') || dir.length > 4096) throw bad('give the session as {"dir":"/its/directory"}, as the session list shows it');
+  return dir;
+}
+
+/**
+ * A file of the --labs folder, by its plain name: no folder part (so no "..", no absolute path),
+ * a .topo or .tgz name. Where a name that passes leads (a symlink out) is checked on the disk.
+ */
+export function labNameOf(body: unknown): { name: string; kind: LabFile['kind'] } {
+  const name = fields(body).file;
+  if (typeof name !== 'string' || !name) throw bad('give the file to start as {"file":"NAME.topo"} (or NAME.tgz), as the labs list shows it');
+  if (name.includes('/') || name.includes('\\') || name.includes('\0')) throw bad(`"${name.slice(0, 200)}" is not a file of the labs folder: give its plain name, without a folder`);
+  if (name.startsWith('.')) throw bad(`"${name.slice(0, 200)}" is not a file of the labs folder: hidden files and ".." are not offered`);
+  const kind = labKind(name);
+  if (!kind) throw bad(`"${name.slice(0, 200)}" is neither a topology (.topo) nor a session archive (.tgz)`);
+  return { name, kind };
+}
+
+export function labKind(name: string): LabFile['kind'] | undefined {
+  return name.endsWith('.topo') ? 'topology' : name.endsWith('.tgz') ? 'archive' : undefined;
+}
+
+/** "a.pcap"-safe names for downloads: what is not a letter, digit, dot, dash or underscore becomes "_". */
+export function fileNameOf(text: string): string {
+  return text.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 100) || 'qemunet';
+}
+
+/** The shell line that streams a NIC's capture into Wireshark (curl with the bearer token). */
+export function wiresharkCommand(origin: string, token: string, nic: string): string {
+  const body = JSON.stringify({ nic });
+  return `curl -sSN -X POST -H 'Authorization: Bearer ${token}' -H 'Content-Type: application/json' --data '${body}' ${origin}/api/capture/live | wireshark -k -i -`;
+}

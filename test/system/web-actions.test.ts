@@ -1,0 +1,186 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { run } from '../../src/process/run.js';
+import { PcapReader } from '../../src/web/pcap-summary.js';
+import type { SessionView } from '../../src/web/protocol.js';
+import { addressScripts, eventually, QEMUNET, qemunet } from '../helpers/cli.js';
+import { suiteDir } from '../helpers/tiny.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+
+/** What the page gives tests (window.qemunet), and the bit of the DOM they use: this file is compiled without the DOM lib. */
+interface Doc {
+  document: { getElementById(id: string): { getBoundingClientRect(): { left: number; top: number } } };
+}
+interface Graph {
+  $id(id: string): { empty(): boolean; hasClass(c: string): boolean; renderedMidpoint(): { x: number; y: number }; renderedPosition(): { x: number; y: number } };
+}
+/** The page's hooks; functions run in the page must spell this out (they are sent as text). */
+interface Hooks {
+  qemunet?: { graph: Graph };
+}
+
+/** The page's action panels end to end in Debian's chromium, on a real session of two tiny VMs. */
+describe('qemunet web actions in a browser', { timeout: 900000 }, () => {
+  const tmp = suiteDir('webact');
+  const dir = join(tmp.path, 's');
+  const labs = join(tmp.path, 'labs');
+  let web: ChildProcess;
+  let url: string;
+  let token: string;
+  let browser: Browser;
+  let page: Page;
+  const started: string[] = [];
+  const exec = (host: string, command: string) => qemunet(['exec', host, '--session', dir, '--', 'sh', '-c', command]);
+  const api = (path: string, body?: unknown) =>
+    fetch(new URL(path, url), { method: body === undefined ? 'GET' : 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+
+  before(async () => {
+    await writeFile(join(tmp.path, 'w.topo'), 'SWITCH s1\nHOST tiny a s1\nHOST tiny b s1\n');
+    await mkdir(labs);
+    await writeFile(join(labs, 'c.topo'), 'SWITCH s9\nHOST tiny c s9\n');
+    await addressScripts(dir, { a: '10.7.0.1/24', b: '10.7.0.2/24' });
+    const up = await qemunet(['up', join(tmp.path, 'w.topo'), '--wait', '-K', '--session', dir, '--boot-silence', '120', '--boot-limit', '600', '--timeout', '900'], { timeoutMs: 900000 });
+    assert.equal(up.code, 0, up.stderr);
+    web = spawn(process.execPath, [QEMUNET, 'web', '--session', dir, '--labs', labs, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      web.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /^qemunet web: (http\S+)$/m.exec(out);
+        if (m) resolve(m[1]!);
+      });
+      web.once('exit', (code) => reject(new Error(`qemunet web exited (${code}): ${out}`)));
+    });
+    token = /#token=(.+)$/.exec(url)![1]!;
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
+    page = await browser.newPage({ acceptDownloads: true });
+    await page.goto(url);
+    await page.waitForFunction(() => (globalThis as unknown as Hooks).qemunet !== undefined && !(globalThis as unknown as Hooks).qemunet!.graph.$id('host:b').empty());
+  });
+  after(async () => {
+    await browser?.close();
+    web?.kill('SIGTERM');
+    for (const d of started) {
+      await qemunet(['down', '--session', d]);
+      await rm(d, { recursive: true, force: true });
+    }
+    await qemunet(['down', '--session', dir]);
+    await tmp.remove();
+  });
+
+  /** Clicks a node or an edge of the graph, where cytoscape draws it. */
+  const clickGraph = async (id: string) => {
+    const at = await page.evaluate((i) => {
+      const e = (globalThis as unknown as Hooks).qemunet!.graph.$id(i);
+      const p = i.startsWith('nic:') ? e.renderedMidpoint() : e.renderedPosition();
+      const r = (globalThis as unknown as Doc).document.getElementById('graph').getBoundingClientRect();
+      return { x: p.x + r.left, y: p.y + r.top };
+    }, id);
+    await page.mouse.click(at.x, at.y);
+  };
+  /** QEMUNET_WEB_SCREENSHOTS=DIR keeps a picture of each panel, to look at. */
+  const picture = async (name: string) => {
+    if (process.env.QEMUNET_WEB_SCREENSHOTS) await page.screenshot({ path: join(process.env.QEMUNET_WEB_SCREENSHOTS, `${name}.png`) });
+  };
+  const view = async () => ((await (await api('/api/session')).json()) as { result: SessionView }).result;
+
+  test('runs hostname in a host from the page and shows its output and exit status', async () => {
+    await clickGraph('host:a');
+    await page.fill('#exec-command', 'hostname; echo oops >&2; exit 3');
+    await page.click('#exec-run');
+    await page.waitForSelector('#exec-output[data-status="3"]');
+    assert.equal(await page.textContent('#exec-output'), '$ hostname; echo oops >&2; exit 3\na\noops\n\nexit status 3');
+    await picture('host');
+  });
+
+  test('a live packet list shows ICMP lines while a guest pings; the NIC is marked capturing meanwhile', async () => {
+    await clickGraph('nic:a:eth0');
+    await page.click('#act-live');
+    await eventually(async () => ((await view()).hosts.find((h) => h.name === 'a')!.nics[0]!.capturing ? true : undefined), 10000, 'the capturing flag');
+    assert.equal((await exec('a', 'ping -c 3 -i 0.3 -W 3 10.7.0.2')).code, 0);
+    await page.waitForFunction(() => /IP 10\.7\.0\.2 > 10\.7\.0\.1: ICMP echo reply, id \d+, seq 2/.test((globalThis as unknown as { document: { getElementById(id: string): { textContent: string } } }).document.getElementById('packet-list').textContent));
+    const lines = await page.$$eval('#packet-list li', (items) => items.map((li) => li.textContent ?? ''));
+    assert.ok(lines.some((l) => /^\d+\.\d{3} {2}IP 10\.7\.0\.1 > 10\.7\.0\.2: ICMP echo request, id \d+, seq 1, length 64$/.test(l)), lines.join('\n'));
+    await picture('capture');
+    await page.click('#act-live');
+    await eventually(async () => ((await view()).hosts.find((h) => h.name === 'a')!.nics[0]!.capturing ? undefined : true), 10000, 'the capturing flag to go');
+  });
+
+  test('the Wireshark command streams a pcap (run with curl instead of wireshark) holding the ICMP packets', async () => {
+    await clickGraph('nic:b:eth0');
+    await page.click('#act-wireshark');
+    await page.waitForFunction(() => ((globalThis as unknown as { document: { getElementById(id: string): { textContent: string } } }).document.getElementById('wireshark-command').textContent ?? '').includes('wireshark'));
+    const command = (await page.textContent('#wireshark-command'))!;
+    const [curl, wireshark] = command.split(' | ');
+    assert.equal(wireshark, 'wireshark -k -i -');
+    const pcap = join(tmp.path, 'live.pcap');
+    const child = spawn('sh', ['-c', `exec ${curl} > ${pcap}`], { stdio: 'ignore' });
+    // The stream starts with the pcap header once QEMU captures: the pings come after it.
+    await eventually(async () => ((await stat(pcap).catch(() => undefined))?.size ?? 0) >= 24 || undefined, 20000, 'the pcap header');
+    assert.equal((await exec('a', 'ping -c 3 -i 0.3 -W 3 10.7.0.2')).code, 0);
+    await new Promise((r) => setTimeout(r, 2000));
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    const texts = new PcapReader().push(await readFile(pcap)).map((p) => p.text);
+    assert.ok(texts.some((t) => /^IP 10\.7\.0\.1 > 10\.7\.0\.2: ICMP echo request/.test(t)), texts.join('\n'));
+    // The real reader agrees: tcpdump reads the stream as a pcap file.
+    const dump = await run('tcpdump', ['-nr', pcap]);
+    assert.match(dump.stdout, /IP 10\.7\.0\.2 > 10\.7\.0\.1: ICMP echo reply/);
+  });
+
+  test('the VLAN table shows a VLAN created from the management console', async () => {
+    await clickGraph('sw:s1');
+    await page.fill('#switch-command', 'vlan/create 42');
+    await page.click('#switch-run');
+    await page.waitForSelector('#switch-output[data-code="1000"]');
+    assert.equal(await page.textContent('#switch-output'), 'vde$ vlan/create 42\n1000 Success');
+    await page.click('#switch-vlans');
+    await page.waitForSelector('#vlan-table tr[data-vlan="42"]');
+    await picture('switch');
+    await page.fill('#switch-command', 'load /etc/passwd');
+    await page.click('#switch-run');
+    await page.waitForFunction(() => /"load" is not available from the browser/.test((globalThis as unknown as { document: { getElementById(id: string): { textContent: string } } }).document.getElementById('switch-output').textContent));
+  });
+
+  test('power off then on a host from the page: stopped, then ready again', async () => {
+    await clickGraph('host:b');
+    await page.click('#act-power-off');
+    await page.waitForFunction(() => (globalThis as unknown as Hooks).qemunet!.graph.$id('host:b').hasClass('stopped'), undefined, { timeout: 60000 });
+    assert.equal((await view()).hosts.find((h) => h.name === 'b')!.state, 'stopped');
+    await page.click('#act-power-on');
+    await page.waitForFunction(() => (globalThis as unknown as Hooks).qemunet!.graph.$id('host:b').hasClass('ready'), undefined, { timeout: 300000 });
+    assert.equal((await exec('b', 'hostname')).stdout.trim(), 'b');
+  });
+
+  test('save downloads a valid archive holding the topology', async () => {
+    const [download] = await Promise.all([page.waitForEvent('download', { timeout: 120000 }), page.click('#save-session')]);
+    const file = join(tmp.path, 'saved.tgz');
+    await download.saveAs(file);
+    const list = (await run('tar', ['-tzf', file])).stdout.split('\n');
+    assert.ok(list.includes('topology'), list.join(' '));
+    assert.ok(list.includes('a.qcow2') && list.includes('b.qcow2'), list.join(' '));
+  });
+
+  test('--labs lists the folder and starts a topology from it; a ../ path is refused and starts nothing', async () => {
+    const refused = await api('/api/labs/start', { file: '../w.topo' });
+    assert.equal(refused.status, 400);
+    assert.deepEqual(await refused.json(), { ok: false, code: 'BAD_REQUEST', message: '"../w.topo" is not a file of the labs folder: give its plain name, without a folder' });
+    await page.click('#sessions-open');
+    await page.waitForSelector(`#sessions-list tr[data-dir="${dir}"]`);
+    await page.waitForSelector('#labs-list tr[data-file="c.topo"]');
+    assert.equal((await view()).dir, dir, 'still the same session');
+    await picture('sessions');
+    await page.click('#labs-list tr[data-file="c.topo"] button');
+    // The page shows the new session once it runs (it reloads onto it).
+    await page.waitForFunction(() => (globalThis as unknown as Hooks).qemunet !== undefined && !(globalThis as unknown as Hooks).qemunet!.graph.$id('host:c').empty(), undefined, { timeout: 180000 });
+    const now = await view();
+    started.push(now.dir);
+    assert.notEqual(now.dir, dir);
+    assert.deepEqual(now.hosts.map((h) => h.name), ['c']);
+  });
+});
