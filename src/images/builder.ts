@@ -13,6 +13,7 @@ import { guestFiles, initrdInit, type GuestFile } from './guest-files.js';
 import { moduleLoadOrder, parseModulesBuiltin, parseModulesDep, selectModuleClosure } from './kernel-modules.js';
 import type { ImageManifest } from './manifest.js';
 import { builtImagePaths, debCacheDir, type BuiltImagePaths } from './store.js';
+import { removeBuildDir } from './build-dir.js';
 import { withStoreLock, removeStaleBuilds } from './store-lock.js';
 import * as recipe from './tiny-recipe.js';
 
@@ -76,7 +77,7 @@ export async function buildInStore(name: string, recipeVersion: number, options:
       if (signal?.aborted) throw signal.reason;
       throw translateBuildError(e, name);
     } finally {
-      await rm(work, { recursive: true, force: true });
+      await removeBuildDir(work);
     }
   });
 }

@@ -1,7 +1,8 @@
-import { readdir, rm } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { processAlive as alive } from '../process/alive.js';
 import { waitForLock } from '../process/pid-lock.js';
+import { removeBuildDir } from './build-dir.js';
 
 /**
  * One build of an image at a time (the lock of process/pid-lock.ts): a second qemunet waits (and
@@ -20,6 +21,6 @@ export async function withStoreLock<T>(storeDir: string, name: string, signal: A
 export async function removeStaleBuilds(storeDir: string): Promise<void> {
   for (const entry of await readdir(storeDir)) {
     const m = /^\.build-[^-]+-(\d+)-/.exec(entry);
-    if (m && !alive(Number(m[1]))) await rm(join(storeDir, entry), { recursive: true, force: true });
+    if (m && !alive(Number(m[1]))) await removeBuildDir(join(storeDir, entry));
   }
 }
