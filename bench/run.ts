@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { benchAccel } from './accel.bench.js';
 import { benchLab } from './lab.bench.js';
+import { benchScale } from './scale.bench.js';
 import { benchTinyImage } from './tiny-image.bench.js';
 
 /**
@@ -13,6 +14,7 @@ const benches: Array<{ name: string; key: string; run: (print: (line: string) =>
   { name: 'tiny-image', key: 'tinyImage', run: benchTinyImage },
   { name: 'lab', key: 'lab', run: benchLab },
   { name: 'accel', key: 'accel', run: benchAccel },
+  { name: 'scale', key: 'scale', run: benchScale },
 ];
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((w) => !benches.some((b) => b.name === w));

@@ -1,0 +1,239 @@
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Lab } from '../src/lab/lab.js';
+import { TINY_TCG_CACHE_MIB } from '../src/lab/plan.js';
+import { dryRun, up, type UpRequest } from '../src/lab/up.js';
+import { processAlive } from '../src/process/alive.js';
+import { KSM_RUN_FILE } from '../src/vm/ksm.js';
+import { launchVm, type RunningVm } from '../src/vm/launch.js';
+import { overlayOn, tinyVmSpec } from '../test/helpers/tiny.js';
+
+/**
+ * Issue 14's figures, side by side: VMs per GiB (PSS) with each memory lever on and off, 64 hosts'
+ * spawn time against a shell script, a 100-host lab, iperf3 through a switch against a direct link.
+ * QEMUNET_BENCH_SCALE=memory,spawn,... runs some parts only (the 100-host lab takes minutes).
+ * The machine may be shared: each figure comes with the load average it was measured under.
+ */
+type Print = (line: string) => void;
+const CORES = availableParallelism();
+const TICKS_PER_SECOND = 100;
+const PARTS = (process.env.QEMUNET_BENCH_SCALE ?? 'memory,spawn,switch,lab100').split(',');
+
+const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const load = () => loadavg()[0]!.toFixed(1);
+const mib = (kib: number) => kib / 1024;
+
+function statFields(pid: number): string[] {
+  const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return s.slice(s.lastIndexOf(')') + 2).split(' ');
+}
+const startedAtMs = (pid: number) => (Number(statFields(pid)[19]) * 1000) / TICKS_PER_SECOND;
+const uptimeMs = () => Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]) * 1000;
+
+/** Proportional set size: a page shared by N processes counts 1/N in each. */
+function pssKiB(pid: number): number {
+  return Number(/^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? NaN);
+}
+
+/** The processes whose argv names a path under `dir` (QEMU's argv[0] is renamed by -name process=). */
+function processesUnder(dir: string, program = /./): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    try {
+      const argv = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').filter(Boolean);
+      if (argv.length && program.test(basename(argv[0]!)) && argv.some((a) => a.includes(dir))) out.push(Number(name));
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
+
+function killUnder(dir: string): number {
+  const pids = processesUnder(dir);
+  pids.forEach((pid) => {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  });
+  return pids.length;
+}
+
+async function writeTopology(dir: string, hosts: number, perSwitch = 16): Promise<string> {
+  const switches = Math.ceil(hosts / perSwitch);
+  const lines = [`# ${hosts} tiny hosts on ${switches} switches (qemunet scale bench)`];
+  for (let s = 1; s <= switches; s++) lines.push(`SWITCH s${s}`);
+  for (let h = 1; h <= hosts; h++) lines.push(`HOST tiny h${h} s${Math.ceil(h / perSwitch)}`);
+  const file = join(dir, `hosts-${hosts}.topo`);
+  await writeFile(file, `${lines.join('\n')}\n`);
+  return file;
+}
+
+function request(root: string, topologyFile: string, sessionDir: string, env: NodeJS.ProcessEnv = {}): UpRequest {
+  return {
+    topologyFile,
+    sessionDir,
+    accel: false,
+    display: 'none',
+    sessionLink: false,
+    cwd: root,
+    env: { ...process.env, QEMUNET_STATE_DIR: join(root, 'state'), ...env },
+  };
+}
+
+// ---------------------------------------------------------------- memory
+
+interface Lever {
+  label: string;
+  tcgCacheMiB?: number;
+  freePageReporting?: boolean;
+  ksm: boolean;
+}
+
+const LEVERS: Lever[] = [
+  { label: 'none (QEMU defaults: 1 GiB TCG cache, no balloon, KSM off)', ksm: false },
+  { label: `TCG cache ${TINY_TCG_CACHE_MIB} MiB`, tcgCacheMiB: TINY_TCG_CACHE_MIB, ksm: false },
+  { label: 'free page reporting', freePageReporting: true, ksm: false },
+  { label: 'KSM', ksm: true },
+  { label: `all (qemunet's tiny: cache ${TINY_TCG_CACHE_MIB} MiB, free page reporting, KSM)`, tcgCacheMiB: TINY_TCG_CACHE_MIB, freePageReporting: true, ksm: true },
+];
+const MEMORY_VMS = Number(process.env.QEMUNET_BENCH_VMS ?? 16);
+/** Idle time after every guest is ready: KSM scans a few hundred MiB a second at the rate set below. */
+const IDLE_MS = 60_000;
+
+/** 16 idle tiny VMs with one set of levers: their summed PSS once idle. */
+async function memoryRun(root: string, lever: Lever, ksmWas: string) {
+  const dir = await mkdtemp(join(root, 'mem-'));
+  const vms: RunningVm[] = [];
+  await writeFile(KSM_RUN_FILE, lever.ksm ? '1' : ksmWas === '1' ? '2' : ksmWas);
+  try {
+    for (let i = 0; i < MEMORY_VMS; i++) {
+      const name = `m${i}`;
+      await overlayOn(tinyBase(), join(dir, `${name}.qcow2`));
+      const spec = await tinyVmSpec(dir, name, {
+        accel: 'tcg',
+        ...(lever.tcgCacheMiB ? { tcgCacheMiB: lever.tcgCacheMiB } : {}),
+        ...(lever.freePageReporting ? { freePageReporting: true } : {}),
+      });
+      vms.push(await launchVm(spec, { logFile: join(dir, `${name}.log`) }));
+    }
+    const t0 = performance.now();
+    await Promise.all(vms.map((vm) => vm.waitReady().then((a) => a.close())));
+    const readyMs = performance.now() - t0;
+    await sleep(IDLE_MS);
+    const pss = vms.map((vm) => pssKiB(vm.pid));
+    const totalMiB = mib(pss.reduce((a, b) => a + b, 0));
+    return { lever: lever.label, vms: vms.length, readyMs, pssPerVmMiB: totalMiB / vms.length, vmsPerGiB: (1024 * vms.length) / totalMiB, load: load() };
+  } finally {
+    await Promise.all(vms.map((vm) => vm.kill()));
+    await rm(dir, { recursive: true, force: true, maxRetries: 5 });
+  }
+}
+
+let baseImage = '';
+const tinyBase = () => baseImage;
+
+async function memory(root: string, print: Print) {
+  baseImage = (await import('../test/helpers/tiny.js').then((m) => m.tinyImage())).fs;
+  const ksmWas = readFileSync(KSM_RUN_FILE, 'utf8').trim();
+  const scanWas = readFileSync(KSM_RUN_FILE.replace(/run$/, 'pages_to_scan'), 'utf8').trim();
+  const results = [];
+  try {
+    // KSM's default (100 pages each 20 ms) takes minutes over 16 guests: a faster scan for the bench.
+    await writeFile(KSM_RUN_FILE.replace(/run$/, 'pages_to_scan'), '1000');
+    for (const lever of LEVERS) {
+      const r = await memoryRun(root, lever, ksmWas);
+      results.push(r);
+      print(`memory, ${r.vms} idle tiny VMs, ${lever.label}: ${r.pssPerVmMiB.toFixed(1)} MiB PSS per VM = ${r.vmsPerGiB.toFixed(1)} VMs per GiB (goal 15); all ready in ${(r.readyMs / 1000).toFixed(1)} s; load ${r.load}`);
+    }
+  } finally {
+    await writeFile(KSM_RUN_FILE.replace(/run$/, 'pages_to_scan'), scanWas);
+    await writeFile(KSM_RUN_FILE, ksmWas === '1' ? '1' : '2');
+    if (ksmWas !== '1') await writeFile(KSM_RUN_FILE, ksmWas);
+  }
+  return results;
+}
+
+// ---------------------------------------------------------------- spawn
+
+/** 64 hosts: from the call to up() until the last QEMU exists (its start time in /proc), then a hard stop. */
+async function spawnTime(root: string, print: Print, hosts = 64, runs = 3) {
+  const topology = await writeTopology(root, hosts);
+  const figures: Array<{ lastSpawnMs: number; upMs: number; hardStopMs: number; load: string }> = [];
+  for (let i = 0; i < runs; i++) {
+    const dir = join(root, `spawn${i}`);
+    const boot0 = uptimeMs();
+    const t0 = performance.now();
+    let lab: Lab | undefined;
+    try {
+      lab = await up(request(root, topology, dir));
+      const upMs = performance.now() - t0;
+      const lastSpawnMs = Math.max(...lab.state().hosts.map((h) => startedAtMs(h.pid!))) - boot0;
+      const t1 = performance.now();
+      await lab.stop({ hard: true });
+      figures.push({ lastSpawnMs, upMs, hardStopMs: performance.now() - t1, load: load() });
+    } finally {
+      await lab?.stop({ hard: true });
+      killUnder(dir);
+      await rm(dir, { recursive: true, force: true, maxRetries: 5 });
+    }
+  }
+  const script = await scriptSpawn(root, topology, hosts);
+  const m = (k: 'lastSpawnMs' | 'upMs' | 'hardStopMs') => median(figures.map((f) => f[k]));
+  print(
+    `spawn, ${hosts} hosts, up() to the last QEMU spawned, median of ${runs}: ${m('lastSpawnMs').toFixed(0)} ms (goal < 1000 ms)` +
+      ` against the same command lines from a shell script (qemunet up --dry-run): ${script.toFixed(0)} ms; up() resolved ${m('upMs').toFixed(0)} ms;` +
+      ` hard stop ${m('hardStopMs').toFixed(0)} ms; load ${figures.map((f) => f.load).join(', ')}; /proc times in 10 ms steps`,
+  );
+  return { hosts, runs: figures, lastSpawnMs: m('lastSpawnMs'), scriptLastSpawnMs: script };
+}
+
+async function scriptSpawn(root: string, topology: string, hosts: number): Promise<number> {
+  const dir = join(root, 'spawn-sh');
+  const script = `${dir}.sh`;
+  await writeFile(script, await dryRun(request(root, topology, dir)));
+  const boot0 = uptimeMs();
+  const sh = spawn('sh', [script], { stdio: 'ignore', detached: true });
+  try {
+    let pids: number[] = [];
+    const deadline = Date.now() + 60_000;
+    while ((pids = processesUnder(dir, /^qemu-system/)).length < hosts && Date.now() < deadline) await sleep(20);
+    return Math.max(...pids.map(startedAtMs)) - boot0;
+  } finally {
+    try {
+      process.kill(-sh.pid!, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+    await sleep(200);
+    killUnder(dir);
+    await rm(dir, { recursive: true, force: true, maxRetries: 5 });
+  }
+}
+
+// ---------------------------------------------------------------- entry
+
+export async function benchScale(print: Print) {
+  const root = await mkdtemp(join(tmpdir(), 'qemunet-bench-scale-'));
+  await mkdir(join(root, 'state'), { recursive: true });
+  print(`${CORES} cores; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} (other programs share this machine)`);
+  const results: Record<string, unknown> = { cores: CORES };
+  try {
+    if (PARTS.includes('memory')) results.memory = await memory(root, print);
+    if (PARTS.includes('spawn')) results.spawn = await spawnTime(root, print);
+  } finally {
+    const left = killUnder(root);
+    if (left) print(`left running after the bench (killed): ${left}`);
+    results.leftovers = left;
+    await rm(root, { recursive: true, force: true });
+  }
+  void processAlive;
+  return results;
+}
