@@ -9,6 +9,9 @@ import { TINY_TCG_CACHE_MIB } from '../src/lab/plan.js';
 import { dryRun, up, type UpRequest } from '../src/lab/up.js';
 import { processAlive } from '../src/process/alive.js';
 import { KSM_RUN_FILE } from '../src/vm/ksm.js';
+import { launchSwitch } from '../src/switch/launch.js';
+import { vdeSwitchArgv } from '../src/switch/vde-argv.js';
+import { GuestAgent } from '../src/vm/guest-agent.js';
 import { launchVm, type RunningVm } from '../src/vm/launch.js';
 import { overlayOn, tinyVmSpec } from '../test/helpers/tiny.js';
 
@@ -218,6 +221,159 @@ async function scriptSpawn(root: string, topology: string, hosts: number): Promi
   }
 }
 
+// ---------------------------------------------------------------- switch
+
+const IPERF_SECONDS = 10;
+
+/** Two tiny guests, eth0 on 10.0.0.1 and .2, joined by `nic(i)`; iperf3 from the second to the first, in Mbit/s. */
+async function iperfPair(dir: string, nic: (i: number) => { switchSocket: string; port?: number }): Promise<number> {
+  const vms: RunningVm[] = [];
+  try {
+    for (let i = 0; i < 2; i++) {
+      const name = `p${i}`;
+      await overlayOn(tinyBase(), join(dir, `${name}.qcow2`));
+      const spec = await tinyVmSpec(dir, name, { accel: 'tcg', tcgCacheMiB: TINY_TCG_CACHE_MIB, nics: [{ ...nic(i), mac: `AA:AA:AA:AA:00:0${i}`, model: 'e1000' }] });
+      vms.push(await launchVm(spec, { logFile: join(dir, `${name}.log`) }));
+    }
+    const agents = await Promise.all(vms.map((vm) => vm.waitReady()));
+    try {
+      const sh = async (i: number, cmd: string) => {
+        const r = await agents[i]!.exec('/bin/sh', ['-c', cmd]);
+        if (r.exitCode !== 0) throw new Error(`${cmd}: ${r.stderr.toString()}${r.stdout.toString()}`);
+        return r.stdout.toString();
+      };
+      await sh(0, 'ip addr add 10.0.0.1/24 dev eth0 && iperf3 -s -D');
+      await sh(1, 'ip addr add 10.0.0.2/24 dev eth0 && ping -c 3 -W 5 10.0.0.1 >/dev/null');
+      const out = JSON.parse(await sh(1, `iperf3 -c 10.0.0.1 -t ${IPERF_SECONDS} -J`)) as { end: { sum_received: { bits_per_second: number } } };
+      return out.end.sum_received.bits_per_second / 1e6;
+    } finally {
+      agents.forEach((a) => a.close());
+    }
+  } finally {
+    await Promise.all(vms.map((vm) => vm.kill()));
+  }
+}
+
+/** iperf3 between two guests through a vde_switch against the same two on a direct point-to-point link. */
+async function switchThroughput(root: string, print: Print, runs = 3) {
+  baseImage ||= (await import('../test/helpers/tiny.js').then((m) => m.tinyImage())).fs;
+  const figures: Array<{ switchMbps: number; directMbps: number; load: string }> = [];
+  for (let r = 0; r < runs; r++) {
+    const dir = await mkdtemp(join(root, 'sw-'));
+    try {
+      const sock = join(dir, 'switch');
+      const sw = await launchSwitch({ name: 's', argv: vdeSwitchArgv({ name: 's', hub: false, socket: sock, mgmt: join(dir, 's.mgmt') }), socket: sock, logFile: join(dir, 's.log') });
+      let switchMbps: number;
+      try {
+        switchMbps = await iperfPair(dir, (i) => ({ switchSocket: sock, port: i + 1 }));
+      } finally {
+        await sw.stop();
+      }
+      await rm(dir, { recursive: true, force: true, maxRetries: 5 });
+      await mkdir(dir);
+      const directMbps = await iperfPair(dir, () => ({ switchSocket: `ptp://${join(dir, 'link')}` }));
+      figures.push({ switchMbps, directMbps, load: load() });
+    } finally {
+      killUnder(dir);
+      await rm(dir, { recursive: true, force: true, maxRetries: 5 });
+    }
+  }
+  const m = (k: 'switchMbps' | 'directMbps') => median(figures.map((f) => f[k]));
+  print(
+    `switch, iperf3 ${IPERF_SECONDS} s between two tiny guests (TCG, e1000), median of ${runs}: through a vde_switch ${m('switchMbps').toFixed(0)} Mbit/s,` +
+      ` direct ptp link ${m('directMbps').toFixed(0)} Mbit/s = ${(m('switchMbps') / m('directMbps')).toFixed(2)}x (goal >= 0.8x); runs ${figures.map((f) => `${f.switchMbps.toFixed(0)}/${f.directMbps.toFixed(0)}`).join(', ')}; load ${figures.map((f) => f.load).join(', ')}`,
+  );
+  return { runs: figures, ratio: m('switchMbps') / m('directMbps') };
+}
+
+// ---------------------------------------------------------------- 100 hosts
+
+/** `hosts` tiny hosts, 20 a switch (the most a switch takes), switches chained by trunks: one LAN, 10.0.0.0/16. */
+async function writeBigLab(root: string, hosts: number): Promise<{ topology: string; address: (i: number) => string }> {
+  const switches = Math.ceil(hosts / 20);
+  const lines = [`# ${hosts} tiny hosts, one LAN over ${switches} trunked switches (qemunet scale bench)`];
+  for (let s = 1; s <= switches; s++) lines.push(`SWITCH s${s}`);
+  for (let s = 1; s < switches; s++) lines.push(`TRUNK s${s} s${s + 1}`);
+  for (let h = 1; h <= hosts; h++) lines.push(`HOST tiny h${h} s${Math.ceil(h / 20)}`);
+  const topology = join(root, `lab-${hosts}.topo`);
+  await writeFile(topology, `${lines.join('\n')}\n`);
+  return { topology, address: (i) => `10.0.${Math.floor(i / 250)}.${(i % 250) + 1}` };
+}
+
+async function addressScripts(dir: string, hosts: number, address: (i: number) => string): Promise<void> {
+  for (let i = 0; i < hosts; i++) {
+    await mkdir(join(dir, `h${i + 1}`), { recursive: true });
+    await writeFile(join(dir, `h${i + 1}`, 'start.sh'), `#!/bin/sh\nip addr add ${address(i)}/16 dev eth0\n`);
+  }
+}
+
+/** Time to every host ready; the most memory the lab's processes held (PSS summed, sampled each 5 s). */
+async function upAndWatch(root: string, topology: string, dir: string, hosts: number, env: NodeJS.ProcessEnv) {
+  const t0 = performance.now();
+  let peakPssMiB = 0;
+  const sampler = setInterval(() => {
+    const pss = processesUnder(dir).reduce((sum, pid) => sum + (pssKiB(pid) || 0), 0);
+    peakPssMiB = Math.max(peakPssMiB, mib(pss));
+  }, 5000);
+  try {
+    const lab = await up({ ...request(root, topology, dir, env), vlan: true });
+    await lab.waitReady(3_600_000);
+    return { lab, readyMs: performance.now() - t0, peak: () => peakPssMiB };
+  } finally {
+    if (hosts > 1) setTimeout(() => clearInterval(sampler), 60_000).unref();
+    else clearInterval(sampler);
+  }
+}
+
+async function bigLab(root: string, print: Print, hosts = 100) {
+  const env = { QEMUNET_KSM: 'on' };
+  const ksmWas = readFileSync(KSM_RUN_FILE, 'utf8').trim();
+  try {
+    const one = await writeBigLab(root, 1);
+    const oneDir = join(root, 'one');
+    await addressScripts(oneDir, 1, one.address);
+    const single = await upAndWatch(root, one.topology, oneDir, 1, env);
+    await single.lab.stop();
+    const big = await writeBigLab(root, hosts);
+    const dir = join(root, 'big');
+    await addressScripts(dir, hosts, big.address);
+    const { lab, readyMs, peak } = await upAndWatch(root, big.topology, dir, hosts, env);
+    let pings = '';
+    try {
+      const ping = async (from: number, targets: number[]) => {
+        const agent = await GuestAgent.connect(lab.plan.hosts[from]!.paths.agent);
+        try {
+          const r = await agent.exec('/bin/sh', ['-c', `n=0; for ip in ${targets.map(big.address).join(' ')}; do ping -c 1 -W 10 $ip >/dev/null && n=$((n+1)); done; echo $n`]);
+          return Number(r.stdout.toString().trim());
+        } finally {
+          agent.close();
+        }
+      };
+      const others = Array.from({ length: hosts - 1 }, (_, i) => i + 1);
+      const fromFirst = await ping(0, others);
+      const fromLast = await ping(hosts - 1, [0]);
+      pings = `h1 reached ${fromFirst}/${hosts - 1}, h${hosts} reached h1: ${fromLast === 1 ? 'yes' : 'no'}`;
+    } finally {
+      await sleep(10_000);
+    }
+    const peakPssMiB = peak();
+    const t1 = performance.now();
+    await lab.stop();
+    const teardownMs = performance.now() - t1;
+    const left = processesUnder(dir).length;
+    const ideal = Math.ceil(hosts / CORES) * single.readyMs;
+    print(
+      `lab of ${hosts} hosts (${Math.ceil(hosts / 20)} trunked switches, KSM on): all ready in ${(readyMs / 1000).toFixed(0)} s against ceil(${hosts}/${CORES} cores) x one host (${(single.readyMs / 1000).toFixed(1)} s) = ${(ideal / 1000).toFixed(0)} s` +
+        ` (${(readyMs / ideal).toFixed(2)}x); ${pings}; peak PSS of the lab ${(peakPssMiB / 1024).toFixed(2)} GiB (${(peakPssMiB / hosts).toFixed(0)} MiB a host);` +
+        ` teardown ${(teardownMs / 1000).toFixed(1)} s, ${left} processes left; load ${load()}`,
+    );
+    return { hosts, readyMs, oneHostReadyMs: single.readyMs, idealMs: ideal, pings, peakPssMiB, teardownMs, leftovers: left };
+  } finally {
+    await writeFile(KSM_RUN_FILE, ksmWas === '1' ? '1' : '2');
+    if (ksmWas !== '1') await writeFile(KSM_RUN_FILE, ksmWas);
+  }
+}
+
 // ---------------------------------------------------------------- entry
 
 export async function benchScale(print: Print) {
@@ -228,6 +384,8 @@ export async function benchScale(print: Print) {
   try {
     if (PARTS.includes('memory')) results.memory = await memory(root, print);
     if (PARTS.includes('spawn')) results.spawn = await spawnTime(root, print);
+    if (PARTS.includes('switch')) results.switch = await switchThroughput(root, print);
+    if (PARTS.includes('lab100')) results.lab100 = await bigLab(root, print, Number(process.env.QEMUNET_BENCH_HOSTS ?? 100));
   } finally {
     const left = killUnder(root);
     if (left) print(`left running after the bench (killed): ${left}`);
