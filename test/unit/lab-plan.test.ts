@@ -190,7 +190,7 @@ describe('planLab: a session directory whose path has commas', () => {
   it('doubles every comma of a path inside a QEMU option, and leaves plain arguments as they are', () => {
     assert.deepEqual(qemuArgv(host(plan, 'a').vm), [
       '-name', 'a,process=qemu-a', '-nodefaults', '-no-user-config',
-      '-machine', 'pc', '-accel', 'tcg,tb-size=16', '-m', '128', '-rtc', 'base=localtime',
+      '-machine', 'pc', '-accel', 'tcg,tb-size=32', '-m', '128', '-rtc', 'base=localtime',
       '-drive', 'file=/tmp/lab,,path=/etc/a.qcow2,format=qcow2,id=disk0,cache=writeback,if=virtio',
       '-drive', 'file=/tmp/lab,,path=/etc/a.disk,format=raw,id=disk1,cache=writeback,if=virtio',
       '-kernel', '/store/tiny/tiny.vmlinux', '-initrd', '/store/tiny/tiny.initrd',
