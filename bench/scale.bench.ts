@@ -321,13 +321,14 @@ async function upAndWatch(root: string, topology: string, dir: string, hosts: nu
     const pss = processesUnder(dir).reduce((sum, pid) => sum + (pssKiB(pid) || 0), 0);
     peakPssMiB = Math.max(peakPssMiB, mib(pss));
   }, 5000);
+  sampler.unref();
   try {
     const lab = await up({ ...request(root, topology, dir, env), vlan: true });
     await lab.waitReady(3_600_000);
-    return { lab, readyMs: performance.now() - t0, peak: () => peakPssMiB };
-  } finally {
-    if (hosts > 1) setTimeout(() => clearInterval(sampler), 60_000).unref();
-    else clearInterval(sampler);
+    return { lab, readyMs: performance.now() - t0, peak: () => peakPssMiB, stopSampling: () => clearInterval(sampler) };
+  } catch (e) {
+    clearInterval(sampler);
+    throw e;
   }
 }
 
@@ -343,11 +344,12 @@ async function bigLab(root: string, print: Print, hosts = 100) {
     const oneDir = join(root, 'one');
     await addressScripts(oneDir, 1, one.address);
     const single = await upAndWatch(root, one.topology, oneDir, 1, env);
+    single.stopSampling();
     await single.lab.stop();
     const big = await writeBigLab(root, hosts);
     const dir = join(root, 'big');
     await addressScripts(dir, hosts, big.address);
-    const { lab, readyMs, peak } = await upAndWatch(root, big.topology, dir, hosts, env);
+    const { lab, readyMs, peak, stopSampling } = await upAndWatch(root, big.topology, dir, hosts, env);
     let pings = '';
     try {
       const ping = async (from: number, targets: number[]) => {
@@ -367,6 +369,7 @@ async function bigLab(root: string, print: Print, hosts = 100) {
       await sleep(10_000);
     }
     const peakPssMiB = peak();
+    stopSampling();
     const t1 = performance.now();
     await lab.stop();
     const teardownMs = performance.now() - t1;
