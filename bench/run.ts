@@ -1,9 +1,12 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { benchAccel } from './accel.bench.js';
+import { benchDebian } from './debian.bench.js';
 import { benchLab } from './lab.bench.js';
 import { benchScale } from './scale.bench.js';
+import { benchScreenBridge } from './screen-bridge.bench.js';
 import { benchTinyImage } from './tiny-image.bench.js';
+import { benchWeb } from './web.bench.js';
 
 /**
  * `npm run bench [-- NAME...]`: runs every benchmark (or the named ones), prints the figures and
@@ -15,6 +18,9 @@ const benches: Array<{ name: string; key: string; run: (print: (line: string) =>
   { name: 'lab', key: 'lab', run: benchLab },
   { name: 'accel', key: 'accel', run: benchAccel },
   { name: 'scale', key: 'scale', run: benchScale },
+  { name: 'screen-bridge', key: 'screenBridge', run: benchScreenBridge },
+  { name: 'web', key: 'web', run: benchWeb },
+  { name: 'debian', key: 'debian', run: benchDebian },
 ];
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((w) => !benches.some((b) => b.name === w));

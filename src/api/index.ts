@@ -12,7 +12,7 @@ export { DEFAULT_BOOT_LIMITS, type BootLimits } from '../lab/watchdog.js';
 // Sessions on this machine, and one session's operations.
 export { isLive, listSessions } from '../lab/sessions.js';
 export { SessionClient, parseNicRef, type ExecIo, type StateSubscription } from './session-client.js';
-export type { HostState, HostStatus, SessionPhase, SessionState, SwitchStatus } from '../lab/state.js';
+export type { HostState, HostStatus, ScreenAccess, SessionPhase, SessionState, SwitchStatus } from '../lab/state.js';
 export type { DisplayMode, NicPlan } from '../lab/plan.js';
 export type { AttachIo } from '../console/attach.js';
 export type { MgmtReply } from '../switch/mgmt-protocol.js';
@@ -27,6 +27,9 @@ export { exitStatus, isKnownCode } from './exit-status.js';
 // Link faults as `qemunet link` and the web dialog write them, checked.
 export { parseLinkSetting, type LinkFaults } from '../topology/link-syntax.js';
 export type { Topology } from '../topology/types.js';
+
+// The graph layout the web page keeps in a session directory.
+export { parseLayout, type GraphLayout } from '../session/layout.js';
 
 // A console stream that resumes at a byte offset (the hub's resume socket).
 export type { ConsoleCursor, ResumedConsole } from '../console/cursor.js';

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import type { Socket } from 'node:net';
 import type { AttachIo } from '../console/attach.js';
 import { openResumable, type ConsoleCursor, type ResumedConsole } from '../console/cursor.js';
 import { QemunetError } from '../errors.js';
@@ -8,11 +9,13 @@ import type { Topology } from '../topology/types.js';
 import { attachHostConsole, attachSwitchConsole } from '../lab/attach.js';
 import { controlRequest, controlSubscribe } from '../lab/control.js';
 import { saveSession } from '../lab/save.js';
+import { openHostScreen } from '../lab/screens.js';
 import {
   down, execInHost, findSession, linkFaultsInfo, parseNicRef, restartHost, sessionStatus, setLink, setLinkFaults, startCapture, switchCommand,
 } from '../lab/sessions.js';
 import type { SessionState } from '../lab/state.js';
 import type { MgmtReply } from '../switch/mgmt-protocol.js';
+import { readLayout, writeLayout, type GraphLayout } from '../session/layout.js';
 import { sessionPaths } from '../session/paths.js';
 
 export interface ExecIo {
@@ -123,11 +126,30 @@ export class SessionClient {
     );
   }
 
+  /** Where the graph's nodes were dragged to (undefined when nobody did, or the file is not a valid layout). */
+  layout(): Promise<GraphLayout | undefined> {
+    return readLayout(sessionPaths(this.dir).layout);
+  }
+
+  /** Keeps the graph's node positions in the session directory; throws LAYOUT for a layout that is not valid. */
+  saveLayout(layout: GraphLayout): Promise<void> {
+    return writeLayout(sessionPaths(this.dir).layout, layout);
+  }
+
   /** A host's console bytes from just after `cursor` (epoch and offset), or its whole kept history without one. */
   async openConsoleStream(host: string, cursor?: ConsoleCursor): Promise<ResumedConsole> {
     const state = await this.status();
     if (!state.hosts.some((h) => h.name === host)) throw new QemunetError('UNKNOWN_HOST', `session ${this.dir} has no host ${host}; hosts: ${state.hosts.map((h) => h.name).join(', ')}`);
     return openResumable(sessionPaths(this.dir).host(host).consoleResume, cursor);
+  }
+
+  /**
+   * A connection to a `vnc` host's VNC server on its private unix socket: RFB bytes both ways (the
+   * web server bridges it to noVNC). Throws UNKNOWN_HOST, NO_VNC_SCREEN (what the host has instead),
+   * HOST_NOT_RUNNING or SCREEN_UNAVAILABLE.
+   */
+  openScreen(host: string): Promise<Socket> {
+    return openHostScreen(this.dir, host);
   }
 
   /** The unix socket that serves a host's serial console to any number of clients. */

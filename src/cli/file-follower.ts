@@ -8,15 +8,17 @@ const CHUNK = 64 * 1024;
  * often it polls.
  */
 export class FileFollower {
-  private offset = 0;
+  private constructor(
+    private readonly fh: FileHandle,
+    private offset: number,
+  ) {}
 
-  private constructor(private readonly fh: FileHandle) {}
-
-  static async open(path: string): Promise<FileFollower> {
-    return new FileFollower(await open(path, 'r'));
+  /** Follows `path` from byte `from` on (what was there before is not handed over). */
+  static async open(path: string, from = 0): Promise<FileFollower> {
+    return new FileFollower(await open(path, 'r'), from);
   }
 
-  /** Bytes read from the file so far (each once, so also where the next read starts). */
+  /** Where the next read starts: the start offset plus the bytes read so far. */
   get bytesRead(): number {
     return this.offset;
   }

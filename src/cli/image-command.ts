@@ -3,7 +3,7 @@ import { InterruptedError, UsageError } from '../errors.js';
 import { buildImage, listImages, pullImage, removeImage } from '../api/index.js';
 import { progressReporter } from './progress.js';
 
-const USAGE = 'usage: qemunet image build [tiny] [--force] | qemunet image list [--json] [-c FILE] | qemunet image pull NAME [-c FILE] | qemunet image rm NAME';
+const USAGE = 'usage: qemunet image build [tiny|debian] [--force] | qemunet image list [--json] [-c FILE] | qemunet image pull NAME [-c FILE] | qemunet image rm NAME';
 
 export async function imageCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({

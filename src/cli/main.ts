@@ -18,7 +18,7 @@ const USAGE = `usage: qemunet COMMAND ...
   link HOST:ethN [up|down] [--delay 40ms --loss 10% ...]  show or set a NIC's link and faults
   capture HOST:ethN -w FILE|-    pcap of a NIC's frames until Ctrl-C or --duration SECONDS
   web [--session DIR] [--port N] [--open]  the session in a browser: live graph, consoles, link actions
-  image build [tiny] [--force]   build the built-in guest image
+  image build [tiny|debian] [--force]   build a built-in guest image
   image list [--json] [-c FILE]  list known systems and the state of their files
   image pull NAME [-c FILE]      download a system's image from its URL[..] (QemuNet's -D)
   image rm NAME                  remove a built image

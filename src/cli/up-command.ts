@@ -1,6 +1,6 @@
 import { launchWeb } from './web-launch.js';
 import { spawn } from 'node:child_process';
-import { openSync, closeSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,7 @@ import { pullCommand } from './image-command.js';
 import { LiveStatus } from './live-status.js';
 import { renderStatus } from './status-view.js';
 import { parseUpOptions, type UpOptions } from './up-options.js';
+import { FileFollower } from './file-follower.js';
 
 export const UP_USAGE = `usage: qemunet up TOPOLOGY [options]      (or QemuNet's form: qemunet -t TOPOLOGY [options])
   --session DIR, -S DIR  session directory (created if missing, never wiped); default: new one under $TMPDIR
@@ -210,8 +211,10 @@ async function detach(args: readonly string[], o: UpOptions): Promise<number> {
   const fromDir = o.from && statSync(o.from, { throwIfNoEntry: false })?.isDirectory() ? o.from : undefined;
   const dir = await sessionDirectory(o.session ?? fromDir, o.topology ?? o.from, process.cwd());
   const session = SessionClient.at(dir);
-  const log = session.logFile;
-  const fd = openSync(log, 'a');
+  const fd = openSync(session.logFile, 'a');
+  // The supervisor's output (image builds, warnings, hosts booting) is relayed while this waits; the
+  // log keeps earlier runs of the session, so only what this start writes is.
+  const relay = new LogRelay(await FileFollower.open(session.logFile, fstatSync(fd).size));
   const child = spawn(process.execPath, [MAIN, 'up', ...args, '--session', dir], {
     stdio: ['ignore', fd, fd],
     detached: true,
@@ -221,15 +224,52 @@ async function detach(args: readonly string[], o: UpOptions): Promise<number> {
   child.unref();
   let exited = false;
   child.once('exit', () => (exited = true));
+  try {
+    return await waitForSupervisor(session, o, relay, () => (exited ? undefined : child.pid));
+  } finally {
+    await relay.close();
+  }
+}
+
+/** Copies what the detached supervisor writes to its log onto this process's stderr. */
+class LogRelay {
+  /** The end of what was relayed, where the supervisor's own error would be. */
+  private recent = '';
+
+  constructor(private readonly follower: FileFollower) {}
+
+  async flush(): Promise<void> {
+    await this.follower.poll((chunk) => {
+      process.stderr.write(chunk);
+      this.recent = (this.recent + chunk.toString('utf8')).slice(-4096);
+    });
+  }
+
+  /** Whether the supervisor said why it stopped (a "qemunet: ..." line). */
+  get explained(): boolean {
+    return /^qemunet: /m.test(this.recent);
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    await this.follower.close();
+  }
+}
+
+/** Waits until the session runs (with --wait: until every host is ready), relaying the supervisor's output. */
+async function waitForSupervisor(session: SessionClient, o: UpOptions, relay: LogRelay, supervisorPid: () => number | undefined): Promise<number> {
   const deadline = Date.now() + (o.timeoutSec ?? 300) * 1000;
   for (;;) {
+    await relay.flush();
+    const pid = supervisorPid();
     const state = await session.status().catch(() => undefined);
-    const mine = state?.pid === child.pid;
+    const mine = pid !== undefined && state?.pid === pid;
     if (mine && state && state.phase === 'running') {
       const notReady = state.hosts.filter((h) => h.state !== (h.agent ? 'ready' : 'running'));
       if (!o.wait || !notReady.length) {
-        process.stdout.write(`${renderStatus(state)}\nrunning in the background; stop it with: qemunet down --session ${dir}\n`);
-        if (o.web) process.stdout.write(`web: ${await launchWeb(dir)}\n`);
+        await relay.flush();
+        process.stdout.write(`${renderStatus(state)}\nrunning in the background; stop it with: qemunet down --session ${session.dir}\n`);
+        if (o.web) process.stdout.write(`web: ${await launchWeb(session.dir)}\n`);
         return 0;
       }
       const dead = notReady.filter((h) => ['stopped', 'crashed', 'failed'].includes(h.state));
@@ -237,8 +277,9 @@ async function detach(args: readonly string[], o: UpOptions): Promise<number> {
       if (stalled.length) return failWait(session, stalled.map((h) => h.name), `stalled (${stalled.map((h) => `${h.name}: ${h.detail}`).join('; ')})`);
       if (dead.length || Date.now() > deadline) return failWait(session, state.hosts.filter((h) => h.state !== 'ready').map((h) => h.name), dead.length ? 'stopped before it was ready' : `not ready after ${o.timeoutSec ?? 300} s`);
     }
-    if (exited || (mine && state && !isLive(state))) {
-      process.stderr.write(`qemunet: the session did not start:\n${tail(log, 30)}\n`);
+    if (pid === undefined || (mine && state && !isLive(state))) {
+      await relay.flush();
+      if (!relay.explained) process.stderr.write(`qemunet: the session did not start (its log: ${session.logFile})\n`);
       return 1;
     }
     if (Date.now() > deadline) return failWait(session, [], `not running after ${o.timeoutSec ?? 300} s`);

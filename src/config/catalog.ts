@@ -11,18 +11,22 @@ export interface SystemEntry {
   initrd?: string;
   url?: string;
   qemuopt: string;
-  /** Set for systems qemunet builds itself (`tiny`). */
-  builtin?: 'tiny';
+  /** Set for systems qemunet builds itself (`tiny`, `debian`). */
+  builtin?: 'tiny' | 'debian';
   /** Where it was declared: "built-in" or file:line. */
   source: string;
 }
 
 export type Catalog = ReadonlyMap<string, SystemEntry>;
 
-export function builtinCatalog(tiny: BuiltImagePaths): Map<string, SystemEntry> {
-  return new Map([
-    ['tiny', { name: 'tiny', sys: 'linux', fs: tiny.fs, kernel: tiny.kernel, initrd: tiny.initrd, qemuopt: '', builtin: 'tiny', source: 'built-in' } satisfies SystemEntry],
-  ]);
+/** The systems qemunet builds: `tiny`, and `debian` for QemuNet's labs, which name their system so. */
+export function builtinCatalog(images: (name: 'tiny' | 'debian') => BuiltImagePaths): Map<string, SystemEntry> {
+  return new Map(
+    (['tiny', 'debian'] as const).map((name) => {
+      const p = images(name);
+      return [name, { name, sys: 'linux', fs: p.fs, kernel: p.kernel, initrd: p.initrd, qemuopt: '', builtin: name, source: 'built-in' } satisfies SystemEntry];
+    }),
+  );
 }
 
 /** Config systems override built-in ones of the same name; a system without FS is left out with a note. */

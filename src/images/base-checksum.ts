@@ -16,9 +16,9 @@ type Cache = Record<string, { bytes: number; mtimeMs: number; sha256: string }>;
  * image's own manifest already holds it.
  */
 export async function baseIdentity(image: string, cacheDir: string): Promise<BaseIdentity> {
+  const built = await builtBaseIdentity(image);
+  if (built) return built;
   const s = await stat(image);
-  const built = parseManifest(await readFile(join(dirname(image), 'manifest.json'), 'utf8').catch(() => ''))?.files[basename(image)];
-  if (built && built.bytes === s.size) return { sha256: built.sha256, bytes: s.size };
   const cacheFile = join(cacheDir, 'base-checksums.json');
   const cache = (await readFile(cacheFile, 'utf8').then((t) => JSON.parse(t) as Cache).catch(() => ({}))) as Cache;
   const hit = cache[image];
@@ -29,4 +29,11 @@ export async function baseIdentity(image: string, cacheDir: string): Promise<Bas
   await writeFile(`${cacheFile}.${process.pid}`, JSON.stringify(cache, null, 1));
   await rename(`${cacheFile}.${process.pid}`, cacheFile);
   return { sha256, bytes: s.size };
+}
+
+/** The checksum a built image's manifest holds for it (undefined for other files, or one that changed size). */
+export async function builtBaseIdentity(image: string): Promise<BaseIdentity | undefined> {
+  const s = await stat(image);
+  const built = parseManifest(await readFile(join(dirname(image), 'manifest.json'), 'utf8').catch(() => ''))?.files[basename(image)];
+  return built && built.bytes === s.size ? { sha256: built.sha256, bytes: s.size } : undefined;
 }

@@ -9,16 +9,18 @@ import { hasProgram, run } from '../process/run.js';
 import { missingPackagesIn, packagesToExtract, parseSimulatedInstall, type PinnedPackage } from './apt-plan.js';
 import { elfLength, findBzImagePayload } from './bzimage.js';
 import { buildCpio, type CpioEntry } from './cpio.js';
-import { guestFiles, initrdInit } from './guest-files.js';
+import { guestFiles, initrdInit, type GuestFile } from './guest-files.js';
 import { moduleLoadOrder, parseModulesBuiltin, parseModulesDep, selectModuleClosure } from './kernel-modules.js';
 import type { ImageManifest } from './manifest.js';
-import { builtImagePaths, debCacheDir } from './store.js';
+import { builtImagePaths, debCacheDir, type BuiltImagePaths } from './store.js';
 import { withStoreLock, removeStaleBuilds } from './store-lock.js';
 import * as recipe from './tiny-recipe.js';
 
-export type BuildPhase = 'resolve' | 'download' | 'extract' | 'configure' | 'kernel' | 'initrd' | 'disk' | 'finish';
+export type BuildPhase = 'resolve' | 'download' | 'install' | 'extract' | 'configure' | 'kernel' | 'initrd' | 'disk' | 'finish';
 export interface BuildProgress {
   phase: BuildPhase;
+  /** The image being built (tiny, debian). */
+  system?: string;
   done?: number;
   total?: number;
   detail?: string;
@@ -34,34 +36,45 @@ export interface BuildOptions {
 
 const NAME = 'tiny';
 const REQUIRED_PROGRAMS = ['apt-get', 'dpkg-deb', 'tar', 'mkfs.ext4', 'depmod', 'xz'];
+/** debian runs Debian's maintainer scripts: mmdebstrap installs its packages in a chroot. */
+const EXTRA_PROGRAMS: Record<string, string[]> = { debian: ['mmdebstrap'] };
 
 /**
  * Builds the built-in `tiny` system into the store from the host's Debian package repository:
- * `apt-get download` + `dpkg-deb`, no root, no chroot, no maintainer scripts. Everything is made in
- * a temporary directory inside the store and renamed into place at the end, so an interrupted
- * build leaves nothing half-made.
+ * `apt-get download` + `dpkg-deb`, no root, no chroot, no maintainer scripts.
  */
-export async function buildTinyImage(options: BuildOptions): Promise<ImageManifest> {
+export function buildTinyImage(options: BuildOptions): Promise<ImageManifest> {
+  return buildInStore(NAME, recipe.TINY_RECIPE_VERSION, options, buildInto);
+}
+
+/**
+ * The store side of every built-in image: one build at a time, kept while its recipe version holds,
+ * made in a temporary directory inside the store and renamed into place at the end, so an
+ * interrupted build leaves nothing half-made.
+ */
+export async function buildInStore(name: string, recipeVersion: number, options: BuildOptions, build: (work: string, options: BuildOptions) => Promise<ImageManifest>): Promise<ImageManifest> {
   const { storeDir, signal } = options;
   await mkdir(storeDir, { recursive: true }).catch((e: NodeJS.ErrnoException) => {
     throw new ImageError('STORE_NOT_WRITABLE', `cannot create the image store ${storeDir}: ${e.message}`, { cause: e });
   });
-  return withStoreLock(storeDir, NAME, signal, async () => {
-    const final = builtImagePaths(storeDir, NAME);
+  return withStoreLock(storeDir, name, signal, async () => {
+    const final = builtImagePaths(storeDir, name);
     const current = await readFile(final.manifest, 'utf8').then((t) => JSON.parse(t) as ImageManifest, () => undefined);
-    if (!options.force && current?.recipeVersion === recipe.TINY_RECIPE_VERSION) return current;
+    if (!options.force && current?.recipeVersion === recipeVersion) return current;
     await removeStaleBuilds(storeDir);
-    await checkPrograms();
-    const work = join(storeDir, `.build-${NAME}-${process.pid}-${Date.now().toString(36)}`);
+    await checkPrograms(name);
+    const work = join(storeDir, `.build-${name}-${process.pid}-${Date.now().toString(36)}`);
+    const onProgress = options.onProgress;
+    const tagged: BuildOptions = { ...options, ...(onProgress ? { onProgress: (p: BuildProgress) => onProgress({ ...p, system: name }) } : {}) };
     try {
       await mkdir(work, { recursive: true });
-      const manifest = await buildInto(work, options);
+      const manifest = await build(work, tagged);
       if (await exists(final.dir)) await rm(final.dir, { recursive: true, force: true });
-      await rename(builtImagePaths(work, NAME).dir, final.dir);
+      await rename(builtImagePaths(work, name).dir, final.dir);
       return manifest;
     } catch (e) {
       if (signal?.aborted) throw signal.reason;
-      throw translateBuildError(e);
+      throw translateBuildError(e, name);
     } finally {
       await rm(work, { recursive: true, force: true });
     }
@@ -77,14 +90,12 @@ async function buildInto(work: string, options: BuildOptions): Promise<ImageMani
 
   onProgress({ phase: 'resolve' });
   const userland = packagesToExtract(await resolveClosure(recipe.TINY_PACKAGES, signal), recipe.TINY_EXCLUDED_PACKAGES);
-  const kernelPkg = (await resolveClosure([recipe.TINY_KERNEL_PACKAGE], signal)).find((p) => /^linux-image-\d/.test(p.name));
-  if (!kernelPkg) throw new ImageError('PACKAGE_NOT_FOUND', `no kernel package behind ${recipe.TINY_KERNEL_PACKAGE}; check the apt sources (apt-get update)`);
+  const kernelPkg = await resolveKernel(signal);
   const all = [...userland, kernelPkg];
 
   const debs = await downloadPackages(all, debCacheDir(options.storeDir), signal, onProgress);
 
   const root = join(work, 'root');
-  const kernelTree = join(work, 'kernel');
   await makeMergedUsr(root);
   const fakerootState = join(work, 'fakeroot.state');
   let done = 0;
@@ -92,8 +103,6 @@ async function buildInto(work: string, options: BuildOptions): Promise<ImageMani
     onProgress({ phase: 'extract', done: done++, total: userland.length, detail: p.name });
     await extractDeb(debs.get(p.name)!, root, fakerootState, signal);
   }
-  await mkdir(kernelTree, { recursive: true });
-  await extractDeb(debs.get(kernelPkg.name)!, kernelTree, undefined, signal);
 
   onProgress({ phase: 'configure' });
   for (const pruned of recipe.TINY_PRUNED_PATHS) await rm(join(root, pruned), { recursive: true, force: true });
@@ -101,17 +110,48 @@ async function buildInto(work: string, options: BuildOptions): Promise<ImageMani
     await rm(join(root, link), { force: true });
     await symlink(target, join(root, link));
   }
-  await installBusyboxApplets(root, signal);
-  for (const f of guestFiles()) {
-    await mkdir(dirname(join(root, f.path)), { recursive: true });
-    await writeFile(join(root, f.path), f.content);
-    await chmod(join(root, f.path), f.mode);
-  }
-  await rm(join(root, 'sbin/init'), { force: true });
-  await symlink('/bin/busybox', join(root, 'usr/sbin/init'));
-  for (const d of ['proc', 'sys', 'dev', 'run', 'tmp', 'mnt/host', 'mnt/disk', 'root', 'var/log']) await mkdir(join(root, d), { recursive: true });
+  await installGuestBoot(root, guestFiles('tiny'), signal);
 
+  const kernelVersion = await installKernel(debs.get(kernelPkg.name)!, work, root, paths, recipe.TINY_MODULE_TREES, NAME, options);
+
+  onProgress({ phase: 'disk' });
+  await writeFile(paths.fs, '');
+  await truncate(paths.fs, recipe.TINY_DISK_BYTES);
+  await asRoot('mkfs.ext4', ['-q', '-F', '-L', 'tiny-root', '-d', root, paths.fs], fakerootState, signal);
+  return writeManifest(paths, { system: NAME, recipeVersion: recipe.TINY_RECIPE_VERSION, started, kernelVersion, packages: all }, onProgress);
+}
+
+/** Checksums of the image files and what it was built from, written last (its presence means a whole image). */
+export async function writeManifest(paths: BuiltImagePaths, m: { system: string; recipeVersion: number; started: number; kernelVersion: string; packages: PinnedPackage[] }, onProgress: (p: BuildProgress) => void): Promise<ImageManifest> {
+  onProgress({ phase: 'finish' });
+  const files: ImageManifest['files'] = {};
+  for (const path of [paths.fs, paths.kernel, paths.initrd, paths.compressedKernel]) {
+    files[basename(path)] = { sha256: await sha256File(path), bytes: (await stat(path)).size };
+  }
+  const manifest: ImageManifest = {
+    system: m.system,
+    recipeVersion: m.recipeVersion,
+    builtAt: new Date().toISOString(),
+    buildSeconds: Math.round((Date.now() - m.started) / 100) / 10,
+    kernelVersion: m.kernelVersion,
+    packages: m.packages,
+    files,
+  };
+  await writeFile(paths.manifest, JSON.stringify(manifest, null, 2) + '\n');
+  return manifest;
+}
+
+/**
+ * Debian's kernel for a built-in image: the modules of `moduleTrees` into the guest's root, the
+ * kernel both as Debian ships it and as the uncompressed ELF booted through PVH, and the initrd that
+ * reaches the root disk. Returns the kernel version.
+ */
+export async function installKernel(kernelDeb: string, work: string, root: string, paths: BuiltImagePaths, moduleTrees: readonly string[], system: string, options: BuildOptions): Promise<string> {
+  const { signal, onProgress = () => {} } = options;
   onProgress({ phase: 'kernel' });
+  const kernelTree = join(work, 'kernel');
+  await mkdir(kernelTree, { recursive: true });
+  await extractDeb(kernelDeb, kernelTree, undefined, signal);
   const kernelVersion = (await readdir(join(kernelTree, 'lib/modules')))[0]!;
   const moduleDir = join(kernelTree, 'lib/modules', kernelVersion);
   // The package leaves modules.dep to its maintainer script; make it here.
@@ -119,7 +159,7 @@ async function buildInto(work: string, options: BuildOptions): Promise<ImageMani
   const deps = parseModulesDep(await readFile(join(moduleDir, 'modules.dep'), 'utf8'));
   const builtin = parseModulesBuiltin(await readFile(join(moduleDir, 'modules.builtin'), 'utf8'));
   const guestModules = join(root, 'usr/lib/modules', kernelVersion);
-  for (const m of selectModuleClosure(deps, recipe.TINY_MODULE_TREES)) {
+  for (const m of selectModuleClosure(deps, moduleTrees)) {
     await mkdir(dirname(join(guestModules, m)), { recursive: true });
     await copyFile(join(moduleDir, m), join(guestModules, m));
   }
@@ -137,32 +177,36 @@ async function buildInto(work: string, options: BuildOptions): Promise<ImageMani
     ...['bin', 'dev', 'proc', 'sys', 'newroot', 'lib', 'lib/modules'].map((path): CpioEntry => ({ kind: 'dir', path })),
     { kind: 'chardev', path: 'dev/console', major: 5, minor: 1 },
     { kind: 'file', path: 'bin/busybox', data: busybox, mode: 0o755 },
-    { kind: 'file', path: 'init', data: new TextEncoder().encode(initrdInit(virtio.map(flat), ata.map(flat))), mode: 0o755 },
+    { kind: 'file', path: 'init', data: new TextEncoder().encode(initrdInit(virtio.map(flat), ata.map(flat), system)), mode: 0o755 },
   ];
   for (const m of [...virtio, ...ata]) entries.push({ kind: 'file', path: `lib/modules/${flat(m)}`, data: await readFile(join(moduleDir, m)) });
   await writeFile(paths.initrd, buildCpio(entries));
 
-  onProgress({ phase: 'disk' });
-  await writeFile(paths.fs, '');
-  await truncate(paths.fs, recipe.TINY_DISK_BYTES);
-  await asRoot('mkfs.ext4', ['-q', '-F', '-L', 'tiny-root', '-d', root, paths.fs], fakerootState, signal);
+  return kernelVersion;
+}
 
-  onProgress({ phase: 'finish' });
-  const files: ImageManifest['files'] = {};
-  for (const path of [paths.fs, paths.kernel, paths.initrd, paths.compressedKernel]) {
-    files[basename(path)] = { sha256: await sha256File(path), bytes: (await stat(path)).size };
+/** The kernel package behind Debian's linux-image-amd64, pinned: tiny and debian boot the same one. */
+export async function resolveKernel(signal?: AbortSignal): Promise<PinnedPackage> {
+  const kernelPkg = (await resolveClosure([recipe.TINY_KERNEL_PACKAGE], signal)).find((p) => /^linux-image-\d/.test(p.name));
+  if (!kernelPkg) throw new ImageError('PACKAGE_NOT_FOUND', `no kernel package behind ${recipe.TINY_KERNEL_PACKAGE}; check the apt sources (apt-get update)`);
+  return kernelPkg;
+}
+
+/**
+ * The boot of docs/guest.md, shared by the built-in images: busybox init (and the busybox applets no
+ * package provided: init, acpid, poweroff, usleep, ...), qemunet's files, the mount points.
+ */
+export async function installGuestBoot(root: string, files: readonly GuestFile[], signal?: AbortSignal): Promise<void> {
+  await installBusyboxApplets(root, signal);
+  for (const f of files) {
+    await mkdir(dirname(join(root, f.path)), { recursive: true });
+    await rm(join(root, f.path), { force: true });
+    await writeFile(join(root, f.path), f.content);
+    await chmod(join(root, f.path), f.mode);
   }
-  const manifest: ImageManifest = {
-    system: NAME,
-    recipeVersion: recipe.TINY_RECIPE_VERSION,
-    builtAt: new Date().toISOString(),
-    buildSeconds: Math.round((Date.now() - started) / 100) / 10,
-    kernelVersion,
-    packages: all,
-    files,
-  };
-  await writeFile(paths.manifest, JSON.stringify(manifest, null, 2) + '\n');
-  return manifest;
+  await rm(join(root, 'sbin/init'), { force: true });
+  await symlink('/bin/busybox', join(root, 'usr/sbin/init'));
+  for (const d of ['proc', 'sys', 'dev', 'run', 'tmp', 'mnt/host', 'mnt/disk', 'root', 'var/log']) await mkdir(join(root, d), { recursive: true });
 }
 
 /** Initrd modules live flat in /lib/modules of the initrd. */
@@ -170,14 +214,14 @@ function flat(modulePath: string): string {
   return modulePath.slice(modulePath.lastIndexOf('/') + 1);
 }
 
-async function checkPrograms(): Promise<void> {
+async function checkPrograms(name: string): Promise<void> {
   if (!(await hasProgram('apt-get'))) {
     throw new ImageError(
       'NO_APT',
-      'building the tiny image needs a Debian-like host (apt-get was not found). On other systems, declare an image of your own in qemunet.cfg: SYS[name]="linux", FS[name]="/path/to/disk.img", and optionally KERNEL[name] and INITRD[name].',
+      `building the ${name} image needs a Debian-like host (apt-get was not found). On other systems, declare an image of your own in qemunet.cfg: SYS[name]="linux", FS[name]="/path/to/disk.img", and optionally KERNEL[name] and INITRD[name].`,
     );
   }
-  for (const p of REQUIRED_PROGRAMS) {
+  for (const p of [...REQUIRED_PROGRAMS, ...(EXTRA_PROGRAMS[name] ?? [])]) {
     if (!(await hasProgram(p))) throw new QemunetError('PROGRAM_MISSING', missingProgramMessage(p));
   }
 }
@@ -197,13 +241,13 @@ async function resolveClosure(packages: readonly string[], signal?: AbortSignal)
       if (missing.length) {
         throw new ImageError('PACKAGE_NOT_FOUND', `Debian package ${missing.join(', ')} was not found in the apt sources. Check /etc/apt/sources.list(.d) and run apt-get update.`, { cause: e });
       }
-      throw new ImageError('APT_FAILED', `apt could not resolve the packages of the tiny image:\n${e.output}`, { cause: e });
+      throw new ImageError('APT_FAILED', `apt could not resolve the packages of the built-in image:\n${e.output}`, { cause: e });
     }
     throw e;
   }
 }
 
-async function downloadPackages(pkgs: readonly PinnedPackage[], cache: string, signal: AbortSignal | undefined, onProgress: (p: BuildProgress) => void): Promise<Map<string, string>> {
+export async function downloadPackages(pkgs: readonly PinnedPackage[], cache: string, signal: AbortSignal | undefined, onProgress: (p: BuildProgress) => void): Promise<Map<string, string>> {
   await mkdir(cache, { recursive: true });
   const found = async () => {
     const files = await readdir(cache);
@@ -247,7 +291,7 @@ async function makeMergedUsr(root: string): Promise<void> {
 }
 
 /** dpkg-deb --fsys-tarfile | tar -x, without a shell. Under fakeroot when not root, so files are root's. */
-function extractDeb(deb: string, into: string, fakerootState: string | undefined, signal?: AbortSignal): Promise<void> {
+export function extractDeb(deb: string, into: string, fakerootState: string | undefined, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     const dpkg = spawn('dpkg-deb', ['--fsys-tarfile', deb], { stdio: ['ignore', 'pipe', 'pipe'], signal });
     const tarArgs = ['-x', '--keep-directory-symlink', '-C', into, ...recipe.TINY_PRUNED_PATHS.map((p) => `--exclude=./${p}`)];
@@ -270,12 +314,12 @@ function extractDeb(deb: string, into: string, fakerootState: string | undefined
   });
 }
 
-function wrapRoot(cmd: string, args: string[], state: string | undefined): [string, string[]] {
+export function wrapRoot(cmd: string, args: string[], state: string | undefined): [string, string[]] {
   if (!state || process.getuid?.() === 0) return [cmd, args];
   return ['fakeroot', ['-i', state, '-s', state, '--', cmd, ...args]];
 }
 
-async function asRoot(cmd: string, args: string[], state: string, signal?: AbortSignal): Promise<void> {
+export async function asRoot(cmd: string, args: string[], state: string, signal?: AbortSignal): Promise<void> {
   if (process.getuid?.() !== 0 && !(await exists(state))) await writeFile(state, '');
   const [c, a] = wrapRoot(cmd, args, state);
   await run(c, a, { signal });
@@ -313,17 +357,17 @@ export async function sha256File(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
-async function exists(path: string): Promise<boolean> {
+export async function exists(path: string): Promise<boolean> {
   return lstat(path).then(
     () => true,
     () => false,
   );
 }
 
-function translateBuildError(e: unknown): unknown {
+function translateBuildError(e: unknown, name: string): unknown {
   const err = e as NodeJS.ErrnoException;
-  if (err?.code === 'ENOSPC') return new ImageError('DISK_FULL', 'the disk is full: the tiny image build was abandoned and its temporary files removed', { cause: e });
+  if (err?.code === 'ENOSPC') return new ImageError('DISK_FULL', `the disk is full: the ${name} image build was abandoned and its temporary files removed`, { cause: e });
   if (err?.code === 'EACCES' || err?.code === 'EROFS') return new ImageError('STORE_NOT_WRITABLE', `the image store is not writable: ${err.message}`, { cause: e });
-  if (e instanceof ProcessError && /No space left on device/.test(e.output)) return new ImageError('DISK_FULL', 'the disk is full: the tiny image build was abandoned and its temporary files removed', { cause: e });
+  if (e instanceof ProcessError && /No space left on device/.test(e.output)) return new ImageError('DISK_FULL', `the disk is full: the ${name} image build was abandoned and its temporary files removed`, { cause: e });
   return e;
 }

@@ -10,13 +10,13 @@ export interface GuestFile {
 }
 
 /** The initrd's /init: load the root disk drivers, mount the root filesystem read-write, switch to it. */
-export function initrdInit(virtioModules: readonly string[], ataModules: readonly string[]): string {
+export function initrdInit(virtioModules: readonly string[], ataModules: readonly string[], system = 'tiny'): string {
   const insmod = (mods: readonly string[]) => mods.map((m) => `  $bb insmod /lib/modules/${m} 2>/dev/null`).join('\n');
   return `#!/bin/busybox sh
-# qemunet tiny initrd: reach the root disk, mount it, hand over to its init.
+# qemunet ${system} initrd: reach the root disk, mount it, hand over to its init.
 bb=/bin/busybox
 # The first words on the console: qemunet's boot watchdog tells a silent (hung) guest by their absence.
-echo "qemunet: tiny is booting"
+echo "qemunet: ${system} is booting"
 $bb mount -t proc proc /proc
 $bb mount -t sysfs sys /sys
 $bb mount -t devtmpfs dev /dev
@@ -52,7 +52,19 @@ exec $bb switch_root /newroot "$init"
 `;
 }
 
-const SYSINIT = `#!/bin/sh
+/** What each image starts at boot besides acpid: tiny's ssh server; debian starts its daemons with `service`. */
+const BOOT_DAEMONS: Record<BuiltinSystem, string> = {
+  tiny: `mkdir -p /etc/dropbear
+dropbear -R -B -E 2>>/var/log/dropbear.log`,
+  // Debian's init scripts want /run/lock; sshd wants a host key, made here once per guest (ed25519
+  // takes milliseconds even under TCG), so no two guests share one and the image holds none.
+  debian: `mkdir -p /run/lock /run/sshd
+[ -e /etc/ssh/ssh_host_ed25519_key ] || ssh-keygen -q -t ed25519 -N '' -f /etc/ssh/ssh_host_ed25519_key`,
+};
+
+export type BuiltinSystem = 'tiny' | 'debian';
+
+const sysinit = (system: BuiltinSystem) => `#!/bin/sh
 # qemunet guest boot (docs/guest.md). Runs once as busybox init's sysinit; the console shell
 # starts when it is done. Ready = the guest agent answers; it starts once the start scripts have
 # ended or have run for their grace time (qemunet.start_grace=S, default 2 s).
@@ -100,8 +112,7 @@ while [ $j -lt $i ]; do ip link set "qn$j" name "eth$j"; ip link set "eth$j" up;
 
 trace daemons
 acpid -c /etc/acpi 2>/dev/null
-mkdir -p /etc/dropbear
-dropbear -R -B -E 2>>/var/log/dropbear.log
+${BOOT_DAEMONS[system]}
 
 # Each start script runs in the background, in its own session (no terminal that could hang it up
 # when this script ends) with stdin from /dev/null; its output goes to the console and to the log.
@@ -290,30 +301,42 @@ done
 exit $status
 `;
 
-export function guestFiles(): GuestFile[] {
+/** qemunet's files in a built-in guest: the boot of docs/guest.md, shared; tiny's own accounts and dhclient. */
+export function guestFiles(system: BuiltinSystem, extra: readonly GuestFile[] = []): GuestFile[] {
   const text = (path: string, content: string, mode = 0o644): GuestFile => ({ path, content, mode });
-  return [
+  const boot = [
     text('etc/inittab', INITTAB),
-    text('etc/qemunet/sysinit', SYSINIT, 0o755),
+    text('etc/qemunet/sysinit', sysinit(system), 0o755),
     text('etc/qemunet/shutdown', SHUTDOWN, 0o755),
     text('etc/qemunet/console-shell', CONSOLE_SHELL, 0o755),
     // busybox acpid runs <confdir>/<event> on an ACPI event: the power button powers off. The clean-up
     // is done here and then the power is cut at once, skipping busybox init's two seconds of sleeps.
     text('etc/acpi/PWRF/00000080', '#!/bin/sh\n/etc/qemunet/shutdown\nexec /sbin/poweroff -f\n', 0o755),
+  ];
+  if (system === 'debian') {
+    // Debian's own accounts (base-passwd, the packages' maintainer scripts), dhclient (ISC's) and
+    // shell files stay; the recipe adds its user and passwords.
+    return [...boot, text('etc/hostname', 'debian\n'), text('etc/hosts', HOSTS), text('etc/fstab', FSTAB), ...extra];
+  }
+  return [
+    ...boot,
     // Where Debian's busybox udhcpc looks for it; dhclient names it too, so no build default matters.
     text('etc/udhcpc/default.script', UDHCPC_SCRIPT, 0o755),
     // Labs run "dhclient -4 eth0"; QemuNet's guides say "dhclient eth0" for the internet NIC (-i).
     text('usr/sbin/dhclient', DHCLIENT, 0o755),
     text('etc/hostname', 'tiny\n'),
-    text('etc/hosts', '127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n'),
+    text('etc/hosts', HOSTS),
     text('etc/passwd', 'root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\ndnsmasq:x:100:65534:dnsmasq:/nonexistent:/usr/sbin/nologin\ntcpdump:x:101:101:tcpdump:/nonexistent:/usr/sbin/nologin\n'),
     text('etc/group', 'root:x:0:\ntty:x:5:\ntcpdump:x:101:\nnogroup:x:65534:\n'),
     // Root has no password: this is a throwaway lab guest reachable only from its lab network.
     text('etc/shadow', 'root::19000:0:99999:7:::\nnobody:*:19000:0:99999:7:::\ndnsmasq:*:19000:0:99999:7:::\ntcpdump:*:19000:0:99999:7:::\n', 0o640),
     text('etc/shells', '/bin/sh\n/bin/bash\n/usr/bin/bash\n'),
     text('etc/nsswitch.conf', 'passwd: files\ngroup: files\nshadow: files\nhosts: files dns\nnetworks: files\nprotocols: files\nservices: files\n'),
-    text('etc/fstab', '# the root filesystem and the rest are mounted by /etc/qemunet/sysinit\n'),
+    text('etc/fstab', FSTAB),
     text('root/.bashrc', "PS1='\\u@\\h:\\w\\$ '\nalias ll='ls -l'\n"),
     text('root/.profile', '[ -f ~/.bashrc ] && . ~/.bashrc\n'),
   ];
 }
+
+const HOSTS = '127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n';
+const FSTAB = '# the root filesystem and the rest are mounted by /etc/qemunet/sysinit\n';

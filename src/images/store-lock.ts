@@ -1,36 +1,18 @@
-import { open, readdir, readFile, rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { processAlive as alive } from '../process/alive.js';
-
+import { waitForLock } from '../process/pid-lock.js';
 
 /**
- * One build of an image at a time: a lock file holding the builder's pid. A second qemunet waits
- * (and then finds the image built); a lock left by a dead process is taken over.
+ * One build of an image at a time (the lock of process/pid-lock.ts): a second qemunet waits (and
+ * then finds the image built); a lock left by a dead process is taken over.
  */
 export async function withStoreLock<T>(storeDir: string, name: string, signal: AbortSignal | undefined, body: () => Promise<T>): Promise<T> {
-  const lock = join(storeDir, `.${name}.lock`);
-  for (;;) {
-    signal?.throwIfAborted();
-    try {
-      const fh = await open(lock, 'wx');
-      await fh.writeFile(String(process.pid));
-      await fh.close();
-      break;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const pid = Number(await readFile(lock, 'utf8').catch(() => ''));
-      if (!pid || !alive(pid)) {
-        await rm(lock, { force: true });
-        continue;
-      }
-      await sleep(500, undefined, { signal });
-    }
-  }
+  const lock = await waitForLock(join(storeDir, `.${name}.lock`), signal);
   try {
     return await body();
   } finally {
-    await rm(lock, { force: true });
+    await lock.release();
   }
 }
 

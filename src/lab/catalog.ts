@@ -35,6 +35,6 @@ export async function loadCatalog(options: CatalogOptions = {}): Promise<LoadedC
     configFiles.push(candidate);
     parsed.push(parseQemunetCfg(text, candidate, { qemunetDir: dirname(candidate), configDir: dirname(candidate), env }));
   }
-  const { catalog, notes } = mergeCatalog(builtinCatalog(builtImagePaths(storeDir, 'tiny')), parsed);
+  const { catalog, notes } = mergeCatalog(builtinCatalog((name) => builtImagePaths(storeDir, name)), parsed);
   return { catalog, storeDir, configFiles, notes };
 }

@@ -1,7 +1,8 @@
 import { lstat, rm, stat } from 'node:fs/promises';
 import type { SystemEntry } from '../config/catalog.js';
 import { ImageError } from '../errors.js';
-import { buildTinyImage, type BuildProgress } from '../images/builder.js';
+import type { BuildProgress } from '../images/builder.js';
+import { buildBuiltinImage } from '../images/builtin.js';
 import { downloadSystem, type DownloadProgress, type DownloadResult } from '../images/download.js';
 import { builtImagePaths } from '../images/store.js';
 import { loadCatalog, type CatalogOptions } from './catalog.js';
@@ -42,7 +43,7 @@ export async function buildImage(name: string, options: CatalogOptions & { force
     const builtins = [...catalog.values()].filter((s) => s.builtin).map((s) => s.name);
     throw new ImageError('NOT_BUILDABLE', `qemunet can build ${builtins.join(', ')}; ${name} ${entry ? `comes from ${entry.source}` : 'is not a known system'}`);
   }
-  return buildTinyImage({ storeDir, ...(options.force ? { force: true } : {}), ...(options.signal ? { signal: options.signal } : {}), ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
+  return buildBuiltinImage(entry.builtin, { storeDir, ...(options.force ? { force: true } : {}), ...(options.signal ? { signal: options.signal } : {}), ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
 }
 
 /** Removes a built image from the store; images declared in qemunet.cfg are the user's files and stay. */

@@ -19,6 +19,8 @@ export type TerminalDisplay = (typeof TERMINAL_DISPLAYS)[number];
 
 /** Guest RAM of the built-in image: it boots and runs a lab in 128 MiB. */
 export const TINY_MEMORY_MIB = 128;
+/** debian's, unless QEMUOPT sets it: python3 with scapy, or tshark, need more than tiny's. */
+export const DEBIAN_MEMORY_MIB = 256;
 
 /**
  * TCG's translation cache of a tiny guest, in MiB. QEMU's default reserves 1 GiB and a tiny guest
@@ -192,7 +194,8 @@ function planHost(topology: Topology, host: HostDef, hostIndex: number, catalog:
     if (stripped.dropped) notes.push(`${host.name}: "-cpu host" of QEMUOPT[${system.name}] needs KVM; left out under TCG`);
     extra = stripped.words;
   }
-  const tiny = system.builtin === 'tiny';
+  // The built-in images (tiny, debian) share the guest contract: virtio disk, the guest agent, their kernel line.
+  const tiny = system.builtin !== undefined;
   const linux = system.sys === 'linux';
   const model = o.nicModel ?? (system.sys === 'windows' ? 'rtl8139' : 'e1000');
   const nics = host.nics.map((n) => ({ eth: `eth${n.index}`, switch: n.switch, port: n.port, mac: macAddress(hostIndex, n.index) }));
@@ -200,9 +203,10 @@ function planHost(topology: Topology, host: HostDef, hostIndex: number, catalog:
   const vm: VmSpec = {
     name: host.name,
     accel: o.accel,
-    ...(tiny && !setsMemory(extra) ? { memoryMiB: TINY_MEMORY_MIB } : {}),
-    ...(tiny && o.accel === 'tcg' ? { tcgCacheMiB: TINY_TCG_CACHE_MIB } : {}),
-    // tiny's init has every free page reported (see guest-files.ts).
+    ...(tiny && !setsMemory(extra) ? { memoryMiB: system.builtin === 'debian' ? DEBIAN_MEMORY_MIB : TINY_MEMORY_MIB } : {}),
+    // The cache size is measured for tiny; debian's bigger userland is left at QEMU's default.
+    ...(system.builtin === 'tiny' && o.accel === 'tcg' ? { tcgCacheMiB: TINY_TCG_CACHE_MIB } : {}),
+    // tiny's init (debian's too) has every free page reported (see guest-files.ts).
     ...(tiny ? { freePageReporting: true } : {}),
     // -L: the base image itself, so changes are permanent (the user confirmed it).
     disk: o.rawBase ? { path: system.fs, format: 'raw', interface: diskInterface } : { path: hp.overlay, format: 'qcow2', interface: diskInterface },
@@ -262,7 +266,7 @@ function vmDisplay(display: DisplayMode, host: string, hp: HostPaths, o: PlanOpt
 
 /** QemuNet's kernel command line for Linux systems it boots with KERNEL/INITRD; tiny's adds its own. */
 function kernelOf(system: SystemEntry, hostname: string, o: PlanOptions): Pick<VmSpec, 'kernel'> {
-  if (system.builtin === 'tiny') {
+  if (system.builtin) {
     return { kernel: { path: system.kernel!, initrd: system.initrd!, append: tinyKernelAppend({ hostname, user: o.user, extra: o.kernelArgs }) } };
   }
   if (system.sys !== 'linux' || !system.kernel || !system.initrd) return {};

@@ -4,7 +4,7 @@ import { basename, join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import type { SystemEntry } from '../config/catalog.js';
 import { ImageError, QemunetError, SessionError } from '../errors.js';
-import { buildTinyImage } from '../images/builder.js';
+import { buildBuiltinImage } from '../images/builtin.js';
 import { ensureOverlay } from '../images/overlay.js';
 import { hasProgram } from '../process/run.js';
 import { missingProgramMessage } from '../process/programs.js';
@@ -75,12 +75,12 @@ export async function checkPrerequisites(plan: LabPlan, paths: SessionPaths, sto
   if (tooLong.length) throw new SessionError('SESSION_PATH_TOO_LONG', `the session directory ${paths.dir} is too deep for unix sockets (at most 107 bytes, e.g. ${tooLong[0]}); use a shorter --session path`);
   const systems = new Map(plan.hosts.map((h) => [h.system.name, h.system]));
   for (const system of systems.values()) {
-    if (system.builtin === 'tiny') {
+    if (system.builtin) {
       let phase = '';
       const progress = (p: { phase: string }) => {
-        if (p.phase !== phase) onProgress?.(`building the built-in image tiny: ${(phase = p.phase)}`);
+        if (p.phase !== phase) onProgress?.(`building the built-in image ${system.builtin}: ${(phase = p.phase)}`);
       };
-      await buildTinyImage({ storeDir, ...(signal ? { signal } : {}), onProgress: progress });
+      await buildBuiltinImage(system.builtin, { storeDir, ...(signal ? { signal } : {}), onProgress: progress });
       continue;
     }
     await checkSystemFiles(system);
@@ -96,17 +96,19 @@ async function checkSystemFiles(system: SystemEntry): Promise<void> {
   }
 }
 
-/** Overlays, share directories and `<host>.sh` scripts; existing overlays and files are kept. */
-export async function prepareSessionFiles(plan: LabPlan, paths: SessionPaths, qemunet: readonly string[], signal?: AbortSignal): Promise<void> {
+/** Overlays, share directories and `<host>.sh` scripts; existing overlays and files are kept. Gives the hosts whose overlay it made. */
+export async function prepareSessionFiles(plan: LabPlan, paths: SessionPaths, qemunet: readonly string[], signal?: AbortSignal): Promise<Set<string>> {
+  const created = new Set<string>();
   // Private like the session directory, also when that one is the user's and open to others.
   await mkdir(join(paths.dir, 'switch'), { recursive: true, mode: 0o700 });
   await Promise.all(
     plan.hosts.map(async (h) => {
-      if (h.vm.disk.format === 'qcow2') await ensureOverlay(h.system.fs, h.paths.overlay, signal);
+      if (h.vm.disk.format === 'qcow2' && (await ensureOverlay(h.system.fs, h.paths.overlay, signal)) === 'created') created.add(h.name);
       if (h.vm.shareDir) await mkdir(h.vm.shareDir, { recursive: true });
       await writeFile(h.paths.script, hostScript(h.name, [...qemunet, 'restart', h.name, '--session', paths.dir], ['qemu-system-x86_64', ...qemuArgv(h.vm)]), { mode: 0o755 });
     }),
   );
+  return created;
 }
 
 /** QemuNet's `<host>.sh`: here it asks the running session to start the host again; the QEMU command line is kept for reference. */

@@ -1,12 +1,9 @@
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SessionError } from '../errors.js';
-import { baseIdentity } from '../images/base-checksum.js';
 import { run } from '../process/run.js';
 import { inspectArchive } from '../session/archive-check.js';
-import { parseSessionManifest, staleRuntimeFile } from '../session/archive-manifest.js';
-import { sessionPaths } from '../session/paths.js';
-import type { LabPlan } from './plan.js';
+import { staleRuntimeFile } from '../session/archive-manifest.js';
 
 /** Limits for untrusted archives: a lab is a few overlays and 100 MiB disks, not terabytes. */
 export const ARCHIVE_LIMITS = { maxTotalBytes: 64 * 2 ** 30, maxEntries: 100000 };
@@ -33,21 +30,3 @@ export async function removeStaleRuntime(dir: string): Promise<void> {
   for (const name of await readdir(dir)) if (staleRuntimeFile(name) && name !== 'qemunet.lock') await rm(join(dir, name), { recursive: true, force: true });
 }
 
-/**
- * An overlay saved on another machine only fits a base image with the same content. Each host's
- * recorded base checksum is compared with this machine's copy; a difference stops the restore
- * (or, with force, is a warning).
- */
-export async function checkBases(plan: LabPlan, cacheDir: string, force: boolean, notice: (m: string) => void): Promise<void> {
-  const manifest = parseSessionManifest(await readFile(sessionPaths(plan.dir).manifest, 'utf8').catch(() => ''));
-  if (!manifest) return;
-  for (const saved of manifest.hosts) {
-    const host = plan.hosts.find((h) => h.name === saved.name);
-    if (!host) continue;
-    const here = await baseIdentity(host.system.fs, cacheDir);
-    if (here.sha256 === saved.base.sha256) continue;
-    const what = `the overlay of ${saved.name} was made on a base image of system ${saved.system} with sha256 ${saved.base.sha256} (${saved.base.bytes} bytes), but system ${host.system.name} here is ${host.system.fs} with sha256 ${here.sha256} (${here.bytes} bytes)`;
-    if (!force) throw new SessionError('BASE_MISMATCH', `${what}; the guest would see a corrupt disk. Use the same base image, or --force to start anyway`);
-    notice(`warning: ${what}; starting anyway (--force)`);
-  }
-}

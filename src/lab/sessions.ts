@@ -1,6 +1,7 @@
 import { realpath, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { pollUntil } from '../process/poll.js';
 import { QemunetError, SessionError } from '../errors.js';
 import { processIdentity } from '../process/identity.js';
 import { heldBy } from '../session/lock.js';
@@ -103,14 +104,11 @@ export async function down(dir: string, options: { timeoutMs?: number } = {}): P
   const identity = processIdentity(pid);
   const same = () => identity !== undefined && processIdentity(pid) === identity;
   // It lets the lock go once the session is down (and a qemunet command exits right after).
-  while (same() && (await heldBy(paths.lock, pid))) {
-    if (Date.now() > deadline) {
-      // Its VMs and switches die with it (parent-death signal, stdin EOF).
-      signal(pid, 'SIGKILL');
-      await sleep(200);
-      break;
-    }
-    await sleep(50);
+  const gone = await pollUntil(async () => (same() && (await heldBy(paths.lock, pid)) ? undefined : true), { timeoutMs: Math.max(0, deadline - Date.now()) });
+  if (!gone) {
+    // Its VMs and switches die with it (parent-death signal, stdin EOF).
+    signal(pid, 'SIGKILL');
+    await sleep(200);
   }
   return sessionStatus(dir);
 }

@@ -4,7 +4,8 @@ import { join, resolve } from 'node:path';
 import { QemunetError, SessionError, UsageError } from '../errors.js';
 import { rm, stat } from 'node:fs/promises';
 import { run } from '../process/run.js';
-import { checkBases, extractArchive, removeStaleRuntime } from './restore.js';
+import { checkBases, recordBases } from './base-record.js';
+import { extractArchive, removeStaleRuntime } from './restore.js';
 import { registerSession } from '../session/registry.js';
 import { lockSession } from '../session/lock.js';
 import { sessionPaths } from '../session/paths.js';
@@ -207,12 +208,13 @@ export async function up(req: UpRequest): Promise<Lab> {
       await checkPrerequisites(plan, paths, inputs.storeDir, req.onNotice, req.signal);
     }
     const { plan, accel, notices } = await settledPlan(effective, inputs, dir);
-    await checkBases(plan, join(inputs.storeDir, '..'), req.force ?? false, (m) => req.onNotice?.(m));
+    const forced = await checkBases(plan, join(inputs.storeDir, '..'), req.force ?? false, (m) => req.onNotice?.(m));
     [...inputs.notes, ...notices, ...plan.notes].forEach((n) => req.onNotice?.(n));
     const ksm = await settleKsm(req.env ?? process.env, plan.hosts.length);
     if (ksm) req.onNotice?.(ksm);
     if (req.topologyFile) await copyTopology(plan.topologyFile, paths);
-    await prepareSessionFiles(plan, paths, req.qemunetCommand ?? ['qemunet'], req.signal);
+    const created = await prepareSessionFiles(plan, paths, req.qemunetCommand ?? ['qemunet'], req.signal);
+    await recordBases(plan, new Set([...created, ...forced]));
     await registerSession(dir, req.env);
     if (req.sessionLink ?? true) {
       const problem = await linkSession(cwd, dir);

@@ -18,6 +18,8 @@ export interface SessionPaths {
   control: string;
   /** What `save` writes into an archive: qemunet version, hosts, their systems and base images. */
   manifest: string;
+  /** Where the web page's nodes were dragged to (see session/layout.ts). */
+  layout: string;
   host(name: string): HostPaths;
   switch(name: string): SwitchPaths;
 }
@@ -71,6 +73,7 @@ export function sessionPaths(dir: string): SessionPaths {
     log: join(dir, 'qemunet.log'),
     control: join(dir, 'qemunet.ctl'),
     manifest: join(dir, 'qemunet-session.json'),
+    layout: join(dir, 'qemunet-layout.json'),
     host: (name) => ({
       overlay: join(dir, `${name}.qcow2`),
       share: join(dir, name),

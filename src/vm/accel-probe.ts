@@ -54,7 +54,8 @@ export function probeOutcome(exit: { code: number | null; timedOut: boolean }, s
 
 /** The kernel that stands for the lab's guests: tiny's when the lab boots tiny, else a system's own kernel, else tiny's. */
 export function probeKernel(systems: ReadonlyArray<{ kernel?: string; builtin?: string; sys: string }>, tinyKernel: string | undefined): string | undefined {
-  const tiny = systems.find((s) => s.builtin === 'tiny' && s.kernel);
+  // The built-in images boot the same kernel.
+  const tiny = systems.find((s) => s.builtin && s.kernel);
   if (tiny) return tiny.kernel;
   const linux = systems.find((s) => s.kernel && s.sys === 'linux');
   return linux?.kernel ?? tinyKernel;

@@ -18,6 +18,8 @@ export interface NicView {
   faultable: boolean;
   /** "40 ms ±10 ms, 10 % loss"; absent with no faults. */
   faults?: string;
+  /** Whether a capture of this NIC is running (the graph shows a badge on its link). */
+  capturing?: boolean;
 }
 
 export interface HostView {
@@ -25,6 +27,8 @@ export interface HostView {
   system: string;
   state: HostState;
   detail?: string;
+  /** Set when its screen shows in the page (a `vnc` host on its unix socket), through /ws/screen/HOST. */
+  screen?: true;
   nics: NicView[];
 }
 
@@ -51,7 +55,16 @@ export type ConsoleServerMessage =
   | { t: 'error'; code: string; message: string };
 
 /** Text frames the page sends on /ws/console/HOST (typed bytes go as binary frames). */
-export type ConsoleClientMessage = { t: 'pause' } | { t: 'resume' };
+export type ConsoleClientMessage = { t: 'pause' } | { t: 'resume' } | { t: 'resize'; cols: number; rows: number };
+
+/** Terminal sizes the server passes on to a guest; anything else is refused. */
+export const MAX_COLS = 500;
+export const MAX_ROWS = 200;
+
+/** GET and POST /api/layout: where the graph's nodes were dragged to (node id to graph coordinates). */
+export interface GraphLayout {
+  positions: Record<string, { x: number; y: number }>;
+}
 
 export const FAULT_FIELDS = ['delay', 'jitter', 'loss', 'dup', 'bandwidth', 'mtu'] as const;
 export type FaultField = (typeof FAULT_FIELDS)[number];
@@ -76,6 +89,11 @@ export function consolePath(host: string, cursor?: Cursor): string {
   return `/ws/console/${encodeURIComponent(host)}${q}`;
 }
 
+/** The websocket of a host's screen: raw RFB bytes both ways, in binary frames (noVNC speaks it). */
+export function screenPath(host: string): string {
+  return `/ws/screen/${encodeURIComponent(host)}`;
+}
+
 /** Parses a text frame; undefined for anything that is not a known message. */
 export function decodeConsoleServer(text: string): ConsoleServerMessage | undefined {
   const m = parseObject(text);
@@ -87,6 +105,10 @@ export function decodeConsoleServer(text: string): ConsoleServerMessage | undefi
 
 export function decodeConsoleClient(text: string): ConsoleClientMessage | undefined {
   const m = parseObject(text);
+  if (m?.t === 'resize') {
+    const ok = (v: unknown, max: number) => isInt(v) && v >= 1 && v <= max;
+    return ok(m.cols, MAX_COLS) && ok(m.rows, MAX_ROWS) ? { t: 'resize', cols: m.cols as number, rows: m.rows as number } : undefined;
+  }
   return m && (m.t === 'pause' || m.t === 'resume') ? { t: m.t } : undefined;
 }
 

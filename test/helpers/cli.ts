@@ -3,6 +3,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { processAlive } from '../../src/process/alive.js';
+import { pollUntil } from '../../src/process/poll.js';
 import { readState, type SessionState } from '../../src/lab/state.js';
 import { sessionPaths } from '../../src/session/paths.js';
 
@@ -40,13 +41,9 @@ export function alivePids(pids: readonly number[]): number[] {
 
 /** Polls until `check` returns a value (not undefined) or the timeout passes. */
 export async function eventually<T>(check: () => Promise<T | undefined> | T | undefined, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const value = await pollUntil(check, { timeoutMs, intervalMs: 100 });
+  if (value === undefined) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+  return value;
 }
 
 export async function stateOf(dir: string): Promise<SessionState | undefined> {

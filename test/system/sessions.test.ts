@@ -119,7 +119,7 @@ describe('save and restore keep what a user did', { timeout: 600000 }, () => {
     assert.equal(refused.code, 1);
     assert.equal(
       refused.stderr,
-      `qemunet: the overlay of a was made on a base image of system tiny with sha256 ${theirs} (${m.files['tiny.img'].bytes} bytes), but system tiny here is ${join(other, 'tiny', 'tiny.img')} with sha256 ${'f'.repeat(64)} (${m.files['tiny.img'].bytes} bytes); the guest would see a corrupt disk. Use the same base image, or --force to start anyway\n`,
+      `qemunet: the overlay of a was made on a base image of system tiny with sha256 ${theirs} (${m.files['tiny.img'].bytes} bytes), but system tiny here is ${join(other, 'tiny', 'tiny.img')} with sha256 ${'f'.repeat(64)} (${m.files['tiny.img'].bytes} bytes); the guest would see a corrupt disk. Use the same base image, remove ${join(tmp.path, 'third', 'a.qcow2')} to start a afresh (its changes are lost), or --force to start anyway\n`,
     );
     assert.equal((await stateOf(join(tmp.path, 'third')))?.phase, undefined, 'nothing started');
 
@@ -127,6 +127,25 @@ describe('save and restore keep what a user did', { timeout: 600000 }, () => {
     await writeFile(join(tmp.path, 'qemunet.cfg'), `SYS[ghost]="linux"\nFS[ghost]="${join(tmp.path, 'gone.img')}"\n`);
     const missing = await qemunet(['up', '--from', archive, '--alias', 'tiny=ghost', '--session', join(tmp.path, 'fourth')], { cwd: tmp.path, env });
     assert.deepEqual([missing.code, missing.stderr], [1, `qemunet: the FS file of system ghost (${join(tmp.path, 'qemunet.cfg')}:1) is missing or unreadable: ${join(tmp.path, 'gone.img')}\n`]);
+
+    // The same system rebuilt under a kept session (a newer qemunet's tiny): its overlay no longer fits.
+    const topo = join(tmp.path, 'one.topo');
+    await writeFile(topo, 'SWITCH s1\nHOST tiny a s1\n');
+    const kept = join(tmp.path, 'kept');
+    assert.equal((await qemunet(['up', topo, '--detach', '-K', '--session', kept], { env: envOther })).code, 0);
+    assert.equal((await qemunet(['down', '--session', kept], { env: envOther })).code, 0);
+    m.files['tiny.img'].sha256 = theirs;
+    await writeFile(join(other, 'tiny', 'manifest.json'), JSON.stringify(m));
+    const rebuilt = await qemunet(['up', '--detach', '-K', '--session', kept], { env: envOther });
+    assert.equal(rebuilt.code, 1);
+    assert.match(rebuilt.stderr, new RegExp(`^qemunet: the overlay of a was made on a base image of system tiny with sha256 ${'f'.repeat(64)} .* but system tiny here is .* with sha256 ${theirs} .*remove ${join(kept, 'a.qcow2')} to start a afresh`));
+    const forced = await qemunet(['up', '--detach', '-K', '--force', '--session', kept], { env: envOther });
+    assert.equal(forced.code, 0, forced.stderr);
+    assert.match(forced.stderr, /warning: the overlay of a was made on a base image .*; starting anyway \(--force\)/);
+    assert.equal((await qemunet(['down', '--session', kept], { env: envOther })).code, 0);
+    const again = await qemunet(['up', '--detach', '-K', '--session', kept], { env: envOther });
+    assert.equal(again.code, 0, `a forced start records the base it ran on: ${again.stderr}`);
+    assert.equal((await qemunet(['down', '--session', kept], { env: envOther })).code, 0);
   });
 });
 

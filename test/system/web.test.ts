@@ -64,6 +64,13 @@ describe('qemunet web in a browser', { timeout: 300000 }, () => {
     await page.click(`.terminal-box[data-host="${host}"]`);
     await page.keyboard.type(text);
   };
+  const sleepRunning = async (host: string) => {
+    for (let i = 0; i < 100; i++) {
+      if ((await exec(host, 'pidof sleep')).code === 0) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.fail(`the sleep never started on ${host}`);
+  };
   const waitText = (page: Page, host: string, re: RegExp) =>
     page.waitForFunction(([h, src]) => new RegExp(src!).test((globalThis as unknown as PageHooks).qemunet.consoleText(h!) ?? ''), [host, re.source] as const, { timeout: 15000 });
 
@@ -102,6 +109,9 @@ describe('qemunet web in a browser', { timeout: 300000 }, () => {
     await openConsole(p1, 'a');
     await openConsole(p2, 'a');
     await typeIn(p1, 'a', 'sleep 30; echo not-interrupted\n');
+    // Ctrl-C interrupts the sleep only once it is the terminal's foreground job: one that arrives while bash
+    // still reads the line or forks goes to bash, and the sleep then runs its full 30 s (a flaky failure).
+    await sleepRunning('a');
     await p1.keyboard.press('Control+C');
     await typeIn(p1, 'a', 'echo two-$((6*7))\n');
     await waitText(p2, 'a', /two-42/);

@@ -45,11 +45,17 @@ describe('qemunet.cfg', () => {
     // Assigned, such a name is a variable like any other.
     assert.equal(parseQemunetCfg('__proto__=/p\nFS[a]="$__proto__/a.img"\n', 'q.cfg', ctx).systems.get('a')?.fs, '/p/a.img');
   });
-  it('merges over the built-in catalog, which has tiny', () => {
+  it('merges over the built-in catalog, which has tiny and debian', () => {
     const cfg = parseQemunetCfg('SYS[x]="linux"\nFS[x]="/x.img"\nSYS[nofs]="linux"\n', 'q.cfg', ctx);
-    const { catalog, notes } = mergeCatalog(builtinCatalog(builtImagePaths('/s', 'tiny')), [cfg]);
-    assert.deepEqual([...catalog.keys()], ['tiny', 'x']);
+    const { catalog, notes } = mergeCatalog(builtinCatalog((n) => builtImagePaths('/s', n)), [cfg]);
+    assert.deepEqual([...catalog.keys()], ['tiny', 'debian', 'x']);
     assert.equal(catalog.get('tiny')?.kernel, '/s/tiny/tiny.vmlinux');
+    assert.deepEqual(catalog.get('debian'), { name: 'debian', sys: 'linux', fs: '/s/debian/debian.img', kernel: '/s/debian/debian.vmlinux', initrd: '/s/debian/debian.initrd', qemuopt: '', builtin: 'debian', source: 'built-in' });
     assert.deepEqual(notes, ['q.cfg:3: system nofs has no FS[nofs], so it is left out']);
+  });
+  it("a debian of the user's qemunet.cfg overrides the built-in one", () => {
+    const cfg = parseQemunetCfg('SYS[debian]="linux"\nFS[debian]="/img/debian10.img"\n', 'q.cfg', ctx);
+    const { catalog } = mergeCatalog(builtinCatalog((n) => builtImagePaths('/s', n)), [cfg]);
+    assert.deepEqual(catalog.get('debian'), { name: 'debian', sys: 'linux', fs: '/img/debian10.img', qemuopt: '', source: 'q.cfg:1' });
   });
 });

@@ -14,7 +14,7 @@ import { parseTopology } from '../../src/topology/parse.js';
 import { resolveTopology } from '../../src/topology/resolve.js';
 import { qemuArgv, tinyKernelAppend, type DisplaySpec, type VmSpec } from '../../src/vm/qemu-argv.js';
 
-const CATALOG = builtinCatalog(builtImagePaths('/store', 'tiny'));
+const CATALOG = builtinCatalog((n) => builtImagePaths('/store', n));
 const PATHS = sessionPaths('/s');
 
 function options(overrides: Partial<PlanOptions> = {}): PlanOptions {

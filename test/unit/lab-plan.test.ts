@@ -16,7 +16,7 @@ import { fixture } from '../helpers/fixtures.js';
 
 const CFG = fixture('qemunet.cfg');
 const cfg = parseQemunetCfg(readFileSync(CFG, 'utf8'), CFG, { qemunetDir: '/opt/qemunet', configDir: dirname(CFG), env: { HOME: '/home/u' } });
-const BUILTIN = builtinCatalog(builtImagePaths('/store', 'tiny'));
+const BUILTIN = builtinCatalog((n) => builtImagePaths('/store', n));
 const CATALOG: Catalog = mergeCatalog(BUILTIN, [cfg]).catalog;
 const DIR = '/tmp/qn-gw';
 const PATHS = sessionPaths(DIR);
@@ -328,9 +328,17 @@ describe('planLab: systems of qemunet.cfg', () => {
 describe('planLab: refusals', () => {
   const gwFile = fixture('topologies', 'gw.topo');
 
+  it("plans QemuNet's gw.topo on the built-in debian with no config and no alias: tiny's boot, 256 MiB", () => {
+    const plan = planLab(topologyFile('gw.topo'), BUILTIN, PATHS, options({ configFiles: [] }));
+    const vm = host(plan, 'immortal').vm;
+    assert.equal(host(plan, 'immortal').system.builtin, 'debian');
+    assert.deepEqual([vm.memoryMiB, vm.disk.interface, vm.kernel?.path, vm.kernel?.initrd, vm.agentSocket !== undefined], [256, 'virtio', '/store/debian/debian.vmlinux', '/store/debian/debian.initrd', true]);
+    assert.match(vm.kernel!.append, /^root=\/dev\/vda rw net\.ifnames=0 console=tty0 console=ttyS0 user=\S+ hostname=immortal /);
+  });
+
   it('names the place, the known systems and the config files read for an unknown system', () => {
     assert.throws(
-      () => planLab(topologyFile('gw.topo'), BUILTIN, PATHS, options({ configFiles: [] })),
+      () => planLab(topologyFile('gw.topo'), new Map([['tiny', BUILTIN.get('tiny')!]]), PATHS, options({ configFiles: [] })),
       (e: unknown) => {
         assert.ok(e instanceof InputError);
         assert.deepEqual([e.code, e.file, e.line, e.column], ['UNKNOWN_SYSTEM', gwFile, 19, 6]);
@@ -347,10 +355,11 @@ describe('planLab: refusals', () => {
   it('names the alias that led to an unknown system', () => {
     const known = [
       'tiny (built-in)',
+      // The config's debian takes the built-in one's place.
+      `debian (${CFG}:38)`,
       `tinycore (${CFG}:15)`,
       `debian9 (${CFG}:21)`,
       `debian10 (${CFG}:29)`,
-      `debian (${CFG}:38)`,
       `debian10x (${CFG}:48)`,
       `debianx (${CFG}:55)`,
       `alpine (${CFG}:62)`,

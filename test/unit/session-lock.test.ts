@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parseStartTicks, processIdentity } from '../../src/process/identity.js';
+import { waitForLock, type PidLock } from '../../src/process/pid-lock.js';
 import { heldBy, lockSession } from '../../src/session/lock.js';
 import { tempDir } from '../helpers/tiny.js';
 
@@ -53,6 +54,34 @@ describe('session lock', () => {
       assert.equal(other.exitCode, null);
     } finally {
       other.kill();
+    }
+  });
+});
+
+describe('image store lock (the same lock, waited for)', () => {
+  it('a second builder waits until the first lets go, then takes it; nothing is left beside it', async () => {
+    await using tmp = await tempDir('lock');
+    const file = join(tmp.path, '.tiny.lock');
+    const first = await waitForLock(file);
+    let second: PidLock | undefined;
+    const waiting = waitForLock(file).then((l) => (second = l));
+    await new Promise((r) => setTimeout(r, 700));
+    assert.equal(second, undefined, 'still waiting while the first holds it');
+    await first.release();
+    await waiting;
+    assert.equal(await readFile(file, 'utf8'), `${process.pid} ${processIdentity(process.pid)}\n`);
+    await second!.release();
+    assert.deepEqual(await readdir(tmp.path), []);
+  });
+
+  it('an abort ends the wait', async () => {
+    await using tmp = await tempDir('lock');
+    const file = join(tmp.path, '.tiny.lock');
+    const held = await waitForLock(file);
+    try {
+      await assert.rejects(waitForLock(file, AbortSignal.timeout(300)), { name: 'TimeoutError' });
+    } finally {
+      await held.release();
     }
   });
 });

@@ -4,16 +4,15 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { FakeWebSession } from '../helpers/fake-web-session.js';
 import { WebSocket } from 'ws';
 import { ConsoleHub, ScrollbackRing } from '../../src/console/console-hub.js';
 import { openResumable, parseHeader, parseRequest, resumePoint } from '../../src/console/cursor.js';
-import { QemunetError } from '../../src/errors.js';
 import { actionOf, startWebServer, type WebServer } from '../../src/web/server/http-server.js';
 import { faultSettings } from '../../src/web/server/api-session.js';
 import { allowedHosts, checkRequest, originAllowed, secretEquals } from '../../src/web/server/security.js';
-import type { WebSession } from '../../src/web/server/session-source.js';
 import { faultLabel } from '../../src/web/server/view.js';
-import { decodeConsoleClient, decodeConsoleServer, gapMarker, type ActionRequest, type SessionView } from '../../src/web/protocol.js';
+import { decodeConsoleClient, decodeConsoleServer, gapMarker, type ActionRequest } from '../../src/web/protocol.js';
 
 describe('web security checks', () => {
   const hosts = allowedHosts(8123);
@@ -138,26 +137,12 @@ describe('console offsets and resume', () => {
 });
 
 /** A session with no VMs behind it, for the server's doors. */
-class FakeSession implements WebSession {
-  readonly dir = '/nowhere';
+class FakeSession extends FakeWebSession {
   acts: ActionRequest[] = [];
-  readonly sample: SessionView = { dir: '/nowhere', topology: 't.topo', phase: 'running', hosts: [], switches: [{ name: 's1', hub: false, state: 'running' }], trunks: [], taps: [] };
-  view = () => Promise.resolve(this.sample);
-  subscribe(onView: (v: SessionView) => void) {
-    onView(this.sample);
-    return () => {};
-  }
-  openConsole(): Promise<never> {
-    return Promise.reject(new QemunetError('UNKNOWN_HOST', 'no such host'));
-  }
-  act(r: ActionRequest) {
+  override act(r: ActionRequest) {
     this.acts.push(r);
     return Promise.resolve(undefined);
   }
-  capture() {
-    return Promise.resolve(Buffer.alloc(0));
-  }
-  close() {}
 }
 
 describe('web server doors (plain HTTP and websocket clients)', () => {

@@ -2,12 +2,16 @@ import type { ActionRequest, ApiReply, EventMessage, FaultField, SessionView } f
 import { FAULT_FIELDS } from '../protocol.js';
 import { ConsoleTabs } from './consoles.js';
 import { TopologyGraph } from './graph.js';
+import { GraphFiles } from './graph-files.js';
+import { ScreenTabs } from './screen.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
 let view: SessionView | undefined;
 const graph = new TopologyGraph($('graph'));
 const tabs = new ConsoleTabs($('tabs'), $('terminals'));
+const screens = new ScreenTabs(tabs);
+const files = new GraphFiles(graph, (m) => say(m, true));
 /** What the selection panel acts on: a host name or a NIC reference. */
 let selected: { kind: 'host'; host: string } | { kind: 'nic'; nic: string } | undefined;
 
@@ -61,6 +65,7 @@ function render(v: SessionView): void {
   $('phase').textContent = v.phase;
   $('phase').className = `phase ${v.phase}`;
   graph.update(v);
+  screens.update(v);
   renderSelection();
 }
 
@@ -155,13 +160,22 @@ $('open-all').addEventListener('click', () => view && tabs.openAll(view.hosts.ma
 $('stop').addEventListener('click', () => {
   if (confirm('Stop the session and all its VMs?')) void act({ action: 'stop' }, 'session stopping');
 });
+$('split').addEventListener('click', () => {
+  tabs.setSplit(!tabs.isSplit);
+  $('split').classList.toggle('on', tabs.isSplit);
+});
+$('export-png').addEventListener('click', () => GraphFiles.download(files.png(), 'qemunet-graph.png'));
+$('export-svg').addEventListener('click', () => GraphFiles.download(files.svg(), 'qemunet-graph.svg'));
 $('faults-apply').addEventListener('click', () => void applyFaults());
 $('faults-cancel').addEventListener('click', () => $<HTMLDialogElement>('faults-dialog').close());
 
 // Tests and the curious reach the graph here (read-only use).
-(window as unknown as { qemunet: unknown }).qemunet = { graph: graph.cy, consoleText: (host: string) => tabs.text(host) };
+(window as unknown as { qemunet: unknown }).qemunet = { graph: graph.cy, consoleText: (host: string) => tabs.text(host), screen: (host: string) => screens.get(host), consoles: tabs, files, drawTimes: graph.drawTimes };
 
-void login().then(() => {
-  renderSelection();
-  connectEvents();
-});
+void login()
+  .then(() => files.load())
+  .catch(() => {})
+  .then(() => {
+    renderSelection();
+    connectEvents();
+  });

@@ -1,10 +1,12 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { QemunetError } from '../../errors.js';
-import { parseLinkSetting, parseNicRef, SessionClient, type LinkFaults, type SessionState, type StateSubscription, type Topology } from '../../api/index.js';
-import type { ActionRequest, Cursor, SessionView } from '../protocol.js';
+import { parseLayout, parseLinkSetting, parseNicRef, SessionClient, type LinkFaults, type SessionState, type StateSubscription, type Topology } from '../../api/index.js';
+import type { ActionRequest, Cursor, GraphLayout, SessionView } from '../protocol.js';
 import type { ConsoleStream, WebSession } from './session-source.js';
+import { ConsoleSizer, type TerminalSize } from './console-size.js';
 import { buildView } from './view.js';
 
 /**
@@ -16,6 +18,7 @@ export class ApiSession implements WebSession {
   private readonly listeners = new Set<(view: SessionView) => void>();
   private subscription?: Promise<StateSubscription | undefined>;
   private last = '';
+  private readonly sizer = new ConsoleSizer((host, size) => this.applySize(host, size));
 
   private constructor(
     private readonly client: SessionClient,
@@ -70,6 +73,10 @@ export class ApiSession implements WebSession {
     return this.client.openConsoleStream(host, cursor);
   }
 
+  openScreen(host: string): Promise<Duplex> {
+    return this.client.openScreen(host);
+  }
+
   async act(request: ActionRequest): Promise<unknown> {
     switch (request.action) {
       case 'link': {
@@ -116,7 +123,32 @@ export class ApiSession implements WebSession {
     }
   }
 
+  layout(): Promise<GraphLayout | undefined> {
+    return this.client.layout();
+  }
+
+  saveLayout(layout: unknown): Promise<void> {
+    return this.client.saveLayout(parseLayout(layout));
+  }
+
+  /**
+   * A serial line carries no window size, so the guest is told through its agent: `stty -F
+   * /dev/ttyS0` sets the size of the console's tty and the kernel sends SIGWINCH to the shell on it.
+   * No byte is typed into the console, and nothing replayed from its history can answer for it.
+   */
+  resizeConsole(host: string, cols: number, rows: number): void {
+    this.sizer.request(host, { cols, rows });
+  }
+
+  private async applySize(host: string, { cols, rows }: TerminalSize): Promise<void> {
+    const out: Buffer[] = [];
+    const io = { onStdout: () => {}, onStderr: (d: Buffer) => out.push(d), timeoutMs: 10000 };
+    const code = await this.client.exec(host, ['stty', '-F', '/dev/ttyS0', 'rows', String(rows), 'cols', String(cols)], io);
+    if (code !== 0) throw new QemunetError('CONSOLE_RESIZE', `stty in ${host} failed (${code}): ${Buffer.concat(out).toString().trim()}`);
+  }
+
   close(): void {
+    this.sizer.close();
     void this.subscription?.then((sub) => sub?.close());
     this.listeners.clear();
   }

@@ -2,10 +2,8 @@ import type { WebSocket } from 'ws';
 import { isQemunetError } from '../../errors.js';
 import { decodeConsoleClient, type ConsoleServerMessage, type Cursor } from '../protocol.js';
 import type { ConsoleStream, WebSession } from './session-source.js';
+import { WsBackpressure } from './ws-backpressure.js';
 
-/** Above this much unsent to the browser, the hub is not read from (it buffers, then drops us: a gap, never a slower VM). */
-const WS_HIGH_WATER = 512 * 1024;
-const WS_LOW_WATER = 64 * 1024;
 const RETRY_MS = 1000;
 
 /**
@@ -17,29 +15,22 @@ export function bridgeConsole(ws: WebSocket, session: WebSession, host: string, 
   let stream: ConsoleStream | undefined;
   let position = cursor;
   let pagePaused = false;
-  let wsPaused = false;
   let waiting = false;
   let closed = false;
   let retry: NodeJS.Timeout | undefined;
-  let drainCheck: NodeJS.Timeout | undefined;
+  // While the browser has a backlog, the hub is not read from (it buffers, then drops us: a gap, never a slower VM).
+  const backlog = new WsBackpressure(ws, () => stream?.socket.pause(), () => flow());
+  let typing = Promise.resolve();
+  let attached = false;
 
   const send = (m: ConsoleServerMessage) => ws.readyState === ws.OPEN && ws.send(JSON.stringify(m));
-  const paused = () => pagePaused || wsPaused;
+  const paused = () => pagePaused || backlog.paused;
 
   const forward = (data: Buffer) => {
     if (!position || data.length === 0) return;
     ws.send(data, { binary: true });
     position = { epoch: position.epoch, offset: position.offset + data.length };
-    if (!wsPaused && ws.bufferedAmount > WS_HIGH_WATER) {
-      wsPaused = true;
-      stream?.socket.pause();
-      drainCheck = setInterval(() => {
-        if (ws.bufferedAmount > WS_LOW_WATER) return;
-        clearInterval(drainCheck);
-        wsPaused = false;
-        flow();
-      }, 20);
-    }
+    backlog.check();
   };
 
   /** Reads from the hub when nobody asked to wait; reconnects when the hub dropped us meanwhile. */
@@ -66,6 +57,7 @@ export function bridgeConsole(ws: WebSocket, session: WebSession, host: string, 
     }
     if (closed) return void s.socket.destroy();
     stream = s;
+    attached = true;
     position = { epoch: s.epoch, offset: s.from };
     send({ t: 'hello', host, epoch: s.epoch, from: s.from, lost: s.lost });
     forward(s.first);
@@ -80,10 +72,25 @@ export function bridgeConsole(ws: WebSocket, session: WebSession, host: string, 
     if (!paused()) s.socket.resume();
   };
 
+  /**
+   * Keys typed while the hub has dropped us (this browser fell behind a flood) and we wait for it
+   * to catch up: Ctrl-C is typed exactly then. They go through a connection of their own, in order.
+   */
+  const typeDetached = async (bytes: Buffer) => {
+    if (closed) return;
+    const s = await session.openConsole(host, position).catch(() => undefined);
+    if (!s) return;
+    // Its output is read and dropped (this client gets it on its main connection): the hub then sees it out.
+    s.socket.resume();
+    await new Promise<void>((resolve) => s.socket.end(bytes, () => resolve()));
+    setTimeout(() => s.socket.destroy(), 5000).unref();
+  };
+
   ws.on('message', (data, isBinary) => {
     const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
     if (isBinary) {
-      stream?.socket.write(bytes);
+      if (stream) stream.socket.write(bytes);
+      else typing = typing.then(() => typeDetached(bytes));
       return;
     }
     const m = decodeConsoleClient(bytes.toString('utf8'));
@@ -93,12 +100,15 @@ export function bridgeConsole(ws: WebSocket, session: WebSession, host: string, 
     } else if (m?.t === 'resume') {
       pagePaused = false;
       flow();
+    } else if (m?.t === 'resize' && attached) {
+      // Only once attached: the host exists.
+      session.resizeConsole(host, m.cols, m.rows);
     }
   });
   ws.on('close', () => {
     closed = true;
     clearTimeout(retry);
-    clearInterval(drainCheck);
+    backlog.dispose();
     stream?.socket.destroy();
   });
   ws.on('error', () => {});

@@ -7,6 +7,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { isQemunetError, QemunetError } from '../../errors.js';
 import type { ActionRequest, ApiReply, Cursor, EventMessage } from '../protocol.js';
 import { bridgeConsole } from './console-bridge.js';
+import { bridgeScreen, hostRequest, screenRequest, upgradeScreen } from './screen-bridge.js';
 import { allowedHosts, checkRequest, hostAllowed, newSecret, originAllowed, secretEquals, SECURITY_HEADERS, sessionCookie, type Verdict } from './security.js';
 import type { WebSession } from './session-source.js';
 
@@ -39,7 +40,7 @@ const PAGE_FILES: Readonly<Record<string, string>> = {
 const TYPES: Readonly<Record<string, string>> = { html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8' };
 const MAX_BODY = 64 * 1024;
 /** Codes of requests refused for what they asked (400) or for the session's state (409); anything else is a 500. */
-const INPUT_CODES = new Set(['USAGE', 'UNKNOWN_HOST', 'UNKNOWN_NIC', 'LINK_SETTING', 'BAD_REQUEST', 'UNKNOWN_SWITCH']);
+const INPUT_CODES = new Set(['USAGE', 'UNKNOWN_HOST', 'UNKNOWN_NIC', 'LINK_SETTING', 'BAD_REQUEST', 'UNKNOWN_SWITCH', 'LAYOUT']);
 
 export const DEFAULT_PAGE_DIR = fileURLToPath(new URL('../../../web/', import.meta.url));
 
@@ -91,6 +92,8 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     if (!verdict.ok) return reply(res, verdict.status, { ok: false, code: verdict.code, message: verdict.message });
     try {
       if (url.pathname === '/api/session' && req.method === 'GET') return reply(res, 200, { ok: true, result: await session.view() });
+      if (url.pathname === '/api/layout' && req.method === 'GET') return reply(res, 200, { ok: true, result: (await session.layout()) ?? null });
+      if (url.pathname === '/api/layout' && req.method === 'POST') return reply(res, 200, { ok: true, result: await session.saveLayout(await readJson(req)) });
       if (url.pathname === '/api/action' && req.method === 'POST') {
         const request = actionOf(await readJson(req));
         return reply(res, 200, { ok: true, result: await session.act(request) });
@@ -119,7 +122,18 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     const verdict = check(req, true);
     if (!verdict.ok) return refuse(socket, verdict.status, verdict.message);
     const url = new URL(req.url ?? '/', 'http://x');
-    const consoleMatch = /^\/ws\/console\/([^/]+)$/.exec(url.pathname);
+    const consoleMatch = hostRequest(url.pathname, 'console');
+    if (consoleMatch && !('host' in consoleMatch)) return refuse(socket, consoleMatch.status, consoleMatch.message);
+    const screen = screenRequest(url.pathname);
+    if (screen) {
+      return void upgradeScreen(session, screen, socket, refuse, (vnc) =>
+        wss.handleUpgrade(req, socket, head, (ws) => {
+          sockets.add(ws);
+          ws.once('close', () => sockets.delete(ws));
+          bridgeScreen(ws, vnc);
+        }),
+      );
+    }
     if (url.pathname !== '/ws/events' && !consoleMatch) return refuse(socket, 404, 'no such websocket');
     let cursor: Cursor | undefined;
     if (consoleMatch) {
@@ -133,7 +147,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     wss.handleUpgrade(req, socket, head, (ws) => {
       sockets.add(ws);
       ws.once('close', () => sockets.delete(ws));
-      if (consoleMatch) return bridgeConsole(ws, session, decodeURIComponent(consoleMatch[1]!), cursor);
+      if (consoleMatch) return bridgeConsole(ws, session, consoleMatch.host, cursor);
       const send = (m: EventMessage) => ws.readyState === ws.OPEN && ws.send(JSON.stringify(m));
       const off = session.subscribe((view) => send({ t: 'state', view }));
       ws.once('close', off);
@@ -169,7 +183,7 @@ function reply(res: ServerResponse, status: number, body: ApiReply): void {
 }
 
 function refuse(socket: Duplex, status: number, message: string): void {
-  const reason = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found' }[status] ?? 'Error';
+  const reason = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 503: 'Service Unavailable' }[status] ?? 'Error';
   const body = `${JSON.stringify({ ok: false, message })}\n`;
   socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }

@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream';
-import type { ActionRequest, Cursor, SessionView } from '../protocol.js';
+import type { ActionRequest, Cursor, GraphLayout, SessionView } from '../protocol.js';
 
 /**
  * All the web server needs of a session, and the only way it reaches one: `api-session.ts`
@@ -12,10 +12,18 @@ export interface WebSession {
   subscribe(onView: (view: SessionView) => void): () => void;
   /** A host's console from `cursor` on (everything still kept without one). */
   openConsole(host: string, cursor?: Cursor): Promise<ConsoleStream>;
+  /** A connection to a host's VNC server (RFB bytes both ways); throws a QemunetError saying why there is none. */
+  openScreen(host: string): Promise<Duplex>;
   /** Throws a QemunetError (with a code) for a request it refuses; changes nothing then. */
   act(request: ActionRequest): Promise<unknown>;
   /** Captures a NIC's frames for `seconds` and hands over the pcap file's bytes. */
   capture(nic: string, seconds: number, signal: AbortSignal): Promise<Buffer>;
+  /** Where the graph's nodes were dragged to, kept in the session directory (undefined: nobody did). */
+  layout(): Promise<GraphLayout | undefined>;
+  /** Checks a layout from the browser and keeps it; throws LAYOUT for one that is not valid. */
+  saveLayout(layout: unknown): Promise<void>;
+  /** Tells the guest its console's terminal size, as soon as the guest can be told. */
+  resizeConsole(host: string, cols: number, rows: number): void;
   close(): void;
 }
 

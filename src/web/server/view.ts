@@ -31,6 +31,8 @@ export function buildView(state: SessionState, topology: Topology | undefined, f
       system: h.system,
       state: h.state,
       ...(h.detail ? { detail: h.detail } : {}),
+      // A vnc host on TCP (--display-tcp) is not bridged: it wants its password.
+      ...(h.display === 'vnc' && !(h.screen && !h.screen.socket) ? { screen: true as const } : {}),
       nics: h.nics.map((n) => {
         const ref = `${h.name}:${n.eth}`;
         const label = faults.has(ref) ? faultLabel(faults.get(ref)!) : undefined;

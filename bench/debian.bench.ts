@@ -1,0 +1,71 @@
+import { rm, stat } from 'node:fs/promises';
+import { userInfo } from 'node:os';
+import { join } from 'node:path';
+import { buildTinyImage } from '../src/images/builder.js';
+import { buildDebianImage } from '../src/images/debian-builder.js';
+import { builtImagePaths, imageStoreDir } from '../src/images/store.js';
+import { DEBIAN_MEMORY_MIB, TINY_MEMORY_MIB } from '../src/lab/plan.js';
+import { launchVm } from '../src/vm/launch.js';
+import { tinyKernelAppend } from '../src/vm/qemu-argv.js';
+import { overlayOn, tempDir, tinyVmSpec } from '../test/helpers/tiny.js';
+
+const RUNS = 3;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+/** QEMU started to guest agent answering, for one built-in image, as a session boots it. */
+async function bootToReady(dir: string, system: 'tiny' | 'debian', memoryMiB: number): Promise<number> {
+  const image = builtImagePaths(imageStoreDir(), system);
+  const spec = await tinyVmSpec(dir, `bench-${system}`, { memoryMiB });
+  await overlayOn(image.fs, spec.disk.path);
+  const append = tinyKernelAppend({ hostname: `bench-${system}`, user: userInfo().username });
+  const started = performance.now();
+  const vm = await launchVm({ ...spec, kernel: { path: image.kernel, initrd: image.initrd, append } }, { logFile: join(dir, `${system}.log`), dieWithParent: true });
+  try {
+    const agent = await vm.waitReady(AbortSignal.timeout(300_000));
+    const ms = performance.now() - started;
+    agent.close();
+    return ms;
+  } finally {
+    await vm.kill();
+    await rm(spec.disk.path, { force: true });
+  }
+}
+
+/** Space the image takes on the disk (the raw file is sparse). */
+async function usedBytes(path: string): Promise<number> {
+  return (await stat(path)).blocks * 512;
+}
+
+/**
+ * The built-in debian image against tiny: build time (packages cached, so the figure is the work of
+ * the build, not the network's), image size, and boot to ready under the same accelerator, tiny and
+ * debian alternating so that the machine's load weighs on both alike. Issue 11's goal: within 1.2x.
+ */
+export async function benchDebian(print: (line: string) => void) {
+  const storeDir = imageStoreDir();
+  await buildTinyImage({ storeDir });
+  // One build, timed: the packages are those kept by an earlier build if there was one (then it is
+  // the work of the build and apt's package lists, not the download). QEMUNET_BENCH_KEEP_IMAGE=1
+  // times nothing and reports the build time of the image there, for a machine too busy for two builds.
+  const keep = process.env.QEMUNET_BENCH_KEEP_IMAGE === '1';
+  const t0 = performance.now();
+  const manifest = await buildDebianImage({ storeDir, force: !keep });
+  const buildSeconds = keep ? manifest.buildSeconds : (performance.now() - t0) / 1000;
+  print(`debian image build${keep ? ' (the image in the store)' : ''}: ${buildSeconds.toFixed(0)} s, ${manifest.packages.length} packages (goal well under 300 s)`);
+  const sizes = { debian: await usedBytes(builtImagePaths(storeDir, 'debian').fs), tiny: await usedBytes(builtImagePaths(storeDir, 'tiny').fs) };
+  print(`root disk in use: debian ${(sizes.debian / 2 ** 20).toFixed(0)} MiB, tiny ${(sizes.tiny / 2 ** 20).toFixed(0)} MiB`);
+
+  await using dir = await tempDir('bench-debian');
+  const boots = { tiny: [] as number[], debian: [] as number[] };
+  for (let i = 0; i < RUNS; i++) {
+    boots.tiny.push(await bootToReady(dir.path, 'tiny', TINY_MEMORY_MIB));
+    boots.debian.push(await bootToReady(dir.path, 'debian', DEBIAN_MEMORY_MIB));
+  }
+  const ratio = median(boots.debian) / median(boots.tiny);
+  print(`boot to ready, median of ${RUNS}: debian ${median(boots.debian).toFixed(0)} ms (${DEBIAN_MEMORY_MIB} MiB), tiny ${median(boots.tiny).toFixed(0)} ms (${TINY_MEMORY_MIB} MiB), ratio ${ratio.toFixed(2)} (goal <= 1.2)`);
+  return { buildSeconds, packages: manifest.packages.length, diskBytes: sizes, bootMs: boots, ratio };
+}

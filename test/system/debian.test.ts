@@ -1,0 +1,163 @@
+import assert from 'node:assert/strict';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { buildDebianImage } from '../../src/images/debian-builder.js';
+import { DEBIAN_PACKAGES, DEBIAN_RECIPE_VERSION } from '../../src/images/debian-recipe.js';
+import { builtImagePaths, imageStoreDir } from '../../src/images/store.js';
+import { eventually, qemunet } from '../helpers/cli.js';
+import { fixture } from '../helpers/fixtures.js';
+import { suiteDir } from '../helpers/tiny.js';
+
+/** The built-in debian system (issue 11): QemuNet's labs with their daemons, started with `service`. */
+
+const debianImage = () => buildDebianImage({ storeDir: imageStoreDir() });
+
+async function exec(dir: string, host: string, command: string): Promise<string> {
+  const r = await qemunet(['exec', host, '--session', dir, '--', 'sh', '-c', command]);
+  assert.equal(r.code, 0, `${host}: ${command}: ${r.stdout}${r.stderr}`);
+  return r.stdout;
+}
+
+describe('the debian image', () => {
+  test('is built from its recipe: every package of the recipe installed, and the same boot files as tiny', async () => {
+    const m = await debianImage();
+    assert.equal(m.system, 'debian');
+    assert.equal(m.recipeVersion, DEBIAN_RECIPE_VERSION);
+    const installed = new Set(m.packages.map((p) => p.name));
+    assert.deepEqual(DEBIAN_PACKAGES.filter((p) => !installed.has(p)), []);
+    // No init system: busybox init boots it, as tiny.
+    assert.deepEqual(m.packages.filter((p) => /^(systemd|systemd-sysv|sysvinit-core)$/.test(p.name)), []);
+    const paths = builtImagePaths(imageStoreDir(), 'debian');
+    for (const f of [paths.fs, paths.kernel, paths.initrd]) assert.equal((await stat(f)).size, m.files[f.slice(f.lastIndexOf('/') + 1)]!.bytes);
+  });
+});
+
+// A lab in the shape of QemuNet's xchain/ychain, written for this test: a router serves DHCP on both
+// sides, ISC's dhcpd pinned to QemuNet's MAC on s1 and dnsmasq by hostname on s2, both started with
+// `service`; syl runs `dhclient -4 eth0` in its start.sh after a `sleep` line, as ychain's clients do.
+const ROUTER = `ip addr add 10.7.1.1/24 dev eth0
+ip addr add 10.7.2.1/24 dev eth1
+echo 1 > /proc/sys/net/ipv4/ip_forward
+cat > /etc/dhcp/dhcpd.conf <<EOF
+default-lease-time 600;
+max-lease-time 7200;
+authoritative;
+subnet 10.7.1.0 netmask 255.255.255.0 { range 10.7.1.100 10.7.1.150; option routers 10.7.1.1; }
+host opeth { hardware ethernet AA:AA:AA:AA:01:00; fixed-address 10.7.1.42; }
+EOF
+sed -i 's/^INTERFACESv4=.*/INTERFACESv4="eth0"/' /etc/default/isc-dhcp-server
+service isc-dhcp-server start
+cat > /etc/dnsmasq.d/lab.conf <<EOF
+interface=eth1
+bind-interfaces
+dhcp-range=10.7.2.100,10.7.2.150,255.255.255.0,1h
+dhcp-host=syl,10.7.2.43
+dhcp-option=option:router,10.7.2.1
+domain=lab.test
+EOF
+service dnsmasq start
+service ssh start
+`;
+
+describe('a DHCP lab on debian: isc-dhcp-server and dnsmasq with service, dhclient -4, ssh with a password', { timeout: 900000 }, () => {
+  const tmp = suiteDir('debian-dhcp');
+  const dir = join(tmp.path, 's');
+
+  before(async () => {
+    await debianImage();
+    for (const [host, body] of Object.entries({ router: ROUTER, syl: 'dhclient -4 eth0' })) {
+      await mkdir(join(dir, host), { recursive: true });
+      await writeFile(join(dir, host, 'start.sh'), `#!/bin/sh\n${body}\n`);
+    }
+    const topo = join(tmp.path, 'lab.topo');
+    await writeFile(topo, 'SWITCH s1\nSWITCH s2\nHOST debian router s1 s2\nHOST debian opeth s1\nsleep 5\nHOST debian syl s2\n');
+    const r = await qemunet(['up', topo, '-K', '--wait', '--timeout', '600', '--session', dir], { timeoutMs: 700000 });
+    assert.equal(r.code, 0, r.stderr);
+  });
+  after(async () => {
+    await qemunet(['down', '--session', dir]);
+    await tmp.remove();
+  });
+
+  test('a debian host is ready and runs commands: its name, eth0 and eth1 with QemuNet MACs, Debian userland', async () => {
+    assert.equal(await exec(dir, 'router', 'hostname; cat /sys/class/net/eth0/address /sys/class/net/eth1/address; . /etc/os-release; echo $ID'), 'router\naa:aa:aa:aa:00:00\naa:aa:aa:aa:00:01\ndebian\n');
+    assert.equal(await exec(dir, 'router', 'test -e /run/systemd/system || echo no-systemd; readlink /sbin/init'), 'no-systemd\n/bin/busybox\n');
+  });
+
+  test('service starts, reports and stops a daemon (apache2)', async () => {
+    assert.match(await exec(dir, 'router', 'service apache2 start >/dev/null 2>&1; service apache2 status; echo status=$?'), /apache2 is running\.\nstatus=0\n$/);
+    assert.match(await exec(dir, 'opeth', 'dhclient -4 eth0 && curl -s http://10.7.1.1/ | grep -o "<title>.*</title>"'), /<title>Apache2 Debian Default Page: It works<\/title>/);
+    assert.match(await exec(dir, 'router', 'service apache2 stop >/dev/null 2>&1; service apache2 status; echo status=$?'), /apache2 is not running.*\nstatus=3\n$/);
+  });
+
+  test("isc-dhcp-server gives opeth the lease pinned to its QemuNet MAC; dhclient -4 applies address and route", async () => {
+    assert.equal(await exec(dir, 'opeth', 'dhclient -4 eth0; echo status=$?'), 'status=0\n');
+    assert.equal(await exec(dir, 'opeth', "ip -4 -o addr show dev eth0 | awk '{ print $4 }'"), '10.7.1.42/24\n');
+    assert.match(await exec(dir, 'opeth', 'ip route show default'), /^default via 10\.7\.1\.1 dev eth0/);
+    assert.match(await exec(dir, 'router', 'service isc-dhcp-server status'), /is running/);
+  });
+
+  test('dnsmasq gives syl, whose start.sh ran dhclient -4 eth0, the address of its hostname', async () => {
+    await eventually(async () => ((await exec(dir, 'syl', 'ip -4 -o addr show dev eth0')).includes('inet 10.7.2.43/24') ? true : undefined), 180000, 'syl to get 10.7.2.43');
+    assert.match(await exec(dir, 'router', 'cat /var/lib/misc/dnsmasq.leases'), /^\d+ aa:aa:aa:aa:02:00 10\.7\.2\.43 syl /m);
+    // Routed through the router, as in xchain.
+    await exec(dir, 'opeth', 'ip -4 addr show dev eth0 | grep -q 10.7.1.42 || dhclient -4 eth0');
+    assert.match(await exec(dir, 'syl', 'ping -c 1 -W 5 10.7.1.42'), /1 received/);
+  });
+
+  test('ssh with a password between two guests: sshpass as the user toto, expect as root', async () => {
+    await exec(dir, 'opeth', 'ip -4 addr show dev eth0 | grep -q 10.7.1.42 || dhclient -4 eth0');
+    assert.equal(await exec(dir, 'opeth', "sshpass -p toto ssh -o StrictHostKeyChecking=no toto@10.7.1.1 'id -un; hostname; sudo -n true 2>/dev/null || echo sudo-needs-password'"), 'toto\nrouter\nsudo-needs-password\n');
+    const script = [
+      'set timeout 60',
+      'spawn ssh -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null root@10.7.1.1 {echo $(whoami)@$(hostname)}',
+      'expect "password:"',
+      'send "toto\\r"',
+      'expect eof',
+    ].join('\n');
+    await exec(dir, 'opeth', `cat > /tmp/login.exp <<'EOF'\n${script}\nEOF`);
+    const out = await exec(dir, 'opeth', 'expect /tmp/login.exp');
+    assert.match(out, /\r?\nroot@router\r?\n/);
+  });
+
+  test('openbsd-inetd started with service serves telnet; expect logs in with the password', async () => {
+    await exec(dir, 'router', 'service openbsd-inetd start');
+    await exec(dir, 'opeth', 'ip -4 addr show dev eth0 | grep -q 10.7.1.42 || dhclient -4 eth0');
+    const script = [
+      'set timeout 60',
+      'spawn telnet 10.7.1.1',
+      'expect "login:"',
+      'send "toto\\r"',
+      'expect "Password:"',
+      'send "toto\\r"',
+      'expect "\\$ "',
+      'send "echo logged-in-as-\\$(whoami)@\\$(hostname)\\r"',
+      'expect "logged-in-as-toto@router"',
+      'send "exit\\r"',
+      'expect eof',
+    ].join('\n');
+    await exec(dir, 'opeth', `cat > /tmp/telnet.exp <<'EOF'\n${script}\nEOF`);
+    assert.match(await exec(dir, 'opeth', 'expect /tmp/telnet.exp'), /[\r\n]logged-in-as-toto@router\r?\n/);
+  });
+});
+
+describe("QemuNet's lan.tgz runs on the built-in debian, with no --alias", { timeout: 900000 }, () => {
+  const tmp = suiteDir('debian-lan');
+  const dir = join(tmp.path, 'lan');
+  before(() => debianImage());
+  after(async () => {
+    await qemunet(['down', '--session', dir]);
+    await tmp.remove();
+  });
+
+  test('each host is configured by the start.sh of its .disk (ifconfig, hostname); every host reaches the others', async () => {
+    const r = await qemunet(['-s', fixture('sessions', 'lan.tgz'), '-K', '--wait', '--timeout', '600', '--session', dir], { cwd: tmp.path, timeoutMs: 700000 });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(await exec(dir, 'opeth', 'hostname; ip -br -4 addr show eth0 | tr -s " "'), 'opeth\neth0 UP 192.168.0.3/24 \n');
+    const ips = ['192.168.0.1', '192.168.0.2', '192.168.0.3', '192.168.0.4'];
+    for (const host of ['immortal', 'syl', 'opeth', 'grave']) {
+      assert.equal(await exec(dir, host, `for ip in ${ips.join(' ')}; do ping -c 1 -W 5 $ip >/dev/null || echo "$ip"; done`), '', `${host} could not reach those`);
+    }
+  });
+});
