@@ -1,5 +1,5 @@
 /** Bumped whenever the guest changes (files, packages, init): an image of an older recipe is rebuilt. */
-export const TINY_RECIPE_VERSION = 9;
+export const TINY_RECIPE_VERSION = 10;
 
 /**
  * What goes into the built-in `tiny` guest. Changing a list here changes the image; the build
