@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { benchAccel } from './accel.bench.js';
 import { benchDebian } from './debian.bench.js';
 import { benchLab } from './lab.bench.js';
+import { benchScale } from './scale.bench.js';
 import { benchScreenBridge } from './screen-bridge.bench.js';
 import { benchTinyImage } from './tiny-image.bench.js';
 import { benchWeb } from './web.bench.js';
@@ -17,6 +18,7 @@ const benches: Array<{ name: string; key: string; run: (print: (line: string) =>
   { name: 'tiny-image', key: 'tinyImage', run: benchTinyImage },
   { name: 'lab', key: 'lab', run: benchLab },
   { name: 'accel', key: 'accel', run: benchAccel },
+  { name: 'scale', key: 'scale', run: benchScale },
   { name: 'screen-bridge', key: 'screenBridge', run: benchScreenBridge },
   { name: 'web', key: 'web', run: benchWeb },
   { name: 'debian', key: 'debian', run: benchDebian },

@@ -1,9 +1,10 @@
 /**
  * Bumped whenever the guest changes (packages, users, init, and the boot files it shares with tiny:
  * guest-files.ts, so bump it with TINY_RECIPE_VERSION when those change): an image of an older recipe
- * is rebuilt. 3: the shared sysinit learnt UML hosts (hostfs, agent on a serial line).
+ * is rebuilt. 4: the shared sysinit learnt UML hosts (hostfs, agent on a serial line) and free page
+ * reporting.
  */
-export const DEBIAN_RECIPE_VERSION = 3;
+export const DEBIAN_RECIPE_VERSION = 4;
 
 /**
  * What goes into the built-in `debian` guest: what QemuNet's course labs and a networking or

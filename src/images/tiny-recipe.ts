@@ -1,5 +1,6 @@
 /** Bumped whenever the guest changes (files, packages, init): an image of an older recipe is rebuilt. */
-export const TINY_RECIPE_VERSION = 9;
+// 11: UML hosts (hostfs, agent on a serial line; 9) and free page reporting (10), together.
+export const TINY_RECIPE_VERSION = 11;
 
 /**
  * What goes into the built-in `tiny` guest. Changing a list here changes the image; the build

@@ -69,6 +69,9 @@ export class Lab extends EventEmitter {
   private readonly switchStatus = new Map<string, SwitchStatus>();
   private readonly writer: StateWriter;
   private readonly bootSlots: Slots;
+  private readonly bootSlotCount: number;
+  /** Guests whose CPUs run and that are not ready yet. */
+  private readonly bootingNow = new Set<string>();
   private readonly startedAt = Date.now();
   private phase: SessionPhase = 'starting';
   private error?: string;
@@ -116,10 +119,12 @@ export class Lab extends EventEmitter {
     this.writer = new StateWriter(paths.state, () => this.state());
     // Twice the CPUs: a guest does not keep one CPU busy all through its boot (measured: 16 tiny guests on
     // 2 CPUs are ready after 37 s with 2 or 4 slots, 43 s all at once).
-    this.bootSlots = new Slots(runtime.bootSlots ?? 2 * availableParallelism());
+    this.bootSlotCount = runtime.bootSlots ?? 2 * availableParallelism();
+    this.bootSlots = new Slots(this.bootSlotCount);
     this.ended = new Promise((r) => (this.resolveEnded = r));
     this.bootLimits = runtime.bootLimits ?? DEFAULT_BOOT_LIMITS;
-    this.watchdog = new BootWatchdog(this.bootLimits, (host, kind) => void this.onStall(host, kind));
+    // More guests boot at once than there are slots when slots timed out: all of them are slow, none stalled.
+    this.watchdog = new BootWatchdog(this.bootLimits, (host, kind) => void this.onStall(host, kind), () => this.bootingNow.size > this.bootSlotCount);
   }
 
   state(): SessionState {
@@ -320,6 +325,7 @@ export class Lab extends EventEmitter {
       await vm.resume();
       this.updateHost(name, { startedMs: Date.now() - this.startedAt });
       cpusStarted();
+      this.bootingNow.add(name);
       this.watchdog.start(name);
       const agent = await vm.waitReady();
       // Let go of the agent channel (it takes one client at a time) so `qemunet exec` can use it.
@@ -332,7 +338,10 @@ export class Lab extends EventEmitter {
     } catch {
       // an exit before ready is reported by onVmExit
     } finally {
-      if (this.vms.get(name) === vm) this.watchdog.done(name);
+      if (this.vms.get(name) === vm) {
+        this.watchdog.done(name);
+        this.bootingNow.delete(name);
+      }
       clearTimeout(timer);
       release();
       cpusStarted();

@@ -14,6 +14,7 @@ import { detectAccel } from '../vm/accel.js';
 import { accelMode, probeKernel } from '../vm/accel-probe.js';
 import { accelCacheFile, builtImagePaths } from '../images/store.js';
 import { hostCommand } from './kinds.js';
+import { settleKsm } from '../vm/ksm.js';
 import { loadCatalog } from './catalog.js';
 import { Lab } from './lab.js';
 import { DISPLAY_MODES, planLab, SCREEN_DISPLAYS, type DisplayMode, type HostPlan, type LabPlan } from './plan.js';
@@ -209,6 +210,8 @@ export async function up(req: UpRequest): Promise<Lab> {
     const { plan, accel, notices } = await settledPlan(effective, inputs, dir);
     const forced = await checkBases(plan, join(inputs.storeDir, '..'), req.force ?? false, (m) => req.onNotice?.(m));
     [...inputs.notes, ...notices, ...plan.notes].forEach((n) => req.onNotice?.(n));
+    const ksm = await settleKsm(req.env ?? process.env, plan.hosts.length);
+    if (ksm) req.onNotice?.(ksm);
     if (req.topologyFile) await copyTopology(plan.topologyFile, paths);
     const created = await prepareSessionFiles(plan, paths, req.qemunetCommand ?? ['qemunet'], req.signal);
     await recordBases(plan, new Set([...created, ...forced]));

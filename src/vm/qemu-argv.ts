@@ -4,6 +4,16 @@ export interface VmSpec {
   accel: 'kvm' | 'tcg' | 'hvf';
   /** Left out when the system's own QEMU options set -m. */
   memoryMiB?: number;
+  /**
+   * TCG's translation cache in MiB (`-accel tcg,tb-size=`). QEMU 7.2 reserves 1 GiB and an idle tiny
+   * guest fills over 100 MiB of it (huge pages); a small cache is flushed and refilled when full.
+   */
+  tcgCacheMiB?: number;
+  /**
+   * A virtio-balloon that only reports free pages: the guest hands back the RAM it frees (in 2 MiB
+   * blocks), which QEMU returns to the host. It never inflates: the guest keeps all its memory.
+   */
+  freePageReporting?: boolean;
   cpus?: number;
   /** The root disk: a qcow2 overlay (or a raw image with -L). */
   disk: { path: string; format: 'qcow2' | 'raw'; interface: 'virtio' | 'ide'; snapshot?: boolean };
@@ -58,7 +68,9 @@ export const FIRST_NIC_SLOT = 0x10;
  */
 export function qemuArgv(spec: VmSpec): string[] {
   const a: string[] = ['-name', qemuOpts(spec.name, { process: `qemu-${spec.name}` }), '-nodefaults', '-no-user-config'];
-  a.push('-machine', qemuOpts('pc', { accel: spec.accel }));
+  // -accel and -machine accel= cannot be given together: the cache size needs -accel.
+  if (spec.accel === 'tcg' && spec.tcgCacheMiB) a.push('-machine', 'pc', '-accel', qemuOpts('tcg', { 'tb-size': spec.tcgCacheMiB }));
+  else a.push('-machine', qemuOpts('pc', { accel: spec.accel }));
   if (spec.accel !== 'tcg') a.push('-cpu', 'host');
   if (spec.memoryMiB) a.push('-m', String(spec.memoryMiB));
   if (spec.cpus && spec.cpus > 1) a.push('-smp', String(spec.cpus));
@@ -99,6 +111,7 @@ export function qemuArgv(spec: VmSpec): string[] {
     a.push('-device', 'virtserialport,bus=vser0.0,chardev=qga0,name=org.qemu.guest_agent.0');
   }
   a.push('-device', 'virtio-rng-pci');
+  if (spec.freePageReporting) a.push('-device', 'virtio-balloon-pci,free-page-reporting=on');
   a.push(...displayArgs(spec.display));
   if (spec.pidFile) a.push('-pidfile', spec.pidFile); // a plain argument, like -kernel
   a.push(...(spec.extra ?? []));

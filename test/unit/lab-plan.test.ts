@@ -143,7 +143,7 @@ describe('planLab: gw.topo with --alias debian=tiny', () => {
       '-device', 'virtio-serial-pci,id=vser0',
       '-chardev', 'socket,id=qga0,path=/tmp/qn-gw/immortal.qga,server=on,wait=off',
       '-device', 'virtserialport,bus=vser0.0,chardev=qga0,name=org.qemu.guest_agent.0',
-      '-device', 'virtio-rng-pci', '-display', 'none', '-vga', 'none',
+      '-device', 'virtio-rng-pci', '-device', 'virtio-balloon-pci,free-page-reporting=on', '-display', 'none', '-vga', 'none',
       '-pidfile', '/tmp/qn-gw/immortal.pid',
     ]);
   });
@@ -197,7 +197,7 @@ describe('planLab: a session directory whose path has commas', () => {
   it('doubles every comma of a path inside a QEMU option, and leaves plain arguments as they are', () => {
     assert.deepEqual(qemuArgv(host(plan, 'a').vm), [
       '-name', 'a,process=qemu-a', '-nodefaults', '-no-user-config',
-      '-machine', 'pc,accel=tcg', '-m', '128', '-rtc', 'base=localtime',
+      '-machine', 'pc', '-accel', 'tcg,tb-size=32', '-m', '128', '-rtc', 'base=localtime',
       '-drive', 'file=/tmp/lab,,path=/etc/a.qcow2,format=qcow2,id=disk0,cache=writeback,if=virtio',
       '-drive', 'file=/tmp/lab,,path=/etc/a.disk,format=raw,id=disk1,cache=writeback,if=virtio',
       '-kernel', '/store/tiny/tiny.vmlinux', '-initrd', '/store/tiny/tiny.initrd',
@@ -210,7 +210,7 @@ describe('planLab: a session directory whose path has commas', () => {
       '-device', 'virtio-serial-pci,id=vser0',
       '-chardev', 'socket,id=qga0,path=/tmp/lab,,path=/etc/a.qga,server=on,wait=off',
       '-device', 'virtserialport,bus=vser0.0,chardev=qga0,name=org.qemu.guest_agent.0',
-      '-device', 'virtio-rng-pci', '-display', 'none', '-vga', 'none',
+      '-device', 'virtio-rng-pci', '-device', 'virtio-balloon-pci,free-page-reporting=on', '-display', 'none', '-vga', 'none',
       '-pidfile', '/tmp/lab,path=/etc/a.pid',
     ]);
   });

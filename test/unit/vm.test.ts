@@ -40,6 +40,14 @@ describe('qemu argv', () => {
       ],
     );
   });
+  it('sizes the TCG cache with -accel (it cannot go with -machine accel=), and adds a free-page-reporting balloon', () => {
+    const spec = { name: 't', accel: 'tcg' as const, tcgCacheMiB: 16, freePageReporting: true, disk: { path: '/t.qcow2', format: 'qcow2' as const, interface: 'virtio' as const }, nics: [], serialSocket: '/a', qmpSocket: '/b', display: { kind: 'none' as const } };
+    const argv = qemuArgv(spec);
+    assert.deepEqual(argv.slice(4, 8), ['-machine', 'pc', '-accel', 'tcg,tb-size=16']);
+    assert.deepEqual(argv.slice(argv.indexOf('virtio-rng-pci') - 1, argv.indexOf('virtio-rng-pci') + 3), ['-device', 'virtio-rng-pci', '-device', 'virtio-balloon-pci,free-page-reporting=on']);
+    // Under KVM there is no translation cache: the size is left out.
+    assert.deepEqual(qemuArgv({ ...spec, accel: 'kvm' }).slice(4, 8), ['-machine', 'pc,accel=kvm', '-cpu', 'host']);
+  });
   it('uses the host CPU under KVM and an IDE disk when asked', () => {
     const argv = qemuArgv({ name: 'w', accel: 'kvm', memoryMiB: 1024, disk: { path: '/w.qcow2', format: 'qcow2', interface: 'ide' }, nics: [], serialSocket: '/a', qmpSocket: '/b', display: { kind: 'none' } });
     assert.deepEqual(argv.slice(4, 8), ['-machine', 'pc,accel=kvm', '-cpu', 'host']);
