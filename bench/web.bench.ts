@@ -1,16 +1,16 @@
 import { FakeWebSession } from '../test/helpers/fake-web-session.js';
+import { launchChromium, startQemunetWeb } from '../test/helpers/web.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import type { HostView, SessionView } from '../src/web/protocol.js';
 import { startWebServer } from '../src/web/server/http-server.js';
 
 const QEMUNET = fileURLToPath(new URL('../../bin/qemunet', import.meta.url));
-const CHROMIUM = '/usr/bin/chromium';
 const GOALS = { graph50Ms: 1000, echoOverMs: 5, minFps: 20 };
 const CONSOLES = 20;
 const ECHO_SAMPLES = 25;
@@ -37,7 +37,7 @@ interface PageHooks {
  * consoles open while one floods, and the web server's memory with them.
  */
 export async function benchWeb(print: Print): Promise<Record<string, unknown>> {
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
+  const browser = await launchChromium();
   try {
     const graph = await benchGraph(browser, print);
     const consoles = await benchConsoles(browser, print);
@@ -116,8 +116,9 @@ async function benchConsoles(browser: Browser, print: Print): Promise<Record<str
     const up = await runCli(['up', join(dir, 'w.topo'), '--wait', '-K', '--boot-silence', '300', '--boot-limit', '1200', '--timeout', '1500', '--session', session]);
     if (up.code !== 0) throw new Error(`qemunet up failed: ${up.stderr}`);
     print(`${CONSOLES} tiny VMs (TCG) ready in ${round((Date.now() - t0) / 1000)} s`);
-    web = spawn(process.execPath, [QEMUNET, 'web', '--session', session, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const url = await urlOf(web);
+    const started = await startQemunetWeb(['--session', session]);
+    web = started.web;
+    const url = started.url;
     const rssIdle = rssMiB(web.pid!);
 
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
@@ -246,18 +247,6 @@ async function typeInto(page: Page, host: string, text: string): Promise<void> {
 
 function rssMiB(pid: number): number {
   return round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024);
-}
-
-function urlOf(web: ChildProcess): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let out = '';
-    web.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /^qemunet web: (http\S+)$/m.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    web.once('exit', (code) => reject(new Error(`qemunet web exited (${code}): ${out}`)));
-  });
 }
 
 function runCli(args: string[]): Promise<{ code: number; stderr: string }> {

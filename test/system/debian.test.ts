@@ -185,3 +185,20 @@ describe("QemuNet's lan.tgz runs on the built-in debian, with no --alias", { tim
     }
   });
 });
+
+describe("QemuNet's gw.tgz runs on the built-in debian, with no --alias", { timeout: 900000 }, () => {
+  const tmp = suiteDir('debian-gw');
+  const dir = join(tmp.path, 'gw');
+  before(() => debianImage());
+  after(async () => {
+    await qemunet(['down', '--session', dir]);
+    await tmp.remove();
+  });
+
+  test('immortal routes between the LAN and the outside (route and ip_forward from its start.sh): opeth and syl reach grave through it', async () => {
+    const r = await qemunet(['-s', fixture('sessions', 'gw.tgz'), '-K', '--wait', '--timeout', '600', '--session', dir], { cwd: tmp.path, timeoutMs: 700000 });
+    assert.equal(r.code, 0, r.stderr);
+    for (const host of ['opeth', 'syl']) assert.match(await exec(dir, host, 'ping -c 1 -W 5 147.210.0.2'), /1 received/, `${host} -> grave`);
+    assert.match(await exec(dir, 'grave', 'traceroute -n -q 1 -w 3 192.168.0.2'), /^ 1 {2}147\.210\.0\.1 /m);
+  });
+});

@@ -3,14 +3,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { run } from '../../src/process/run.js';
 import { PcapReader } from '../../src/web/pcap-summary.js';
 import type { SessionView } from '../../src/web/protocol.js';
-import { addressScripts, eventually, QEMUNET, qemunet } from '../helpers/cli.js';
+import { addressScripts, eventually, qemunet } from '../helpers/cli.js';
 import { suiteDir } from '../helpers/tiny.js';
+import { launchChromium, startQemunetWeb } from '../helpers/web.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 
 /** What the page gives tests (window.qemunet), and the bit of the DOM they use: this file is compiled without the DOM lib. */
 interface Doc {
@@ -46,18 +46,9 @@ describe('qemunet web actions in a browser', { timeout: 900000 }, () => {
     await addressScripts(dir, { a: '10.7.0.1/24', b: '10.7.0.2/24' });
     const up = await qemunet(['up', join(tmp.path, 'w.topo'), '--wait', '-K', '--session', dir, '--boot-silence', '120', '--boot-limit', '600', '--timeout', '900'], { timeoutMs: 900000 });
     assert.equal(up.code, 0, up.stderr);
-    web = spawn(process.execPath, [QEMUNET, 'web', '--session', dir, '--labs', labs, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
-    url = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      web.stdout!.on('data', (d: Buffer) => {
-        out += d.toString();
-        const m = /^qemunet web: (http\S+)$/m.exec(out);
-        if (m) resolve(m[1]!);
-      });
-      web.once('exit', (code) => reject(new Error(`qemunet web exited (${code}): ${out}`)));
-    });
+    ({ web, url } = await startQemunetWeb(['--session', dir, '--labs', labs]));
     token = /#token=(.+)$/.exec(url)![1]!;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
+    browser = await launchChromium();
     page = await browser.newPage({ acceptDownloads: true });
     await page.goto(url);
     await page.waitForFunction(() => (globalThis as unknown as Hooks).qemunet !== undefined && !(globalThis as unknown as Hooks).qemunet!.graph.$id('host:b').empty());

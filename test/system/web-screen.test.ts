@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { WebSocket } from 'ws';
-import { eventually, QEMUNET, qemunet, stateOf } from '../helpers/cli.js';
+import { eventually, qemunet, stateOf } from '../helpers/cli.js';
 import { suiteDir } from '../helpers/tiny.js';
+import { launchChromium, startQemunetWeb } from '../helpers/web.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 
 /** The bits of the page and its DOM these tests use: this file is compiled without the DOM lib. */
 interface PageHooks {
@@ -35,17 +35,8 @@ describe('graphic consoles in the browser (noVNC)', { timeout: 420000 }, () => {
     await writeFile(join(tmp.path, 'w.topo'), 'SWITCH s1\nHOST tiny/vnc v s1\nHOST tiny c s1\n');
     const up = await qemunet(['up', join(tmp.path, 'w.topo'), '--wait', '-K', '--session', dir]);
     assert.equal(up.code, 0, up.stderr);
-    web = spawn(process.execPath, [QEMUNET, 'web', '--session', dir, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
-    url = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      web.stdout!.on('data', (d: Buffer) => {
-        out += d.toString();
-        const m = /^qemunet web: (http\S+)$/m.exec(out);
-        if (m) resolve(m[1]!);
-      });
-      web.once('exit', (code) => reject(new Error(`qemunet web exited (${code}): ${out}`)));
-    });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
+    ({ web, url } = await startQemunetWeb(['--session', dir]));
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();

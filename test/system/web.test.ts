@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { addressScripts, QEMUNET, qemunet } from '../helpers/cli.js';
+import type { Browser, Page } from 'playwright-core';
+import { addressScripts, qemunet } from '../helpers/cli.js';
 import { suiteDir } from '../helpers/tiny.js';
+import { launchChromium, startQemunetWeb } from '../helpers/web.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 
 /** What the page gives tests (window.qemunet), and the bit of the DOM they use: this file is compiled without the DOM lib. */
 interface Doc {
@@ -31,17 +31,8 @@ describe('qemunet web in a browser', { timeout: 300000 }, () => {
     await addressScripts(dir, { a: '10.6.0.1/24', b: '10.6.0.2/24' });
     const up = await qemunet(['up', join(tmp.path, 'w.topo'), '--wait', '-K', '--session', dir]);
     assert.equal(up.code, 0, up.stderr);
-    web = spawn(process.execPath, [QEMUNET, 'web', '--session', dir, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
-    url = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      web.stdout!.on('data', (d: Buffer) => {
-        out += d.toString();
-        const m = /^qemunet web: (http\S+)$/m.exec(out);
-        if (m) resolve(m[1]!);
-      });
-      web.once('exit', (code) => reject(new Error(`qemunet web exited (${code}): ${out}`)));
-    });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
+    ({ web, url } = await startQemunetWeb(['--session', dir]));
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();
