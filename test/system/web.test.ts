@@ -4,7 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { addressScripts, qemunet } from '../helpers/cli.js';
+import { addressScripts, eventually, qemunet } from '../helpers/cli.js';
 import { suiteDir } from '../helpers/tiny.js';
 import { launchChromium, startQemunetWeb } from '../helpers/web.js';
 
@@ -130,7 +130,9 @@ describe('qemunet web in a browser', { timeout: 300000 }, () => {
     assert.notEqual((await exec('a', 'ping -c 2 -W 1 10.6.0.2')).code, 0);
     await page.click('#act-link');
     await page.waitForFunction(() => !(globalThis as unknown as PageHooks).qemunet.graph.$id('nic:a:eth0').hasClass('down'));
-    assert.equal((await exec('a', 'ping -c 1 -W 3 10.6.0.2 || ping -c 1 -W 3 10.6.0.2')).code, 0);
+    // The guest sees its carrier come back a moment after the switch does (once in about five CI runs the
+    // first 6 s of pings were lost): what counts is that the link works again.
+    await eventually(async () => ((await exec('a', 'ping -c 1 -W 2 10.6.0.2')).code === 0 ? true : undefined), 30000, 'a ping through the restored link');
     await page.close();
   });
 
