@@ -350,12 +350,13 @@ export class Lab extends EventEmitter {
     for (const h of this.status.hosts()) if (!FINAL.has(h.state) && this.vms.has(h.name)) this.status.updateHost(h.name, { state: 'stopping' });
     await Promise.all([...this.vms.values()].map((vm) => (hard ? vm.kill() : vm.stop(this.stopTimeoutMs)).catch(() => vm.kill())));
     await step('closing the consoles', () => Promise.all([...this.hubs.values()].map((hub) => hub.close())));
-    await step('closing the control socket', () => this.control?.close());
     await this.network.stop();
     await this.windows.close();
     for (const h of this.status.hosts()) if (!FINAL.has(h.state)) this.status.updateHost(h.name, { state: 'stopped' });
     this.status.setPhase(finalPhase);
     await step('writing the state file', () => this.status.flush());
+    // Last but the lock: subscribers (a web server started with --web) get the final phase pushed.
+    await step('closing the control socket', () => this.control?.close());
     await step('releasing the session lock', () => this.runtime.lock.release());
     this.resolveEnded();
   }
