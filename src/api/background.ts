@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { QemunetError } from '../errors.js';
 import { pollUntil } from '../process/poll.js';
+import { spawnProcess } from '../process/start.js';
 
 /** The qemunet executable, as a user would run it. */
 export const QEMUNET_MAIN = fileURLToPath(new URL('../../../bin/qemunet', import.meta.url));
@@ -22,7 +22,8 @@ export interface BackgroundQemunet {
 export function startQemunetInBackground(args: readonly string[], logFile: string, env: NodeJS.ProcessEnv = process.env): BackgroundQemunet {
   const fd = openSync(logFile, 'a', 0o600);
   try {
-    const child = spawn(process.execPath, [QEMUNET_MAIN, ...args], { stdio: ['ignore', fd, fd], detached: true, env });
+    const { child, started } = spawnProcess(process.execPath, [QEMUNET_MAIN, ...args], { stdio: ['ignore', fd, fd], env });
+    started.catch(() => {});
     child.unref();
     let exited = false;
     child.once('exit', () => (exited = true));

@@ -1,6 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { run } from '../process/run.js';
 import { shellCommand } from '../process/shell-quote.js';
+import { spawnProcess } from '../process/start.js';
 import type { TerminalDisplay } from './plan.js';
 
 export interface TerminalWindow {
@@ -62,15 +63,13 @@ export function terminalArgv(kind: TerminalDisplay, window: TerminalWindow): str
   }
 }
 
-/** Programs are tied to qemunet's life as the VMs are: a parent-death signal, even after a SIGKILL of qemunet. */
-export function tiedArgv(argv: readonly string[]): string[] {
-  return ['setpriv', '--pdeathsig', 'TERM', '--', ...argv];
-}
 
 /** A terminal window on the host's console; it closes when the console client ends, or with qemunet. */
 export function openTerminal(kind: TerminalDisplay, window: TerminalWindow): void {
-  const child = spawn('setpriv', tiedArgv(terminalArgv(kind, window)).slice(1), { stdio: 'ignore', detached: true });
-  child.on('error', () => {});
+  // Tied to qemunet's life as the VMs are (TERM: the terminal closes cleanly).
+  const [program, ...args] = terminalArgv(kind, window);
+  const { child, started } = spawnProcess(program!, args, { stdio: 'ignore', tiedTo: 'TERM' });
+  started.catch(() => {});
   child.unref();
 }
 
@@ -101,8 +100,9 @@ export function viewerFile(host: string, screen: { protocol: 'vnc' | 'spice'; po
 
 /** A viewer, tied to qemunet's life; the teardown also ends it. */
 export function openViewer(argv: readonly string[], onExit?: () => void): ChildProcess {
-  const child = spawn('setpriv', tiedArgv(argv).slice(1), { stdio: 'ignore', detached: true });
-  child.on('error', () => {});
+  const [program, ...args] = argv;
+  const { child, started } = spawnProcess(program!, args, { stdio: 'ignore', tiedTo: 'TERM' });
+  started.catch(() => {});
   if (onExit) child.once('exit', onExit);
   return child;
 }

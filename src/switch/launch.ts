@@ -1,11 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { openSync, closeSync, readFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ProcessError, QemunetError } from '../errors.js';
-import { missingProgramMessage } from '../process/programs.js';
-import { PRIVATE_UMASK, withUmask } from '../process/umask.js';
+import { ProcessError } from '../errors.js';
 import { pollUntil } from '../process/poll.js';
+import { spawnProcess } from '../process/start.js';
 import { settlesWithin } from '../process/within.js';
 
 /** A switch makes its control socket in milliseconds; this long means it is stuck. */
@@ -52,13 +51,10 @@ export class RunningSwitch {
 export async function launchSwitch(l: SwitchLaunch): Promise<RunningSwitch> {
   const logFd = openSync(l.logFile, 'a');
   // vde_switch chmods its sockets (-mode, -mgmtmode) after binding them: the umask closes that window.
-  const child = withUmask(PRIVATE_UMASK, () => spawn('vde_switch', l.argv, { stdio: ['pipe', logFd, logFd], detached: true }));
+  const { child, started } = spawnProcess('vde_switch', l.argv, { stdio: ['pipe', logFd, logFd], privateSockets: true });
   closeSync(logFd);
   child.stdin!.on('error', () => {});
-  await new Promise<void>((resolve, reject) => {
-    child.once('spawn', resolve);
-    child.once('error', (e: NodeJS.ErrnoException) => reject(e.code === 'ENOENT' ? new QemunetError('PROGRAM_MISSING', missingProgramMessage('vde_switch')) : e));
-  });
+  await started;
   const sw = new RunningSwitch(l.name, child);
   const ctl = join(l.socket, 'ctl');
   const up = await pollUntil(

@@ -1,9 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { QemunetError } from '../errors.js';
 import { pollUntil } from '../process/poll.js';
-import { missingProgramMessage } from '../process/programs.js';
-import { PRIVATE_UMASK, withUmask } from '../process/umask.js';
+import { spawnProcess } from '../process/start.js';
 import { MgmtClient } from './mgmt-client.js';
 import { MGMT_SUCCESS, parseCmdFile } from './mgmt-protocol.js';
 
@@ -40,12 +39,10 @@ export async function launchPlug(argv: readonly string[], logFile: string, check
   const fd = openSync(logFile, 'a');
   // dpipe makes its own process group, which a session leader (detached) may not.
   // A wirefilter chain makes a ptp socket and a management socket: owner-only, like the switch's.
-  const child = withUmask(PRIVATE_UMASK, () => spawn('setpriv', ['--pdeathsig', 'KILL', '--', ...program, ...argv], { stdio: ['ignore', fd, fd], detached: program[0] === 'vde_plug' }));
+  const [first, ...rest] = [...program, ...argv];
+  const { child, started } = spawnProcess(first!, rest, { stdio: ['ignore', fd, fd], tiedTo: 'KILL', privateSockets: true, detached: program[0] === 'vde_plug' });
   closeSync(fd);
-  await new Promise<void>((resolve, reject) => {
-    child.once('spawn', resolve);
-    child.once('error', (e: NodeJS.ErrnoException) => reject(e.code === 'ENOENT' ? new QemunetError('PROGRAM_MISSING', missingProgramMessage('setpriv')) : e));
-  });
+  await started;
   // Up once both switch ports show the plug as active.
   const failed = () => {
     child.kill('SIGKILL');

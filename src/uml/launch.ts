@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -6,8 +6,8 @@ import type { Duplex, Readable, Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { QemunetError, VmError } from '../errors.js';
 import type { NodeExit, ReadyAgent, RunningNode } from '../node/kind.js';
-import { missingProgramMessage } from '../process/programs.js';
 import { run } from '../process/run.js';
+import { spawnProcess } from '../process/start.js';
 import { settlesWithin } from '../process/within.js';
 import { GuestAgent } from '../vm/guest-agent.js';
 import { AgentProxy } from './agent-proxy.js';
@@ -154,13 +154,10 @@ export async function launchUml(spec: UmlSpec, options: { logFile: string }): Pr
   const argv = umlJailArgv(spec);
   const log = createWriteStream(options.logFile, { flags: 'a' });
   // fd 3 is a socketpair (Node makes every 'pipe' one): UML's second serial line, the guest agent's.
-  const child = spawn('bwrap', argv, { stdio: ['pipe', 'pipe', 'pipe', 'pipe'], detached: true });
-  await new Promise<void>((resolve, reject) => {
-    child.once('spawn', resolve);
-    child.once('error', (e: NodeJS.ErrnoException) => {
-      log.end();
-      reject(e.code === 'ENOENT' ? new QemunetError('PROGRAM_MISSING', missingProgramMessage('bwrap')) : e);
-    });
+  const { child, started } = spawnProcess('bwrap', argv, { stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
+  await started.catch((e: unknown) => {
+    log.end();
+    throw e;
   });
   let agent: AgentProxy;
   try {

@@ -9,7 +9,8 @@ import { planLab, type HostPlan, type PlanOptions, type QemuHostPlan } from '../
 
 const vmOf = (h: HostPlan) => (h as QemuHostPlan).vm;
 import type { SessionState } from '../../src/lab/state.js';
-import { terminalArgv, tiedArgv, viewerArgv, viewerFile } from '../../src/lab/terminals.js';
+import { terminalArgv, viewerArgv, viewerFile } from '../../src/lab/terminals.js';
+import { tiedArgv } from '../../src/process/start.js';
 import { checkUp } from '../../src/lab/up.js';
 import { sessionPaths } from '../../src/session/paths.js';
 import { parseTopology } from '../../src/topology/parse.js';
@@ -110,7 +111,7 @@ describe('display modes: terminals and viewers', () => {
     assert.deepEqual(terminalArgv('rxvt', w), ['urxvt', '-title', 'alpha', '-e', 'qemunet', 'console', 'alpha']);
     assert.deepEqual(terminalArgv('xfce4', w), ['xfce4-terminal', '--disable-server', '-T', 'alpha', '-x', 'qemunet', 'console', 'alpha']);
     assert.deepEqual(terminalArgv('gnome', w), ['gnome-terminal', '--wait', '--title=alpha', '--', 'qemunet', 'console', 'alpha']);
-    assert.deepEqual(tiedArgv(['xterm']), ['setpriv', '--pdeathsig', 'TERM', '--', 'xterm']);
+    assert.deepEqual(tiedArgv('TERM', ['xterm']), ['setpriv', '--pdeathsig', 'TERM', '--', 'xterm']);
   });
 
   it('opens TigerVNC on a VNC socket, remote-viewer on a SPICE socket, and a connection file on TCP', () => {
