@@ -3,9 +3,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { QemunetError, UsageError } from '../errors.js';
-import { checkUp, DEFAULT_BOOT_LIMITS, dryRun, FileFollower, isLive, launchWeb, SessionClient, sessionDirectory, up, type RunningSession, type UpRequest } from '../api/index.js';
+import { checkUp, DEFAULT_BOOT_LIMITS, dryRun, FileFollower, isLive, launchWeb, SessionClient, sessionDirectory, up, type RunningSession, type SessionState, type StateSubscription, type UpRequest } from '../api/index.js';
 import { QEMUNET_MAIN, startQemunetInBackground } from '../api/background.js';
 import { pullCommand } from './image-command.js';
 import { LiveStatus } from './live-status.js';
@@ -245,13 +244,27 @@ class LogRelay {
   }
 }
 
-/** Waits until the session runs (with --wait: until every host is ready), relaying the supervisor's output. */
+/**
+ * Waits until the session runs (with --wait: until every host is ready), relaying the supervisor's
+ * output. The session's state comes pushed over its control socket, subscribed to once the
+ * supervisor has made it; the log is followed every 100 ms meanwhile.
+ */
 async function waitForSupervisor(session: SessionClient, o: UpOptions, relay: LogRelay, supervisorPid: () => number | undefined): Promise<number> {
+  const watch = new StateWatch(session);
+  try {
+    return await decideWhenStarted(session, o, relay, supervisorPid, watch);
+  } finally {
+    watch.close();
+  }
+}
+
+async function decideWhenStarted(session: SessionClient, o: UpOptions, relay: LogRelay, supervisorPid: () => number | undefined, watch: StateWatch): Promise<number> {
   const deadline = Date.now() + (o.timeoutSec ?? 300) * 1000;
   for (;;) {
     await relay.flush();
     const pid = supervisorPid();
-    const state = await session.status().catch(() => undefined);
+    if (pid !== undefined) await watch.trySubscribe();
+    const state = watch.latest;
     const mine = pid !== undefined && state?.pid === pid;
     if (mine && state && state.phase === 'running') {
       const notReady = state.hosts.filter((h) => h.state !== (h.agent ? 'ready' : 'running'));
@@ -272,7 +285,44 @@ async function waitForSupervisor(session: SessionClient, o: UpOptions, relay: Lo
       return 1;
     }
     if (Date.now() > deadline) return failWait(session, [], `not running after ${o.timeoutSec ?? 300} s`);
-    await sleep(100);
+    await watch.nextChange(100);
+  }
+}
+
+/** The latest state a session pushed, once its control socket takes a subscription. */
+class StateWatch {
+  latest?: SessionState;
+  private subscription?: StateSubscription;
+  private wake?: () => void;
+
+  constructor(private readonly session: SessionClient) {}
+
+  /** Subscribes if not yet done; the control socket does not exist before the supervisor has checked its plan. */
+  async trySubscribe(): Promise<void> {
+    if (this.subscription) return;
+    this.subscription = await this.session.subscribe((state) => this.update(state)).catch(() => undefined);
+    if (this.subscription) this.update(this.subscription.state);
+  }
+
+  private update(state: SessionState): void {
+    this.latest = state;
+    this.wake?.();
+  }
+
+  /** Settles at the next pushed state, or after `ms` (the log is relayed meanwhile). */
+  async nextChange(ms: number): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    this.wake = undefined;
+  }
+
+  close(): void {
+    this.subscription?.close();
   }
 }
 
