@@ -211,65 +211,51 @@ describe('a DHCP lab on debian: isc-dhcp-server and dnsmasq with service, dhclie
   });
 });
 
-describe("QemuNet's lan.tgz runs on the built-in debian, with no --alias", { timeout: 900000 }, () => {
-  const tmp = suiteDir('debian-lan');
-  const dir = join(tmp.path, 'lan');
-  before(() => debianImage());
-  after(async () => {
-    await qemunet(['down', '--session', dir]);
-    await tmp.remove();
-  });
+/**
+ * One of QemuNet's archives from the shared fixtures, run as `qemunet -s NAME.tgz` with no --alias,
+ * so its hosts are the built-in debian; `check` then asserts what the lab is meant to show.
+ */
+function archiveOnDebian(archive: string, options: readonly string[], what: string, check: (dir: string) => Promise<void>): void {
+  describe(`QemuNet's ${archive}.tgz runs on the built-in debian, with no --alias`, { timeout: 900000 }, () => {
+    const tmp = suiteDir(`debian-${archive}`);
+    const dir = join(tmp.path, archive);
+    before(() => debianImage());
+    after(async () => {
+      await qemunet(['down', '--session', dir]);
+      await tmp.remove();
+    });
 
-  test('each host is configured by the start.sh of its .disk (ifconfig, hostname); every host reaches the others', async () => {
-    const r = await qemunet(['-s', fixture('sessions', 'lan.tgz'), '-K', '--wait', '--timeout', '600', '--session', dir], { cwd: tmp.path, timeoutMs: 700000 });
-    assert.equal(r.code, 0, r.stderr);
-    assert.equal(await exec(dir, 'opeth', 'hostname; ip -br -4 addr show eth0 | tr -s " "'), 'opeth\neth0 UP 192.168.0.3/24 \n');
-    const ips = ['192.168.0.1', '192.168.0.2', '192.168.0.3', '192.168.0.4'];
-    for (const host of ['immortal', 'syl', 'opeth', 'grave']) {
-      assert.equal(await exec(dir, host, `for ip in ${ips.join(' ')}; do ping -c 1 -W 5 $ip >/dev/null || echo "$ip"; done`), '', `${host} could not reach those`);
-    }
+    test(what, async () => {
+      const r = await qemunet(['-s', fixture('sessions', `${archive}.tgz`), ...options, '-K', '--wait', '--timeout', '600', '--session', dir], { cwd: tmp.path, timeoutMs: 700000 });
+      assert.equal(r.code, 0, r.stderr);
+      await check(dir);
+    });
   });
+}
+
+archiveOnDebian('lan', [], 'each host is configured by the start.sh of its .disk (ifconfig, hostname); every host reaches the others', async (dir) => {
+  assert.equal(await exec(dir, 'opeth', 'hostname; ip -br -4 addr show eth0 | tr -s " "'), 'opeth\neth0 UP 192.168.0.3/24 \n');
+  const ips = ['192.168.0.1', '192.168.0.2', '192.168.0.3', '192.168.0.4'];
+  for (const host of ['immortal', 'syl', 'opeth', 'grave']) {
+    assert.equal(await exec(dir, host, `for ip in ${ips.join(' ')}; do ping -c 1 -W 5 $ip >/dev/null || echo "$ip"; done`), '', `${host} could not reach those`);
+  }
 });
 
-describe("QemuNet's gw.tgz runs on the built-in debian, with no --alias", { timeout: 900000 }, () => {
-  const tmp = suiteDir('debian-gw');
-  const dir = join(tmp.path, 'gw');
-  before(() => debianImage());
-  after(async () => {
-    await qemunet(['down', '--session', dir]);
-    await tmp.remove();
-  });
-
-  test('immortal routes between the LAN and the outside (route and ip_forward from its start.sh): opeth and syl reach grave through it', async () => {
-    const r = await qemunet(['-s', fixture('sessions', 'gw.tgz'), '-K', '--wait', '--timeout', '600', '--session', dir], { cwd: tmp.path, timeoutMs: 700000 });
-    assert.equal(r.code, 0, r.stderr);
-    for (const host of ['opeth', 'syl']) assert.match(await exec(dir, host, 'ping -c 1 -W 5 147.210.0.2'), /1 received/, `${host} -> grave`);
-    assert.match(await exec(dir, 'grave', 'traceroute -n -q 1 -w 3 192.168.0.2'), /^ 1 {2}147\.210\.0\.1 /m);
-  });
+archiveOnDebian('gw', [], 'immortal routes between the LAN and the outside (route and ip_forward from its start.sh): opeth and syl reach grave through it', async (dir) => {
+  for (const host of ['opeth', 'syl']) assert.match(await exec(dir, host, 'ping -c 1 -W 5 147.210.0.2'), /1 received/, `${host} -> grave`);
+  assert.match(await exec(dir, 'grave', 'traceroute -n -q 1 -w 3 192.168.0.2'), /^ 1 {2}147\.210\.0\.1 /m);
 });
 
-describe("QemuNet's vlan.tgz runs on the built-in debian, with no --alias", { timeout: 900000 }, () => {
-  const tmp = suiteDir('debian-vlan');
-  const dir = join(tmp.path, 'vlan');
-  before(() => debianImage());
-  after(async () => {
-    await qemunet(['down', '--session', dir]);
-    await tmp.remove();
-  });
-
-  // s1.cmd puts syl and nile in VLAN 100, opeth and grave in VLAN 200, and immortal's port in both,
-  // tagged; immortal's start.sh makes eth0.100 and eth0.200 with vconfig and routes between them.
-  test('hosts of one VLAN reach each other; between VLANs only through immortal, and not directly', async () => {
-    const r = await qemunet(['-s', fixture('sessions', 'vlan.tgz'), '-v', '-K', '--wait', '--timeout', '600', '--session', dir], { cwd: tmp.path, timeoutMs: 700000 });
-    assert.equal(r.code, 0, r.stderr);
-    assert.equal(await exec(dir, 'immortal', 'ip -br -4 addr show | grep "^eth0\\." | tr -s " " | sort'), 'eth0.100@eth0 UP 192.168.100.1/24 \neth0.200@eth0 UP 192.168.200.1/24 \n');
-    assert.match(await exec(dir, 'syl', 'ping -c 1 -W 5 192.168.100.2'), /1 received/, 'syl -> nile, VLAN 100');
-    assert.match(await exec(dir, 'opeth', 'ping -c 1 -W 5 192.168.200.3'), /1 received/, 'opeth -> grave, VLAN 200');
-    const route = await exec(dir, 'syl', 'traceroute -n -q 1 -w 3 192.168.200.2');
-    assert.match(route, /^ 1 {2}192\.168\.100\.1 /m);
-    assert.match(route, /^ 2 {2}192\.168\.200\.2 /m);
-    // opeth, given an address of VLAN 100's subnet, still cannot reach syl: its ARP request stays in VLAN 200.
-    const direct = await exec(dir, 'opeth', 'ip addr add 192.168.100.9/24 dev eth0; ping -c 2 -W 2 192.168.100.3 >/dev/null; echo status=$?; ip addr del 192.168.100.9/24 dev eth0');
-    assert.equal(direct, 'status=1\n');
-  });
+// -v loads s1.cmd into the switch: syl and nile in VLAN 100, opeth and grave in VLAN 200, immortal's
+// port in both, tagged; immortal's start.sh makes eth0.100 and eth0.200 with vconfig and routes between them.
+archiveOnDebian('vlan', ['-v'], 'hosts of one VLAN reach each other; between VLANs only through immortal, and not directly', async (dir) => {
+  assert.equal(await exec(dir, 'immortal', 'ip -br -4 addr show | grep "^eth0\\." | tr -s " " | sort'), 'eth0.100@eth0 UP 192.168.100.1/24 \neth0.200@eth0 UP 192.168.200.1/24 \n');
+  assert.match(await exec(dir, 'syl', 'ping -c 1 -W 5 192.168.100.2'), /1 received/, 'syl -> nile, VLAN 100');
+  assert.match(await exec(dir, 'opeth', 'ping -c 1 -W 5 192.168.200.3'), /1 received/, 'opeth -> grave, VLAN 200');
+  const route = await exec(dir, 'syl', 'traceroute -n -q 1 -w 3 192.168.200.2');
+  assert.match(route, /^ 1 {2}192\.168\.100\.1 /m);
+  assert.match(route, /^ 2 {2}192\.168\.200\.2 /m);
+  // opeth, given an address of VLAN 100's subnet, still cannot reach syl: its ARP request stays in VLAN 200.
+  const direct = await exec(dir, 'opeth', 'ip addr add 192.168.100.9/24 dev eth0; ping -c 2 -W 2 192.168.100.3 >/dev/null; echo status=$?; ip addr del 192.168.100.9/24 dev eth0');
+  assert.equal(direct, 'status=1\n');
 });
