@@ -69,7 +69,10 @@ async function buildInto(work: string, options: BuildOptions): Promise<ImageMani
   // Host keys are made by each guest at its first boot (see the sysinit), never shared through the image.
   for (const f of await readdir(join(root, 'etc/ssh'))) if (f.startsWith('ssh_host_')) await rm(join(root, 'etc/ssh', f));
   await rm(join(root, 'etc/machine-id'), { force: true });
-  await installGuestBoot(root, guestFiles('debian', [{ path: 'etc/ssh/sshd_config.d/qemunet.conf', content: recipe.DEBIAN_SSHD_CONFIG, mode: 0o644 }]), signal);
+  await installGuestBoot(root, guestFiles('debian', [
+        { path: 'etc/ssh/sshd_config.d/qemunet.conf', content: recipe.DEBIAN_SSHD_CONFIG, mode: 0o644 },
+        { path: 'etc/default/ssh', content: recipe.DEBIAN_SSH_DEFAULTS, mode: 0o644 },
+      ]), signal);
   const packages = installedPackages(await readFile(join(root, 'var/lib/dpkg/status'), 'utf8'));
 
   const kernelVersion = await installKernel(debs.get(kernelPkg.name)!, work, root, paths, TINY_MODULE_TREES, NAME, options);

@@ -2,9 +2,10 @@
  * Bumped whenever the guest changes (packages, users, init, and the boot files it shares with tiny:
  * guest-files.ts, so bump it with TINY_RECIPE_VERSION when those change): an image of an older recipe
  * is rebuilt. 4: the shared sysinit learnt UML hosts (hostfs, agent on a serial line) and free page
- * reporting.
+ * reporting. 5: the sysinit runs under busybox's shell and its applets (dash made every command an
+ * exec of a dynamically linked program: slow under TCG; tiny's 12); the ssh host key is made on first use.
  */
-export const DEBIAN_RECIPE_VERSION = 4;
+export const DEBIAN_RECIPE_VERSION = 5;
 
 /**
  * What goes into the built-in `debian` guest: what QemuNet's course labs and a networking or
@@ -89,6 +90,12 @@ export const DEBIAN_PASSWORD_HASH = '$6$qemunet.toto$1uuH.O7GFJywPD28gqoK9d0hEV2
  * TCG). Each guest thus has its own key, and the image has none.
  */
 export const DEBIAN_SSHD_CONFIG = 'PermitRootLogin yes\nPasswordAuthentication yes\nHostKey /etc/ssh/ssh_host_ed25519_key\n';
+
+/**
+ * /etc/default/ssh, which Debian's /etc/init.d/ssh reads before any action: Debian's (no sshd
+ * options), and the guest's host key made if it has none yet, so `service ssh start` finds one.
+ */
+export const DEBIAN_SSH_DEFAULTS = '# Read by /etc/init.d/ssh. Options to pass to sshd:\nSSHD_OPTS=\n# qemunet: this guest\'s own host key, made on first use.\n/etc/qemunet/ssh-hostkey\n';
 
 /** inetd.conf's telnet line (printf format: tab-separated fields), with no tcpd (not installed; openbsd-inetd has libwrap built in). */
 export const DEBIAN_INETD_TELNET = 'telnet\\tstream\\ttcp\\tnowait\\troot\\t/usr/sbin/telnetd\\ttelnetd';

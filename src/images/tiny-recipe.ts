@@ -1,6 +1,7 @@
 /** Bumped whenever the guest changes (files, packages, init): an image of an older recipe is rebuilt. */
 // 11: UML hosts (hostfs, agent on a serial line; 9) and free page reporting (10), together.
-export const TINY_RECIPE_VERSION = 11;
+// 12: the sysinit runs under busybox's shell (its commands were dynamically linked programs under dash).
+export const TINY_RECIPE_VERSION = 12;
 
 /**
  * What goes into the built-in `tiny` guest. Changing a list here changes the image; the build

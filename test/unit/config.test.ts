@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { builtinCatalog, mergeCatalog } from '../../src/config/catalog.js';
 import { parseQemunetCfg } from '../../src/config/qemunet-cfg.js';
 import { builtImagePaths } from '../../src/images/store.js';
+import { loadCatalog } from '../../src/lab/catalog.js';
 import { fixture } from '../helpers/fixtures.js';
 
 const ctx = { qemunetDir: '/opt/qemunet', configDir: '/etc/qn', env: { HOME: '/home/u' } };
@@ -58,5 +61,22 @@ describe('qemunet.cfg', () => {
     const cfg = parseQemunetCfg('SYS[debian]="linux"\nFS[debian]="/img/debian10.img"\n', 'q.cfg', ctx);
     const { catalog } = mergeCatalog(builtinCatalog((n) => builtImagePaths('/s', n)), [cfg]);
     assert.deepEqual(catalog.get('debian'), { name: 'debian', sys: 'linux', fs: '/img/debian10.img', qemuopt: '', source: 'q.cfg:1' });
+  });
+  it("a session started beside a qemunet.cfg that declares debian uses that debian, not the built-in one (which is then not built)", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'qemunet-cfg-'));
+    try {
+      const env = { QEMUNET_IMAGES: '/s', HOME: '/home/u' };
+      const builtin = (await loadCatalog({ cwd: dir, env })).catalog.get('debian');
+      assert.equal(builtin?.builtin, 'debian');
+      assert.equal(builtin?.fs, '/s/debian/debian.img');
+      await writeFile(join(dir, 'qemunet.cfg'), '# my own Debian\nSYS[debian]="linux"\nFS[debian]="$QEMUNETDIR/images/debian10.img"\nKERNEL[debian]="/img/vmlinuz"\n');
+      const loaded = await loadCatalog({ cwd: dir, env });
+      assert.deepEqual(loaded.configFiles, [join(dir, 'qemunet.cfg')]);
+      // No `builtin`: checkPrerequisites builds only built-in systems, and the plan boots it as QemuNet does.
+      assert.deepEqual(loaded.catalog.get('debian'), { name: 'debian', sys: 'linux', fs: join(dir, 'images/debian10.img'), kernel: '/img/vmlinuz', qemuopt: '', source: `${join(dir, 'qemunet.cfg')}:2` });
+      assert.equal(loaded.catalog.get('tiny')?.builtin, 'tiny');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
