@@ -113,7 +113,7 @@ describe('qemunet web for scripts: a flooded console, the layout in save archive
     // The slow client falls behind by more than the console's history (256 KiB) and every buffer between
     // (TCP, ws, the unix socket and the hub's cap: 1.8 MB here; the run prints what it was).
     const start = fast.offset;
-    await eventually(() => fast.offset - start > 4 * 2 ** 20 || undefined, 300000, "the guest to print 4 MiB while one client is stalled");
+    await eventually(() => fast.offset - start > 4 * 2 ** 20 || undefined, 300000, 'the guest to print 4 MiB while one client is stalled');
     // The guest is not slowed: the other client keeps receiving, and the guest answers a command.
     const before = fast.offset;
     const alive = await exec('a', 'echo alive');
