@@ -10,12 +10,13 @@ const MAIN = fileURLToPath(new URL('../../../bin/qemunet', import.meta.url));
 
 /**
  * `qemunet up ... --web`: starts `qemunet web --until-stopped` for the session as a process of its
- * own (output in <session>/web.log) and returns the URL it printed.
+ * own (output in <session>/web.log) and returns the URL it printed. With `open`, it also opens the
+ * page in the desktop's browser (qemunet web --open).
  */
-export async function launchWeb(dir: string): Promise<string> {
+export async function launchWeb(dir: string, options: { open?: boolean } = {}): Promise<string> {
   const log = join(dir, 'web.log');
   const fd = openSync(log, 'w', 0o600);
-  const child = spawn(process.execPath, [MAIN, 'web', '--session', dir, '--until-stopped'], { stdio: ['ignore', fd, fd], detached: true });
+  const child = spawn(process.execPath, [MAIN, 'web', '--session', dir, '--until-stopped', ...(options.open ? ['--open'] : [])], { stdio: ['ignore', fd, fd], detached: true });
   closeSync(fd);
   child.unref();
   let exited = false;

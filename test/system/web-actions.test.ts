@@ -191,8 +191,10 @@ describe('qemunet web actions in a browser', { timeout: 900000 }, () => {
     await p2.click(`#sessions-list tr[data-dir="${second}"] button`);
     await drawn(p2, 'c');
     assert.equal(shownIn(p2), second);
-    // Its console reaches that session's host.
+    // Its console reaches that session's host (once it has booted: the lab was just started).
+    await eventually(async () => ((await view(second)).hosts[0]?.state === 'ready' ? true : undefined), 300000, 'c ready');
     await p2.click('#open-all');
+    await p2.waitForFunction(() => ((globalThis as unknown as { qemunet: { consoleText(h: string): string | undefined } }).qemunet.consoleText('c') ?? '').includes('#'), undefined, { timeout: 60000 });
     await p2.click('.terminal-box[data-host="c"]');
     await p2.keyboard.type('hostname\n');
     await p2.waitForFunction(() => /# hostname\n+c\n/.test((globalThis as unknown as { qemunet: { consoleText(h: string): string | undefined } }).qemunet.consoleText('c') ?? ''), undefined, { timeout: 30000 });

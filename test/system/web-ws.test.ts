@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { run } from '../../src/process/run.js';
 import { readLayout } from '../../src/session/layout.js';
 import { sessionPaths } from '../../src/session/paths.js';
@@ -10,7 +9,6 @@ import { WebSocket } from 'ws';
 import { decodeConsoleServer } from '../../src/web/protocol.js';
 import { eventually, qemunet } from '../helpers/cli.js';
 import { suiteDir } from '../helpers/tiny.js';
-import { startQemunetWeb } from '../helpers/web.js';
 
 /** A script's console client (Bearer token, no browser): what it got, by offset, and the hellos. */
 class ConsoleClient {
@@ -70,7 +68,6 @@ describe('qemunet web for scripts: a flooded console, the layout in save archive
   const tmp = suiteDir('web-ws');
   const dir = join(tmp.path, 's');
   const restored = join(tmp.path, 'r');
-  let web: ChildProcess | undefined;
   let base = '';
   let token = '';
   const clients: ConsoleClient[] = [];
@@ -83,22 +80,38 @@ describe('qemunet web for scripts: a flooded console, the layout in save archive
   const api = async (path: string, body?: unknown) =>
     fetch(`${base}${path}`, { method: body === undefined ? 'GET' : 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
 
+  // The desktop's browser, as `--open` runs it: a stand-in xdg-open that notes the URL it is given.
+  const opened = join(tmp.path, 'opened');
+  let url = '';
+
   before(async () => {
     await writeFile(join(tmp.path, 'f.topo'), 'SWITCH s1\nHOST tiny a s1\n');
-    const up = await qemunet(['up', join(tmp.path, 'f.topo'), '--wait', '-K', '--session', dir]);
+    await mkdir(join(tmp.path, 'bin'));
+    await writeFile(join(tmp.path, 'bin', 'xdg-open'), `#!/bin/sh\necho "$@" >> '${opened}'\n`);
+    await chmod(join(tmp.path, 'bin', 'xdg-open'), 0o755);
+    const env = { ...process.env, PATH: `${join(tmp.path, 'bin')}:${process.env.PATH}` };
+    const up = await qemunet(['up', join(tmp.path, 'f.topo'), '--wait', '-K', '--session', dir, '--web', '--open'], { env });
     assert.equal(up.code, 0, up.stderr);
-    const started = await startQemunetWeb(['--session', dir]);
-    web = started.web;
-    const u = new URL(started.url);
+    url = /^web: (http\S+)$/m.exec(up.stdout)?.[1] ?? '';
+    assert.ok(url, up.stdout);
+    const u = new URL(url);
     base = u.origin;
     token = u.hash.slice('#token='.length);
   });
   after(async () => {
     for (const c of clients) c.close();
-    web?.kill('SIGTERM');
     await qemunet(['down', '--session', dir]);
     await qemunet(['down', '--session', restored]);
     await tmp.remove();
+  });
+
+  test('up --web --open prints the URL, opens it in the browser, and wires every NIC for live faults', async () => {
+    assert.equal(await eventually(async () => (await readFile(opened, 'utf8').catch(() => '')) || undefined, 15000, 'xdg-open to run'), `${url}\n`);
+    const view = (await (await api('/api/session')).json()) as { result: { hosts: Array<{ nics: Array<{ ref: string; faultable: boolean }> }> } };
+    assert.deepEqual(view.result.hosts[0]!.nics, [view.result.hosts[0]!.nics[0]!]);
+    assert.equal(view.result.hosts[0]!.nics[0]!.faultable, true, 'a NIC with no LINK line has a wirefilter, and the page knows');
+    const set = await api('/api/action', { action: 'faults', nic: 'a:eth0', faults: { delay: '5ms' } });
+    assert.equal(set.status, 200, await set.text());
   });
 
   test('a stalled client of a console flooded by yes is dropped with a gap; the other client and the guest keep going', async (t) => {
@@ -158,5 +171,11 @@ describe('qemunet web for scripts: a flooded console, the layout in save archive
     const up = await qemunet(['up', '--from', archive, '--wait', '-K', '--session', restored]);
     assert.equal(up.code, 0, up.stderr);
     assert.deepEqual(await readLayout(sessionPaths(restored).layout), { positions });
+  });
+
+  test('the web server of up --web ends with the session', async () => {
+    const down = await qemunet(['down', '--session', dir]);
+    assert.equal(down.code, 0, down.stderr);
+    await eventually(() => fetch(`${base}/`).then(() => undefined, () => true), 30000, 'qemunet web to exit');
   });
 });

@@ -18,6 +18,8 @@ export class ApiSession implements WebSession {
   private readonly listeners = new Set<(view: SessionView) => void>();
   private subscription?: Promise<StateSubscription | undefined>;
   private last = '';
+  /** Views are built one after the other (each looks at the disk), so they are published in order. */
+  private publishing = Promise.resolve();
   private readonly sizer = new ConsoleSizer((host, size) => this.applySize(host, size));
 
   private constructor(
@@ -37,7 +39,11 @@ export class ApiSession implements WebSession {
   }
 
   async view(): Promise<SessionView> {
-    return buildView(await this.client.status(), this.topology, this.faults);
+    return this.viewOf(await this.client.status());
+  }
+
+  private async viewOf(state: SessionState): Promise<SessionView> {
+    return buildView(state, this.topology, this.faults, await this.client.wiredNics(state));
   }
 
   subscribe(onView: (view: SessionView) => void): () => void {
@@ -55,7 +61,7 @@ export class ApiSession implements WebSession {
   }
 
   private publishState(state: SessionState): void {
-    this.publish(buildView(state, this.topology, this.faults));
+    this.publishing = this.publishing.then(() => this.viewOf(state)).then((v) => this.publish(v), () => {});
   }
 
   private refresh(): void {
