@@ -7,6 +7,7 @@
 export { up, dryRun, checkUp, type UpRequest } from '../lab/up.js';
 export type { Lab as RunningSession } from '../lab/lab.js';
 export { startDetached, type DetachedRequest } from './start-detached.js';
+export { launchWeb } from './background.js';
 export { sessionDirectory } from '../lab/prepare.js';
 export { DEFAULT_BOOT_LIMITS, type BootLimits } from '../lab/watchdog.js';
 

@@ -1,10 +1,8 @@
-import { fileURLToPath } from 'node:url';
 import { QemunetError } from '../errors.js';
 import { sessionDirectory } from '../lab/prepare.js';
 import { run } from '../process/run.js';
+import { QEMUNET_MAIN } from './background.js';
 
-/** The qemunet executable: the session is driven by `qemunet up --detach`, as a user would start it. */
-const MAIN = fileURLToPath(new URL('../../../bin/qemunet', import.meta.url));
 
 export interface DetachedRequest {
   /** A topology file, or (`from`) a session archive or directory. */
@@ -25,7 +23,7 @@ export async function startDetached(request: DetachedRequest): Promise<string> {
   if (!file || (request.topology && request.from)) throw new QemunetError('USAGE', 'give a topology file or a session archive to start');
   const dir = await sessionDirectory(undefined, file, process.cwd());
   const what = request.topology ? [request.topology] : ['--from', request.from!];
-  const args = [MAIN, 'up', ...what, '--detach', '--session', dir, ...(request.wireAll ? ['--wire-all'] : [])];
+  const args = [QEMUNET_MAIN, 'up', ...what, '--detach', '--session', dir, ...(request.wireAll ? ['--wire-all'] : [])];
   await run(process.execPath, args, { env: request.env ?? process.env }).catch((e: Error & { output?: string }) => {
     const said = (e.output ?? e.message).trim().split('\n').slice(-8).join('\n');
     throw new QemunetError('START_FAILED', `the session did not start: ${said}`);

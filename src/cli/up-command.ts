@@ -1,14 +1,12 @@
-import { launchWeb } from './web-launch.js';
-import { spawn } from 'node:child_process';
-import { closeSync, fstatSync, openSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
-import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { QemunetError, UsageError } from '../errors.js';
-import { checkUp, DEFAULT_BOOT_LIMITS, dryRun, FileFollower, isLive, SessionClient, sessionDirectory, up, type RunningSession, type UpRequest } from '../api/index.js';
+import { checkUp, DEFAULT_BOOT_LIMITS, dryRun, FileFollower, isLive, launchWeb, SessionClient, sessionDirectory, up, type RunningSession, type UpRequest } from '../api/index.js';
+import { QEMUNET_MAIN, startQemunetInBackground } from '../api/background.js';
 import { pullCommand } from './image-command.js';
 import { LiveStatus } from './live-status.js';
 import { renderStatus } from './status-view.js';
@@ -48,7 +46,6 @@ export const UP_USAGE = `usage: qemunet up TOPOLOGY [options]      (or QemuNet's
   -q                     quiet kernel boot;  -z ARGS  more kernel arguments;  -u USER  user= kernel argument`;
 
 /** The qemunet executable, for the background supervisor and the console windows. */
-const MAIN = fileURLToPath(new URL('../../../bin/qemunet', import.meta.url));
 /** Set in the environment of the background process that drives a detached session. */
 const SUPERVISOR_ENV = 'QEMUNET_SUPERVISOR';
 
@@ -97,7 +94,7 @@ function toRequest(o: UpOptions): UpRequest {
     ...(o.bootSilenceSec || o.bootLimitSec
       ? { bootLimits: { silentMs: (o.bootSilenceSec ?? DEFAULT_BOOT_LIMITS.silentMs / 1000) * 1000, notReadyMs: (o.bootLimitSec ?? DEFAULT_BOOT_LIMITS.notReadyMs / 1000) * 1000 } }
       : {}),
-    qemunetCommand: [process.execPath, MAIN],
+    qemunetCommand: [process.execPath, QEMUNET_MAIN],
     ...ownerPid(),
   };
 }
@@ -211,21 +208,14 @@ async function detach(args: readonly string[], o: UpOptions): Promise<number> {
   const fromDir = o.from && statSync(o.from, { throwIfNoEntry: false })?.isDirectory() ? o.from : undefined;
   const dir = await sessionDirectory(o.session ?? fromDir, o.topology ?? o.from, process.cwd());
   const session = SessionClient.at(dir);
-  const fd = openSync(session.logFile, 'a');
   // The supervisor's output (image builds, warnings, hosts booting) is relayed while this waits; the
   // log keeps earlier runs of the session, so only what this start writes is.
-  const relay = new LogRelay(await FileFollower.open(session.logFile, fstatSync(fd).size));
-  const child = spawn(process.execPath, [MAIN, 'up', ...args, '--session', dir], {
-    stdio: ['ignore', fd, fd],
-    detached: true,
-    env: { ...process.env, [SUPERVISOR_ENV]: '1' },
-  });
-  closeSync(fd);
-  child.unref();
-  let exited = false;
-  child.once('exit', () => (exited = true));
+  const from = statSync(session.logFile, { throwIfNoEntry: false })?.size ?? 0;
+  // Appends to the log, made here if it is the session's first start.
+  const supervisor = startQemunetInBackground(['up', ...args, '--session', dir], session.logFile, { ...process.env, [SUPERVISOR_ENV]: '1' });
+  const relay = new LogRelay(await FileFollower.open(session.logFile, from));
   try {
-    return await waitForSupervisor(session, o, relay, () => (exited ? undefined : child.pid));
+    return await waitForSupervisor(session, o, relay, () => (supervisor.exited() ? undefined : supervisor.pid));
   } finally {
     await relay.close();
   }

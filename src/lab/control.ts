@@ -83,10 +83,18 @@ export class ControlServer {
     return new ControlServer(server, path, clients);
   }
 
-  /** Ends every client connection too: a held one (a running `capture`) would otherwise keep the close waiting. */
+  /**
+   * Ends every client connection too: a held one (a running `capture`) would otherwise keep the close
+   * waiting. Ended, not destroyed, so a subscriber still gets what was pushed last (the final phase);
+   * a client that does not let go within a second is cut off.
+   */
   async close(): Promise<void> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    for (const socket of this.clients) socket.destroy();
+    for (const socket of this.clients) {
+      socket.end();
+      const cut = setTimeout(() => socket.destroy(), 1000);
+      socket.once('close', () => clearTimeout(cut));
+    }
     await closed;
     await rm(this.path, { force: true });
   }

@@ -2,11 +2,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync, readFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ProcessError, QemunetError } from '../errors.js';
 import { missingProgramMessage } from '../process/programs.js';
 import { PRIVATE_UMASK, withUmask } from '../process/umask.js';
+import { pollUntil } from '../process/poll.js';
 import { settlesWithin } from '../process/within.js';
+
+/** A switch makes its control socket in milliseconds; this long means it is stuck. */
+const SWITCH_START_MS = 30000;
 
 export interface SwitchLaunch {
   name: string;
@@ -58,18 +61,22 @@ export async function launchSwitch(l: SwitchLaunch): Promise<RunningSwitch> {
   });
   const sw = new RunningSwitch(l.name, child);
   const ctl = join(l.socket, 'ctl');
-  for (let delay = 5; ; delay = Math.min(delay * 2, 100)) {
-    if (!sw.running) {
-      const output = readTail(l.logFile);
-      throw new ProcessError('SWITCH_FAILED', `switch ${l.name}: vde_switch exited at start${output ? `:\n${output}` : ''}`, ['vde_switch', ...l.argv], child.exitCode, output);
-    }
-    if (await stat(ctl).then((s) => s.isSocket(), () => false)) return sw;
-    if (l.signal?.aborted) {
-      await sw.stop();
-      l.signal.throwIfAborted();
-    }
-    await sleep(delay);
-  }
+  const up = await pollUntil(
+    async () => {
+      if (!sw.running) {
+        const output = readTail(l.logFile);
+        throw new ProcessError('SWITCH_FAILED', `switch ${l.name}: vde_switch exited at start${output ? `:\n${output}` : ''}`, ['vde_switch', ...l.argv], child.exitCode, output);
+      }
+      return (await stat(ctl).then((s) => s.isSocket(), () => false)) || undefined;
+    },
+    { timeoutMs: SWITCH_START_MS, intervalMs: 5, maxIntervalMs: 100, ...(l.signal ? { signal: l.signal } : {}) },
+  ).catch(async (e: unknown) => {
+    await sw.stop();
+    throw e;
+  });
+  if (up) return sw;
+  await sw.stop();
+  throw new ProcessError('SWITCH_FAILED', `switch ${l.name}: vde_switch made no control socket in ${SWITCH_START_MS / 1000} s (${ctl})`, ['vde_switch', ...l.argv], null, readTail(l.logFile));
 }
 
 function readTail(file: string): string {

@@ -1,11 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { QemunetError } from '../errors.js';
+import { pollUntil } from '../process/poll.js';
 import { missingProgramMessage } from '../process/programs.js';
 import { PRIVATE_UMASK, withUmask } from '../process/umask.js';
 import { MgmtClient } from './mgmt-client.js';
 import { MGMT_SUCCESS, parseCmdFile } from './mgmt-protocol.js';
+
+/** How long a plug (trunk, tap, wire) may take to show up on its switch port: seconds on a loaded machine. */
+const PLUG_WAIT = { timeoutMs: 15000, intervalMs: 50 };
 
 /**
  * VLAN support as QemuNet does it (-v): the ports hosts and trunks will use are created first, so
@@ -44,18 +47,20 @@ export async function launchPlug(argv: readonly string[], logFile: string, check
     child.once('error', (e: NodeJS.ErrnoException) => reject(e.code === 'ENOENT' ? new QemunetError('PROGRAM_MISSING', missingProgramMessage('setpriv')) : e));
   });
   // Up once both switch ports show the plug as active.
+  const failed = () => {
+    child.kill('SIGKILL');
+    return plugFailure([...program, ...argv], logFile, child.exitCode);
+  };
   for (const c of checks) {
     const client = await MgmtClient.connect(c.mgmt, c.name);
     try {
-      for (let i = 0; ; i++) {
+      const active = await pollUntil(async () => {
         const r = await client.send(`port/print ${c.port}`);
-        if (r.data.some((l) => / ACTIVE /.test(l))) break;
-        if (child.exitCode !== null || i > 100) {
-          child.kill('SIGKILL');
-          throw plugFailure([...program, ...argv], logFile, child.exitCode);
-        }
-        await sleep(50);
-      }
+        if (r.data.some((l) => / ACTIVE /.test(l))) return true;
+        if (child.exitCode !== null) throw failed();
+        return undefined;
+      }, PLUG_WAIT);
+      if (!active) throw failed();
     } finally {
       client.close();
     }
@@ -74,12 +79,14 @@ export function plugFailure(command: readonly string[], logFile: string, exitCod
 
 /** A tap exists once vde_plug has opened it; it may also fail to (no CAP_NET_ADMIN) after the switch side is up. */
 export async function waitForTap(child: ChildProcess, name: string, argv: readonly string[], logFile: string): Promise<void> {
-  for (let i = 0; ; i++) {
-    if (existsSync(`/sys/class/net/${name}`)) return;
-    if (child.exitCode !== null || i > 100) {
-      child.kill('SIGKILL');
-      throw plugFailure(['vde_plug', ...argv], logFile, child.exitCode);
-    }
-    await sleep(50);
-  }
+  const failed = () => {
+    child.kill('SIGKILL');
+    return plugFailure(['vde_plug', ...argv], logFile, child.exitCode);
+  };
+  const made = await pollUntil(() => {
+    if (existsSync(`/sys/class/net/${name}`)) return true;
+    if (child.exitCode !== null) throw failed();
+    return undefined;
+  }, PLUG_WAIT);
+  if (!made) throw failed();
 }

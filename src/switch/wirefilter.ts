@@ -1,4 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import { pollUntil } from '../process/poll.js';
 import { QemunetError } from '../errors.js';
 import { wirefilterCommands, type LinkFaults } from '../topology/link-syntax.js';
 import { MgmtClient } from './mgmt-client.js';
@@ -20,12 +20,15 @@ export async function setWireFaults(mgmt: string, nic: string, faults: LinkFault
 
 /** The management socket appears a moment after dpipe starts the wirefilter. */
 async function connectWire(mgmt: string, nic: string): Promise<MgmtClient> {
-  for (let i = 0; ; i++) {
-    try {
-      return await MgmtClient.connect(mgmt, `wirefilter of ${nic}`, WIREFILTER_PROMPT);
-    } catch (e) {
-      if (i > 100) throw e;
-      await sleep(50);
-    }
-  }
+  let lastError: unknown;
+  const client = await pollUntil(
+    () =>
+      MgmtClient.connect(mgmt, `wirefilter of ${nic}`, WIREFILTER_PROMPT).catch((e: unknown) => {
+        lastError = e;
+        return undefined;
+      }),
+    { timeoutMs: 15000, intervalMs: 50 },
+  );
+  if (!client) throw lastError;
+  return client;
 }
