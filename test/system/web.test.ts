@@ -28,10 +28,10 @@ describe('qemunet web in a browser', { timeout: 300000 }, () => {
   const exec = (host: string, command: string) => qemunet(['exec', host, '--session', dir, '--', 'sh', '-c', command]);
 
   before(async () => {
-    // A hub joined by a trunk: the graph draws both kinds of node and the trunk edge.
+    // A hub joined by a trunk (-v: QemuNet's trunks need VLAN support): the graph draws both kinds of node and the trunk edge.
     await writeFile(join(tmp.path, 'w.topo'), 'SWITCH s1\nHUB h1\nTRUNK s1 h1\nHOST tiny a s1\nHOST tiny b s1\nLINK a:eth0\n');
     await addressScripts(dir, { a: '10.6.0.1/24', b: '10.6.0.2/24' });
-    const up = await qemunet(['up', join(tmp.path, 'w.topo'), '--wait', '-K', '--session', dir]);
+    const up = await qemunet(['up', join(tmp.path, 'w.topo'), '--wait', '-K', '-v', '--session', dir]);
     assert.equal(up.code, 0, up.stderr);
     ({ web, url } = await startQemunetWeb(['--session', dir]));
     browser = await launchChromium();
