@@ -8,6 +8,7 @@ import { benchScreenBridge } from './screen-bridge.bench.js';
 import { benchTinyImage } from './tiny-image.bench.js';
 import { benchWeb } from './web.bench.js';
 import { benchUml } from './uml.bench.js';
+import { benchWireAll } from './wire-all.bench.js';
 
 /**
  * `npm run bench [-- NAME...]`: runs every benchmark (or the named ones), prints the figures and
@@ -23,6 +24,7 @@ const benches: Array<{ name: string; key: string; run: (print: (line: string) =>
   { name: 'web', key: 'web', run: benchWeb },
   { name: 'debian', key: 'debian', run: benchDebian },
   { name: 'uml', key: 'uml', run: benchUml },
+  { name: 'wire-all', key: 'wireAll', run: benchWireAll },
 ];
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((w) => !benches.some((b) => b.name === w));

@@ -35,12 +35,14 @@ export function startQemunetInBackground(args: readonly string[], logFile: strin
 
 /**
  * `qemunet up ... --web`: starts `qemunet web --until-stopped` for the session as a process of its
- * own (output in <session>/web.log, this start's only) and returns the URL it printed.
+ * own (output in <session>/web.log, this start's only) and returns the URL it printed. With `open`
+ * (`up --web --open`), it also opens the page in the desktop's browser (qemunet web --open).
  */
-export async function launchWeb(dir: string, timeoutMs = 15000): Promise<string> {
+export async function launchWeb(dir: string, options: { open?: boolean; timeoutMs?: number } = {}): Promise<string> {
+  const { open = false, timeoutMs = 15000 } = options;
   const log = join(dir, 'web.log');
   closeSync(openSync(log, 'w', 0o600));
-  const web = startQemunetInBackground(['web', '--session', dir, '--until-stopped'], log);
+  const web = startQemunetInBackground(['web', '--session', dir, '--until-stopped', ...(open ? ['--open'] : [])], log);
   const read = () => readFile(log, 'utf8').catch(() => '');
   const url = await pollUntil(async () => {
     const found = /^qemunet web: (http\S+)$/m.exec(await read())?.[1];

@@ -20,6 +20,7 @@ export const UP_USAGE = `usage: qemunet up TOPOLOGY [options]      (or QemuNet's
   --detach, -b           leave the session running in the background and return
   --wait                 return once every host is ready (implies --detach); --timeout SECONDS (default 300)
   --web                  also start qemunet web for the session (its own process; it ends with the session) and print its URL
+  --open                 with --web: open that URL in the desktop's browser (xdg-open)
   --display MODE, -d MODE  a host's display; HOST sys/MODE sets it per host:
                          none; nographic (this terminal); xterm (-x), rxvt, gnome, xfce4 (a terminal window
                          on each console); tmux, screen (one session, a window per host); graphic (QEMU's
@@ -158,7 +159,7 @@ async function foreground(o: UpOptions, req: UpRequest): Promise<number> {
     started.on('change', (s) => view.update(s));
     view.update(started.state());
     if (interrupts) void started.stop();
-    if (o.web && !process.env[SUPERVISOR_ENV]) view.note(`web: ${await launchWeb(started.paths.dir)}`);
+    if (o.web && !process.env[SUPERVISOR_ENV]) view.note(`web: ${await launchWeb(started.paths.dir, { open: o.open === true })}`);
     const nographic = started.plan.hosts.find((h) => h.display === 'nographic');
     if (nographic && process.stdin.isTTY) {
       view.pause();
@@ -271,7 +272,7 @@ async function decideWhenStarted(session: SessionClient, o: UpOptions, relay: Lo
       if (!o.wait || !notReady.length) {
         await relay.flush();
         process.stdout.write(`${renderStatus(state)}\nrunning in the background; stop it with: qemunet down --session ${session.dir}\n`);
-        if (o.web) process.stdout.write(`web: ${await launchWeb(session.dir)}\n`);
+        if (o.web) process.stdout.write(`web: ${await launchWeb(session.dir, { open: o.open === true })}\n`);
         return 0;
       }
       const dead = notReady.filter((h) => ['stopped', 'crashed', 'failed'].includes(h.state));

@@ -30,6 +30,8 @@ export interface UpOptions {
   wait: boolean;
   /** --web: a `qemunet web` process for the session, started once it runs. */
   web?: boolean;
+  /** --open (with --web): the page opened in the desktop's browser (xdg-open). */
+  open?: boolean;
   timeoutSec?: number;
   /** The boot watchdog: a host silent this long after it starts is stalled (KVM: retried under TCG). */
   bootSilenceSec?: number;
@@ -54,7 +56,7 @@ export interface UpOptions {
 const WITH_VALUE = new Set(['t', 'a', 's', 'S', 'c', 'l', 'L', 'D', 'd', 'z', 'u']);
 const FLAGS = new Set(['i', 'm', 'M', 'f', 'F', 'k', 'K', 'x', 'y', 'v', 'h', 'b', 'V', 'q']);
 const LONG_WITH_VALUE = new Set(['session', 'alias', 'timeout', 'boot-silence', 'boot-limit', 'display', 'config', 'topology', 'from']);
-const LONG_FLAGS = new Set(['detach', 'wait', 'web', 'dry-run', 'help', 'force', 'yes', 'wire-all', 'viewers', 'display-tcp']);
+const LONG_FLAGS = new Set(['detach', 'wait', 'web', 'open', 'dry-run', 'help', 'force', 'yes', 'wire-all', 'viewers', 'display-tcp']);
 
 /** Options whose feature is not in this version: none at the moment. */
 const NOT_YET: Record<string, string> = {};
@@ -103,6 +105,7 @@ export function parseUpOptions(argv: readonly string[]): UpOptions {
     if (o.topology !== undefined) throw new UsageError(`a topology is given twice (${o.topology} and ${positional[0]})`);
     o.topology = positional[0];
   }
+  if (o.open && !o.web) throw new UsageError('--open opens the page of --web in a browser: give --web too');
   return o;
 }
 
@@ -155,6 +158,7 @@ function applyLong(o: UpOptions, name: string, value: string): void {
     case 'display-tcp': return void (o.displayTcp = true);
     case 'wait': return void (o.wait = true);
     case 'web': return void (o.web = true);
+    case 'open': return void (o.open = true);
     case 'dry-run': return void (o.dryRun = true);
     case 'help': return void (o.help = true);
     case 'boot-silence': return void (o.bootSilenceSec = seconds('--boot-silence', value));

@@ -4,6 +4,8 @@ import { SessionError } from '../errors.js';
 import { run } from '../process/run.js';
 import { inspectArchive } from '../session/archive-check.js';
 import { staleRuntimeFile } from '../session/archive-manifest.js';
+import { keepValidLayout } from '../session/layout.js';
+import { sessionPaths } from '../session/paths.js';
 
 /** Limits for untrusted archives: a lab is a few overlays and 100 MiB disks, not terabytes. */
 export const ARCHIVE_LIMITS = { maxTotalBytes: 64 * 2 ** 30, maxEntries: 100000 };
@@ -23,6 +25,7 @@ export async function extractArchive(archive: string, dir: string, options: { ne
     throw new SessionError('ARCHIVE_CORRUPT', `could not extract ${archive}: ${e.message}`);
   });
   await removeStaleRuntime(dir);
+  await keepValidLayout(sessionPaths(dir).layout);
 }
 
 /** Pid files, sockets, old `<host>.sh` and locks of another machine are removed; qemunet makes its own. */

@@ -1,4 +1,4 @@
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { lstat, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { QemunetError } from '../errors.js';
 
 /**
@@ -63,4 +63,16 @@ export async function writeLayout(file: string, layout: GraphLayout): Promise<vo
     await rm(tmp, { force: true }).catch(() => {});
     throw e;
   }
+}
+
+/**
+ * A layout that came in a session archive (untrusted): kept when it is a plain file holding a valid
+ * layout, removed otherwise (a symlink, a directory, junk), so the page lays that graph out afresh.
+ */
+export async function keepValidLayout(file: string): Promise<'kept' | 'none' | 'removed'> {
+  const stat = await lstat(file).catch(() => undefined);
+  if (!stat) return 'none';
+  if (stat.isFile() && (await readLayout(file))) return 'kept';
+  await rm(file, { recursive: true, force: true });
+  return 'removed';
 }

@@ -66,6 +66,9 @@ export interface SwitchPaths {
   commands: string;
 }
 
+/** The graph layout's file name in a session directory; save archives carry it (archive-manifest.ts). */
+export const LAYOUT_FILE = 'qemunet-layout.json';
+
 export function sessionPaths(dir: string): SessionPaths {
   return {
     dir,
@@ -75,7 +78,7 @@ export function sessionPaths(dir: string): SessionPaths {
     log: join(dir, 'qemunet.log'),
     control: join(dir, 'qemunet.ctl'),
     manifest: join(dir, 'qemunet-session.json'),
-    layout: join(dir, 'qemunet-layout.json'),
+    layout: join(dir, LAYOUT_FILE),
     host: (name) => ({
       overlay: join(dir, `${name}.qcow2`),
       share: join(dir, name),

@@ -14,7 +14,6 @@ export const PATHS = {
   vlans: '/api/switch/vlans',
   save: '/api/session/save',
   sessions: '/api/sessions',
-  select: '/api/sessions/select',
   labs: '/api/labs',
   labStart: '/api/labs/start',
 } as const;

@@ -78,7 +78,10 @@ describe('qemunet web actions in a browser', { timeout: 900000 }, () => {
   const picture = async (name: string) => {
     if (process.env.QEMUNET_WEB_SCREENSHOTS) await page.screenshot({ path: join(process.env.QEMUNET_WEB_SCREENSHOTS, `${name}.png`) });
   };
-  const view = async () => ((await (await api('/api/session')).json()) as { result: SessionView }).result;
+  const view = async (session?: string) => ((await (await api(`/api/session${session ? `?session=${encodeURIComponent(session)}` : ''}`)).json()) as { result: SessionView }).result;
+  /** The session a page shows: the one its address names, else the server's first one. */
+  const shownIn = (p: Page) => new URL(p.url()).searchParams.get('session') ?? dir;
+  const hostsIn = (p: Page) => p.evaluate(() => (globalThis as unknown as { qemunet: { graph: { nodes(): { map<T>(f: (n: { id(): string }) => T): T[] } } } }).qemunet.graph.nodes().map((n) => n.id()).filter((id) => id.startsWith('host:')).sort());
 
   test('runs hostname in a host from the page and shows its output and exit status', async () => {
     await clickGraph('host:a');
@@ -167,11 +170,45 @@ describe('qemunet web actions in a browser', { timeout: 900000 }, () => {
     assert.equal((await view()).dir, dir, 'still the same session');
     await picture('sessions');
     await page.click('#labs-list tr[data-file="c.topo"] button');
-    // The page shows the new session once it runs (it reloads onto it).
+    // The page shows the new session once it runs (it goes to ?session=ITS_DIR).
     await page.waitForFunction(() => (globalThis as unknown as Hooks).qemunet !== undefined && !(globalThis as unknown as Hooks).qemunet!.graph.$id('host:c').empty(), undefined, { timeout: 180000 });
-    const now = await view();
+    const now = await view(shownIn(page));
     started.push(now.dir);
     assert.notEqual(now.dir, dir);
     assert.deepEqual(now.hosts.map((h) => h.name), ['c']);
+    assert.equal((await view()).dir, dir, 'a request naming no session still gets the first one');
+  });
+
+  test('two browser contexts show two different sessions; choosing one in a page moves no other page', async () => {
+    const second = started[0]!;
+    const [one, two] = await Promise.all([browser.newContext(), browser.newContext()]);
+    const [p1, p2] = await Promise.all([one.newPage(), two.newPage()]);
+    const drawn = (p: Page, host: string) => p.waitForFunction((h) => (globalThis as unknown as Hooks).qemunet !== undefined && !(globalThis as unknown as Hooks).qemunet!.graph.$id(h).empty(), `host:${host}`, { timeout: 30000 });
+    await Promise.all([p1.goto(url), p2.goto(url)]);
+    await Promise.all([drawn(p1, 'a'), drawn(p2, 'a')]);
+    // The second browser chooses the lab's session in its sessions list.
+    await p2.click('#sessions-open');
+    await p2.click(`#sessions-list tr[data-dir="${second}"] button`);
+    await drawn(p2, 'c');
+    assert.equal(shownIn(p2), second);
+    // Its console reaches that session's host (once it has booted: the lab was just started).
+    await eventually(async () => ((await view(second)).hosts[0]?.state === 'ready' ? true : undefined), 300000, 'c ready');
+    await p2.click('#open-all');
+    await p2.waitForFunction(() => ((globalThis as unknown as { qemunet: { consoleText(h: string): string | undefined } }).qemunet.consoleText('c') ?? '').includes('#'), undefined, { timeout: 60000 });
+    await p2.click('.terminal-box[data-host="c"]');
+    await p2.keyboard.type('hostname\n');
+    await p2.waitForFunction(() => /# hostname\n+c\n/.test((globalThis as unknown as { qemunet: { consoleText(h: string): string | undefined } }).qemunet.consoleText('c') ?? ''), undefined, { timeout: 30000 });
+    // The first browser still shows the first session, also after a reload; the second keeps its own.
+    await p1.reload();
+    await drawn(p1, 'a');
+    await p2.reload();
+    await drawn(p2, 'c');
+    assert.deepEqual([await hostsIn(p1), await hostsIn(p2)], [['host:a', 'host:b'], ['host:c']]);
+    assert.deepEqual([await p1.textContent('#session'), await p2.textContent('#session')], [dir, second]);
+    // Choosing the first session in the first page's list is a no-op for the second.
+    await p1.click('#sessions-open');
+    await p1.waitForSelector(`#sessions-list tr[data-dir="${dir}"] span`);
+    assert.equal(await p1.textContent(`#sessions-list tr[data-dir="${dir}"] td:last-child`), 'shown');
+    await Promise.all([one.close(), two.close()]);
   });
 });

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
+import { PcapReader } from '../../src/web/pcap-summary.js';
 import { addressScripts, eventually, qemunet } from '../helpers/cli.js';
 import { suiteDir } from '../helpers/tiny.js';
 import { launchChromium, startQemunetWeb } from '../helpers/web.js';
@@ -27,9 +28,10 @@ describe('qemunet web in a browser', { timeout: 300000 }, () => {
   const exec = (host: string, command: string) => qemunet(['exec', host, '--session', dir, '--', 'sh', '-c', command]);
 
   before(async () => {
-    await writeFile(join(tmp.path, 'w.topo'), 'SWITCH s1\nHOST tiny a s1\nHOST tiny b s1\nLINK a:eth0\n');
+    // A hub joined by a trunk (-v: QemuNet's trunks need VLAN support): the graph draws both kinds of node and the trunk edge.
+    await writeFile(join(tmp.path, 'w.topo'), 'SWITCH s1\nHUB h1\nTRUNK s1 h1\nHOST tiny a s1\nHOST tiny b s1\nLINK a:eth0\n');
     await addressScripts(dir, { a: '10.6.0.1/24', b: '10.6.0.2/24' });
-    const up = await qemunet(['up', join(tmp.path, 'w.topo'), '--wait', '-K', '--session', dir]);
+    const up = await qemunet(['up', join(tmp.path, 'w.topo'), '--wait', '-K', '-v', '--session', dir]);
     assert.equal(up.code, 0, up.stderr);
     ({ web, url } = await startQemunetWeb(['--session', dir]));
     browser = await launchChromium();
@@ -65,14 +67,15 @@ describe('qemunet web in a browser', { timeout: 300000 }, () => {
   const waitText = (page: Page, host: string, re: RegExp) =>
     page.waitForFunction(([h, src]) => new RegExp(src!).test((globalThis as unknown as PageHooks).qemunet.consoleText(h!) ?? ''), [host, re.source] as const, { timeout: 15000 });
 
-  test('the graph shows every host, switch and link', async () => {
+  test('the graph shows every host, switch, hub, trunk and link', async () => {
     const page = await browser.newPage();
     await open(page);
     const ids = await page.evaluate(() => {
       const g = (globalThis as unknown as PageHooks).qemunet.graph;
       return [...g.nodes().map((n) => n.id()), ...g.edges().map((e) => e.id())].sort();
     });
-    assert.deepEqual(ids, ['host:a', 'host:b', 'nic:a:eth0', 'nic:b:eth0', 'sw:s1']);
+    assert.deepEqual(ids, ['host:a', 'host:b', 'nic:a:eth0', 'nic:b:eth0', 'sw:h1', 'sw:s1', 'trunk:0']);
+    assert.ok(await page.evaluate(() => (globalThis as unknown as PageHooks).qemunet.graph.$id('sw:h1').hasClass('hub')), 'the hub is drawn as a hub');
     assert.equal(new URL(page.url()).hash, '', 'the token left the address bar');
     await page.close();
   });
@@ -153,6 +156,16 @@ describe('qemunet web in a browser', { timeout: 300000 }, () => {
     const avg = Number(/= [\d.]+\/([\d.]+)\//.exec(r.stdout)?.[1]);
     assert.ok(avg >= 100, r.stdout);
     await page.screenshot({ path: join(tmp.path, 'web.png') });
+
+    // The same link's "Capture 10 s" downloads a pcap holding the ICMP packets of a ping meanwhile.
+    const pinging = exec('a', 'sleep 2; ping -c 4 -i 0.5 -W 3 10.6.0.2');
+    const [download] = await Promise.all([page.waitForEvent('download', { timeout: 60000 }), page.click('#act-capture')]);
+    assert.equal((await pinging).code, 0);
+    const file = join(tmp.path, 'capture.pcap');
+    await download.saveAs(file);
+    const texts = new PcapReader().push(await readFile(file)).map((p) => p.text);
+    assert.ok(texts.some((t) => /^IP 10\.6\.0\.1 > 10\.6\.0\.2: ICMP echo request/.test(t)), texts.join('\n'));
+    assert.ok(texts.some((t) => /^IP 10\.6\.0\.2 > 10\.6\.0\.1: ICMP echo reply/.test(t)), texts.join('\n'));
     await page.close();
   });
 });

@@ -105,6 +105,11 @@ describe('parseUpOptions: the up form and long options', () => {
     assert.deepEqual([...parseUpOptions(['--alias=debian=tiny', '--alias', 'debian=debian10']).aliases], [['debian', 'debian10']]);
   });
 
+  it('reads --web --open, and refuses --open without --web', () => {
+    assert.deepEqual(parseUpOptions(['gw.topo', '--web', '--open']), expected({ topology: 'gw.topo', web: true, open: true }));
+    assert.throws(() => parseUpOptions(['gw.topo', '--open']), { code: 'USAGE', message: '--open opens the page of --web in a browser: give --web too' });
+  });
+
   it('reads --wait --timeout 90 and --timeout=1.5', () => {
     assert.deepEqual(parseUpOptions(['gw.topo', '--wait', '--timeout', '90']), expected({ topology: 'gw.topo', wait: true, timeoutSec: 90 }));
     assert.equal(parseUpOptions(['--timeout=1.5']).timeoutSec, 1.5);

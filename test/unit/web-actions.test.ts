@@ -8,9 +8,10 @@ import { checkSwitchCommand, parseVlanPrint } from '../../src/web/vlan-table.js'
 import { execRequestOf, labNameOf, nicRequestOf, powerRequestOf, sessionDirOf, switchCommandOf, wiresharkCommand } from '../../src/web/server/actions-requests.js';
 import { handleAction } from '../../src/web/server/actions-routes.js';
 import { LabsFolder } from '../../src/web/server/labs.js';
-import { NoSession, SessionSwitch } from '../../src/web/server/session-switch.js';
+import { NoSession, SessionPool } from '../../src/web/server/session-pool.js';
 import { startWebServer, type WebServer } from '../../src/web/server/http-server.js';
 import type { SessionView } from '../../src/web/protocol.js';
+import { WebSocket } from 'ws';
 import { tempDir } from '../helpers/tiny.js';
 
 const hex = (s: string) => Uint8Array.from(s.replace(/\s+/g, '').match(/../g)!.map((b) => parseInt(b, 16)));
@@ -121,7 +122,7 @@ describe('action requests', () => {
     assert.deepEqual(execRequestOf({ host: 'a', command: 'hostname' }), { host: 'a', command: 'hostname' });
     assert.equal(nicRequestOf({ nic: 'a:eth0' }), 'a:eth0');
     assert.deepEqual(switchCommandOf({ switch: 's1', command: 'vlan/print' }), { switch: 's1', command: 'vlan/print' });
-    assert.equal(sessionDirOf({ dir: '/tmp/s' }), '/tmp/s');
+    assert.equal(sessionDirOf('/tmp/s'), '/tmp/s');
     assert.deepEqual(labNameOf({ file: 'ychain.topo' }), { name: 'ychain.topo', kind: 'topology' });
     assert.deepEqual(labNameOf({ file: 'saved lab.tgz' }), { name: 'saved lab.tgz', kind: 'archive' });
   });
@@ -141,7 +142,7 @@ describe('action requests', () => {
     assert.equal(refused(() => execRequestOf({ host: 'a', command: ['ls'] })), 'BAD_REQUEST: exec: give {"host":"NAME","command":"a shell command line"}');
     assert.equal(refused(() => nicRequestOf({ nic: 'a:eth0;rm' })), 'BAD_REQUEST: give the NIC as {"nic":"host:eth0"}; "a:eth0;rm" is not one');
     assert.equal(refused(() => switchCommandOf({ switch: 's1', command: 'load x' })), 'BAD_REQUEST: "load" is not available from the browser (load, shutdown, logout are not); use qemunet switch on the machine itself');
-    assert.equal(refused(() => sessionDirOf({ dir: 'relative' })), 'BAD_REQUEST: give the session as {"dir":"/its/directory"}, as the session list shows it');
+    assert.equal(refused(() => sessionDirOf('relative')), 'BAD_REQUEST: give the session as ?session=/its/directory, as the sessions list shows it');
     assert.equal(refused(() => labNameOf({ file: '../x.topo' })), 'BAD_REQUEST: "../x.topo" is not a file of the labs folder: give its plain name, without a folder');
     assert.equal(refused(() => labNameOf({ file: '/etc/x.topo' })), 'BAD_REQUEST: "/etc/x.topo" is not a file of the labs folder: give its plain name, without a folder');
     assert.equal(refused(() => labNameOf({ file: '..' })), 'BAD_REQUEST: ".." is not a file of the labs folder: hidden files and ".." are not offered');
@@ -149,10 +150,14 @@ describe('action requests', () => {
     assert.equal(refused(() => labNameOf(null)), 'BAD_REQUEST: give the file to start as {"file":"NAME.topo"} (or NAME.tgz), as the labs list shows it');
   });
 
-  it('writes the Wireshark command line with the bearer token', () => {
+  it('writes the Wireshark command line with the bearer token, and the session when the page names one', () => {
     assert.equal(
       wiresharkCommand('http://127.0.0.1:8080', 'tok-1', 'a:eth0'),
-      `curl -sSN -X POST -H 'Authorization: Bearer tok-1' -H 'Content-Type: application/json' --data '{"nic":"a:eth0"}' http://127.0.0.1:8080/api/capture/live | wireshark -k -i -`,
+      `curl -sSN -X POST -H 'Authorization: Bearer tok-1' -H 'Content-Type: application/json' --data '{"nic":"a:eth0"}' 'http://127.0.0.1:8080/api/capture/live' | wireshark -k -i -`,
+    );
+    assert.equal(
+      wiresharkCommand('http://127.0.0.1:8080', 'tok-1', 'a:eth0', "/tmp/it's mine"),
+      `curl -sSN -X POST -H 'Authorization: Bearer tok-1' -H 'Content-Type: application/json' --data '{"nic":"a:eth0"}' 'http://127.0.0.1:8080/api/capture/live?session=%2Ftmp%2Fit%27s%20mine' | wireshark -k -i -`,
     );
   });
 });
@@ -173,8 +178,8 @@ describe('labs folder and action doors (a real folder, no session)', () => {
     await symlink(join(tmp.path, 'outside.topo'), join(labs, 'out.topo'));
     await symlink('one.topo', join(labs, 'alias.topo'));
     const folder = await LabsFolder.open(labs);
-    const sessions = new SessionSwitch(new NoSession(), () => Promise.reject(new Error('no session here')));
-    server = await startWebServer({ session: sessions, port: 0, token: 'tok', routes: (r, reply) => handleAction({ sessions, labs: folder, token: 'tok' }, r, reply) });
+    const sessions = new SessionPool(new NoSession(), () => Promise.reject(new Error('no session here')), () => Promise.resolve(false));
+    server = await startWebServer({ session: sessions.first, pick: (dir) => sessions.get(dir), port: 0, token: 'tok', routes: (r, reply) => handleAction({ sessions, labs: folder, token: 'tok' }, r, reply) });
   });
   after(async () => {
     await server.close();
@@ -215,7 +220,7 @@ describe('labs folder and action doors (a real folder, no session)', () => {
   });
 
   it('checks token, Origin and Host on every new endpoint; with no session shown, acting is a 409', async () => {
-    for (const path of ['/api/host/power', '/api/host/exec', '/api/capture/live', '/api/capture/command', '/api/switch/command', '/api/switch/vlans', '/api/session/save', '/api/sessions/select', '/api/labs/start']) {
+    for (const path of ['/api/host/power', '/api/host/exec', '/api/capture/live', '/api/capture/command', '/api/switch/command', '/api/switch/vlans', '/api/session/save', '/api/labs/start']) {
       assert.equal((await http(path, { method: 'POST', body: '{}', headers: { Authorization: '' } })).status, 401, path);
       assert.equal((await http(path, { method: 'POST', body: '{}', headers: { Authorization: 'Bearer nope' } })).status, 401, path);
       assert.equal((await http(path, { method: 'POST', body: '{}', headers: { Origin: 'http://localhost:1' } })).status, 403, path);
@@ -243,7 +248,13 @@ describe('the session the server shows', () => {
     viewOf(up: boolean): SessionView {
       return { dir: this.dir, topology: 't', phase: 'running', hosts: [{ name: 'a', system: 'tiny', state: 'ready', nics: [{ ref: 'a:eth0', eth: 'eth0', switch: 's1', port: 1, mac: 'm', up, faultable: true }] }], switches: [], trunks: [], taps: [] };
     }
+    /** What view() gives and a new subscriber gets at once (none: only what the test pushes). */
+    current?: SessionView;
+    override view(): Promise<SessionView> {
+      return this.current ? Promise.resolve(this.current) : super.view();
+    }
     override subscribe(onView: (v: SessionView) => void): () => void {
+      if (this.current) onView(this.current);
       this.listeners.add(onView);
       return () => this.listeners.delete(onView);
     }
@@ -252,21 +263,80 @@ describe('the session the server shows', () => {
     }
   }
 
-  it('moves its subscribers to the session chosen, and marks the NICs it captures', async () => {
+  /** Two sessions of the user (one, two) and one that is not (/s/nope); `opened` counts opens. */
+  const poolOf = () => {
     const one = new Pushed('/s/one');
     const two = new Pushed('/s/two');
-    const shown = new SessionSwitch(one, (dir) => Promise.resolve(dir === two.dir ? two : one));
-    const seen: string[] = [];
-    const summary = (v: SessionView) => `${v.dir} ${v.hosts.map((h) => h.nics.map((n) => `${n.ref}${n.up ? '' : ' down'}${n.capturing ? ' capturing' : ''}`)).join()}`;
-    shown.subscribe((v) => seen.push(summary(v)));
+    const opened: string[] = [];
+    const pool = new SessionPool(one, (dir) => (opened.push(dir), Promise.resolve(two)), (dir) => Promise.resolve(dir === two.dir));
+    return { one, two, opened, pool };
+  };
+  const summary = (v: SessionView) => `${v.dir} ${v.hosts.map((h) => h.nics.map((n) => `${n.ref}${n.up ? '' : ' down'}${n.capturing ? ' capturing' : ''}`)).join()}`;
+
+  it('gives each request the session it names, opened once; no name is the first one; others are refused', async () => {
+    const { one, two, opened, pool } = poolOf();
+    assert.equal(await pool.get(undefined), pool.first);
+    assert.equal(await pool.get(one.dir), pool.first);
+    const [a, b] = await Promise.all([pool.get('/s/two'), pool.get('/s/two')]);
+    assert.equal(a, b);
+    assert.equal(a.dir, two.dir);
+    assert.deepEqual(opened, ['/s/two']);
+    await assert.rejects(pool.get('/s/nope'), { code: 'BAD_SESSION', message: '/s/nope is not one of your sessions; the sessions list shows them' });
+    await assert.rejects(pool.get('s/two'), { code: 'BAD_REQUEST' });
+    await pool.close();
+    assert.deepEqual([one.closed, two.closed], [true, true]);
+  });
+
+  it('keeps subscribers and capture marks per session: showing one session moves no other', async () => {
+    const { one, two, pool } = poolOf();
+    const seenOne: string[] = [];
+    const seenTwo: string[] = [];
+    pool.first.subscribe((v) => seenOne.push(summary(v)));
+    const second = await pool.get('/s/two');
+    second.subscribe((v) => seenTwo.push(summary(v)));
     for (const l of one.listeners) l(one.viewOf(true));
-    const unmark = shown.capturing('a:eth0');
+    for (const l of two.listeners) l(two.viewOf(true));
+    const unmark = pool.first.capturing('a:eth0');
     for (const l of one.listeners) l(one.viewOf(false));
     unmark();
     unmark();
-    await shown.select('/s/two');
-    for (const l of two.listeners) l(two.viewOf(true));
-    assert.deepEqual(seen, ['/s/one a:eth0', '/s/one a:eth0 capturing', '/s/one a:eth0 down capturing', '/s/one a:eth0 down', '/s/two a:eth0']);
-    assert.deepEqual([one.listeners.size, one.closed, two.listeners.size, shown.dir], [0, true, 1, '/s/two']);
+    for (const l of two.listeners) l(two.viewOf(false));
+    assert.deepEqual(seenOne, ['/s/one a:eth0', '/s/one a:eth0 capturing', '/s/one a:eth0 down capturing', '/s/one a:eth0 down']);
+    assert.deepEqual(seenTwo, ['/s/two a:eth0', '/s/two a:eth0 down']);
+  });
+
+  it('serves the session a request names (?session=DIR) over HTTP and the events websocket, side by side', async () => {
+    const { one, two, pool } = poolOf();
+    one.current = one.viewOf(true);
+    two.current = two.viewOf(false);
+    const web = await startWebServer({ session: pool.first, pick: (dir) => pool.get(dir), port: 0, token: 'tok' });
+    try {
+      const get = async (query: string) => {
+        const res = await fetch(`http://127.0.0.1:${web.port}/api/session${query}`, { headers: { Authorization: 'Bearer tok' } });
+        return { status: res.status, body: (await res.json()) as { result?: SessionView; code?: string; message?: string } };
+      };
+      assert.equal((await get('')).body.result?.dir, '/s/one');
+      assert.equal((await get('?session=%2Fs%2Ftwo')).body.result?.dir, '/s/two');
+      assert.equal((await get('?session=%2Fs%2Fone')).body.result?.dir, '/s/one');
+      assert.deepEqual(await get('?session=%2Fs%2Fnope'), { status: 400, body: { ok: false, code: 'BAD_SESSION', message: '/s/nope is not one of your sessions; the sessions list shows them' } } as never);
+      const firstView = (query: string) =>
+        new Promise<string>((resolve, reject) => {
+          const ws = new WebSocket(`ws://127.0.0.1:${web.port}/ws/events${query}`, { headers: { Authorization: 'Bearer tok' } });
+          ws.once('message', (d: Buffer) => {
+            ws.close();
+            resolve(summary((JSON.parse(d.toString()) as { view: SessionView }).view));
+          });
+          ws.once('error', reject);
+        });
+      assert.deepEqual(await Promise.all([firstView(''), firstView('?session=%2Fs%2Ftwo')]), ['/s/one a:eth0', '/s/two a:eth0 down']);
+      const refused = await new Promise<number>((resolve) => {
+        const ws = new WebSocket(`ws://127.0.0.1:${web.port}/ws/events?session=%2Fs%2Fnope`, { headers: { Authorization: 'Bearer tok' } });
+        ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+        ws.once('error', () => {});
+      });
+      assert.equal(refused, 400);
+    } finally {
+      await web.close();
+    }
   });
 });

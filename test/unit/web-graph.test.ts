@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { FakeWebSession } from '../helpers/fake-web-session.js';
-import { parseLayout, readLayout, writeLayout } from '../../src/session/layout.js';
+import { extractArchive } from '../../src/lab/restore.js';
+import { run } from '../../src/process/run.js';
+import { archivedSessionFiles } from '../../src/session/archive-manifest.js';
+import { keepValidLayout, parseLayout, readLayout, writeLayout } from '../../src/session/layout.js';
 import { escapeXml, graphSvg } from '../../src/web/graph-svg.js';
 import { decodeConsoleClient } from '../../src/web/protocol.js';
 import { ConsoleSizer, type TerminalSize } from '../../src/web/server/console-size.js';
@@ -42,6 +45,42 @@ describe('graph layout kept in the session', () => {
       assert.equal(await readLayout(file), undefined);
     } finally {
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('graph layout in session archives', () => {
+  it('is one of the files a save archives', () => {
+    assert.deepEqual(archivedSessionFiles(['topology', 'a.qcow2', 'qemunet-layout.json', 'qemunet-state.json', 'a.log'], ['a']), ['topology', 'a.qcow2', 'qemunet-layout.json']);
+  });
+
+  it('a restore keeps a valid layout and removes anything else under its name (junk, a symlink, a directory)', async () => {
+    const tmp = await mkdtemp(join(tmpdir(), 'qemunet-layout-archive-'));
+    const good = '{"positions":{"host:a":{"x":10,"y":20}}}\n';
+    // Each archive: a topology and what it carries as qemunet-layout.json.
+    const cases: Array<[string, (src: string) => Promise<void>, 'kept' | 'removed']> = [
+      ['valid', (src) => writeFile(join(src, 'qemunet-layout.json'), good), 'kept'],
+      ['junk', (src) => writeFile(join(src, 'qemunet-layout.json'), '{"positions":{"../x":1}}'), 'removed'],
+      ['symlink', async (src) => { await writeFile(join(src, 'other.json'), good); await symlink('other.json', join(src, 'qemunet-layout.json')); }, 'removed'],
+      ['directory', (src) => mkdir(join(src, 'qemunet-layout.json')).then(() => {}), 'removed'],
+    ];
+    try {
+      for (const [name, make, expected] of cases) {
+        const src = join(tmp, `${name}-src`);
+        const dest = join(tmp, `${name}-dest`);
+        await mkdir(src);
+        await mkdir(dest);
+        await writeFile(join(src, 'topology'), 'HOST tiny a s1\n');
+        await make(src);
+        await run('tar', ['-czf', join(tmp, `${name}.tgz`), '-C', src, ...(await readdir(src))]);
+        await extractArchive(join(tmp, `${name}.tgz`), dest, { needTopology: true });
+        const kept = (await readdir(dest)).includes('qemunet-layout.json');
+        assert.equal(kept ? 'kept' : 'removed', expected, name);
+        if (kept) assert.deepEqual(await readLayout(join(dest, 'qemunet-layout.json')), { positions: { 'host:a': { x: 10, y: 20 } } });
+      }
+      assert.equal(await keepValidLayout(join(tmp, 'nothing.json')), 'none');
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
     }
   });
 });

@@ -21,6 +21,8 @@ describe('web security checks', () => {
   it('allows exactly the loopback names on the port', () => {
     assert.deepEqual([...hosts], ['127.0.0.1:8123', 'localhost:8123', '[::1]:8123']);
     assert.deepEqual([...allowedHosts(80, '192.168.1.5')], ['127.0.0.1:80', 'localhost:80', '[::1]:80', '192.168.1.5:80']);
+    assert.deepEqual([...allowedHosts(80, '127.0.0.2')], ['127.0.0.1:80', 'localhost:80', '[::1]:80', '127.0.0.2:80'], 'the address of the URL printed');
+    assert.deepEqual([...allowedHosts(80, '::1')], ['127.0.0.1:80', 'localhost:80', '[::1]:80']);
   });
 
   it('matches the Origin exactly: scheme, host and port', () => {

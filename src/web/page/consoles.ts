@@ -1,6 +1,7 @@
 import { FitAddon } from '@xterm/addon-fit';
 import { Terminal } from '@xterm/xterm';
 import { consolePath, decodeConsoleServer, gapMarker, type Cursor } from '../protocol.js';
+import { withSession } from './shown-session.js';
 
 /** Pending terminal writes above this ask the server to pause the console; below LOW_WATER it resumes (as ttyd does). */
 const HIGH_WATER = 256 * 1024;
@@ -107,7 +108,7 @@ export class ConsoleView implements Pane {
   }
 
   private connect(): void {
-    const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${consolePath(this.host, this.cursor)}`);
+    const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${withSession(consolePath(this.host, this.cursor))}`);
     ws.binaryType = 'arraybuffer';
     this.ws = ws;
     this.pausedServer = false;

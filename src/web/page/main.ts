@@ -8,6 +8,8 @@ import { CapturePanel } from './capture-panel.js';
 import { HostPanel } from './host-panel.js';
 import { SessionsPanel } from './sessions-panel.js';
 import { SwitchPanel } from './switch-panel.js';
+import { post } from './actions-client.js';
+import { withSession } from './shown-session.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -31,9 +33,6 @@ function say(text: string, error = false): void {
   m.className = error ? 'error' : '';
 }
 
-async function post(path: string, body: unknown): Promise<Response> {
-  return fetch(path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body), credentials: 'same-origin' });
-}
 
 async function act(request: ActionRequest, done: string): Promise<void> {
   const res = await post('/api/action', request);
@@ -47,12 +46,12 @@ async function login(): Promise<void> {
   const m = /(?:^#|&)token=([A-Za-z0-9_-]+)/.exec(location.hash);
   if (!m) return;
   const res = await post('/api/login', { token: m[1] });
-  history.replaceState(null, '', location.pathname);
+  history.replaceState(null, '', location.pathname + location.search);
   if (!res.ok) say(((await res.json()) as ApiReply & { ok: false }).message, true);
 }
 
 function connectEvents(): void {
-  const ws = new WebSocket(`ws://${location.host}/ws/events`);
+  const ws = new WebSocket(`ws://${location.host}${withSession('/ws/events')}`);
   ws.onmessage = (e: MessageEvent<string>) => {
     const m = JSON.parse(e.data) as EventMessage;
     if (m.t === 'state') render(m.view);
@@ -61,7 +60,7 @@ function connectEvents(): void {
   ws.onopen = () => $('conn').classList.remove('offline');
   ws.onclose = () => {
     $('conn').classList.add('offline');
-    void fetch('/api/session', { credentials: 'same-origin' }).then(async (r) => {
+    void fetch(withSession('/api/session'), { credentials: 'same-origin' }).then(async (r) => {
       if (r.status === 401) say('Not logged in: open the URL that qemunet web printed (it ends with #token=...).', true);
       else if (r.ok) await r.body?.cancel();
     }, () => say('The qemunet web server is gone; the VMs are not affected.', true));
@@ -129,7 +128,7 @@ function renderSelection(): void {
 function openFaults(nic: string, faultable: boolean): void {
   const dialog = $<HTMLDialogElement>('faults-dialog');
   $('faults-nic').textContent = nic;
-  $('faults-note').textContent = faultable ? '' : 'This NIC has no LINK line in the topology, so it has no wirefilter: the session will refuse faults on it.';
+  $('faults-note').textContent = faultable ? '' : 'This NIC has no wirefilter (no LINK line, and the session was started without --wire-all or --web): the session will refuse faults on it.';
   dialog.dataset.nic = nic;
   dialog.showModal();
 }

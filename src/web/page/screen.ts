@@ -1,6 +1,7 @@
 import RFB from '@novnc/novnc';
 import { screenPath, type SessionView } from '../protocol.js';
 import type { ConsoleTabs, Pane } from './consoles.js';
+import { withSession } from './shown-session.js';
 
 const RETRY_MS = 1000;
 
@@ -40,7 +41,7 @@ export class ScreenView implements Pane {
 
   private connect(): void {
     this.retry = undefined;
-    const rfb = new RFB(this.element, `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${screenPath(this.host)}`, { shared: true });
+    const rfb = new RFB(this.element, `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${withSession(screenPath(this.host))}`, { shared: true });
     rfb.scaleViewport = true;
     rfb.background = '#111417';
     this.rfb = rfb;

@@ -1,5 +1,6 @@
 import { PATHS, type LabFile, type SessionRow } from '../actions-protocol.js';
 import { button, call, download, el, post, type Say } from './actions-client.js';
+import { showSession } from './shown-session.js';
 
 /**
  * The sessions dialog: the user's sessions (as `qemunet ls -a`) with a button to show one, and the
@@ -64,13 +65,9 @@ export class SessionsPanel {
     }
   }
 
-  private async select(dir: string): Promise<void> {
-    try {
-      await call(PATHS.select, { dir });
-      this.dialog.close();
-    } catch (e) {
-      this.error((e as Error).message);
-    }
+  private select(dir: string): void {
+    this.dialog.close();
+    showSession(dir);
   }
 
   private async start(file: string): Promise<void> {
@@ -80,6 +77,7 @@ export class SessionsPanel {
       const { dir } = await call<{ dir: string }>(PATHS.labStart, { file });
       this.dialog.close();
       this.say(`${file} started in ${dir}`);
+      showSession(dir);
     } catch (e) {
       this.error((e as Error).message);
     }

@@ -49,9 +49,9 @@ export function switchCommandOf(body: unknown): SwitchCommandRequest {
   }
 }
 
-export function sessionDirOf(body: unknown): string {
-  const dir = fields(body).dir;
-  if (typeof dir !== 'string' || !dir.startsWith('/') || dir.length > 4096) throw bad('give the session as {"dir":"/its/directory"}, as the session list shows it');
+/** A session named by a request (`?session=DIR`): an absolute directory; whether it is one of the user's is checked after. */
+export function sessionDirOf(dir: string): string {
+  if (!dir.startsWith('/') || dir.length > 4096) throw bad('give the session as ?session=/its/directory, as the sessions list shows it');
   return dir;
 }
 
@@ -79,7 +79,9 @@ export function fileNameOf(text: string): string {
 }
 
 /** The shell line that streams a NIC's capture into Wireshark (curl with the bearer token). */
-export function wiresharkCommand(origin: string, token: string, nic: string): string {
+export function wiresharkCommand(origin: string, token: string, nic: string, session?: string): string {
   const body = JSON.stringify({ nic });
-  return `curl -sSN -X POST -H 'Authorization: Bearer ${token}' -H 'Content-Type: application/json' --data '${body}' ${origin}/api/capture/live | wireshark -k -i -`;
+  // The session's directory is percent-encoded, single quotes too, so it cannot leave the URL's quotes.
+  const query = session === undefined ? '' : `?session=${encodeURIComponent(session).replace(/'/g, '%27')}`;
+  return `curl -sSN -X POST -H 'Authorization: Bearer ${token}' -H 'Content-Type: application/json' --data '${body}' '${origin}/api/capture/live${query}' | wireshark -k -i -`;
 }

@@ -8,27 +8,29 @@ import { listSessions, SessionClient, startDetached } from '../../api/index.js';
 import { EXEC_OUTPUT_LIMIT, PATHS, type ExecResult, type SessionRow, type SwitchCommandResult } from '../actions-protocol.js';
 import type { ApiReply } from '../protocol.js';
 import { parseVlanPrint } from '../vlan-table.js';
-import { execRequestOf, fileNameOf, nicRequestOf, powerRequestOf, sessionDirOf, switchCommandOf, switchNameOf, wiresharkCommand } from './actions-requests.js';
+import { execRequestOf, fileNameOf, nicRequestOf, powerRequestOf, switchCommandOf, switchNameOf, wiresharkCommand } from './actions-requests.js';
 import type { LabsFolder } from './labs.js';
-import type { SessionSwitch } from './session-switch.js';
+import type { MarkedSession, SessionPool } from './session-pool.js';
 
 /** A live capture ends by itself after this long (a forgotten browser tab, a curl left running). */
 const LIVE_CAPTURE_MAX_MS = 3600 * 1000;
 const EXEC_TIMEOUT_MS = 120000;
 
 export interface ActionContext {
-  sessions: SessionSwitch;
+  sessions: SessionPool;
   labs?: LabsFolder;
   token: string;
 }
 
 /** Everything a route is handed: the checks of http-server.ts have passed already. */
-export interface RouteRequest {
+export interface RouteRequest<S = MarkedSession> {
   req: IncomingMessage;
   res: ServerResponse;
   path: string;
   method: string;
   body: () => Promise<unknown>;
+  /** The session the request names (`?session=DIR`), or the server's first one. */
+  session: S;
 }
 
 type Reply = (status: number, body: ApiReply) => void;
@@ -40,8 +42,8 @@ type Reply = (status: number, body: ApiReply) => void;
  */
 export async function handleAction(ctx: ActionContext, r: RouteRequest, reply: Reply): Promise<boolean> {
   const client = () => {
-    if (!ctx.sessions.dir) throw new QemunetError('NO_SESSION', 'no session is shown: choose one in the sessions list, or start one from the labs folder');
-    return SessionClient.at(ctx.sessions.dir);
+    if (!r.session.dir) throw new QemunetError('NO_SESSION', 'no session is shown: choose one in the sessions list, or start one from the labs folder');
+    return SessionClient.at(r.session.dir);
   };
   const ok = (result?: unknown) => reply(200, { ok: true, ...(result === undefined ? {} : { result }) });
   const route = `${r.method} ${r.path}`;
@@ -67,11 +69,11 @@ export async function handleAction(ctx: ActionContext, r: RouteRequest, reply: R
       return true;
     }
     case `POST ${PATHS.captureLive}`:
-      await liveCapture(ctx, client(), nicRequestOf(await r.body()), r);
+      await liveCapture(client(), nicRequestOf(await r.body()), r);
       return true;
     case `POST ${PATHS.captureCommand}`: {
       const nic = nicRequestOf(await r.body());
-      ok({ command: wiresharkCommand(`http://${r.req.headers.host}`, ctx.token, nic) });
+      ok({ command: wiresharkCommand(`http://${r.req.headers.host}`, ctx.token, nic, r.session === ctx.sessions.first ? undefined : r.session.dir) });
       return true;
     }
     case `POST ${PATHS.switchCommand}`: {
@@ -91,16 +93,8 @@ export async function handleAction(ctx: ActionContext, r: RouteRequest, reply: R
       await save(client(), r);
       return true;
     case `GET ${PATHS.sessions}`: {
-      const rows: SessionRow[] = (await listSessions()).map((s) => ({ dir: s.dir, topology: s.topology, phase: s.phase, startedAt: s.startedAt, hosts: s.hosts.length, current: s.dir === ctx.sessions.dir }));
+      const rows: SessionRow[] = (await listSessions()).map((s) => ({ dir: s.dir, topology: s.topology, phase: s.phase, startedAt: s.startedAt, hosts: s.hosts.length, current: s.dir === r.session.dir }));
       ok(rows);
-      return true;
-    }
-    case `POST ${PATHS.select}`: {
-      const dir = sessionDirOf(await r.body());
-      const known = await listSessions();
-      if (!known.some((s) => s.dir === dir)) throw new QemunetError('BAD_REQUEST', `${dir} is not one of your sessions; the sessions list shows them`);
-      await ctx.sessions.select(dir);
-      ok({ dir });
       return true;
     }
     case `GET ${PATHS.labs}`:
@@ -109,7 +103,7 @@ export async function handleAction(ctx: ActionContext, r: RouteRequest, reply: R
     case `POST ${PATHS.labStart}`: {
       const file = await labsOf(ctx).resolve(await r.body());
       const dir = await startDetached({ ...(file.kind === 'topology' ? { topology: file.path } : { from: file.path }), wireAll: true });
-      await ctx.sessions.select(dir);
+      // The page then shows it (?session=DIR); other pages keep theirs.
       ok({ dir });
       return true;
     }
@@ -124,7 +118,7 @@ function labsOf(ctx: ActionContext): LabsFolder {
 }
 
 /** The NIC's frames as a pcap stream, from the pcap header on, until the client goes (or an hour). */
-async function liveCapture(ctx: ActionContext, client: SessionClient, nic: string, r: RouteRequest): Promise<void> {
+async function liveCapture(client: SessionClient, nic: string, r: RouteRequest): Promise<void> {
   const { res } = r;
   const head = () => {
     if (res.headersSent) return;
@@ -136,7 +130,7 @@ async function liveCapture(ctx: ActionContext, client: SessionClient, nic: strin
     res.write(chunk);
   });
   head();
-  const unmark = ctx.sessions.capturing(nic);
+  const unmark = r.session.capturing(nic);
   await new Promise<void>((resolve) => {
     // The client may have gone while the capture was starting: 'close' came already.
     if (res.destroyed || r.req.socket.destroyed) return resolve();

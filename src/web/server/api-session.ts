@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { QemunetError } from '../../errors.js';
-import { parseLayout, parseLinkSetting, parseNicRef, SessionClient, type LinkFaults, type SessionState, type StateSubscription, type Topology } from '../../api/index.js';
+import { isLive, parseLayout, parseLinkSetting, parseNicRef, SessionClient, type LinkFaults, type SessionState, type StateSubscription, type Topology } from '../../api/index.js';
 import type { ActionRequest, Cursor, GraphLayout, SessionView } from '../protocol.js';
 import type { ConsoleStream, WebSession } from './session-source.js';
 import { ConsoleSizer, type TerminalSize } from './console-size.js';
@@ -18,6 +18,10 @@ export class ApiSession implements WebSession {
   private readonly listeners = new Set<(view: SessionView) => void>();
   private subscription?: Promise<StateSubscription | undefined>;
   private last = '';
+  /** Views are built one after the other (each looks at the disk), so they are published in order. */
+  private publishing = Promise.resolve();
+  private closed = false;
+  private retry?: NodeJS.Timeout;
   private readonly sizer = new ConsoleSizer((host, size) => this.applySize(host, size));
 
   private constructor(
@@ -37,29 +41,55 @@ export class ApiSession implements WebSession {
   }
 
   async view(): Promise<SessionView> {
-    return buildView(await this.client.status(), this.topology, this.faults);
+    return this.viewOf(await this.client.status());
+  }
+
+  private async viewOf(state: SessionState): Promise<SessionView> {
+    return buildView(state, this.topology, this.faults, await this.client.wiredNics(state));
   }
 
   subscribe(onView: (view: SessionView) => void): () => void {
     this.listeners.add(onView);
-    this.subscription ??= this.client.subscribe((state) => this.publishState(state)).then(
-      (sub) => {
-        // The session ended (or was never running): its last state is in its file.
-        void sub.closed.then(() => this.refresh());
-        return sub;
-      },
-      () => undefined,
-    );
+    if (!this.subscription) this.watch();
     void this.view().then(onView, () => {});
     return () => this.listeners.delete(onView);
   }
 
+  private watch(): void {
+    this.subscription = this.client.subscribe((state) => this.publishState(state)).then(
+      (sub) => {
+        void sub.closed.then(() => this.lost());
+        return sub;
+      },
+      () => {
+        this.lost();
+        return undefined;
+      },
+    );
+  }
+
+  /**
+   * The subscription ended, or could not start: the session's file says why. One that still looks
+   * live is stopping (its control socket closes before its last state is written, and a server
+   * that believed the "stopping" it last heard never ended with the session) or dropped the
+   * connection: it is looked at again each second until it is stopped or answers a new subscription.
+   */
+  private lost(): void {
+    this.publishing = this.publishing
+      .then(async () => {
+        const state = await this.client.status();
+        this.publish(await this.viewOf(state));
+        if (isLive(state) && !this.closed) this.retry = setTimeout(() => this.watch(), 1000);
+      })
+      .catch(() => {});
+  }
+
   private publishState(state: SessionState): void {
-    this.publish(buildView(state, this.topology, this.faults));
+    this.publishing = this.publishing.then(() => this.viewOf(state)).then((v) => this.publish(v), () => {});
   }
 
   private refresh(): void {
-    void this.view().then((v) => this.publish(v), () => {});
+    this.publishing = this.publishing.then(() => this.view()).then((v) => this.publish(v), () => {});
   }
 
   private publish(view: SessionView): void {
@@ -148,6 +178,8 @@ export class ApiSession implements WebSession {
   }
 
   close(): void {
+    this.closed = true;
+    clearTimeout(this.retry);
     this.sizer.close();
     void this.subscription?.then((sub) => sub?.close());
     this.listeners.clear();

@@ -12,8 +12,14 @@ import { allowedHosts, checkRequest, hostAllowed, newSecret, originAllowed, secr
 import type { WebSession } from './session-source.js';
 import type { RouteRequest } from './actions-routes.js';
 
-export interface WebServerOptions {
-  session: WebSession;
+export interface WebServerOptions<S extends WebSession = WebSession> {
+  /** The session of requests that name none. */
+  session: S;
+  /**
+   * The session a request names with `?session=DIR` (each page keeps its own in its address);
+   * throws a QemunetError for one it refuses. Without it, only `session` is served.
+   */
+  pick?: (dir: string) => Promise<S>;
   /** 0 picks a free port. */
   port: number;
   /** Default 127.0.0.1. */
@@ -23,7 +29,7 @@ export interface WebServerOptions {
   /** Where the bundled page is (build/web). */
   pageDir?: string;
   /** More /api/ endpoints (the panels' actions), behind the same checks; false: not one of them. */
-  routes?: (r: RouteRequest, reply: (status: number, body: ApiReply) => void) => Promise<boolean>;
+  routes?: (r: RouteRequest<S>, reply: (status: number, body: ApiReply) => void) => Promise<boolean>;
 }
 
 export interface WebServer {
@@ -43,13 +49,19 @@ const PAGE_FILES: Readonly<Record<string, string>> = {
 const TYPES: Readonly<Record<string, string>> = { html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8' };
 const MAX_BODY = 64 * 1024;
 /** Codes of requests refused for what they asked (400) or for the session's state (409); anything else is a 500. */
-const INPUT_CODES = new Set(['USAGE', 'UNKNOWN_HOST', 'UNKNOWN_NIC', 'LINK_SETTING', 'BAD_REQUEST', 'UNKNOWN_SWITCH', 'LAYOUT', 'BAD_LAB_PATH']);
+const INPUT_CODES = new Set(['USAGE', 'UNKNOWN_HOST', 'UNKNOWN_NIC', 'LINK_SETTING', 'BAD_REQUEST', 'BAD_SESSION', 'UNKNOWN_SWITCH', 'LAYOUT', 'BAD_LAB_PATH']);
 
 export const DEFAULT_PAGE_DIR = fileURLToPath(new URL('../../../web/', import.meta.url));
 
 /** Serves the page, the session's state and consoles over websockets, and its actions; every door checked as security.ts says. */
-export async function startWebServer(options: WebServerOptions): Promise<WebServer> {
-  const { session } = options;
+export async function startWebServer<S extends WebSession>(options: WebServerOptions<S>): Promise<WebServer> {
+  /** The session a request names, or the first one. */
+  const sessionOf = (url: URL): Promise<S> => {
+    const dir = url.searchParams.get('session');
+    if (!dir || dir === options.session.dir) return Promise.resolve(options.session);
+    if (!options.pick) return Promise.reject(new QemunetError('BAD_SESSION', `this server shows only the session ${options.session.dir}`));
+    return options.pick(dir);
+  };
   const token = options.token ?? newSecret();
   const cookie = newSecret();
   const pageDir = options.pageDir ?? DEFAULT_PAGE_DIR;
@@ -94,6 +106,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     const verdict = check(req, stateChanging);
     if (!verdict.ok) return reply(res, verdict.status, { ok: false, code: verdict.code, message: verdict.message });
     try {
+      const session = await sessionOf(url);
       if (url.pathname === '/api/session' && req.method === 'GET') return reply(res, 200, { ok: true, result: await session.view() });
       if (url.pathname === '/api/layout' && req.method === 'GET') return reply(res, 200, { ok: true, result: (await session.layout()) ?? null });
       if (url.pathname === '/api/layout' && req.method === 'POST') return reply(res, 200, { ok: true, result: await session.saveLayout(await readJson(req)) });
@@ -113,7 +126,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
         res.writeHead(200, { 'Content-Type': 'application/vnd.tcpdump.pcap', 'Content-Disposition': `attachment; filename="${nic.replace(/[^A-Za-z0-9_.-]/g, '_')}.pcap"` });
         return void res.end(pcap);
       }
-      const route = { req, res, path: url.pathname, method: req.method ?? 'GET', body: () => readJson(req) };
+      const route = { req, res, path: url.pathname, method: req.method ?? 'GET', body: () => readJson(req), session };
       if (await options.routes?.(route, (status, body) => reply(res, status, body))) return;
     } catch (e) {
       if (!isQemunetError(e)) throw e;
@@ -127,6 +140,13 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     const verdict = check(req, true);
     if (!verdict.ok) return refuse(socket, verdict.status, verdict.message);
     const url = new URL(req.url ?? '/', 'http://x');
+    sessionOf(url).then(
+      (session) => upgrade(req, socket, head, url, session),
+      (e: unknown) => refuse(socket, isQemunetError(e) && INPUT_CODES.has(e.code) ? 400 : 503, (e as Error).message),
+    );
+  });
+
+  function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL, session: S): void {
     const consoleMatch = hostRequest(url.pathname, 'console');
     if (consoleMatch && !('host' in consoleMatch)) return refuse(socket, consoleMatch.status, consoleMatch.message);
     const screen = screenRequest(url.pathname);
@@ -158,7 +178,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       ws.once('close', off);
       ws.on('error', () => {});
     });
-  });
+  }
 
   const listen = options.listen ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {

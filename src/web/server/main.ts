@@ -1,13 +1,13 @@
 import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { isQemunetError, UsageError } from '../../errors.js';
-import { exitStatus, isKnownCode } from '../../api/index.js';
+import { exitStatus, isKnownCode, listSessions } from '../../api/index.js';
 import { startWebServer } from './http-server.js';
 import { ApiSession } from './api-session.js';
 import { isLoopback, newSecret } from './security.js';
 import { handleAction } from './actions-routes.js';
 import { LabsFolder } from './labs.js';
-import { NoSession, SessionSwitch } from './session-switch.js';
+import { NoSession, SessionPool } from './session-pool.js';
 import type { WebSession } from './session-source.js';
 
 const USAGE = 'usage: qemunet web [--session DIR] [--labs DIR] [--port N] [--listen ADDR [--allow-remote]] [--open] [--until-stopped]';
@@ -42,23 +42,24 @@ async function webCommand(args: string[]): Promise<number> {
     process.stderr.write(`qemunet web: WARNING: listening on ${listen}: anyone on the network who gets the token gets shells on your VMs, and plain HTTP shows the token to whoever watches the network\n`);
   }
   const labs = values.labs === undefined ? undefined : await LabsFolder.open(values.labs);
-  const session = new SessionSwitch(await firstSession(values.session ?? positionals[0], labs !== undefined), (dir) => ApiSession.open(dir));
+  const known = async (dir: string) => (await listSessions()).some((s) => s.dir === dir);
+  const sessions = new SessionPool(await firstSession(values.session ?? positionals[0], labs !== undefined), (dir) => ApiSession.open(dir), known);
   const token = newSecret();
-  const routes = (r: Parameters<typeof handleAction>[1], reply: Parameters<typeof handleAction>[2]) => handleAction({ sessions: session, token, ...(labs ? { labs } : {}) }, r, reply);
-  const server = await startWebServer({ session, port, listen, token, routes });
+  const routes = (r: Parameters<typeof handleAction>[1], reply: Parameters<typeof handleAction>[2]) => handleAction({ sessions, token, ...(labs ? { labs } : {}) }, r, reply);
+  const server = await startWebServer({ session: sessions.first, pick: (dir) => sessions.get(dir), port, listen, token, routes });
   process.stdout.write(`qemunet web: ${server.url}\n`);
   if (values.open) openBrowser(server.url);
   const done = new AbortController();
   const stop = () => done.abort();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-  const off = values['until-stopped'] ? session.subscribe((v) => (v.phase === 'stopped' || v.phase === 'failed') && stop()) : () => {};
+  const off = values['until-stopped'] ? sessions.first.subscribe((v) => (v.phase === 'stopped' || v.phase === 'failed') && stop()) : () => {};
   await new Promise((resolve) => done.signal.addEventListener('abort', resolve, { once: true }));
   off();
   process.off('SIGINT', stop);
   process.off('SIGTERM', stop);
   await server.close();
-  session.close();
+  await sessions.close();
   return 0;
 }
 

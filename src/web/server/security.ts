@@ -12,10 +12,13 @@ export function newSecret(): string {
   return randomBytes(32).toString('base64url');
 }
 
-/** Host headers the server answers to: the loopback names on its port, and the address it was told to listen on. */
+/**
+ * Host headers the server answers to: the loopback names on its port, and the address it was told
+ * to listen on (the URL it prints names that one: 127.0.0.2 is loopback too, but not 127.0.0.1).
+ */
 export function allowedHosts(port: number, listen?: string): Set<string> {
   const hosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]);
-  if (listen && !isLoopback(listen)) hosts.add(`${listen.includes(':') ? `[${listen}]` : listen}:${port}`);
+  if (listen) hosts.add(`${listen.includes(':') ? `[${listen}]` : listen}:${port}`);
   return hosts;
 }
 

@@ -19,9 +19,12 @@ function formatRate(bytesPerSecond: number): string {
   return `${+(bits / 1e3).toFixed(2)} kbit/s`;
 }
 
-/** The page's view of a session: its recorded state, with trunks, taps and fault labels from its topology. Pure. */
-export function buildView(state: SessionState, topology: Topology | undefined, faults: ReadonlyMap<string, LinkFaults>): SessionView {
-  const wired = new Set((topology?.links ?? []).map((l) => `${l.host}:eth${l.nic}`));
+/**
+ * The page's view of a session: its recorded state, with trunks, taps and fault labels from its
+ * topology. `wired`: the NICs that have a wirefilter now (beyond the topology's LINK lines). Pure.
+ */
+export function buildView(state: SessionState, topology: Topology | undefined, faults: ReadonlyMap<string, LinkFaults>, wired: ReadonlySet<string> = new Set()): SessionView {
+  const faultable = new Set([...wired, ...(topology?.links ?? []).map((l) => `${l.host}:eth${l.nic}`)]);
   return {
     dir: state.dir,
     topology: state.topology,
@@ -36,7 +39,7 @@ export function buildView(state: SessionState, topology: Topology | undefined, f
       nics: h.nics.map((n) => {
         const ref = `${h.name}:${n.eth}`;
         const label = faults.has(ref) ? faultLabel(faults.get(ref)!) : undefined;
-        return { ref, eth: n.eth, switch: n.switch, port: n.port, mac: n.mac, up: !h.linksDown?.includes(n.eth), faultable: wired.has(ref), ...(label ? { faults: label } : {}) };
+        return { ref, eth: n.eth, switch: n.switch, port: n.port, mac: n.mac, up: !h.linksDown?.includes(n.eth), faultable: faultable.has(ref), ...(label ? { faults: label } : {}) };
       }),
     })),
     switches: state.switches.map((s) => ({ name: s.name, hub: s.hub, state: s.state })),

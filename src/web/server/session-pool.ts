@@ -2,63 +2,46 @@ import type { Duplex } from 'node:stream';
 import { QemunetError } from '../../errors.js';
 import type { ActionRequest, Cursor, GraphLayout, SessionView } from '../protocol.js';
 import type { ConsoleStream, WebSession } from './session-source.js';
+import { sessionDirOf } from './actions-requests.js';
 
 /**
- * The session the server shows, which the page can change (the sessions list, a lab started from
- * --labs): every subscriber moves to the new session's views, and whatever the page asks goes to it.
- * It also marks the NICs this server captures (`capturing` in the view), which the session's own
- * state does not know.
+ * A session as the web server shows it: the session's own views, with the NICs this server
+ * captures marked (`capturing`), which the session's state does not know.
  */
-export class SessionSwitch implements WebSession {
-  private readonly subscribers = new Set<{ onView: (v: SessionView) => void; off: () => void }>();
+export class MarkedSession implements WebSession {
+  private readonly subscribers = new Set<(v: SessionView) => void>();
   private readonly captures = new Map<string, number>();
   private last?: SessionView;
 
-  constructor(
-    private current: WebSession,
-    private readonly openSession: (dir: string) => Promise<WebSession>,
-  ) {}
+  constructor(private readonly session: WebSession) {}
 
   get dir(): string {
-    return this.current.dir;
+    return this.session.dir;
   }
 
   async view(): Promise<SessionView> {
-    return this.decorate(await this.current.view());
+    return this.decorate(await this.session.view());
   }
 
   subscribe(onView: (view: SessionView) => void): () => void {
-    const entry = { onView, off: () => {} };
-    this.subscribers.add(entry);
-    entry.off = this.current.subscribe((v) => this.deliver(entry, v));
+    this.subscribers.add(onView);
+    const off = this.session.subscribe((v) => {
+      this.last = v;
+      onView(this.decorate(v));
+    });
     return () => {
-      entry.off();
-      this.subscribers.delete(entry);
+      off();
+      this.subscribers.delete(onView);
     };
-  }
-
-  /** Shows another session from now on; its first view goes to every subscriber. */
-  async select(dir: string): Promise<void> {
-    if (dir === this.current.dir) return;
-    const next = await this.openSession(dir);
-    const old = this.current;
-    this.current = next;
-    this.captures.clear();
-    for (const entry of this.subscribers) {
-      entry.off();
-      entry.off = next.subscribe((v) => this.deliver(entry, v));
-    }
-    old.close();
   }
 
   /** Marks a NIC as being captured until the returned function is called. */
   capturing(nic: string): () => void {
-    const dir = this.current.dir;
     this.captures.set(nic, (this.captures.get(nic) ?? 0) + 1);
     this.republish();
     let done = false;
     return () => {
-      if (done || dir !== this.current.dir) return;
+      if (done) return;
       done = true;
       const n = (this.captures.get(nic) ?? 1) - 1;
       if (n > 0) this.captures.set(nic, n);
@@ -68,53 +51,91 @@ export class SessionSwitch implements WebSession {
   }
 
   openConsole(host: string, cursor?: Cursor): Promise<ConsoleStream> {
-    return this.current.openConsole(host, cursor);
+    return this.session.openConsole(host, cursor);
   }
 
   openScreen(host: string): Promise<Duplex> {
-    return this.current.openScreen(host);
+    return this.session.openScreen(host);
   }
 
   act(request: ActionRequest): Promise<unknown> {
-    return this.current.act(request);
+    return this.session.act(request);
   }
 
   capture(nic: string, seconds: number, signal: AbortSignal): Promise<Buffer> {
-    return this.current.capture(nic, seconds, signal);
+    return this.session.capture(nic, seconds, signal);
   }
 
   layout(): Promise<GraphLayout | undefined> {
-    return this.current.layout();
+    return this.session.layout();
   }
 
   saveLayout(layout: unknown): Promise<void> {
-    return this.current.saveLayout(layout);
+    return this.session.saveLayout(layout);
   }
 
   resizeConsole(host: string, cols: number, rows: number): void {
-    this.current.resizeConsole(host, cols, rows);
+    this.session.resizeConsole(host, cols, rows);
   }
 
   close(): void {
-    for (const entry of this.subscribers) entry.off();
     this.subscribers.clear();
-    this.current.close();
-  }
-
-  private deliver(entry: { onView: (v: SessionView) => void }, view: SessionView): void {
-    if (view.dir === this.current.dir) this.last = view;
-    entry.onView(this.decorate(view));
+    this.session.close();
   }
 
   private republish(): void {
     if (!this.last) return;
     const view = this.decorate(this.last);
-    for (const entry of this.subscribers) entry.onView(view);
+    for (const onView of this.subscribers) onView(view);
   }
 
   private decorate(view: SessionView): SessionView {
     if (!this.captures.size) return view;
     return { ...view, hosts: view.hosts.map((h) => ({ ...h, nics: h.nics.map((n) => (this.captures.has(n.ref) ? { ...n, capturing: true } : n)) })) };
+  }
+}
+
+/**
+ * The sessions one web server shows. Each request names its own (`?session=DIR`, which the page
+ * keeps in its address), so two browsers, or two tabs, show two sessions and neither moves the
+ * other; a request that names none gets the session the server was started on. A named directory
+ * must be one of the user's sessions (`known`); each is opened once and shared by its pages.
+ */
+export class SessionPool {
+  readonly first: MarkedSession;
+  private readonly opened = new Map<string, Promise<MarkedSession>>();
+
+  constructor(
+    first: WebSession,
+    private readonly open: (dir: string) => Promise<WebSession>,
+    private readonly known: (dir: string) => Promise<boolean>,
+  ) {
+    this.first = new MarkedSession(first);
+  }
+
+  /** The session `dir` names (undefined or empty: the first one); throws BAD_SESSION for one that is not the user's. */
+  async get(dir: string | undefined): Promise<MarkedSession> {
+    if (!dir || dir === this.first.dir) return this.first;
+    const checked = sessionDirOf(dir);
+    let session = this.opened.get(checked);
+    if (!session) {
+      if (!(await this.known(checked))) throw new QemunetError('BAD_SESSION', `${checked} is not one of your sessions; the sessions list shows them`);
+      session = this.opened.get(checked);
+      if (!session) {
+        session = this.open(checked).then((s) => new MarkedSession(s));
+        this.opened.set(checked, session);
+        // A session that failed to open is tried afresh next time.
+        session.catch(() => this.opened.delete(checked));
+      }
+    }
+    return session;
+  }
+
+  async close(): Promise<void> {
+    this.first.close();
+    const opened = [...this.opened.values()];
+    this.opened.clear();
+    await Promise.all(opened.map((s) => s.then((x) => x.close(), () => {})));
   }
 }
 
