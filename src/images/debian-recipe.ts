@@ -2,9 +2,9 @@
  * Bumped whenever the guest changes (packages, users, init, and the boot files it shares with tiny:
  * guest-files.ts, so bump it with TINY_RECIPE_VERSION when those change): an image of an older recipe
  * is rebuilt. 4: the shared sysinit learnt UML hosts (hostfs, agent on a serial line) and free page
- * reporting.
+ * reporting. 5: it loads ipv6 early, takes ubdb as second disk and the legacy iptables under UML.
  */
-export const DEBIAN_RECIPE_VERSION = 4;
+export const DEBIAN_RECIPE_VERSION = 5;
 
 /**
  * What goes into the built-in `debian` guest: what QemuNet's course labs and a networking or
