@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync, readFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { ProcessError, QemunetError } from '../errors.js';
 import { missingProgramMessage } from '../process/programs.js';
@@ -61,13 +62,16 @@ export async function launchSwitch(l: SwitchLaunch): Promise<RunningSwitch> {
   });
   const sw = new RunningSwitch(l.name, child);
   const ctl = join(l.socket, 'ctl');
+  // vde_switch makes `ctl` before its management socket, which what comes next (wirefilters, VLANs,
+  // `.cmd` files) talks to: up once both answer (under load a restore once found it refusing).
+  const mgmt = switchMgmtSocket(l.argv);
   const up = await pollUntil(
     async () => {
       if (!sw.running) {
         const output = readTail(l.logFile);
         throw new ProcessError('SWITCH_FAILED', `switch ${l.name}: vde_switch exited at start${output ? `:\n${output}` : ''}`, ['vde_switch', ...l.argv], child.exitCode, output);
       }
-      return (await stat(ctl).then((s) => s.isSocket(), () => false)) || undefined;
+      return ((await stat(ctl).then((s) => s.isSocket(), () => false)) && (!mgmt || (await accepts(mgmt)))) || undefined;
     },
     { timeoutMs: SWITCH_START_MS, intervalMs: 5, maxIntervalMs: 100, ...(l.signal ? { signal: l.signal } : {}) },
   ).catch(async (e: unknown) => {
@@ -76,7 +80,25 @@ export async function launchSwitch(l: SwitchLaunch): Promise<RunningSwitch> {
   });
   if (up) return sw;
   await sw.stop();
-  throw new ProcessError('SWITCH_FAILED', `switch ${l.name}: vde_switch made no control socket in ${SWITCH_START_MS / 1000} s (${ctl})`, ['vde_switch', ...l.argv], null, readTail(l.logFile));
+  throw new ProcessError('SWITCH_FAILED', `switch ${l.name}: vde_switch made no control and management sockets in ${SWITCH_START_MS / 1000} s (${ctl})`, ['vde_switch', ...l.argv], null, readTail(l.logFile));
+}
+
+/** The `-mgmt` socket of a vde_switch command line (vdeSwitchArgv's), if it has one. */
+export function switchMgmtSocket(argv: readonly string[]): string | undefined {
+  const at = argv.indexOf('-mgmt');
+  return at >= 0 ? argv[at + 1] : undefined;
+}
+
+/** Whether a unix socket takes a connection now (a bound socket refuses until it listens). */
+function accepts(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(path);
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
 }
 
 function readTail(file: string): string {
