@@ -10,7 +10,8 @@ import { missingPackagesIn, packagesToExtract, parseSimulatedInstall, type Pinne
 import { elfLength, findBzImagePayload } from './bzimage.js';
 import { buildCpio, type CpioEntry } from './cpio.js';
 import { guestFiles, initrdInit, type GuestFile } from './guest-files.js';
-import { moduleLoadOrder, parseModulesBuiltin, parseModulesDep, selectModuleClosure, type ModuleDeps } from './kernel-modules.js';
+import { moduleLoadOrder, parseModulesBuiltin } from './kernel-modules.js';
+import { installModuleTree } from './module-tree.js';
 import type { ImageManifest } from './manifest.js';
 import { builtImagePaths, debCacheDir, type BuiltImagePaths } from './store.js';
 import { removeBuildDir } from './build-dir.js';
@@ -180,25 +181,6 @@ export async function installKernel(kernelDeb: string, work: string, root: strin
   await writeFile(paths.initrd, buildCpio(entries));
 
   return kernelVersion;
-}
-
-/**
- * The modules of `trees` (and all they need) from a kernel's module directory into the guest's
- * /lib/modules/<version>, indexed by depmod for the guest's modprobe. `stripDebug` for a package that
- * ships them with their debug information (user-mode-linux: 83 MB of a lab's trees, 27 MB stripped).
- */
-async function installModuleTree(moduleDir: string, root: string, version: string, trees: readonly string[], signal?: AbortSignal, stripDebug = false): Promise<ModuleDeps> {
-  const deps = parseModulesDep(await readFile(join(moduleDir, 'modules.dep'), 'utf8'));
-  const guestModules = join(root, 'usr/lib/modules', version);
-  const picked = selectModuleClosure(deps, trees);
-  for (const m of picked) {
-    await mkdir(dirname(join(guestModules, m)), { recursive: true });
-    await copyFile(join(moduleDir, m), join(guestModules, m));
-  }
-  if (stripDebug && picked.length) await run('strip', ['--strip-debug', ...picked.map((m) => join(guestModules, m))], { signal });
-  for (const f of ['modules.builtin', 'modules.builtin.modinfo', 'modules.order']) await copyFile(join(moduleDir, f), join(guestModules, f));
-  await run('depmod', ['-b', root, version], { signal });
-  return deps;
 }
 
 /**
