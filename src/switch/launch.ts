@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync, readFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { ProcessError, QemunetError } from '../errors.js';
+import { isListening } from '../process/listening.js';
 import { missingProgramMessage } from '../process/programs.js';
 import { PRIVATE_UMASK, withUmask } from '../process/umask.js';
 import { pollUntil } from '../process/poll.js';
@@ -71,7 +71,7 @@ export async function launchSwitch(l: SwitchLaunch): Promise<RunningSwitch> {
         const output = readTail(l.logFile);
         throw new ProcessError('SWITCH_FAILED', `switch ${l.name}: vde_switch exited at start${output ? `:\n${output}` : ''}`, ['vde_switch', ...l.argv], child.exitCode, output);
       }
-      return ((await stat(ctl).then((s) => s.isSocket(), () => false)) && (!mgmt || (await accepts(mgmt)))) || undefined;
+      return ((await stat(ctl).then((s) => s.isSocket(), () => false)) && (!mgmt || (await isListening(mgmt)))) || undefined;
     },
     { timeoutMs: SWITCH_START_MS, intervalMs: 5, maxIntervalMs: 100, ...(l.signal ? { signal: l.signal } : {}) },
   ).catch(async (e: unknown) => {
@@ -80,25 +80,13 @@ export async function launchSwitch(l: SwitchLaunch): Promise<RunningSwitch> {
   });
   if (up) return sw;
   await sw.stop();
-  throw new ProcessError('SWITCH_FAILED', `switch ${l.name}: vde_switch made no control and management sockets in ${SWITCH_START_MS / 1000} s (${ctl})`, ['vde_switch', ...l.argv], null, readTail(l.logFile));
+  throw new ProcessError('SWITCH_FAILED', `switch ${l.name}: vde_switch's control socket (${ctl}) and management socket did not answer within ${SWITCH_START_MS / 1000} s`, ['vde_switch', ...l.argv], null, readTail(l.logFile));
 }
 
 /** The `-mgmt` socket of a vde_switch command line (vdeSwitchArgv's), if it has one. */
 export function switchMgmtSocket(argv: readonly string[]): string | undefined {
   const at = argv.indexOf('-mgmt');
   return at >= 0 ? argv[at + 1] : undefined;
-}
-
-/** Whether a unix socket takes a connection now (a bound socket refuses until it listens). */
-function accepts(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(path);
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
 }
 
 function readTail(file: string): string {
