@@ -4,7 +4,7 @@ set -euo pipefail
 PACKAGES=(
   qemu-system-x86 qemu-utils          # the VMs, overlays
   vde-switch vdeplug vde-wirefilter   # virtual switches, plugs, link faults
-  e2fsprogs kmod xz-utils fakeroot    # building the tiny image: mkfs.ext4 -d, depmod, kernel unpacking
+  e2fsprogs kmod xz-utils fakeroot binutils  # building the tiny image: mkfs.ext4 -d, depmod, kernel unpacking, strip (UML modules)
   mmdebstrap                          # building the debian image: its packages with their maintainer scripts, in a chroot
   dosfstools mtools                   # FAT start disks (QemuNet's <host>.disk)
   util-linux tmux                     # setpriv (VMs die with qemunet), tmux consoles

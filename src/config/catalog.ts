@@ -21,7 +21,8 @@ export type Catalog = ReadonlyMap<string, SystemEntry>;
 
 /**
  * The systems qemunet builds: `tiny`, `debian` for QemuNet's labs (which name their system so),
- * and `tiny-uml`: tiny's root filesystem under Debian's User-Mode Linux kernel (package user-mode-linux).
+ * and `tiny-uml`: tiny's root filesystem under Debian's User-Mode Linux kernel (package user-mode-linux,
+ * built into the store with tiny, which holds that kernel's modules).
  */
 export function builtinCatalog(images: (name: 'tiny' | 'debian') => BuiltImagePaths): Map<string, SystemEntry> {
   const catalog = new Map<string, SystemEntry>(
@@ -30,7 +31,9 @@ export function builtinCatalog(images: (name: 'tiny' | 'debian') => BuiltImagePa
       return [name, { name, sys: 'linux', fs: p.fs, kernel: p.kernel, initrd: p.initrd, qemuopt: '', builtin: name, source: 'built-in' } satisfies SystemEntry];
     }),
   );
-  catalog.set('tiny-uml', { name: 'tiny-uml', sys: 'uml', fs: images('tiny').fs, qemuopt: '', builtin: 'tiny', source: 'built-in' });
+  // Its kernel is the store's (built with tiny, whose root holds that kernel's modules), not /usr/bin/linux.uml.
+  const tiny = images('tiny');
+  catalog.set('tiny-uml', { name: 'tiny-uml', sys: 'uml', fs: tiny.fs, kernel: tiny.umlKernel, qemuopt: '', builtin: 'tiny', source: 'built-in' });
   return catalog;
 }
 

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { lstat, rm } from 'node:fs/promises';
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { QemunetError } from '../errors.js';
+import { isListening } from '../process/listening.js';
 import { PRIVATE_UMASK, withUmask } from '../process/umask.js';
 import { formatHeader, parseRequest, resumePoint, takeLine } from './cursor.js';
 
@@ -200,17 +201,6 @@ async function removeStaleSocket(socketPath: string): Promise<void> {
   if (!isSocket) throw pathTaken(socketPath, 'it is not a socket');
   if (await isListening(socketPath)) throw pathTaken(socketPath, 'another console is already served there');
   await rm(socketPath, { force: true });
-}
-
-function isListening(socketPath: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = connect(socketPath);
-    probe.once('connect', () => {
-      probe.destroy();
-      resolve(true);
-    });
-    probe.once('error', () => resolve(false));
-  });
 }
 
 function pathTaken(socketPath: string, why: string): QemunetError {

@@ -10,7 +10,8 @@ import { missingPackagesIn, packagesToExtract, parseSimulatedInstall, type Pinne
 import { elfLength, findBzImagePayload } from './bzimage.js';
 import { buildCpio, type CpioEntry } from './cpio.js';
 import { guestFiles, initrdInit, type GuestFile } from './guest-files.js';
-import { moduleLoadOrder, parseModulesBuiltin, parseModulesDep, selectModuleClosure } from './kernel-modules.js';
+import { moduleLoadOrder, parseModulesBuiltin } from './kernel-modules.js';
+import { installModuleTree } from './module-tree.js';
 import type { ImageManifest } from './manifest.js';
 import { builtImagePaths, debCacheDir, type BuiltImagePaths } from './store.js';
 import { removeBuildDir } from './build-dir.js';
@@ -38,7 +39,7 @@ export interface BuildOptions {
 const NAME = 'tiny';
 const REQUIRED_PROGRAMS = ['apt-get', 'dpkg-deb', 'tar', 'mkfs.ext4', 'depmod', 'xz'];
 /** debian runs Debian's maintainer scripts: mmdebstrap installs its packages in a chroot. */
-const EXTRA_PROGRAMS: Record<string, string[]> = { debian: ['mmdebstrap'] };
+const EXTRA_PROGRAMS: Record<string, string[]> = { debian: ['mmdebstrap'], tiny: ['strip'] };
 
 /**
  * Builds the built-in `tiny` system into the store from the host's Debian package repository:
@@ -92,7 +93,8 @@ async function buildInto(work: string, options: BuildOptions): Promise<ImageMani
   onProgress({ phase: 'resolve' });
   const userland = packagesToExtract(await resolveClosure(recipe.TINY_PACKAGES, signal), recipe.TINY_EXCLUDED_PACKAGES);
   const kernelPkg = await resolveKernel(signal);
-  const all = [...userland, kernelPkg];
+  const umlPkg = await resolvePackage(recipe.TINY_UML_KERNEL_PACKAGE, /^user-mode-linux$/, signal);
+  const all = [...userland, kernelPkg, umlPkg];
 
   const debs = await downloadPackages(all, debCacheDir(options.storeDir), signal, onProgress);
 
@@ -114,19 +116,20 @@ async function buildInto(work: string, options: BuildOptions): Promise<ImageMani
   await installGuestBoot(root, guestFiles('tiny'), signal);
 
   const kernelVersion = await installKernel(debs.get(kernelPkg.name)!, work, root, paths, recipe.TINY_MODULE_TREES, NAME, options);
+  const umlKernelVersion = await installUmlKernel(debs.get(umlPkg.name)!, work, root, paths, recipe.TINY_UML_MODULE_TREES, signal);
 
   onProgress({ phase: 'disk' });
   await writeFile(paths.fs, '');
   await truncate(paths.fs, recipe.TINY_DISK_BYTES);
   await asRoot('mkfs.ext4', ['-q', '-F', '-L', 'tiny-root', '-d', root, paths.fs], fakerootState, signal);
-  return writeManifest(paths, { system: NAME, recipeVersion: recipe.TINY_RECIPE_VERSION, started, kernelVersion, packages: all }, onProgress);
+  return writeManifest(paths, { system: NAME, recipeVersion: recipe.TINY_RECIPE_VERSION, started, kernelVersion, umlKernelVersion, packages: all }, onProgress);
 }
 
 /** Checksums of the image files and what it was built from, written last (its presence means a whole image). */
-export async function writeManifest(paths: BuiltImagePaths, m: { system: string; recipeVersion: number; started: number; kernelVersion: string; packages: PinnedPackage[] }, onProgress: (p: BuildProgress) => void): Promise<ImageManifest> {
+export async function writeManifest(paths: BuiltImagePaths, m: { system: string; recipeVersion: number; started: number; kernelVersion: string; umlKernelVersion?: string; packages: PinnedPackage[] }, onProgress: (p: BuildProgress) => void): Promise<ImageManifest> {
   onProgress({ phase: 'finish' });
   const files: ImageManifest['files'] = {};
-  for (const path of [paths.fs, paths.kernel, paths.initrd, paths.compressedKernel]) {
+  for (const path of [paths.fs, paths.kernel, paths.initrd, paths.compressedKernel, ...(m.umlKernelVersion ? [paths.umlKernel] : [])]) {
     files[basename(path)] = { sha256: await sha256File(path), bytes: (await stat(path)).size };
   }
   const manifest: ImageManifest = {
@@ -135,6 +138,7 @@ export async function writeManifest(paths: BuiltImagePaths, m: { system: string;
     builtAt: new Date().toISOString(),
     buildSeconds: Math.round((Date.now() - m.started) / 100) / 10,
     kernelVersion: m.kernelVersion,
+    ...(m.umlKernelVersion ? { umlKernelVersion: m.umlKernelVersion } : {}),
     packages: m.packages,
     files,
   };
@@ -157,15 +161,8 @@ export async function installKernel(kernelDeb: string, work: string, root: strin
   const moduleDir = join(kernelTree, 'lib/modules', kernelVersion);
   // The package leaves modules.dep to its maintainer script; make it here.
   await run('depmod', ['-b', kernelTree, kernelVersion], { signal });
-  const deps = parseModulesDep(await readFile(join(moduleDir, 'modules.dep'), 'utf8'));
+  const deps = await installModuleTree(moduleDir, root, kernelVersion, moduleTrees, signal);
   const builtin = parseModulesBuiltin(await readFile(join(moduleDir, 'modules.builtin'), 'utf8'));
-  const guestModules = join(root, 'usr/lib/modules', kernelVersion);
-  for (const m of selectModuleClosure(deps, moduleTrees)) {
-    await mkdir(dirname(join(guestModules, m)), { recursive: true });
-    await copyFile(join(moduleDir, m), join(guestModules, m));
-  }
-  for (const f of ['modules.builtin', 'modules.builtin.modinfo', 'modules.order']) await copyFile(join(moduleDir, f), join(guestModules, f));
-  await run('depmod', ['-b', root, kernelVersion], { signal });
   const vmlinuz = join(kernelTree, 'boot', `vmlinuz-${kernelVersion}`);
   await copyFile(vmlinuz, paths.compressedKernel);
   await writeFile(paths.kernel, await decompressKernel(await readFile(vmlinuz), signal));
@@ -186,11 +183,33 @@ export async function installKernel(kernelDeb: string, work: string, root: strin
   return kernelVersion;
 }
 
+/**
+ * Debian's User-Mode Linux kernel for `tiny-uml`: its `linux` binary into the store, its modules
+ * (the lab trees, debug information stripped) into the guest's root. Returns the kernel version.
+ */
+export async function installUmlKernel(umlDeb: string, work: string, root: string, paths: BuiltImagePaths, moduleTrees: readonly string[], signal?: AbortSignal): Promise<string> {
+  const tree = join(work, 'uml-kernel');
+  await mkdir(tree, { recursive: true });
+  await extractDeb(umlDeb, tree, undefined, signal);
+  const modules = join(tree, 'usr/lib/uml/modules');
+  const version = (await readdir(modules))[0];
+  if (!version) throw new ImageError('KERNEL_FORMAT', `${basename(umlDeb)} holds no modules in /usr/lib/uml/modules`);
+  await installModuleTree(join(modules, version), root, version, moduleTrees, signal, true);
+  await copyFile(join(tree, 'usr/bin/linux.uml'), paths.umlKernel);
+  await chmod(paths.umlKernel, 0o755);
+  return version;
+}
+
+/** The package of a kernel named in the recipe (not its dependencies), pinned to apt's candidate. */
+async function resolvePackage(name: string, pattern: RegExp, signal?: AbortSignal): Promise<PinnedPackage> {
+  const pkg = (await resolveClosure([name], signal)).find((p) => pattern.test(p.name));
+  if (!pkg) throw new ImageError('PACKAGE_NOT_FOUND', `no package ${name} in the apt sources; check them (apt-get update)`);
+  return pkg;
+}
+
 /** The kernel package behind Debian's linux-image-amd64, pinned: tiny and debian boot the same one. */
-export async function resolveKernel(signal?: AbortSignal): Promise<PinnedPackage> {
-  const kernelPkg = (await resolveClosure([recipe.TINY_KERNEL_PACKAGE], signal)).find((p) => /^linux-image-\d/.test(p.name));
-  if (!kernelPkg) throw new ImageError('PACKAGE_NOT_FOUND', `no kernel package behind ${recipe.TINY_KERNEL_PACKAGE}; check the apt sources (apt-get update)`);
-  return kernelPkg;
+export function resolveKernel(signal?: AbortSignal): Promise<PinnedPackage> {
+  return resolvePackage(recipe.TINY_KERNEL_PACKAGE, /^linux-image-\d/, signal);
 }
 
 /**

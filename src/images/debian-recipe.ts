@@ -4,8 +4,9 @@
  * is rebuilt. 4: the shared sysinit learnt UML hosts (hostfs, agent on a serial line) and free page
  * reporting. 5: the sysinit runs under busybox's shell and its applets (dash made every command an
  * exec of a dynamically linked program: slow under TCG; tiny's 12); the ssh host key is made on first use.
+ * 6: 5 of two branches together (busybox sysinit and first-use ssh key; UML's ipv6, ubdb, legacy iptables).
  */
-export const DEBIAN_RECIPE_VERSION = 5;
+export const DEBIAN_RECIPE_VERSION = 6;
 
 /**
  * What goes into the built-in `debian` guest: what QemuNet's course labs and a networking or

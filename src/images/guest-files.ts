@@ -107,7 +107,16 @@ done
 [ -n "$name" ] || name=$(cat /etc/hostname 2>/dev/null)
 hostname "\${name:-tiny}"
 grep -q " $(hostname)\\$" /etc/hosts 2>/dev/null || echo "127.0.1.1 $(hostname)" >> /etc/hosts
+# IPv6 is built into tiny's QEMU kernel but a module of the UML one: loaded before any interface
+# comes up, so each gets its link-local address (and lo its ::1) as under QEMU. Other modules
+# (8021q, bridge, nf_tables, vfat, ...) load on demand under both kernels.
+modprobe -q ipv6 2>/dev/null
 ip link set lo up
+# Debian's UML kernel has nf_tables for bridges only (no ip, ip6 or inet family), and the ip_tables
+# modules: there iptables is the legacy one (this host's own root, its COW file, keeps the links).
+if grep -q "^vendor_id.*User Mode Linux" /proc/cpuinfo; then
+  for t in iptables ip6tables; do for s in '' -save -restore; do ln -sf xtables-legacy-multi "/usr/sbin/$t$s"; done; done
+fi
 
 # Drivers for the devices present; virtio_pci then reveals the virtio devices.
 load_drivers() { cat "$@" 2>/dev/null | sort -u | xargs -r modprobe -qab 2>/dev/null; }
@@ -157,12 +166,17 @@ run_start() {
 
 trace disks
 # A second disk (QemuNet's <host>.disk, FAT or ext) is mounted on /mnt/disk; its start.sh runs.
+# Under UML both disks are ubd devices (ubdb the second), and / shows as /dev/root: the root disk
+# is also told by its device number.
 modprobe -qa vfat nls_cp437 nls_utf8 nls_iso8859-1 2>/dev/null
 rootdev=$(awk '$2 == "/" { print $1 }' /proc/mounts | tail -n 1)
-for blk in /sys/block/vd* /sys/block/sd* /sys/block/hd*; do
+# (mountpoint -d, not stat: busybox's stat, which this shell runs, has no %Hd.)
+rootnum=$(mountpoint -d / 2>/dev/null)
+for blk in /sys/block/vd* /sys/block/sd* /sys/block/hd* /sys/block/ubd*; do
   [ -e "$blk" ] || continue
   dev=/dev/\${blk##*/}
   case "$rootdev" in "$dev"*) continue ;; esac
+  [ "$(cat "$blk/dev" 2>/dev/null)" = "$rootnum" ] && continue
   [ -e "\${dev}1" ] && dev="\${dev}1"
   mkdir -p /mnt/disk
   if mount "$dev" /mnt/disk 2>/dev/null; then run_start /mnt/disk; fi
@@ -175,6 +189,7 @@ case " $(cat /proc/cmdline) " in
   *" qemunet.hostfs "*) mkdir -p /mnt/host && mount -t hostfs host /mnt/host && run_start /mnt/host ;;
 esac
 for tag in /sys/bus/virtio/drivers/9pnet_virtio/*/mount_tag; do
+  [ -e "$tag" ] || continue
   [ "$(tr -d '\\000' < "$tag" 2>/dev/null)" = host ] || continue
   mkdir -p /mnt/host
   mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 host /mnt/host && run_start /mnt/host

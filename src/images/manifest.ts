@@ -7,6 +7,8 @@ export interface ImageManifest {
   builtAt: string;
   buildSeconds: number;
   kernelVersion: string;
+  /** tiny's User-Mode Linux kernel (`tiny-uml`), whose modules the image holds too. */
+  umlKernelVersion?: string;
   packages: PinnedPackage[];
   files: Record<string, { sha256: string; bytes: number }>;
 }

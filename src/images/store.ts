@@ -30,6 +30,8 @@ export interface BuiltImagePaths {
   initrd: string;
   /** The same kernel compressed, as Debian ships it: what QemuNet would boot (used by benchmarks). */
   compressedKernel: string;
+  /** tiny's User-Mode Linux kernel (the `linux` binary of Debian's user-mode-linux), for `tiny-uml`. */
+  umlKernel: string;
   manifest: string;
 }
 
@@ -41,6 +43,7 @@ export function builtImagePaths(storeDir: string, name: string): BuiltImagePaths
     kernel: join(dir, `${name}.vmlinux`),
     initrd: join(dir, `${name}.initrd`),
     compressedKernel: join(dir, `${name}.vmlinuz`),
+    umlKernel: join(dir, `${name}.linux-uml`),
     manifest: join(dir, 'manifest.json'),
   };
 }

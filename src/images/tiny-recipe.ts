@@ -1,7 +1,9 @@
 /** Bumped whenever the guest changes (files, packages, init): an image of an older recipe is rebuilt. */
 // 11: UML hosts (hostfs, agent on a serial line; 9) and free page reporting (10), together.
 // 12: the sysinit runs under busybox's shell (its commands were dynamically linked programs under dash).
-export const TINY_RECIPE_VERSION = 12;
+// 12 (other branch): the UML kernel and its modules (IPv6, 802.1Q, bridge, legacy iptables, vfat under UML); ubdb as second disk.
+// 13: both 12s together.
+export const TINY_RECIPE_VERSION = 13;
 
 /**
  * What goes into the built-in `tiny` guest. Changing a list here changes the image; the build
@@ -102,6 +104,24 @@ export const TINY_MODULE_TREES: readonly string[] = [
   'kernel/drivers/net/ipvlan',
   'kernel/drivers/net/ifb.ko',
   'kernel/drivers/net/nlmon.ko',
+];
+
+/**
+ * Debian's User-Mode Linux kernel, for `tiny-uml`: its `linux` binary goes into the store beside
+ * tiny's QEMU kernel and its modules into tiny's root, so a UML guest's modprobe finds modules of the
+ * very kernel it runs (pinned in the manifest; the installed user-mode-linux may be another version).
+ */
+export const TINY_UML_KERNEL_PACKAGE = 'user-mode-linux';
+
+/** What a lab needs under UML (IPv6 and most of netfilter are modules there); about 27 MB stripped. */
+export const TINY_UML_MODULE_TREES: readonly string[] = [
+  'kernel/crypto',
+  'kernel/lib',
+  'kernel/fs',
+  'kernel/net',
+  'kernel/drivers/net',
+  'kernel/drivers/block/loop.ko',
+  'kernel/drivers/block/nbd.ko',
 ];
 
 /** Size of the raw root disk; sparse, so unused space costs nothing. */

@@ -306,7 +306,8 @@ function planUmlHost(topology: Topology, host: HostDef, hostIndex: number, syste
   }
   const kernel = system.kernel ?? DEFAULT_UML_KERNEL;
   const share = o.mountDir ? hp.share : undefined;
-  const files: Array<[string, string]> = [['the session directory', hp.uml], ['FS', system.fs], ['KERNEL', kernel], ...(share ? [['the host folder', share] as [string, string]] : [])];
+  const disk = o.mountDisk && o.existingDisks.has(host.name) ? hp.disk : undefined;
+  const files: Array<[string, string]> = [['the session directory', hp.uml], ['FS', system.fs], ['KERNEL', kernel], ...(share ? [['the host folder', share] as [string, string]] : []), ...(disk ? [['the disk', disk] as [string, string]] : [])];
   const bad = files.find(([, path]) => umlUnsafePath(path));
   if (bad) throw new QemunetError('UML_PATH', `host ${host.name} runs UML system ${system.name} (${system.source}), whose command line cannot hold ${bad[0]} ${bad[1]}: UML splits it on blanks and commas; use paths without them`);
   const nics = host.nics.map((n) => ({ eth: `eth${n.index}`, switch: n.switch, port: n.port, mac: macAddress(hostIndex, n.index) }));
@@ -317,6 +318,7 @@ function planUmlHost(topology: Topology, host: HostDef, hostIndex: number, syste
     base: system.fs,
     dir: hp.uml,
     cow: `${hp.uml}/disk.cow`,
+    ...(disk ? { disk } : {}),
     runDir: `${hp.uml}/run`,
     nics: nics.map((n, i) => ({ url: `ptp://${hp.wire(i)}`, mac: n.mac })),
     socketDirs: nics.length ? [hp.wire(0).slice(0, hp.wire(0).lastIndexOf('/'))] : [],

@@ -27,6 +27,7 @@ export const DEBIAN_PACKAGE_OF: Readonly<Record<string, string>> = {
   mcopy: 'mtools',
   fakeroot: 'fakeroot',
   'linux.uml': 'user-mode-linux',
+  strip: 'binutils',
   uml_mconsole: 'uml-utilities',
   bwrap: 'bubblewrap',
 };

@@ -3,6 +3,7 @@ import { openSync, closeSync, readFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ProcessError } from '../errors.js';
+import { isListening } from '../process/listening.js';
 import { pollUntil } from '../process/poll.js';
 import { spawnProcess } from '../process/start.js';
 import { settlesWithin } from '../process/within.js';
@@ -57,13 +58,16 @@ export async function launchSwitch(l: SwitchLaunch): Promise<RunningSwitch> {
   await started;
   const sw = new RunningSwitch(l.name, child);
   const ctl = join(l.socket, 'ctl');
+  // vde_switch makes `ctl` before its management socket, which what comes next (wirefilters, VLANs,
+  // `.cmd` files) talks to: up once both answer (under load a restore once found it refusing).
+  const mgmt = switchMgmtSocket(l.argv);
   const up = await pollUntil(
     async () => {
       if (!sw.running) {
         const output = readTail(l.logFile);
         throw new ProcessError('SWITCH_FAILED', `switch ${l.name}: vde_switch exited at start${output ? `:\n${output}` : ''}`, ['vde_switch', ...l.argv], child.exitCode, output);
       }
-      return (await stat(ctl).then((s) => s.isSocket(), () => false)) || undefined;
+      return ((await stat(ctl).then((s) => s.isSocket(), () => false)) && (!mgmt || (await isListening(mgmt)))) || undefined;
     },
     { timeoutMs: SWITCH_START_MS, intervalMs: 5, maxIntervalMs: 100, ...(l.signal ? { signal: l.signal } : {}) },
   ).catch(async (e: unknown) => {
@@ -72,7 +76,13 @@ export async function launchSwitch(l: SwitchLaunch): Promise<RunningSwitch> {
   });
   if (up) return sw;
   await sw.stop();
-  throw new ProcessError('SWITCH_FAILED', `switch ${l.name}: vde_switch made no control socket in ${SWITCH_START_MS / 1000} s (${ctl})`, ['vde_switch', ...l.argv], null, readTail(l.logFile));
+  throw new ProcessError('SWITCH_FAILED', `switch ${l.name}: vde_switch's control socket (${ctl}) and management socket did not answer within ${SWITCH_START_MS / 1000} s`, ['vde_switch', ...l.argv], null, readTail(l.logFile));
+}
+
+/** The `-mgmt` socket of a vde_switch command line (vdeSwitchArgv's), if it has one. */
+export function switchMgmtSocket(argv: readonly string[]): string | undefined {
+  const at = argv.indexOf('-mgmt');
+  return at >= 0 ? argv[at + 1] : undefined;
 }
 
 function readTail(file: string): string {

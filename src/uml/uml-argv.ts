@@ -15,6 +15,8 @@ export interface UmlSpec {
   cow: string;
   /** UML's `uml_dir` (inside `dir`): `<uml_dir>/<name>/mconsole`. */
   runDir: string;
+  /** QemuNet's `<host>.disk` (raw): the guest's second disk, ubdb, mounted on /mnt/disk as under QEMU. */
+  disk?: string;
   /** Each NIC plugs into a vdeplug URL (the ptp socket of its wirefilter), with its MAC, in topology order. */
   nics: ReadonlyArray<{ url: string; mac: string }>;
   /** Directories of those ptp sockets, bound into the jail. */
@@ -39,6 +41,7 @@ export function umlArgv(spec: UmlSpec): string[] {
     `uml_dir=${spec.runDir}`,
     `mem=${spec.memoryMiB}M`,
     `ubd0c=${spec.cow},${spec.base}`,
+    ...(spec.disk ? [`ubd1=${spec.disk}`] : []),
     'root=/dev/ubda',
     'rw',
     ...spec.nics.map((n, i) => `eth${i}=vde,${n.url},${n.mac}`),
@@ -56,7 +59,7 @@ export function umlArgv(spec: UmlSpec): string[] {
 /**
  * bubblewrap around the UML kernel. The guest's root can mount any host path with hostfs (`hostfs=`
  * does not stop `-o ../..`), so the kernel runs where the host shows only /usr (read-only), its base
- * image (read-only), its own directory, its NICs' sockets and its `<host>/` folder. It also ties the
+ * image (read-only), its own directory, its `<host>.disk`, its NICs' sockets and its `<host>/` folder. It also ties the
  * UML processes to qemunet: all are in a PID namespace that ends with bwrap, which dies with qemunet
  * (UML's helpers would otherwise survive a SIGKILL of UML and hold their switch ports).
  */
@@ -78,6 +81,7 @@ export function umlJailArgv(spec: UmlSpec): string[] {
     ...(spec.kernel.startsWith('/usr/') ? [] : ro(spec.kernel)),
     ...ro(spec.base),
     ...rw(spec.dir),
+    ...(spec.disk ? rw(spec.disk) : []),
     ...spec.socketDirs.flatMap(rw),
     ...(spec.shareDir ? rw(spec.shareDir) : []),
     '--',

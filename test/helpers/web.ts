@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { QEMUNET } from './cli.js';
 
 /** Debian's chromium, which scripts/install-deps.sh installs. */
@@ -22,4 +22,22 @@ export async function startQemunetWeb(args: readonly string[]): Promise<{ web: C
 
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
+}
+
+/** The page's graph hook (window.qemunet.graph); page functions are sent as text, so they spell it out. */
+interface GraphHooks {
+  qemunet: { graph: { $id(id: string): { isEdge(): boolean; renderedMidpoint(): { x: number; y: number }; renderedPosition(): { x: number; y: number } } } };
+  document: { getElementById(id: string): { getBoundingClientRect(): { left: number; top: number } } };
+}
+
+/** Clicks a node (at its position) or an edge (at its midpoint) of the page's graph, by element id. */
+export async function clickGraphElement(page: Page, id: string): Promise<void> {
+  const at = await page.evaluate((i) => {
+    const hooks = globalThis as unknown as GraphHooks;
+    const el = hooks.qemunet.graph.$id(i);
+    const p = el.isEdge() ? el.renderedMidpoint() : el.renderedPosition();
+    const r = hooks.document.getElementById('graph').getBoundingClientRect();
+    return { x: p.x + r.left, y: p.y + r.top };
+  }, id);
+  await page.mouse.click(at.x, at.y);
 }

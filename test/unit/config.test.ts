@@ -52,7 +52,7 @@ describe('qemunet.cfg', () => {
     const cfg = parseQemunetCfg('SYS[x]="linux"\nFS[x]="/x.img"\nSYS[nofs]="linux"\n', 'q.cfg', ctx);
     const { catalog, notes } = mergeCatalog(builtinCatalog((n) => builtImagePaths('/s', n)), [cfg]);
     assert.deepEqual([...catalog.keys()], ['tiny', 'debian', 'tiny-uml', 'x']);
-    assert.deepEqual(catalog.get('tiny-uml'), { name: 'tiny-uml', sys: 'uml', fs: '/s/tiny/tiny.img', qemuopt: '', builtin: 'tiny', source: 'built-in' });
+    assert.deepEqual(catalog.get('tiny-uml'), { name: 'tiny-uml', sys: 'uml', fs: '/s/tiny/tiny.img', kernel: '/s/tiny/tiny.linux-uml', qemuopt: '', builtin: 'tiny', source: 'built-in' });
     assert.equal(catalog.get('tiny')?.kernel, '/s/tiny/tiny.vmlinux');
     assert.deepEqual(catalog.get('debian'), { name: 'debian', sys: 'linux', fs: '/s/debian/debian.img', kernel: '/s/debian/debian.vmlinux', initrd: '/s/debian/debian.initrd', qemuopt: '', builtin: 'debian', source: 'built-in' });
     assert.deepEqual(notes, ['q.cfg:3: system nofs has no FS[nofs], so it is left out']);

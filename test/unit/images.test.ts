@@ -92,6 +92,7 @@ describe('image store', () => {
       kernel: '/s/tiny/tiny.vmlinux',
       initrd: '/s/tiny/tiny.initrd',
       compressedKernel: '/s/tiny/tiny.vmlinuz',
+      umlKernel: '/s/tiny/tiny.linux-uml',
       manifest: '/s/tiny/manifest.json',
     });
   });

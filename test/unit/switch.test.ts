@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { switchMgmtSocket } from '../../src/switch/launch.js';
 import { vdeSwitchArgv } from '../../src/switch/vde-argv.js';
 
 describe('vde_switch argv', () => {
@@ -8,5 +9,9 @@ describe('vde_switch argv', () => {
   });
   it('makes a hub repeat every frame', () => {
     assert.deepEqual(vdeSwitchArgv({ name: 'h', hub: true, socket: '/s/h', mgmt: '/s/h.mgmt', ports: 8 }).slice(-3), ['-numports', '8', '-hub']);
+  });
+  it('finds the management socket in the command line, which a start waits for as well as ctl', () => {
+    assert.equal(switchMgmtSocket(vdeSwitchArgv({ name: 's1', hub: false, socket: '/s/s1', mgmt: '/s/s1.mgmt' })), '/s/s1.mgmt');
+    assert.equal(switchMgmtSocket(['-sock', '/s/s1']), undefined);
   });
 });

@@ -54,6 +54,14 @@ describe('UML command line', () => {
     ]);
   });
 
+  it('gives QemuNet\'s <host>.disk as the second disk, ubdb (ubd1=), bound read-write into the jail', () => {
+    const spec = { ...SPEC, disk: '/s/u1.disk' };
+    assert.deepEqual(umlArgv(spec).slice(3, 5), ['ubd0c=/s/u1.uml/disk.cow,/store/tiny/tiny.img', 'ubd1=/s/u1.disk']);
+    assert.deepEqual(umlArgv(spec).filter((a) => a !== 'ubd1=/s/u1.disk'), UML_ARGS);
+    const jail = umlJailArgv(spec);
+    assert.deepEqual(jail.slice(jail.indexOf('/s/u1.uml') - 1, jail.indexOf('/s/u1.uml') + 5), ['--bind', '/s/u1.uml', '/s/u1.uml', '--bind', '/s/u1.disk', '/s/u1.disk']);
+  });
+
   it('binds a KERNEL outside /usr read-only, and leaves out hostfs without a host folder (-M)', () => {
     const { shareDir: _, ...noShare } = SPEC;
     const argv = umlJailArgv({ ...noShare, kernel: '/opt/uml/linux' });
@@ -75,7 +83,7 @@ describe('planning UML hosts', () => {
     assert.deepEqual(plan.hosts.map((h) => h.kind), ['qemu', 'uml']);
     const u1 = plan.hosts[1] as UmlHostPlan;
     assert.deepEqual(u1.uml, {
-      name: 'u1', kernel: '/usr/bin/linux.uml', memoryMiB: 128, base: '/store/tiny/tiny.img', dir: '/s/u1.uml', cow: '/s/u1.uml/disk.cow', runDir: '/s/u1.uml/run',
+      name: 'u1', kernel: '/store/tiny/tiny.linux-uml', memoryMiB: 128, base: '/store/tiny/tiny.img', dir: '/s/u1.uml', cow: '/s/u1.uml/disk.cow', runDir: '/s/u1.uml/run',
       nics: [{ url: 'ptp:///s/wire/u1-eth0', mac: 'AA:AA:AA:AA:01:00' }, { url: 'ptp:///s/wire/u1-eth1', mac: 'AA:AA:AA:AA:01:01' }],
       socketDirs: ['/s/wire'], shareDir: '/s/u1', agentSocket: '/s/u1.qga', append: ['hostname=u1', 'user=bob', 'quiet', 'x=1'],
     });
@@ -83,6 +91,13 @@ describe('planning UML hosts', () => {
     assert.deepEqual(plan.wires.map((w) => `${w.host}:eth${w.nic}>${w.switch}:${w.port}`), ['u1:eth0>s1:2', 'u1:eth1>s2:1']);
     assert.equal(u1.agent, true);
     assert.deepEqual(hostCommand(u1), ['bwrap', ...umlJailArgv(u1.uml)]);
+  });
+
+  it('plans <host>.disk as the UML host\'s second disk when it exists and -F is not given', () => {
+    const disk = (o: Partial<PlanOptions>) => (planLab(topo(MIXED), catalog, sessionPaths('/s'), { ...options, ...o }).hosts[1] as UmlHostPlan).uml.disk;
+    assert.equal(disk({ existingDisks: new Set(['u1']) }), '/s/u1.disk');
+    assert.equal(disk({ existingDisks: new Set(['q1']) }), undefined);
+    assert.equal(disk({ existingDisks: new Set(['u1']), mountDisk: false }), undefined);
   });
 
   it('reads SYS[name]=uml from qemunet.cfg, with KERNEL as the UML binary', () => {
