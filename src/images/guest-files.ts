@@ -170,8 +170,9 @@ trace disks
 # is also told by its device number.
 modprobe -qa vfat nls_cp437 nls_utf8 nls_iso8859-1 2>/dev/null
 rootdev=$(awk '$2 == "/" { print $1 }' /proc/mounts | tail -n 1)
-# (mountpoint -d, not stat: busybox's stat, which this shell runs, has no %Hd.)
-rootnum=$(mountpoint -d / 2>/dev/null)
+# (busybox's stat, which this shell runs, has no %Hd/%Ld: the major:minor of st_dev as the kernel packs it.)
+rootdevnum=$(stat -c %d / 2>/dev/null)
+rootnum="$(( (rootdevnum >> 8) & 0xfff )):$(( (rootdevnum & 0xff) | ((rootdevnum >> 12) & 0xfff00) ))"
 for blk in /sys/block/vd* /sys/block/sd* /sys/block/hd* /sys/block/ubd*; do
   [ -e "$blk" ] || continue
   dev=/dev/\${blk##*/}
