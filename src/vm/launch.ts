@@ -3,6 +3,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ProcessError, QemunetError } from '../errors.js';
+import { holdUntilTurnEnds } from '../process/hold.js';
 import { missingProgramMessage } from '../process/programs.js';
 import { PRIVATE_UMASK, withUmask } from '../process/umask.js';
 import { settlesWithin } from '../process/within.js';
@@ -191,6 +192,8 @@ export async function launchVm(spec: VmSpec, options: LaunchOptions): Promise<Ru
   const log = createWriteStream(options.logFile, { flags: 'a' });
   // QEMU makes its QMP, serial and agent sockets with the umask it inherits: owner-only, as QMP is full control.
   const child = withUmask(PRIVATE_UMASK, () => spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true }));
+  // QEMUs launched together start initialising once the last is spawned (src/process/hold.ts says why).
+  holdUntilTurnEnds(child.pid);
   await new Promise<void>((resolve, reject) => {
     child.once('spawn', resolve);
     child.once('error', (e: NodeJS.ErrnoException) => {
