@@ -1,11 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ProcessError, QemunetError } from '../errors.js';
 import { holdUntilTurnEnds } from '../process/hold.js';
-import { missingProgramMessage } from '../process/programs.js';
-import { PRIVATE_UMASK, withUmask } from '../process/umask.js';
+import { spawnProcess } from '../process/start.js';
 import { settlesWithin } from '../process/within.js';
 import type { RunningNode } from '../node/kind.js';
 import { GuestAgent } from './guest-agent.js';
@@ -188,18 +187,14 @@ export class RunningVm implements RunningNode {
 export async function launchVm(spec: VmSpec, options: LaunchOptions): Promise<RunningVm> {
   // -S: the VM is created with its CPUs stopped, and runs once resume() is called.
   const argv = options.paused ? [...qemuArgv(spec), '-S'] : qemuArgv(spec);
-  const [cmd, args] = options.dieWithParent ? ['setpriv', ['--pdeathsig', 'KILL', '--', 'qemu-system-x86_64', ...argv]] : ['qemu-system-x86_64', argv];
   const log = createWriteStream(options.logFile, { flags: 'a' });
   // QEMU makes its QMP, serial and agent sockets with the umask it inherits: owner-only, as QMP is full control.
-  const child = withUmask(PRIVATE_UMASK, () => spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true }));
+  const { child, started } = spawnProcess('qemu-system-x86_64', argv, { stdio: ['ignore', 'ignore', 'pipe'], privateSockets: true, ...(options.dieWithParent ? { tiedTo: 'KILL' as const } : {}) });
   // QEMUs launched together start initialising once the last is spawned (src/process/hold.ts says why).
   holdUntilTurnEnds(child.pid);
-  await new Promise<void>((resolve, reject) => {
-    child.once('spawn', resolve);
-    child.once('error', (e: NodeJS.ErrnoException) => {
-      log.end();
-      reject(e.code === 'ENOENT' ? new QemunetError('PROGRAM_MISSING', missingProgramMessage(cmd)) : e);
-    });
+  await started.catch((e: unknown) => {
+    log.end();
+    throw e;
   });
   const vm = new RunningVm(spec, argv, child, log);
   vm.paused = options.paused ?? false;
