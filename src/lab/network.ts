@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { run } from '../process/run.js';
+import { endProcess } from '../process/start.js';
 import type { SessionPaths } from '../session/paths.js';
 import { launchSwitch, type RunningSwitch } from '../switch/launch.js';
 import { configureSwitch, launchPlug, waitForTap } from '../switch/vlan-setup.js';
@@ -99,11 +100,7 @@ export class LabNetwork {
   async renewWires(host: string): Promise<void> {
     for (const w of this.plan.wires.filter((x) => x.host === host)) {
       const old = this.wirePlugs.get(`${w.host}:${w.nic}`);
-      if (old && old.exitCode === null && old.signalCode === null) {
-        const gone = new Promise((r) => old.once('exit', r));
-        old.kill('SIGTERM');
-        await gone;
-      }
+      if (old) await endProcess(old);
       await rm(this.paths.host(host).wire(w.nic), { force: true });
       await this.startWire(w);
     }
@@ -120,7 +117,7 @@ export class LabNetwork {
 
   /** After every VM is gone: plugs, then each switch by closing its stdin (its own clean exit). */
   async stop(): Promise<void> {
-    for (const t of this.plugs) t.kill('SIGTERM');
+    await Promise.all(this.plugs.map((plug) => endProcess(plug)));
     await Promise.all([...this.switches.values()].map((sw) => sw.stop()));
   }
 

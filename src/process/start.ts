@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { QemunetError } from '../errors.js';
+import { pollUntil } from './poll.js';
 import { missingProgramMessage } from './programs.js';
 import { PRIVATE_UMASK, withUmask } from './umask.js';
 
@@ -43,4 +44,40 @@ export async function startProcess(program: string, args: readonly string[], o: 
   const { child, started } = spawnProcess(program, args, o);
   await started;
   return child;
+}
+
+/** Whether any process of group `pgid` is left (a zombie not yet reaped counts). */
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function signalAll(child: ChildProcess, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-child.pid!, signal);
+  } catch {
+    /* no such group: the program did not make one */
+  }
+  child.kill(signal);
+}
+
+/**
+ * Ends a long-lived program and its process group (a detached vde_plug; dpipe and its stages):
+ * SIGTERM, SIGKILL after `timeoutMs`, and resolves only once none of them is left, so a teardown
+ * that awaits it leaves nothing behind, even on a loaded machine where exits take a while.
+ */
+export async function endProcess(child: ChildProcess, timeoutMs = 2000): Promise<void> {
+  const pid = child.pid;
+  if (pid === undefined) return;
+  const exited = () => child.exitCode !== null || child.signalCode !== null;
+  const gone = () => (exited() && !groupAlive(pid) ? true : undefined);
+  if (gone()) return;
+  signalAll(child, 'SIGTERM');
+  if (await pollUntil(gone, { timeoutMs, intervalMs: 10, maxIntervalMs: 100 })) return;
+  signalAll(child, 'SIGKILL');
+  await pollUntil(gone, { timeoutMs: 10000, intervalMs: 10, maxIntervalMs: 100 });
 }
