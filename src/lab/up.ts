@@ -17,7 +17,7 @@ import { hostCommand } from './kinds.js';
 import { settleKsm } from '../vm/ksm.js';
 import { loadCatalog } from './catalog.js';
 import { Lab } from './lab.js';
-import { DISPLAY_MODES, planLab, SCREEN_DISPLAYS, type DisplayMode, type HostPlan, type LabPlan } from './plan.js';
+import { DISPLAY_MODES, planLab, SCREEN_DISPLAYS, tcgCacheSetting, type DisplayMode, type HostPlan, type LabPlan } from './plan.js';
 import { checkDisplays, freeLoopbackPorts, hostDisplays, qemuDisplayBackends } from './displays.js';
 import type { BootLimits } from './watchdog.js';
 import type { Catalog } from '../config/catalog.js';
@@ -129,6 +129,11 @@ async function settleAccel(req: UpRequest, plan: LabPlan, storeDir: string): Pro
   return { accel: verdict.accel, notices };
 }
 
+function tcgCacheOption(value: string | undefined): { tcgCacheMiB?: number } {
+  const mib = tcgCacheSetting(value);
+  return mib === undefined ? {} : { tcgCacheMiB: mib };
+}
+
 function planFor(req: UpRequest, inputs: Inputs, dir: string, accel: VmSpec['accel']): LabPlan {
   const paths = sessionPaths(dir);
   return planLab(inputs.topology, inputs.catalog, paths, {
@@ -145,6 +150,7 @@ function planFor(req: UpRequest, inputs: Inputs, dir: string, accel: VmSpec['acc
     ...(req.rawBase ? { rawBase: true } : {}),
     ...(req.vlan ? { vlan: true } : {}),
     ...(req.wireAll ? { wireAll: true } : {}),
+    ...tcgCacheOption((req.env ?? process.env).QEMUNET_TCG_CACHE),
     existingDisks: new Set(inputs.topology.hosts.filter((h) => existsSync(paths.host(h.name).disk)).map((h) => h.name)),
     configFiles: inputs.configFiles,
     // QemuNet's graphic mode is QEMU's GTK window; SDL when this QEMU has no GTK.
