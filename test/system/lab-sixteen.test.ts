@@ -35,8 +35,12 @@ describe(`${HOSTS} tiny hosts on one switch`, { timeout: 1_200_000 }, () => {
 
   test('the first host pings every other one, and the last one pings the first', async () => {
     const others = names.slice(1).map((_, i) => address(i + 1));
-    const r = await qemunet(['exec', 'h1', '--session', dir, '--', 'sh', '-c', `for ip in ${others.join(' ')}; do ping -c 1 -W 10 $ip >/dev/null || { echo "no answer from $ip"; exit 1; }; done; echo all-answered`], { env });
-    assert.equal(r.stdout.trim(), 'all-answered', r.stderr);
+    // Two tries of one ping each: a frame lost on a machine loaded by 16 booting guests is no defect;
+    // a host that is not reachable fails both, and its addresses are shown.
+    const r = await qemunet(['exec', 'h1', '--session', dir, '--', 'sh', '-c', `for ip in ${others.join(' ')}; do ping -c 1 -W 10 $ip >/dev/null || ping -c 1 -W 10 $ip >/dev/null || { echo "no answer from $ip"; exit 1; }; done; echo all-answered`], { env });
+    const silent = /no answer from 10\.0\.0\.(\d+)/.exec(r.stdout)?.[1];
+    const its = silent ? (await qemunet(['exec', `h${silent}`, '--session', dir, '--', 'sh', '-c', 'ip -br addr; ip neigh'], { env })).stdout : '';
+    assert.equal(r.stdout.trim(), 'all-answered', `${r.stderr}\n${its}`);
     const back = await qemunet(['exec', names.at(-1)!, '--session', dir, '--', 'ping', '-c', '1', '-W', '10', address(0)], { env });
     assert.equal(back.code, 0, back.stdout + back.stderr);
   });
