@@ -47,7 +47,7 @@ export async function startProcess(program: string, args: readonly string[], o: 
 }
 
 /** Whether any process of group `pgid` is left (a zombie not yet reaped counts). */
-function groupAlive(pgid: number): boolean {
+export function groupAlive(pgid: number): boolean {
   try {
     process.kill(-pgid, 0);
     return true;

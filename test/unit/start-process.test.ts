@@ -1,17 +1,7 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { describe, it } from 'node:test';
-import { endProcess, spawnProcess, startProcess } from '../../src/process/start.js';
-
-/** Whether any process of the group is left. */
-function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { endProcess, groupAlive, spawnProcess, startProcess } from '../../src/process/start.js';
 
 describe('starting and ending long-lived programs', () => {
   it('ends a program and what it started in its group, which outlives it otherwise', async () => {
