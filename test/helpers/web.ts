@@ -1,6 +1,8 @@
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { QEMUNET } from './cli.js';
+import { QEMUNET, qemunet } from './cli.js';
 
 /** Debian's chromium, which scripts/install-deps.sh installs. */
 export const CHROMIUM = '/usr/bin/chromium';
@@ -22,6 +24,36 @@ export async function startQemunetWeb(args: readonly string[]): Promise<{ web: C
 
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
+}
+
+export interface WebLab {
+  web: ChildProcess;
+  url: string;
+  browser: Browser;
+}
+
+/**
+ * A browser test's lab: `topology` written to `topologyFile` and started in `dir` (up --wait -K and
+ * `upArgs`), `qemunet web` on it, and chromium.
+ */
+export async function startWebLab(dir: string, topologyFile: string, topology: string, upArgs: readonly string[] = []): Promise<WebLab> {
+  await writeFile(topologyFile, topology);
+  const up = await qemunet(['up', topologyFile, '--wait', '-K', ...upArgs, '--session', dir]);
+  assert.equal(up.code, 0, up.stderr);
+  const { web, url } = await startQemunetWeb(['--session', dir]);
+  try {
+    return { web, url, browser: await launchChromium() };
+  } catch (e) {
+    web.kill('SIGTERM');
+    throw e;
+  }
+}
+
+/** Ends what startWebLab started (as far as it got). */
+export async function stopWebLab(lab: Partial<WebLab>, dir: string): Promise<void> {
+  await lab.browser?.close();
+  lab.web?.kill('SIGTERM');
+  await qemunet(['down', '--session', dir]);
 }
 
 /** The page's graph hook (window.qemunet.graph); page functions are sent as text, so they spell it out. */

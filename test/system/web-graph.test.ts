@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { eventually, qemunet } from '../helpers/cli.js';
+import { eventually } from '../helpers/cli.js';
 import { suiteDir } from '../helpers/tiny.js';
-import { launchChromium, startQemunetWeb } from '../helpers/web.js';
+import { startWebLab, stopWebLab } from '../helpers/web.js';
 
 
 /** What the page gives tests (window.qemunet); this file is compiled without the DOM lib. */
@@ -35,16 +35,10 @@ describe('qemunet web: graph files and consoles', { timeout: 420000 }, () => {
   let browser: Browser;
 
   before(async () => {
-    await writeFile(join(tmp.path, 'g.topo'), 'SWITCH s1\nHOST tiny a s1\nHOST tiny b s1\n');
-    const up = await qemunet(['up', join(tmp.path, 'g.topo'), '--wait', '-K', '--session', dir]);
-    assert.equal(up.code, 0, up.stderr);
-    ({ web, url } = await startQemunetWeb(['--session', dir]));
-    browser = await launchChromium();
+    ({ web, url, browser } = await startWebLab(dir, join(tmp.path, 'g.topo'), 'SWITCH s1\nHOST tiny a s1\nHOST tiny b s1\n'));
   });
   after(async () => {
-    await browser?.close();
-    web?.kill('SIGTERM');
-    await qemunet(['down', '--session', dir]);
+    await stopWebLab({ web, url, browser }, dir);
     await tmp.remove();
   });
 

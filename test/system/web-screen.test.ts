@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { WebSocket } from 'ws';
 import { eventually, qemunet, stateOf } from '../helpers/cli.js';
 import { suiteDir } from '../helpers/tiny.js';
-import { launchChromium, startQemunetWeb } from '../helpers/web.js';
+import { startWebLab, stopWebLab } from '../helpers/web.js';
 
 
 /** The bits of the page and its DOM these tests use: this file is compiled without the DOM lib. */
@@ -32,16 +31,10 @@ describe('graphic consoles in the browser (noVNC)', { timeout: 420000 }, () => {
   const exec = (host: string, command: string) => qemunet(['exec', host, '--session', dir, '--', 'sh', '-c', command]);
 
   before(async () => {
-    await writeFile(join(tmp.path, 'w.topo'), 'SWITCH s1\nHOST tiny/vnc v s1\nHOST tiny c s1\n');
-    const up = await qemunet(['up', join(tmp.path, 'w.topo'), '--wait', '-K', '--session', dir]);
-    assert.equal(up.code, 0, up.stderr);
-    ({ web, url } = await startQemunetWeb(['--session', dir]));
-    browser = await launchChromium();
+    ({ web, url, browser } = await startWebLab(dir, join(tmp.path, 'w.topo'), 'SWITCH s1\nHOST tiny/vnc v s1\nHOST tiny c s1\n'));
   });
   after(async () => {
-    await browser?.close();
-    web?.kill('SIGTERM');
-    await qemunet(['down', '--session', dir]);
+    await stopWebLab({ web, url, browser }, dir);
     await tmp.remove();
   });
 

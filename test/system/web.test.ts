@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { PcapReader } from '../../src/web/pcap-summary.js';
 import { addressScripts, eventually, qemunet } from '../helpers/cli.js';
 import { suiteDir } from '../helpers/tiny.js';
-import { launchChromium, startQemunetWeb } from '../helpers/web.js';
+import { startWebLab, stopWebLab } from '../helpers/web.js';
 
 
 /** What the page gives tests (window.qemunet), and the bit of the DOM they use: this file is compiled without the DOM lib. */
@@ -29,17 +29,11 @@ describe('qemunet web in a browser', { timeout: 300000 }, () => {
 
   before(async () => {
     // A hub joined by a trunk (-v: QemuNet's trunks need VLAN support): the graph draws both kinds of node and the trunk edge.
-    await writeFile(join(tmp.path, 'w.topo'), 'SWITCH s1\nHUB h1\nTRUNK s1 h1\nHOST tiny a s1\nHOST tiny b s1\nLINK a:eth0\n');
     await addressScripts(dir, { a: '10.6.0.1/24', b: '10.6.0.2/24' });
-    const up = await qemunet(['up', join(tmp.path, 'w.topo'), '--wait', '-K', '-v', '--session', dir]);
-    assert.equal(up.code, 0, up.stderr);
-    ({ web, url } = await startQemunetWeb(['--session', dir]));
-    browser = await launchChromium();
+    ({ web, url, browser } = await startWebLab(dir, join(tmp.path, 'w.topo'), 'SWITCH s1\nHUB h1\nTRUNK s1 h1\nHOST tiny a s1\nHOST tiny b s1\nLINK a:eth0\n', ['-v']));
   });
   after(async () => {
-    await browser?.close();
-    web?.kill('SIGTERM');
-    await qemunet(['down', '--session', dir]);
+    await stopWebLab({ web, url, browser }, dir);
     await tmp.remove();
   });
 
