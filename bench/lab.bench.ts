@@ -234,7 +234,7 @@ async function bareQemu(ctx: Ctx, plan: LabPlan): Promise<{ readyMs: number; pow
   const sw = plan.switches[0]!;
   await rm(host.paths.overlay, { force: true });
   await overlayOn(host.system.fs, host.paths.overlay);
-  const running = await launchSwitch({ name: sw.name, argv: sw.argv, socket: sw.paths.socket, logFile: join(plan.dir, 'bare-switch.log') });
+  const running = await launchSwitch({ name: sw.name, argv: sw.argv, socket: sw.paths.socket, logFile: join(plan.dir, 'bare-switch.log'), portsInUse: sw.portsInUse });
   const run = await beginRun(ctx, 'bare');
   const t0 = performance.now();
   const child = spawn('qemu-system-x86_64', qemuArgv(host.vm), { stdio: 'ignore', detached: true });

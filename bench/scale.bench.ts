@@ -272,7 +272,7 @@ async function switchThroughput(root: string, print: Print, runs = Number(proces
     const dir = await mkdtemp(join(root, 'sw-'));
     try {
       const sock = join(dir, 'switch');
-      const sw = await launchSwitch({ name: 's', argv: vdeSwitchArgv({ name: 's', hub: false, socket: sock, mgmt: join(dir, 's.mgmt') }), socket: sock, logFile: join(dir, 's.log') });
+      const sw = await launchSwitch({ name: 's', argv: vdeSwitchArgv({ name: 's', hub: false, socket: sock, mgmt: join(dir, 's.mgmt') }), socket: sock, logFile: join(dir, 's.log'), portsInUse: 2 });
       let switchMbps: number;
       try {
         switchMbps = await iperfPair(dir, (i) => ({ switchSocket: sock, port: i + 1 }));

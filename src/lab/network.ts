@@ -7,7 +7,7 @@ import { launchSwitch, type RunningSwitch } from '../switch/launch.js';
 import { configureSwitch, launchPlug, waitForTap } from '../switch/vlan-setup.js';
 import { setWireFaults } from '../switch/wirefilter.js';
 import { allSettledOrThrow } from './settle.js';
-import type { LabPlan, WirePlan } from './plan.js';
+import type { LabPlan, SwitchPlan, WirePlan } from './plan.js';
 import type { SessionStatus } from './session-status.js';
 
 /**
@@ -30,14 +30,14 @@ export class LabNetwork {
 
   /** Switches, then (-v) VLANs and trunks, then taps, then wires: all that VMs plug into. */
   async start(signal?: AbortSignal): Promise<void> {
-    await allSettledOrThrow(this.plan.switches.map((s) => this.startSwitch(s.name, s.argv, s.paths.socket, s.paths.log, signal)));
+    await allSettledOrThrow(this.plan.switches.map((s) => this.startSwitch(s, signal)));
     if (this.plan.vlan) await this.setUpVlans();
     await this.startTaps();
     await this.startWires();
   }
 
-  private async startSwitch(name: string, argv: string[], socket: string, logFile: string, signal?: AbortSignal): Promise<void> {
-    const sw = await launchSwitch({ name, argv, socket, logFile, ...(signal ? { signal } : {}) });
+  private async startSwitch({ name, argv, paths, portsInUse }: SwitchPlan, signal?: AbortSignal): Promise<void> {
+    const sw = await launchSwitch({ name, argv, socket: paths.socket, logFile: paths.log, portsInUse, ...(signal ? { signal } : {}) });
     this.switches.set(name, sw);
     this.status.updateSwitch(name, { state: 'running', pid: sw.pid });
     void sw.exited.then(() => this.status.updateSwitch(name, { state: this.stopping() ? 'stopped' : 'failed' }));

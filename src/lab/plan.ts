@@ -118,6 +118,8 @@ export interface SwitchPlan {
   argv: string[];
   /** Management commands for the VLANs the topology declares (`s1:100`, `TRUNK s1 s2 100,200`). */
   vlanCommands: string[];
+  /** Ports the session plugs into: hosts' NICs, trunk ends, taps (a LINK wire plugs in for its NIC). */
+  portsInUse: number;
 }
 
 export interface TrunkPlan {
@@ -181,7 +183,8 @@ export function planLab(given: Topology, catalog: Catalog, paths: SessionPaths, 
       ...topology.trunks.flatMap((t) => [t.a, t.b].filter((e) => e.switch === sw.name).map((e) => ({ port: e.port, ...(t.vlans ? { vlans: { tagged: t.vlans } } : {}) }))),
     ];
     if (sw.hub && ports.some((x) => x.vlans)) throw new QemunetError('VLAN_ON_HUB', `${topology.file}: ${sw.name} is a HUB, which has no VLANs; make it a SWITCH`);
-    return { name: sw.name, hub: sw.hub, paths: p, argv: vdeSwitchArgv({ name: sw.name, hub: sw.hub, socket: p.socket, mgmt: p.mgmt }), vlanCommands: switchVlanCommands(ports) };
+    const portsInUse = ports.length + topology.taps.filter((t) => t.switch === sw.name).length;
+    return { name: sw.name, hub: sw.hub, paths: p, argv: vdeSwitchArgv({ name: sw.name, hub: sw.hub, socket: p.socket, mgmt: p.mgmt }), vlanCommands: switchVlanCommands(ports), portsInUse };
   });
   if (topology.hosts.length > MAX_MAC_INDEX + 1) {
     throw new QemunetError('TOO_MANY_HOSTS', `${topology.file}: ${topology.hosts.length} hosts; QemuNet's MAC scheme (${MAC_PREFIX}:HH:NN) numbers at most ${MAX_MAC_INDEX + 1}`);

@@ -7,6 +7,7 @@ import { isListening } from '../process/listening.js';
 import { pollUntil } from '../process/poll.js';
 import { spawnProcess } from '../process/start.js';
 import { settlesWithin } from '../process/within.js';
+import { ballastSize, CtlBallast } from './ctl-ballast.js';
 
 /** A switch makes its control socket in milliseconds; this long means it is stuck. */
 const SWITCH_START_MS = 30000;
@@ -17,12 +18,15 @@ export interface SwitchLaunch {
   /** The switch's socket directory; `ctl` appears in it once it accepts plugs. */
   socket: string;
   logFile: string;
+  /** How many ports the session plugs into it (its ballast is sized from this: see CtlBallast). */
+  portsInUse: number;
   signal?: AbortSignal;
 }
 
 /** A running vde_switch. Its stdin is a pipe from qemunet: closing it (or qemunet dying) ends the switch. */
 export class RunningSwitch {
   readonly exited: Promise<number | null>;
+  ballast?: CtlBallast;
   constructor(
     readonly name: string,
     readonly child: ChildProcess,
@@ -40,6 +44,7 @@ export class RunningSwitch {
 
   /** EOF on stdin is vde_switch's own clean exit (it removes its sockets); SIGKILL if it does not go. */
   async stop(timeoutMs = 2000): Promise<void> {
+    this.ballast?.close();
     if (!this.running) return;
     this.child.stdin?.end();
     if (!(await settlesWithin(this.exited, timeoutMs))) {
@@ -74,7 +79,15 @@ export async function launchSwitch(l: SwitchLaunch): Promise<RunningSwitch> {
     await sw.stop();
     throw e;
   });
-  if (up) return sw;
+  if (up) {
+    try {
+      sw.ballast = await CtlBallast.open(ctl, ballastSize(l.portsInUse), l.name);
+    } catch (e) {
+      await sw.stop();
+      throw e;
+    }
+    return sw;
+  }
   await sw.stop();
   throw new ProcessError('SWITCH_FAILED', `switch ${l.name}: vde_switch's control socket (${ctl}) and management socket did not answer within ${SWITCH_START_MS / 1000} s`, ['vde_switch', ...l.argv], null, readTail(l.logFile));
 }

@@ -117,6 +117,7 @@ describe('planLab: gw.topo with --alias debian=tiny', () => {
         paths: { socket: '/tmp/qn-gw/switch/s1', mgmt: '/tmp/qn-gw/s1.mgmt', pid: '/tmp/qn-gw/s1.pid', log: '/tmp/qn-gw/s1.switch.log', commands: '/tmp/qn-gw/s1.cmd' },
         argv: ['-sock', '/tmp/qn-gw/switch/s1', '-mode', '0600', '-dirmode', '0700', '-mgmt', '/tmp/qn-gw/s1.mgmt', '-mgmtmode', '0600', '-numports', '32'],
         vlanCommands: [],
+        portsInUse: 2,
       },
       {
         name: 's2',
@@ -124,6 +125,7 @@ describe('planLab: gw.topo with --alias debian=tiny', () => {
         paths: { socket: '/tmp/qn-gw/switch/s2', mgmt: '/tmp/qn-gw/s2.mgmt', pid: '/tmp/qn-gw/s2.pid', log: '/tmp/qn-gw/s2.switch.log', commands: '/tmp/qn-gw/s2.cmd' },
         argv: ['-sock', '/tmp/qn-gw/switch/s2', '-mode', '0600', '-dirmode', '0700', '-mgmt', '/tmp/qn-gw/s2.mgmt', '-mgmtmode', '0600', '-numports', '32'],
         vlanCommands: [],
+        portsInUse: 3,
       },
     ]);
   });
@@ -414,6 +416,12 @@ describe('planLab: refusals', () => {
       { a: { switch: 's1', port: 21 }, b: { switch: 's2', port: 21 }, argv: [`vde://${PATHS.switch('s1').socket}[21]`, `vde://${PATHS.switch('s2').socket}[21]`] },
     ]);
     assert.equal(plan.vlan, true);
+  });
+
+  it("counts every plug of each switch (its ballast is sized from it): hosts' NICs, trunk ends, taps, a LINK wire for its NIC", () => {
+    const text = 'SWITCH s1\nSWITCH s2\nTAP qtap0 s1 10.0.0.254/24\nHOST tiny a s1 s2\nHOST tiny b s1\nTRUNK s1 s2 10\nLINK b:eth0 delay=10ms\n';
+    const plan = planLab(topologyText(text), CATALOG, PATHS, options({ vlan: true }));
+    assert.deepEqual(plan.switches.map((s) => [s.name, s.portsInUse]), [['s1', 4], ['s2', 2]]);
   });
 });
 
