@@ -7,7 +7,7 @@ import type { Browser, Page } from 'playwright-core';
 import { run } from '../../src/process/run.js';
 import { PcapReader } from '../../src/web/pcap-summary.js';
 import type { SessionView } from '../../src/web/protocol.js';
-import { addressScripts, eventually, qemunet } from '../helpers/cli.js';
+import { addressScripts, alivePids, eventually, leftovers, qemunet, sessionPids, stateOf } from '../helpers/cli.js';
 import { suiteDir } from '../helpers/tiny.js';
 import { launchChromium, startQemunetWeb } from '../helpers/web.js';
 
@@ -151,6 +151,25 @@ describe('qemunet web actions in a browser', { timeout: 900000 }, () => {
     assert.equal((await exec('b', 'hostname')).stdout.trim(), 'b');
   });
 
+  test('restart a running host from the page: a new VM on the same port, ready again', async () => {
+    const pidOfB = async () => (await stateOf(dir))!.hosts.find((h) => h.name === 'b')!.pid;
+    const old = await pidOfB();
+    await clickGraph('host:b');
+    await page.click('#act-power-restart');
+    // The page says the outcome: done, or the refusal in red.
+    await page.waitForSelector('#message.error, #message:text-is("b restarted")', { timeout: 120000 });
+    assert.equal(await page.textContent('#message'), 'b restarted');
+    const now = await eventually(async () => {
+      const h = (await stateOf(dir))!.hosts.find((x) => x.name === 'b')!;
+      return h.state === 'ready' && h.pid !== old ? h.pid : undefined;
+    }, 300000, 'b ready again in a new VM');
+    assert.deepEqual(alivePids([old!]), [], 'the old VM is gone');
+    assert.ok(now);
+    await page.waitForFunction(() => (globalThis as unknown as Hooks).qemunet!.graph.$id('host:b').hasClass('ready'), undefined, { timeout: 30000 });
+    // Still on its switch port: a reaches it.
+    assert.equal((await exec('a', 'ping -c 1 -W 10 10.7.0.2 >/dev/null || ping -c 1 -W 10 10.7.0.2 >/dev/null; echo $?')).stdout.trim(), '0');
+  });
+
   test('save downloads a valid archive holding the topology', async () => {
     const [download] = await Promise.all([page.waitForEvent('download', { timeout: 120000 }), page.click('#save-session')]);
     const file = join(tmp.path, 'saved.tgz');
@@ -216,5 +235,20 @@ describe('qemunet web actions in a browser', { timeout: 900000 }, () => {
     await p1.waitForSelector(`#sessions-list tr[data-dir="${dir}"] span`);
     assert.equal(await p1.textContent(`#sessions-list tr[data-dir="${dir}"] td:last-child`), 'shown');
     await Promise.all([one.close(), two.close()]);
+  });
+  test('stop from the page ends the session: every VM, switch and helper gone', async () => {
+    const before = (await stateOf(dir))!;
+    // The page went to the lab's session above: back to the first one, which it shows by default.
+    await page.goto(url);
+    await page.waitForFunction(() => (globalThis as unknown as Hooks).qemunet !== undefined && !(globalThis as unknown as Hooks).qemunet!.graph.$id('host:b').empty());
+    assert.equal(await page.textContent('#session'), dir);
+    page.once('dialog', (d) => void d.accept());
+    await page.click('#stop');
+    await eventually(async () => ((await stateOf(dir))?.phase === 'stopped' ? true : undefined), 120000, 'the session stopped');
+    await page.waitForFunction(() => (globalThis as unknown as { document: { getElementById(id: string): { textContent: string } } }).document.getElementById('phase').textContent === 'stopped', undefined, { timeout: 30000 });
+    await eventually(() => (alivePids(sessionPids(before)).length === 0 ? true : undefined), 30000, 'no process of the session left');
+    // The web server stays: it serves the labs folder and the other sessions.
+    assert.deepEqual((await leftovers(dir)).filter((p) => !p.startsWith(`${web.pid}: `)), []);
+    assert.equal(web.exitCode, null);
   });
 });
