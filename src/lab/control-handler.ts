@@ -50,6 +50,10 @@ export class LabControl {
       case 'link':
         await this.setLink(c.host, c.nic, c.up);
         return c.up;
+      case 'wire':
+        this.nicOf(c.host, c.nic, 'link');
+        await this.lab.network.insertWire(c.host, c.nic);
+        return true;
       case 'capture':
         return this.capture(c.host, c.nic, c.file, conn);
       case 'capture-stop':

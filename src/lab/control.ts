@@ -9,6 +9,8 @@ export type ControlCommand =
   | { cmd: 'thaw' }
   | { cmd: 'restart'; host: string }
   | { cmd: 'link'; host: string; nic: number; up: boolean }
+  /** Puts a wirefilter between a NIC and the rest of its switch, live, unless it has one (for faults). */
+  | { cmd: 'wire'; host: string; nic: number }
   /** Lasts as long as the connection that asked for it: the capture ends when its client goes. */
   | { cmd: 'capture'; host: string; nic: number; file: string }
   | { cmd: 'capture-stop'; id: string }

@@ -3,11 +3,15 @@ import { mkdir, readFile, rm } from 'node:fs/promises';
 import { run } from '../process/run.js';
 import { endProcess } from '../process/start.js';
 import type { SessionPaths } from '../session/paths.js';
+import { QemunetError } from '../errors.js';
 import { launchSwitch, type RunningSwitch } from '../switch/launch.js';
+import { freeWirePorts, privateVlan, untaggedVlanOf, vlanTable } from '../switch/live-wire.js';
+import { MgmtClient } from '../switch/mgmt-client.js';
+import { SWITCH_PORTS } from '../topology/resolve.js';
 import { configureSwitch, launchPlug, waitForTap } from '../switch/vlan-setup.js';
 import { setWireFaults } from '../switch/wirefilter.js';
 import { allSettledOrThrow } from './settle.js';
-import type { LabPlan, SwitchPlan, WirePlan } from './plan.js';
+import { wireArgv, type LabPlan, type SwitchPlan, type WirePlan } from './plan.js';
 import type { SessionStatus } from './session-status.js';
 
 /**
@@ -20,6 +24,10 @@ export class LabNetwork {
   private readonly plugs: ChildProcess[] = [];
   /** The wirefilter chain of each NIC that has one, by `host:nic`. */
   private readonly wirePlugs = new Map<string, ChildProcess>();
+  /** Wires being put in live, by `host:nic`: a second request waits for the first. */
+  private readonly inserting = new Map<string, Promise<void>>();
+  /** Switch ports taken by live wires, by switch. */
+  private readonly liveWirePorts = new Map<string, Set<number>>();
   constructor(
     private readonly plan: LabPlan,
     private readonly paths: SessionPaths,
@@ -50,17 +58,82 @@ export class LabNetwork {
   /** -v: ports created, `.cmd` files loaded, then the trunks plugged in, all before any VM. */
   private async setUpVlans(): Promise<void> {
     for (const sw of this.plan.switches.filter((s) => !s.hub)) {
-      const ports = [
-        ...this.plan.hosts.flatMap((h) => h.nics.filter((n) => n.switch === sw.name).map((n) => n.port)),
-        ...this.plan.trunks.flatMap((t) => [t.a, t.b].filter((e) => e.switch === sw.name).map((e) => e.port)),
-        ...this.plan.taps.filter((t) => t.switch === sw.name).map((t) => t.port),
-      ];
+      const ports = this.plannedPorts(sw.name);
       const text = await readFile(sw.paths.commands, 'utf8').catch(() => undefined);
       await configureSwitch(sw.name, sw.paths.mgmt, ports, sw.vlanCommands, text === undefined ? undefined : { file: sw.paths.commands, text });
     }
     for (const t of this.plan.trunks) {
       const log = `${this.paths.dir}/trunk-${t.a.switch}-${t.b.switch}.log`;
       this.plugs.push(await launchPlug(t.argv, log, [t.a, t.b].map((e) => ({ name: e.switch, mgmt: this.mgmtOf(e.switch), port: e.port }))));
+    }
+  }
+
+  /** The ports of a switch that the session's hosts, trunks and taps plug into. */
+  private plannedPorts(switchName: string): number[] {
+    return [
+      ...this.plan.hosts.flatMap((h) => h.nics.filter((n) => n.switch === switchName).map((n) => n.port)),
+      ...this.plan.trunks.flatMap((t) => [t.a, t.b].filter((e) => e.switch === switchName).map((e) => e.port)),
+      ...this.plan.taps.filter((t) => t.switch === switchName).map((t) => t.port),
+    ];
+  }
+
+  /**
+   * A wirefilter put live between a NIC and the rest of its switch (see switch/live-wire.ts), for
+   * faults on a NIC that had no LINK line; its management socket is where a LINK wire's would be, so
+   * `qemunet link` and the web page find it the same way. Once per NIC; a hub has no VLANs to do it.
+   */
+  insertWire(host: string, nic: number): Promise<void> {
+    const key = `${host}:${nic}`;
+    if (this.wirePlugs.has(key)) return Promise.resolve();
+    let inserting = this.inserting.get(key);
+    if (!inserting) {
+      inserting = this.putWireLive(host, nic).finally(() => this.inserting.delete(key));
+      this.inserting.set(key, inserting);
+    }
+    return inserting;
+  }
+
+  private async putWireLive(host: string, nic: number): Promise<void> {
+    const n = this.plan.hosts.find((h) => h.name === host)!.nics[nic]!;
+    const sw = this.plan.switches.find((s) => s.name === n.switch)!;
+    if (sw.hub) throw new QemunetError('HUB_NO_LIVE_WIRE', `${host}:eth${nic} is on hub ${sw.name}, which has no VLANs to put a wirefilter in while it runs; add "LINK ${host}:eth${nic}" to the topology, or start the session with --wire-all`);
+    const { nicSide, netSide, vlan } = await this.splitPort(sw, n.port, `${host}:eth${nic}`);
+    const mgmt = this.paths.host(host).wireMgmt(nic);
+    await rm(mgmt, { force: true });
+    const argv = wireArgv(`vde://${sw.paths.socket}[${nicSide}]`, mgmt, `vde://${sw.paths.socket}[${netSide}]`);
+    const ends = [nicSide, netSide].map((port) => ({ name: sw.name, mgmt: sw.paths.mgmt, port }));
+    const plug = await launchPlug(argv, `${this.paths.dir}/${host}-eth${nic}.wire.log`, ends, []);
+    this.plugs.push(plug);
+    this.wirePlugs.set(`${host}:${nic}`, plug);
+    // The cut-over: from now on the NIC's frames reach the others only through the wirefilter.
+    const client = await MgmtClient.connect(sw.paths.mgmt, sw.name);
+    try {
+      await client.sendAll([`port/setvlan ${n.port} ${vlan}`]);
+    } finally {
+      client.close();
+    }
+  }
+
+  /** A private VLAN and two free ports for a live wire: the NIC's side in that VLAN, the other in the NIC's. */
+  private async splitPort(sw: SwitchPlan, port: number, ref: string): Promise<{ nicSide: number; netSide: number; vlan: number }> {
+    const client = await MgmtClient.connect(sw.paths.mgmt, sw.name);
+    try {
+      const untagged = untaggedVlanOf((await client.send(`port/print ${port}`)).data, port);
+      const vlans = vlanTable((await client.send('vlan/allprint')).data);
+      const tagged = [...vlans].filter(([, members]) => members.some((m) => m.port === port && m.tagged)).map(([v]) => v);
+      if (tagged.length) throw new QemunetError('TAGGED_NO_LIVE_WIRE', `${ref} carries tagged VLANs (${tagged.join(', ')}) on switch ${sw.name}: a wirefilter cannot be put in while it runs; add "LINK ${ref}" to the topology`);
+      const taken = this.liveWirePorts.get(sw.name) ?? new Set<number>();
+      this.liveWirePorts.set(sw.name, taken);
+      const used = new Set([...this.plannedPorts(sw.name), ...taken]);
+      const ends = freeWirePorts(used, SWITCH_PORTS - 1);
+      if (!ends) throw new QemunetError('NO_FREE_PORT', `switch ${sw.name} has no two free ports left for a wirefilter on ${ref}`);
+      const vlan = privateVlan(vlans.keys());
+      ends.forEach((p) => taken.add(p));
+      const [nicSide, netSide] = ends;
+      await client.sendAll([`vlan/create ${vlan}`, `port/create ${nicSide}`, `port/setvlan ${nicSide} ${vlan}`, `port/create ${netSide}`, ...(untagged ? [`port/setvlan ${netSide} ${untagged}`] : [])]);
+      return { nicSide, netSide, vlan };
+    } finally {
+      client.close();
     }
   }
 

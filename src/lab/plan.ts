@@ -199,7 +199,7 @@ export function planLab(given: Topology, catalog: Catalog, paths: SessionPaths, 
   const wires = topology.links.map((l) => {
     const nic = topology.hosts.find((h) => h.name === l.host)!.nics[l.nic]!;
     const hp = paths.host(l.host);
-    return { host: l.host, nic: l.nic, switch: nic.switch, port: nic.port, mgmt: hp.wireMgmt(l.nic), faults: l.faults, argv: wireArgv(hp.wire(l.nic), hp.wireMgmt(l.nic), `vde://${paths.switch(nic.switch).socket}[${nic.port}]`) };
+    return { host: l.host, nic: l.nic, switch: nic.switch, port: nic.port, mgmt: hp.wireMgmt(l.nic), faults: l.faults, argv: wireArgv(`ptp://${hp.wire(l.nic)}`, hp.wireMgmt(l.nic), `vde://${paths.switch(nic.switch).socket}[${nic.port}]`) };
   });
   // A tap is one vde_plug from a switch port to a tap interface of the host (vdeplug4's tap:// plugin).
   const taps = topology.taps.map((t) => ({ ...t, argv: [`vde://${paths.switch(t.switch).socket}[${t.port}]`, `tap://${t.name}`] }));
@@ -308,9 +308,10 @@ function kernelOf(system: SystemEntry, hostname: string, o: PlanOptions): Pick<V
   return { kernel: { path: system.kernel, initrd: system.initrd, append: args.join(' ') } };
 }
 
-function wireArgv(wire: string, mgmt: string, switchUrl: string): string[] {
+/** A wirefilter between two vdeplug URLs (the NIC's side first), its stages tied to dpipe's life. */
+export function wireArgv(nicUrl: string, mgmt: string, switchUrl: string): string[] {
   const tied = ['setpriv', '--pdeathsig', 'KILL', '--'];
-  return ['dpipe', ...tied, 'vde_plug', `ptp://${wire}`, '=', ...tied, 'wirefilter', '-M', mgmt, '=', ...tied, 'vde_plug', switchUrl];
+  return ['dpipe', ...tied, 'vde_plug', nicUrl, '=', ...tied, 'wirefilter', '-M', mgmt, '=', ...tied, 'vde_plug', switchUrl];
 }
 
 /** Display modes of a UML host: its console is a serial line, it has no screen. */

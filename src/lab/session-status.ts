@@ -8,7 +8,9 @@ export const FINAL_HOST_STATES: ReadonlySet<HostState> = new Set(['stopped', 'cr
 
 /**
  * What a running session is, host by host and switch by switch: the one place it changes. Each change
- * is written to the state file (bursts collapse into one write) and handed to `onChange`.
+ * is written to the state file (bursts collapse into one write), and what was written is handed to
+ * `onChange`: a subscriber never learns a state before the file has it (`up --wait` returns on the
+ * pushed state, and a `status` right after must not show an older one).
  */
 export class SessionStatus {
   private readonly hostStatus = new Map<string, HostStatus>();
@@ -30,7 +32,7 @@ export class SessionStatus {
       this.hostStatus.set(h.name, { name: h.name, kind: h.kind, system: h.system.name, base: h.system.fs, state: 'pending', display: h.display, nics: h.nics, console: h.paths.console, agent: h.agent });
     }
     for (const s of plan.switches) this.switchStatus.set(s.name, { name: s.name, hub: s.hub, state: 'pending' });
-    this.writer = new StateWriter(stateFile, () => this.state());
+    this.writer = new StateWriter(stateFile, () => this.state(), (state) => this.onChange(state));
   }
 
   state(): SessionState {
@@ -152,6 +154,5 @@ export class SessionStatus {
   private changed(): void {
     void this.writer.changed().catch(() => {});
     for (const wake of this.waiters) wake();
-    this.onChange(this.state());
   }
 }

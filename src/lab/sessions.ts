@@ -217,7 +217,13 @@ export async function setLinkFaults(dir: string, ref: string, settings: Readonly
     if (!r.ok) throw new QemunetError('LINK_SETTING', r.problem);
     faults = r.faults;
   }
-  return setWireFaults(await wireOf(dir, host, nic), ref, faults);
+  // A NIC without a wirefilter gets one now, from the session (it owns the switch and the processes).
+  const mgmt = await wireOf(dir, host, nic).catch(async (e: unknown) => {
+    if ((e as QemunetError).code !== 'NO_WIREFILTER') throw e;
+    await controlRequest(sessionPaths(dir).control, { cmd: 'wire', host, nic });
+    return wireOf(dir, host, nic);
+  });
+  return setWireFaults(mgmt, ref, faults);
 }
 
 /** The wirefilter's own summary of a NIC's faults, or undefined when the NIC has no wirefilter. */

@@ -91,6 +91,8 @@ export class StateWriter {
   constructor(
     private readonly file: string,
     private readonly snapshot: () => SessionState,
+    /** Each snapshot once it is in the file (or its write failed): what readers of the file may see. */
+    private readonly onWritten: (state: SessionState) => void = () => {},
   ) {}
 
   /** Why the last write failed; undefined once a write succeeds. */
@@ -112,12 +114,14 @@ export class StateWriter {
 
   private async write(): Promise<void> {
     this.dirty = false;
+    const state = this.snapshot();
     try {
-      await writeState(this.file, this.snapshot());
+      await writeState(this.file, state);
       this.failure = undefined;
     } catch (e) {
       this.failure = e as Error;
     }
+    this.onWritten(state);
   }
 }
 

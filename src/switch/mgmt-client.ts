@@ -1,7 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import { QemunetError } from '../errors.js';
 import { LineReader } from '../process/lines.js';
-import { MGMT_PROMPT, parseMgmtReply, type MgmtReply } from './mgmt-protocol.js';
+import { MGMT_PROMPT, MGMT_SUCCESS, parseMgmtReply, type MgmtReply } from './mgmt-protocol.js';
 
 /** A connection to a vde_switch management socket (`<switch>.mgmt`), one command at a time. */
 export class MgmtClient {
@@ -14,7 +14,7 @@ export class MgmtClient {
   private constructor(
     private readonly socket: Socket,
     private readonly prompt: string,
-    switchName: string,
+    private readonly switchName: string,
   ) {
     this.input = new LineReader(`the management console of switch ${switchName}`);
     socket.on('data', (d: Buffer) => {
@@ -49,6 +49,14 @@ export class MgmtClient {
     await this.until(() => (parsed = parseMgmtReply(this.input.text, this.prompt)) !== undefined);
     this.input.skip(this.input.text.length - parsed!.rest.length);
     return parsed!.reply;
+  }
+
+  /** Commands in order; the first the switch refuses stops them, naming it and the switch's answer. */
+  async sendAll(commands: readonly string[]): Promise<void> {
+    for (const command of commands) {
+      const r = await this.send(command);
+      if (r.code !== MGMT_SUCCESS) throw new QemunetError('SWITCH_COMMAND', `switch ${this.switchName} refused "${command}": ${r.code} ${r.message}`);
+    }
   }
 
   close(): void {

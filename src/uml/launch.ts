@@ -13,6 +13,7 @@ import { GuestAgent } from '../vm/guest-agent.js';
 import { AgentProxy } from './agent-proxy.js';
 import { fitCowToBase } from './cow.js';
 import { umlJailArgv, type UmlSpec } from './uml-argv.js';
+import { KernelNewlines } from './kernel-newlines.js';
 
 /** How often the readiness sync is sent again: the serial line drops what comes before the agent opens it. */
 const SYNC_RETRY_MS = 1000;
@@ -39,7 +40,9 @@ export class RunningUml implements RunningNode {
       this.stderrTail = (this.stderrTail + d.toString()).slice(-4000);
       log.write(d);
     });
-    (child.stdout as Readable).on('data', (d: Buffer) => {
+    const newlines = new KernelNewlines();
+    (child.stdout as Readable).on('data', (raw: Buffer) => {
+      const d = newlines.feed(raw);
       log.write(d);
       for (const listener of this.consoleListeners) listener(d);
     });

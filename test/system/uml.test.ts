@@ -71,6 +71,13 @@ describe('a UML host (tiny-uml) next to QEMU hosts', { timeout: 900000 }, () => 
     assert.deepEqual([r.code, r.stdout, r.stderr], [3, 'u1\n', 'err\n']);
   });
 
+  test("its console's kernel messages end their lines with CRLF, as a terminal needs (no stair step)", async () => {
+    const log = await readFile(join(dir, 'u1.log'), 'latin1');
+    const boot = log.slice(0, log.indexOf('is ready'));
+    assert.ok(boot.includes('\r\n'), JSON.stringify(boot.slice(0, 300)));
+    assert.deepEqual(boot.match(/(?<!\r)\n/g), null, JSON.stringify(boot.slice(0, 300)));
+  });
+
   test('its NICs are eth0, eth1 in topology order, with QemuNet MACs, on the right switch ports', async () => {
     const r = await exec(dir, 'u1', 'cat /sys/class/net/eth0/address /sys/class/net/eth1/address');
     assert.equal(r.stdout, 'aa:aa:aa:aa:02:00\naa:aa:aa:aa:02:01\n');

@@ -64,7 +64,7 @@ describe('session status', () => {
     return dir;
   };
 
-  it('starts every host pending, writes each change to the state file and hands it on', async () => {
+  it('starts every host pending, writes each burst of changes to the state file, then hands on what it wrote', async () => {
     const dir = await tmp();
     const seen: SessionState[] = [];
     const status = new SessionStatus(mixedPlan(dir), join(dir, 'state.json'), 'tcg', (s) => seen.push(s));
@@ -75,8 +75,12 @@ describe('session status', () => {
     const written = JSON.parse(await readFile(join(dir, 'state.json'), 'utf8')) as SessionState;
     assert.deepEqual(written.hosts[0]!.state, 'ready');
     assert.equal('detail' in written.hosts[0]!, false);
-    assert.equal(seen.length, 2);
-    assert.equal(seen[0]!.hosts[0]!.detail, 'x');
+    // One burst, one write, one hand-over: the state as written.
+    assert.deepEqual(seen, [written]);
+    status.updateHost('q', { state: 'crashed' });
+    assert.equal(seen.length, 1, 'not handed on before it is written');
+    await status.flush();
+    assert.deepEqual(seen.map((s) => s.hosts[0]!.state), ['ready', 'crashed']);
   });
 
   it('keeps the first error as the cause', async () => {

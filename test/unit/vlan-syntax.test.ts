@@ -10,20 +10,20 @@ describe('VLANs in the topology', () => {
     assert.deepEqual(parsePortVlans('100'), { ok: true, value: { untagged: 100, tagged: [] } });
     assert.deepEqual(parsePortVlans('100,200'), { ok: true, value: { tagged: [100, 200] } });
     assert.deepEqual(parsePortVlans('100t'), { ok: true, value: { tagged: [100] } });
-    assert.deepEqual(parseVlanList('1,4094'), { ok: true, value: [1, 4094] });
+    assert.deepEqual(parseVlanList('1,4093'), { ok: true, value: [1, 4093] });
   });
 
-  it('refuses ids outside 1..4094, repeats and words', () => {
-    assert.deepEqual(parseVlanList('0'), { ok: false, problem: 'VLAN 0 is outside 1..4094' });
-    assert.deepEqual(parseVlanList('4095'), { ok: false, problem: 'VLAN 4095 is outside 1..4094' });
+  it('refuses ids outside 1..4093, repeats and words', () => {
+    assert.deepEqual(parseVlanList('0'), { ok: false, problem: 'VLAN 0 is outside 1..4093' });
+    assert.deepEqual(parseVlanList('4094'), { ok: false, problem: 'VLAN 4094 is outside 1..4093' });
     assert.deepEqual(parseVlanList('10,10'), { ok: false, problem: 'VLAN 10 is listed twice' });
-    assert.deepEqual(parseVlanList('ten'), { ok: false, problem: '"ten" is not a VLAN id; write numbers from 1 to 4094, separated by commas' });
+    assert.deepEqual(parseVlanList('ten'), { ok: false, problem: '"ten" is not a VLAN id; write numbers from 1 to 4093, separated by commas' });
   });
 
   it('points at the VLAN of a bad HOST or TRUNK line', () => {
     assert.throws(() => parseTopology('SWITCH s1\nHOST tiny syl s1:5000\n', 'v.topo'), (e: unknown) => {
       assert.ok(e instanceof InputError);
-      assert.equal(e.message, 'v.topo:2:18: VLAN 5000 is outside 1..4094 (in s1:5000; e.g. s1:100 untagged, s1:100,200 tagged)');
+      assert.equal(e.message, 'v.topo:2:18: VLAN 5000 is outside 1..4093 (in s1:5000; e.g. s1:100 untagged, s1:100,200 tagged)');
       return true;
     });
     assert.throws(() => parseTopology('SWITCH s1\nSWITCH s2\nTRUNK s1 s2 100,x\nHOST tiny a s1\n', 'v.topo'), /^InputError: v\.topo:3:13: "x" is not a VLAN id/);

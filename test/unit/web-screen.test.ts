@@ -90,6 +90,14 @@ describe('screen requests (pure)', () => {
     ]);
     assert.deepEqual(buildView(state, undefined, new Map()).hosts.map((h) => [h.name, h.screen ?? false]), [['v', true], ['p', true], ['t', false], ['sp', false], ['n', false]]);
   });
+
+  it('offers faults on every NIC on a switch (a wirefilter goes in live), on a hub only with a LINK line or a wire', () => {
+    const nic = (eth: string, sw: string, port: number) => ({ eth, switch: sw, port, mac: 'm' });
+    const state = { ...session([host('a', { nics: [nic('eth0', 's1', 1), nic('eth1', 'h1', 1)] }), host('b', { nics: [nic('eth0', 'h1', 2)] })]), switches: [{ name: 's1', hub: false, state: 'running' as const }, { name: 'h1', hub: true, state: 'running' as const }] };
+    const faultable = (wired: Set<string>) => buildView(state, undefined, new Map(), wired).hosts.flatMap((h) => h.nics.map((n) => [n.ref, n.faultable]));
+    assert.deepEqual(faultable(new Set()), [['a:eth0', true], ['a:eth1', false], ['b:eth0', false]]);
+    assert.deepEqual(faultable(new Set(['b:eth0'])), [['a:eth0', true], ['a:eth1', false], ['b:eth0', true]]);
+  });
 });
 
 /** A session whose one screen, v, is a unix socket server of the test's (standing in for QEMU's VNC server). */

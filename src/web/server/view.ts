@@ -24,7 +24,9 @@ function formatRate(bytesPerSecond: number): string {
  * topology. `wired`: the NICs that have a wirefilter now (beyond the topology's LINK lines). Pure.
  */
 export function buildView(state: SessionState, topology: Topology | undefined, faults: ReadonlyMap<string, LinkFaults>, wired: ReadonlySet<string> = new Set()): SessionView {
-  const faultable = new Set([...wired, ...(topology?.links ?? []).map((l) => `${l.host}:eth${l.nic}`)]);
+  // A NIC on a switch gets a wirefilter live when faults are first set; one on a hub only from the start.
+  const hubs = new Set(state.switches.filter((s) => s.hub).map((s) => s.name));
+  const faultable = new Set([...wired, ...(topology?.links ?? []).map((l) => `${l.host}:eth${l.nic}`), ...state.hosts.flatMap((h) => h.nics.filter((n) => !hubs.has(n.switch)).map((n) => `${h.name}:${n.eth}`))]);
   return {
     dir: state.dir,
     topology: state.topology,
