@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
+import { run } from '../../src/process/run.js';
 import { PcapReader } from '../../src/web/pcap-summary.js';
 import { addressScripts, eventually, qemunet } from '../helpers/cli.js';
 import { suiteDir } from '../helpers/tiny.js';
@@ -28,9 +29,9 @@ describe('qemunet web in a browser', { timeout: 300000 }, () => {
   const exec = (host: string, command: string) => qemunet(['exec', host, '--session', dir, '--', 'sh', '-c', command]);
 
   before(async () => {
-    // A hub joined by a trunk (-v: QemuNet's trunks need VLAN support): the graph draws both kinds of node and the trunk edge.
+    // A hub joined by a trunk (-v: QemuNet's trunks need VLAN support), and a host tap: the graph draws every kind of node and edge.
     await addressScripts(dir, { a: '10.6.0.1/24', b: '10.6.0.2/24' });
-    ({ web, url, browser } = await startWebLab(dir, join(tmp.path, 'w.topo'), 'SWITCH s1\nHUB h1\nTRUNK s1 h1\nHOST tiny a s1\nHOST tiny b s1\nLINK a:eth0\n', ['-v']));
+    ({ web, url, browser } = await startWebLab(dir, join(tmp.path, 'w.topo'), 'SWITCH s1\nHUB h1\nTRUNK s1 h1\nHOST tiny a s1\nHOST tiny b s1\nLINK a:eth0\nTAP qnweb0 s1 10.6.0.254/24\n', ['-v']));
   });
   after(async () => {
     await stopWebLab({ web, url, browser }, dir);
@@ -61,15 +62,18 @@ describe('qemunet web in a browser', { timeout: 300000 }, () => {
   const waitText = (page: Page, host: string, re: RegExp) =>
     page.waitForFunction(([h, src]) => new RegExp(src!).test((globalThis as unknown as PageHooks).qemunet.consoleText(h!) ?? ''), [host, re.source] as const, { timeout: 15000 });
 
-  test('the graph shows every host, switch, hub, trunk and link', async () => {
+  test('the graph shows every host, switch, hub, trunk, tap and link', async () => {
     const page = await browser.newPage();
     await open(page);
     const ids = await page.evaluate(() => {
       const g = (globalThis as unknown as PageHooks).qemunet.graph;
       return [...g.nodes().map((n) => n.id()), ...g.edges().map((e) => e.id())].sort();
     });
-    assert.deepEqual(ids, ['host:a', 'host:b', 'nic:a:eth0', 'nic:b:eth0', 'sw:h1', 'sw:s1', 'trunk:0']);
+    assert.deepEqual(ids, ['host:a', 'host:b', 'nic:a:eth0', 'nic:b:eth0', 'sw:h1', 'sw:s1', 'tap:qnweb0', 'tapl:qnweb0', 'trunk:0']);
     assert.ok(await page.evaluate(() => (globalThis as unknown as PageHooks).qemunet.graph.$id('sw:h1').hasClass('hub')), 'the hub is drawn as a hub');
+    assert.ok(await page.evaluate(() => (globalThis as unknown as PageHooks).qemunet.graph.$id('tap:qnweb0').hasClass('tap')), 'the tap is drawn as a tap');
+    // The tap is the host's own interface on s1: the host reaches a guest through it.
+    assert.equal((await run('ping', ['-c', '1', '-W', '10', '10.6.0.1']).then(() => 0, () => 1)), 0, 'the host pings a through its tap');
     assert.equal(new URL(page.url()).hash, '', 'the token left the address bar');
     await page.close();
   });
