@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { availableParallelism } from 'node:os';
-import { rm, writeFile } from 'node:fs/promises';
+import { rm, stat, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConsoleHub } from '../console/console-hub.js';
 import { QemunetError } from '../errors.js';
@@ -41,6 +41,8 @@ export interface LabRuntime extends WindowOptions {
 
 /** How long one booting guest may keep a boot slot before the next guest starts anyway. */
 const BOOT_SLOT_MAX_MS = 20000;
+/** How often a running session checks that its directory is still there (a stat: nothing to measure). */
+const SESSION_DIR_CHECK_MS = 2000;
 
 /**
  * A running session: its network (switches, trunks, taps, wires), then hosts wave by wave (all hosts
@@ -73,6 +75,7 @@ export class Lab extends EventEmitter {
   private readonly watchdog: BootWatchdog;
   private readonly tailRefresh = new Set<string>();
   private ownerWatch?: NodeJS.Timeout;
+  private dirWatch?: NodeJS.Timeout;
   private readonly bootLimits: BootLimits;
   private readonly stopTimeoutMs: number;
   /** Resolves once the session has been torn down, whoever asked for it. */
@@ -128,6 +131,7 @@ export class Lab extends EventEmitter {
       }
       await this.windows.open();
       this.watchOwner();
+      await this.watchSessionDir();
       if (!this.stopping) this.status.setPhase('running');
     } catch (e) {
       this.status.setError((e as Error).message);
@@ -147,6 +151,25 @@ export class Lab extends EventEmitter {
       this.stop().catch(() => {});
     }, 500);
     this.ownerWatch.unref();
+  }
+
+  /**
+   * Stops the session once its directory is gone (removed, or replaced by another): its overlays,
+   * sockets and state went with it, and no `qemunet` command could find it any more, so it would
+   * run unseen until the machine stops.
+   */
+  private async watchSessionDir(): Promise<void> {
+    const dir = this.paths.dir;
+    const inode = (await stat(dir)).ino;
+    const check = async () => {
+      const same = await stat(dir).then((s) => s.ino === inode, () => false);
+      if (same || this.stopping) return;
+      clearInterval(this.dirWatch);
+      this.runtime.onNotice?.(`the session directory ${dir} was removed: stopping the session`);
+      await this.stop();
+    };
+    this.dirWatch = setInterval(() => void check().catch(() => {}), SESSION_DIR_CHECK_MS);
+    this.dirWatch.unref();
   }
 
   /**
@@ -347,6 +370,7 @@ export class Lab extends EventEmitter {
     this.status.setPhase('stopping');
     this.watchdog.stopAll();
     clearInterval(this.ownerWatch);
+    clearInterval(this.dirWatch);
     for (const h of this.status.hosts()) if (!FINAL.has(h.state) && this.vms.has(h.name)) this.status.updateHost(h.name, { state: 'stopping' });
     await Promise.all([...this.vms.values()].map((vm) => (hard ? vm.kill() : vm.stop(this.stopTimeoutMs)).catch(() => vm.kill())));
     await step('closing the consoles', () => Promise.all([...this.hubs.values()].map((hub) => hub.close())));

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import type { SessionState } from '../../src/lab/state.js';
@@ -46,6 +46,26 @@ describe('session lifecycle', { timeout: 600000 }, () => {
       assert.deepEqual(await leftovers(dir), []);
       const log = await readFile(join(dir, 'a.log'), 'utf8');
       assert.match(log, /reboot: Power down/, 'the guest powered itself off (ACPI), it was not killed');
+    } finally {
+      await tmp.remove();
+    }
+  });
+
+  test('removing the directory of a running session stops it: no VM, switch or helper runs on unseen', async () => {
+    const tmp = suiteDir('rmdir');
+    try {
+      const dir = join(tmp.path, 's');
+      const child = qemunetForeground(['up', await topology(tmp.path, 'SWITCH s1\nHOST tiny a s1\n'), '--session', dir, '-K'], { cwd: tmp.path });
+      const exited = once(child, 'exit');
+      let out = '';
+      child.stdout!.on('data', (d) => (out += d));
+      child.stderr!.on('data', (d) => (out += d));
+      const state = await started(dir);
+      await rm(dir, { recursive: true, force: true });
+      await exited;
+      assert.match(out, new RegExp(`the session directory ${dir} was removed: stopping the session`));
+      assert.deepEqual(alivePids(sessionPids(state)), []);
+      assert.deepEqual(await leftovers(dir), []);
     } finally {
       await tmp.remove();
     }
