@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { run } from '../../src/process/run.js';
-import { qemunet, addressScripts } from '../helpers/cli.js';
+import { addressScripts, eventually, qemunet, stateOf } from '../helpers/cli.js';
 import { suiteDir } from '../helpers/tiny.js';
 
 /** Average RTT and loss of `count` pings from a to b. */
@@ -60,6 +60,15 @@ describe('link faults: a wirefilter between a NIC and its switch (LINK lines, qe
     assert.match((await qemunet(['status', '--session', dir])).stdout, /^b\s+ready.*eth0=s1:2/m);
     const vlans = (await qemunet(['switch', 's1', '--session', dir, '--', 'vlan/allprint'])).stdout;
     assert.match(vlans, /VLAN 4093\s+-- Port 0002 tagged=0 active=1[^]*-- Port 0031 tagged=0 active=1/);
+    // A crashed and restarted b plugs into its port afresh: still behind its wirefilter.
+    const pid = (await stateOf(dir))!.hosts.find((h) => h.name === 'b')!.pid!;
+    process.kill(pid, 'SIGKILL');
+    await eventually(async () => ((await stateOf(dir))!.hosts.find((h) => h.name === 'b')!.state === 'crashed' ? true : undefined), 30000, 'b crashed');
+    const restarted = await qemunet(['restart', 'b', '--session', dir]);
+    assert.equal(restarted.code, 0, restarted.stderr);
+    await eventually(async () => ((await stateOf(dir))!.hosts.find((h) => h.name === 'b')!.state === 'ready' ? true : undefined), 300000, 'b ready again');
+    const again = await pings(exec, 5, 0.3);
+    assert.ok(again.avg - fast.avg >= 100, `after the restart: RTT ${again.avg} ms with the delay, ${fast.avg} ms without`);
     // Set again: the same wirefilter, no second one.
     await qemunet(['link', 'b:eth0', '--delay', '0ms', '--session', dir]);
     assert.equal(await processes(), '2');
