@@ -26,6 +26,17 @@ async function started(dir: string): Promise<SessionState> {
   }, 120000, 'the session to start');
 }
 
+/** A foreground `up` of one tiny host under TCG, its output gathered, once its VM and switch run. */
+async function upOneHost(tmp: string) {
+  const dir = join(tmp, 's');
+  const child = qemunetForeground(['up', await topology(tmp, 'SWITCH s1\nHOST tiny a s1\n'), '--session', dir, '-K'], { cwd: tmp });
+  const exited = once(child, 'exit') as Promise<[number | null]>;
+  const output = { text: '' };
+  child.stdout!.on('data', (d) => (output.text += d));
+  child.stderr!.on('data', (d) => (output.text += d));
+  return { dir, exited, output, state: await started(dir) };
+}
+
 describe('session lifecycle', { timeout: 600000 }, () => {
   test('Ctrl-C stops every VM gracefully, then the switches; nothing remains', async () => {
     await tinyImage();
@@ -54,16 +65,10 @@ describe('session lifecycle', { timeout: 600000 }, () => {
   test('removing the directory of a running session stops it: no VM, switch or helper runs on unseen', async () => {
     const tmp = suiteDir('rmdir');
     try {
-      const dir = join(tmp.path, 's');
-      const child = qemunetForeground(['up', await topology(tmp.path, 'SWITCH s1\nHOST tiny a s1\n'), '--session', dir, '-K'], { cwd: tmp.path });
-      const exited = once(child, 'exit');
-      let out = '';
-      child.stdout!.on('data', (d) => (out += d));
-      child.stderr!.on('data', (d) => (out += d));
-      const state = await started(dir);
+      const { dir, exited, output, state } = await upOneHost(tmp.path);
       await rm(dir, { recursive: true, force: true });
       await exited;
-      assert.match(out, new RegExp(`the session directory ${dir} was removed: stopping the session`));
+      assert.match(output.text, new RegExp(`the session directory ${dir} was removed: stopping the session`));
       assert.deepEqual(alivePids(sessionPids(state)), []);
       assert.deepEqual(await leftovers(dir), []);
     } finally {
@@ -74,18 +79,13 @@ describe('session lifecycle', { timeout: 600000 }, () => {
   test('qemunet down asks the session over its control socket; everything stops', async () => {
     const tmp = suiteDir('down');
     try {
-      const dir = join(tmp.path, 's');
-      const child = qemunetForeground(['up', await topology(tmp.path, 'SWITCH s1\nHOST tiny a s1\n'), '--session', dir, '-K'], { cwd: tmp.path });
-      const exited = once(child, 'exit');
-      let out = '';
-      child.stdout!.on('data', (d) => (out += d));
-      const state = await started(dir);
+      const { dir, exited, output, state } = await upOneHost(tmp.path);
       const r = await qemunet(['down', '--session', dir]);
       assert.deepEqual([r.code, r.stdout, r.stderr], [0, `session ${dir}: stopped\n`, '']);
       const [code] = await exited;
-      assert.equal(code, 0, out);
-      assert.doesNotMatch(out, /SIGTERM/, 'it was asked, not signalled');
-      assert.match(out, /session stopped/);
+      assert.equal(code, 0, output.text);
+      assert.doesNotMatch(output.text, /SIGTERM/, 'it was asked, not signalled');
+      assert.match(output.text, /session stopped/);
       assert.deepEqual(alivePids(sessionPids(state)), []);
       assert.deepEqual(await leftovers(dir), []);
     } finally {
