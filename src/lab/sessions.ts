@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { pollUntil } from '../process/poll.js';
 import { QemunetError, SessionError } from '../errors.js';
 import { processIdentity } from '../process/identity.js';
+import { processAlive } from '../process/alive.js';
 import { heldBy } from '../session/lock.js';
 import { sessionPaths } from '../session/paths.js';
 import { forgetSession, registeredSessions } from '../session/registry.js';
@@ -71,9 +72,11 @@ export async function findSession(requested: string | undefined, options: { cwd?
 
 /** How long the session's process has to answer a `stop` over its control socket (it answers before stopping). */
 const STOP_ANSWER_MS = 10000;
+/** How long down waits for the session's process to exit once it let the lock go. */
+const EXIT_GRACE_MS = 10000;
 
 /**
- * Stops a running session and waits until its qemunet process has let it go. That process is asked
+ * Stops a running session and waits until its qemunet process has let it go and exited. It is asked
  * over the session's control socket; only when nothing answers there is it sent SIGTERM (as Ctrl-C),
  * and only once the session's lock shows the recorded pid is still that process: after a crash or
  * a reboot the pid may be anybody's. A session whose process is gone is marked stopped.
@@ -109,6 +112,11 @@ export async function down(dir: string, options: { timeoutMs?: number } = {}): P
     // Its VMs and switches die with it (parent-death signal, stdin EOF).
     signal(pid, 'SIGKILL');
     await sleep(200);
+  } else if (pid !== process.pid) {
+    // The lock goes a moment before the process does (its last output, Node's exit): down returns
+    // when nothing of the session runs, that process included. One that stays (a program running
+    // the session through the API) is left alone: the session is down.
+    await pollUntil(() => (same() && processAlive(pid) ? undefined : true), { timeoutMs: Math.min(EXIT_GRACE_MS, Math.max(0, deadline - Date.now())) });
   }
   return sessionStatus(dir);
 }

@@ -1,11 +1,16 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { once } from 'node:events';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parseStartTicks, processIdentity } from '../../src/process/identity.js';
 import { waitForLock, type PidLock } from '../../src/process/pid-lock.js';
 import { heldBy, lockSession } from '../../src/session/lock.js';
+import { processAlive } from '../../src/process/alive.js';
+import { down } from '../../src/lab/sessions.js';
+import { writeState } from '../../src/lab/state.js';
+import { sessionPaths } from '../../src/session/paths.js';
 import { tempDir } from '../helpers/tiny.js';
 
 describe('process identity', () => {
@@ -83,5 +88,30 @@ describe('image store lock (the same lock, waited for)', () => {
     } finally {
       await held.release();
     }
+  });
+});
+
+describe('down', () => {
+  it('returns once the session process has exited, not only let its lock go', async () => {
+    await using tmp = await tempDir('down');
+    const paths = sessionPaths(tmp.path);
+    // A stand-in for the process driving a session, slow to exit after it lets the lock go (as a
+    // loaded machine makes Node's exit): a timing real qemunet cannot be made to show on demand.
+    const module = (p: string) => JSON.stringify(new URL(p, import.meta.url).href);
+    const script = `
+      import { lockSession } from ${module('../../src/session/lock.js')};
+      import { ControlServer } from ${module('../../src/lab/control.js')};
+      const lock = await lockSession(${JSON.stringify(paths.lock)}, ${JSON.stringify(tmp.path)});
+      const server = await ControlServer.listen(${JSON.stringify(paths.control)}, async () => {
+        setTimeout(async () => { await server.close(); await lock.release(); setTimeout(() => {}, 1500); }, 100);
+        return process.pid;
+      });
+      process.stdout.write('listening\\n');`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await once(child.stdout!, 'data');
+    await writeState(paths.state, { version: 1, dir: tmp.path, topology: 't', pid: child.pid!, phase: 'running', accel: 'tcg', startedAt: new Date().toISOString(), hosts: [], switches: [] });
+    const state = await down(tmp.path);
+    assert.equal(processAlive(child.pid!), false);
+    assert.equal(state.phase, 'stopped');
   });
 });
