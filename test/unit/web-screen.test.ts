@@ -10,6 +10,8 @@ import { FakeWebSession } from '../helpers/fake-web-session.js';
 import { WebSocket } from 'ws';
 import { QemunetError } from '../../src/errors.js';
 import { vncSocketOf } from '../../src/lab/screens.js';
+import { parseTopology } from '../../src/topology/parse.js';
+import { resolveTopology } from '../../src/topology/resolve.js';
 import type { HostStatus, SessionState } from '../../src/lab/state.js';
 import { startWebServer, type WebServer } from '../../src/web/server/http-server.js';
 import { hostRequest, screenRefusal, screenRequest } from '../../src/web/server/screen-bridge.js';
@@ -97,6 +99,12 @@ describe('screen requests (pure)', () => {
     const faultable = (wired: Set<string>) => buildView(state, undefined, new Map(), wired).hosts.flatMap((h) => h.nics.map((n) => [n.ref, n.faultable]));
     assert.deepEqual(faultable(new Set()), [['a:eth0', true], ['a:eth1', false], ['b:eth0', false]]);
     assert.deepEqual(faultable(new Set(['b:eth0'])), [['a:eth0', true], ['a:eth1', false], ['b:eth0', true]]);
+  });
+
+  it('offers no faults on a NIC with tagged VLANs (its port cannot be split live) unless it has a LINK line', () => {
+    const topology = resolveTopology(parseTopology('SWITCH s1\nHOST tiny a s1:10,20 s1:30\nHOST tiny b s1:10,20\nLINK b:eth0\n', 't.topo'));
+    const state = { ...session([host('a', { nics: [{ eth: 'eth0', switch: 's1', port: 1, mac: 'm' }, { eth: 'eth1', switch: 's1', port: 2, mac: 'm' }] }), host('b', { nics: [{ eth: 'eth0', switch: 's1', port: 3, mac: 'm' }] })]), switches: [{ name: 's1', hub: false, state: 'running' as const }] };
+    assert.deepEqual(buildView(state, topology, new Map()).hosts.flatMap((h) => h.nics.map((n) => [n.ref, n.faultable])), [['a:eth0', false], ['a:eth1', true], ['b:eth0', true]]);
   });
 });
 

@@ -128,7 +128,7 @@ function renderSelection(): void {
 function openFaults(nic: string, faultable: boolean): void {
   const dialog = $<HTMLDialogElement>('faults-dialog');
   $('faults-nic').textContent = nic;
-  $('faults-note').textContent = faultable ? '' : 'This NIC is on a hub and has no wirefilter (no LINK line, and the session was started without --wire-all or --web); a hub has no VLANs to put one in while the session runs: the session will refuse faults on it.';
+  $('faults-note').textContent = faultable ? '' : 'This NIC has no wirefilter (no LINK line, and the session was started without --wire-all or --web) and none can be put in while the session runs: it is on a hub (no VLANs to split) or carries tagged VLANs. The session will refuse faults on it; add "LINK ' + nic + '" to the topology.';
   dialog.dataset.nic = nic;
   dialog.showModal();
 }

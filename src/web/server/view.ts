@@ -24,9 +24,7 @@ function formatRate(bytesPerSecond: number): string {
  * topology. `wired`: the NICs that have a wirefilter now (beyond the topology's LINK lines). Pure.
  */
 export function buildView(state: SessionState, topology: Topology | undefined, faults: ReadonlyMap<string, LinkFaults>, wired: ReadonlySet<string> = new Set()): SessionView {
-  // A NIC on a switch gets a wirefilter live when faults are first set; one on a hub only from the start.
-  const hubs = new Set(state.switches.filter((s) => s.hub).map((s) => s.name));
-  const faultable = new Set([...wired, ...(topology?.links ?? []).map((l) => `${l.host}:eth${l.nic}`), ...state.hosts.flatMap((h) => h.nics.filter((n) => !hubs.has(n.switch)).map((n) => `${h.name}:${n.eth}`))]);
+  const faultable = new Set([...wired, ...(topology?.links ?? []).map((l) => `${l.host}:eth${l.nic}`), ...liveWireable(state, topology)]);
   return {
     dir: state.dir,
     topology: state.topology,
@@ -48,4 +46,14 @@ export function buildView(state: SessionState, topology: Topology | undefined, f
     trunks: (topology?.trunks ?? []).map((t) => ({ a: { ...t.a }, b: { ...t.b } })),
     taps: (topology?.taps ?? []).map((t) => ({ name: t.name, switch: t.switch, port: t.port })),
   };
+}
+
+/**
+ * NICs that get a wirefilter live when their faults are first set: those on a switch, as long as the
+ * topology gives them no tagged VLAN (a hub has no VLANs to split, a tagged port cannot be split).
+ */
+function liveWireable(state: SessionState, topology: Topology | undefined): string[] {
+  const hubs = new Set(state.switches.filter((s) => s.hub).map((s) => s.name));
+  const tagged = new Set(topology?.hosts.flatMap((h) => h.nics.filter((n) => n.vlans?.tagged.length).map((n) => `${h.name}:eth${n.index}`)) ?? []);
+  return state.hosts.flatMap((h) => h.nics.filter((n) => !hubs.has(n.switch)).map((n) => `${h.name}:${n.eth}`)).filter((ref) => !tagged.has(ref));
 }
