@@ -7,8 +7,8 @@ import { QemunetError } from '../errors.js';
 import { launchSwitch, type RunningSwitch } from '../switch/launch.js';
 import { freeWirePorts, privateVlan, untaggedVlanOf, vlanTable } from '../switch/live-wire.js';
 import { MgmtClient } from '../switch/mgmt-client.js';
-import { SWITCH_PORTS } from '../topology/resolve.js';
 import { configureSwitch, launchPlug, waitForTap } from '../switch/vlan-setup.js';
+import { VDE_SWITCH_PORTS } from '../switch/vde-argv.js';
 import { setWireFaults } from '../switch/wirefilter.js';
 import { allSettledOrThrow } from './settle.js';
 import { wireArgv, type LabPlan, type SwitchPlan, type WirePlan } from './plan.js';
@@ -125,7 +125,7 @@ export class LabNetwork {
       const taken = this.liveWirePorts.get(sw.name) ?? new Set<number>();
       this.liveWirePorts.set(sw.name, taken);
       const used = new Set([...this.plannedPorts(sw.name), ...taken]);
-      const ends = freeWirePorts(used, SWITCH_PORTS - 1);
+      const ends = freeWirePorts(used, VDE_SWITCH_PORTS - 1);
       if (!ends) throw new QemunetError('NO_FREE_PORT', `switch ${sw.name} has no two free ports left for a wirefilter on ${ref}`);
       const vlan = privateVlan(vlans.keys());
       ends.forEach((p) => taken.add(p));

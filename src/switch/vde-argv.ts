@@ -1,4 +1,8 @@
-import { SWITCH_PORTS } from '../topology/resolve.js';
+/**
+ * Ports of a session's vde_switch, 0..63: QemuNet numbers up to 32 (its 12th trunk on a switch, which
+ * `-numports 32`, ports 0..31, refuses: checked), and the ports above are for wirefilters put in live.
+ */
+export const VDE_SWITCH_PORTS = 64;
 
 export interface SwitchSpec {
   name: string;
@@ -17,5 +21,5 @@ export interface SwitchSpec {
  * (vde2 defaults to a setgid 02700 directory, and other vde builds differ: stated, not assumed).
  */
 export function vdeSwitchArgv(spec: SwitchSpec): string[] {
-  return ['-sock', spec.socket, '-mode', '0600', '-dirmode', '0700', '-mgmt', spec.mgmt, '-mgmtmode', '0600', '-numports', String(spec.ports ?? SWITCH_PORTS), ...(spec.hub ? ['-hub'] : [])];
+  return ['-sock', spec.socket, '-mode', '0600', '-dirmode', '0700', '-mgmt', spec.mgmt, '-mgmtmode', '0600', '-numports', String(spec.ports ?? VDE_SWITCH_PORTS), ...(spec.hub ? ['-hub'] : [])];
 }

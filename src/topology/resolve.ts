@@ -1,7 +1,7 @@
 import { InputError } from '../errors.js';
 import type { HostDef, LinkDef, RawTopology, SwitchDef, TapDef, Topology, TrunkDef } from './types.js';
 
-/** vde_switch's default port count; QemuNet puts trunks from port 21. */
+/** QemuNet's port numbering: hosts on 1..20, trunks on 21..32. */
 export const SWITCH_PORTS = 32;
 export const FIRST_TRUNK_PORT = 21;
 export const MAX_HOST_PORTS = FIRST_TRUNK_PORT - 1;

@@ -59,7 +59,7 @@ describe('link faults: a wirefilter between a NIC and its switch (LINK lines, qe
     // The NIC stays on its QemuNet port; the switch now splits it off through the wirefilter's two ports.
     assert.match((await qemunet(['status', '--session', dir])).stdout, /^b\s+ready.*eth0=s1:2/m);
     const vlans = (await qemunet(['switch', 's1', '--session', dir, '--', 'vlan/allprint'])).stdout;
-    assert.match(vlans, /VLAN 4093\s+-- Port 0002 tagged=0 active=1[^]*-- Port 0031 tagged=0 active=1/);
+    assert.match(vlans, /VLAN 4093\s+-- Port 0002 tagged=0 active=1[^]*-- Port 0063 tagged=0 active=1/);
     // A crashed and restarted b plugs into its port afresh: still behind its wirefilter.
     const pid = (await stateOf(dir))!.hosts.find((h) => h.name === 'b')!.pid!;
     process.kill(pid, 'SIGKILL');

@@ -7,7 +7,7 @@ import { after, describe, test } from 'node:test';
 import { pollUntil } from '../../src/process/poll.js';
 import { launchSwitch } from '../../src/switch/launch.js';
 import { MgmtClient } from '../../src/switch/mgmt-client.js';
-import { vdeSwitchArgv } from '../../src/switch/vde-argv.js';
+import { VDE_SWITCH_PORTS, vdeSwitchArgv } from '../../src/switch/vde-argv.js';
 import { suiteDir } from '../helpers/tiny.js';
 
 /** Ports of the plugs that connect while the slow one waits: more than vde_switch needs to cross-wire. */
@@ -148,5 +148,22 @@ describe('plugs connecting to a switch at once each stay on their own port', { t
     const learned = await connectAtOnce('guarded', true);
     assert.deepEqual(misplaced(learned), []);
     assert.equal(learned.size, QUICK_PORTS.length + 1);
+  });
+
+  test("a switch of the lab has QemuNet's port 32 (its 12th trunk) and the ports above it for live wirefilters", async () => {
+    const dir = join(tmp.path, 'ports');
+    await mkdir(dir);
+    const socket = join(dir, 'switch');
+    const mgmt = join(dir, 's.mgmt');
+    const sw = await launchSwitch({ name: 's', argv: vdeSwitchArgv({ name: 's', hub: false, socket, mgmt }), socket, logFile: join(dir, 's.log'), portsInUse: 2 });
+    try {
+      const ports = [32, VDE_SWITCH_PORTS - 1];
+      const plugs = ports.map((port) => [port, plug(socket, port)] as const);
+      for (const port of ports) await portMade(socket, port);
+      for (const [port, child] of plugs) sendFrame(child, port);
+      assert.deepEqual([...(await learnedPorts(mgmt, ports))], ports.map((p) => [p, p]));
+    } finally {
+      await sw.stop();
+    }
   });
 });
