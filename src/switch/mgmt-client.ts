@@ -51,12 +51,18 @@ export class MgmtClient {
     return parsed!.reply;
   }
 
-  /** Commands in order; the first the switch refuses stops them, naming it and the switch's answer. */
+  /**
+   * One command that must succeed: a refusal throws, naming the switch, the command and the switch's
+   * answer; `at` says where the command came from (`file:line: `), `note` why (` (from the topology's VLANs)`).
+   */
+  async sendChecked(command: string, where: { at?: string; note?: string } = {}): Promise<void> {
+    const r = await this.send(command);
+    if (r.code !== MGMT_SUCCESS) throw new QemunetError('SWITCH_COMMAND', `${where.at ?? ''}switch ${this.switchName} refused "${command}"${where.note ?? ''}: ${r.code} ${r.message}`);
+  }
+
+  /** Commands in order; the first the switch refuses stops them. */
   async sendAll(commands: readonly string[]): Promise<void> {
-    for (const command of commands) {
-      const r = await this.send(command);
-      if (r.code !== MGMT_SUCCESS) throw new QemunetError('SWITCH_COMMAND', `switch ${this.switchName} refused "${command}": ${r.code} ${r.message}`);
-    }
+    for (const command of commands) await this.sendChecked(command);
   }
 
   close(): void {

@@ -4,7 +4,7 @@ import { QemunetError } from '../errors.js';
 import { pollUntil } from '../process/poll.js';
 import { spawnProcess } from '../process/start.js';
 import { MgmtClient } from './mgmt-client.js';
-import { MGMT_SUCCESS, parseCmdFile } from './mgmt-protocol.js';
+import { parseCmdFile } from './mgmt-protocol.js';
 
 /** How long a plug (trunk, tap, wire) may take to show up on its switch port: seconds on a loaded machine. */
 const PLUG_WAIT = { timeoutMs: 15000, intervalMs: 50 };
@@ -17,18 +17,9 @@ const PLUG_WAIT = { timeoutMs: 15000, intervalMs: 50 };
 export async function configureSwitch(name: string, mgmt: string, ports: readonly number[], declared: readonly string[], cmd?: { file: string; text: string }): Promise<void> {
   const client = await MgmtClient.connect(mgmt, name);
   try {
-    for (const port of ports) {
-      const r = await client.send(`port/create ${port}`);
-      if (r.code !== MGMT_SUCCESS) throw new QemunetError('SWITCH_COMMAND', `switch ${name}: port/create ${port}: ${r.code} ${r.message}`);
-    }
-    for (const command of declared) {
-      const r = await client.send(command);
-      if (r.code !== MGMT_SUCCESS) throw new QemunetError('SWITCH_COMMAND', `switch ${name} refused "${command}" (from the topology's VLANs): ${r.code} ${r.message}`);
-    }
-    for (const { line, command } of cmd ? parseCmdFile(cmd.text) : []) {
-      const r = await client.send(command);
-      if (r.code !== MGMT_SUCCESS) throw new QemunetError('SWITCH_COMMAND', `${cmd!.file}:${line}: switch ${name} refused "${command}": ${r.code} ${r.message}`);
-    }
+    await client.sendAll(ports.map((port) => `port/create ${port}`));
+    for (const command of declared) await client.sendChecked(command, { note: " (from the topology's VLANs)" });
+    for (const { line, command } of cmd ? parseCmdFile(cmd.text) : []) await client.sendChecked(command, { at: `${cmd!.file}:${line}: ` });
   } finally {
     client.close();
   }
