@@ -14,6 +14,8 @@ PACKAGES=(
   tigervnc-viewer virt-viewer         # -V: xtigervncviewer (VNC unix sockets), remote-viewer (SPICE, TCP)
   xvfb xdotool imagemagick x11-utils  # tests: a private X server, typing into windows, screenshots (import)
   chromium fonts-dejavu-core          # tests: qemunet web end to end (driven by playwright-core)
+  xdg-utils curl                      # qemunet web --open (xdg-open); the page's Wireshark command (curl)
+  gcc libc6-dev                       # tests: a shared object that vde_switch's plugin/add would load (the switch-console test)
   user-mode-linux uml-utilities bubblewrap  # UML hosts: the UML kernel, uml_mconsole (freeze for save), the jail around it
 )
 # Optional, not installed (heavy: GNOME's D-Bus services): gnome-terminal and dbus-x11 for display mode gnome.

@@ -16,6 +16,7 @@ import {
   down, execInHost, findSession, linkFaultsInfo, parseNicRef, restartHost, sessionStatus, setLink, setLinkFaults, startCapture, switchCommand,
 } from '../lab/sessions.js';
 import type { SessionState } from '../lab/state.js';
+import { checkLabSwitchCommand } from '../switch/mgmt-commands.js';
 import type { MgmtReply } from '../switch/mgmt-protocol.js';
 import { readLayout, writeLayout, type GraphLayout } from '../session/layout.js';
 import { sessionPaths } from '../session/paths.js';
@@ -145,8 +146,17 @@ export class SessionClient {
     });
   }
 
+  /** Any management command, as `qemunet switch SW -- CMD` sends it (the machine's owner at its own terminal). */
   switchCommand(name: string, command: string): Promise<MgmtReply> {
     return switchCommand(this.dir, name, command);
+  }
+
+  /**
+   * A management command from someone who may change the lab but not the machine (the web page, a
+   * student): only read-only and VLAN/port commands, judged as vde_switch will read the line.
+   */
+  labSwitchCommand(name: string, command: string): Promise<MgmtReply> {
+    return switchCommand(this.dir, name, checkLabSwitchCommand(command));
   }
 
   attachConsole(host: string, io: AttachIo): Promise<'detached' | 'closed'> {

@@ -1,3 +1,4 @@
+import { rmdir } from 'node:fs/promises';
 import { QemunetError } from '../errors.js';
 import { sessionDirectory } from '../lab/prepare.js';
 import { run } from '../process/run.js';
@@ -10,6 +11,8 @@ export interface DetachedRequest {
   from?: string;
   /** A wirefilter on every NIC (faults from a browser on any link). */
   wireAll?: boolean;
+  /** false: TAP lines are refused (`up --no-taps`). */
+  hostNetwork?: boolean;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -23,8 +26,10 @@ export async function startDetached(request: DetachedRequest): Promise<string> {
   if (!file || (request.topology && request.from)) throw new QemunetError('USAGE', 'give a topology file or a session archive to start');
   const dir = await sessionDirectory(undefined, file, process.cwd());
   const what = request.topology ? [request.topology] : ['--from', request.from!];
-  const args = [QEMUNET_MAIN, 'up', ...what, '--detach', '--session', dir, ...(request.wireAll ? ['--wire-all'] : [])];
-  await run(process.execPath, args, { env: request.env ?? process.env }).catch((e: Error & { output?: string }) => {
+  const args = [QEMUNET_MAIN, 'up', ...what, '--detach', '--session', dir, ...(request.wireAll ? ['--wire-all'] : []), ...(request.hostNetwork === false ? ['--no-taps'] : [])];
+  await run(process.execPath, args, { env: request.env ?? process.env }).catch(async (e: Error & { output?: string }) => {
+    // A start refused before it began leaves its new directory empty: nothing to keep. One with files (logs) stays.
+    await rmdir(dir).catch(() => {});
     const said = (e.output ?? e.message).trim().split('\n').slice(-8).join('\n');
     throw new QemunetError('START_FAILED', `the session did not start: ${said}`);
   });

@@ -32,6 +32,7 @@ export const UP_USAGE = `usage: qemunet up TOPOLOGY [options]      (or QemuNet's
                          under KVM it is started again under TCG, once)
   --boot-limit S         a host not ready S seconds after it starts is stalled (default 180)
   --wire-all             a wirefilter on every NIC: faults can then be set live on any link (qemunet link)
+  --no-taps              refuse TAP lines (they change this machine's network): qemunet web --labs starts labs so
   --dry-run              print the exact commands instead of running them
   -c FILE                qemunet.cfg to read (default ./qemunet.cfg)
   -k / -K                use KVM when it works (default) / force TCG emulation
@@ -80,6 +81,7 @@ function toRequest(o: UpOptions): UpRequest {
     vlan: o.vlan,
     // From a browser, users try faults on any link: --web wires every NIC.
     ...(o.wireAll || o.web ? { wireAll: true } : {}),
+    ...(o.noTaps ? { hostNetwork: false } : {}),
     switchConsoles: o.switchConsoles,
     ...(o.viewers ? { viewers: true } : {}),
     ...(o.displayTcp ? { displayTcp: true } : {}),

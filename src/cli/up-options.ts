@@ -40,6 +40,8 @@ export interface UpOptions {
   dryRun: boolean;
   /** --wire-all: a wirefilter on every NIC, so `qemunet link HOST:ethN --delay ...` works on any of them. */
   wireAll?: boolean;
+  /** --no-taps: TAP lines are refused (qemunet web starts the labs of its --labs folder so). */
+  noTaps?: boolean;
   accel: boolean;
   internet: boolean;
   quiet: boolean;
@@ -56,7 +58,7 @@ export interface UpOptions {
 const WITH_VALUE = new Set(['t', 'a', 's', 'S', 'c', 'l', 'L', 'D', 'd', 'z', 'u']);
 const FLAGS = new Set(['i', 'm', 'M', 'f', 'F', 'k', 'K', 'x', 'y', 'v', 'h', 'b', 'V', 'q']);
 const LONG_WITH_VALUE = new Set(['session', 'alias', 'timeout', 'boot-silence', 'boot-limit', 'display', 'config', 'topology', 'from']);
-const LONG_FLAGS = new Set(['detach', 'wait', 'web', 'open', 'dry-run', 'help', 'force', 'yes', 'wire-all', 'viewers', 'display-tcp']);
+const LONG_FLAGS = new Set(['detach', 'wait', 'web', 'open', 'dry-run', 'help', 'force', 'yes', 'wire-all', 'no-taps', 'viewers', 'display-tcp']);
 
 /** Options whose feature is not in this version: none at the moment. */
 const NOT_YET: Record<string, string> = {};
@@ -149,6 +151,7 @@ function applyLong(o: UpOptions, name: string, value: string): void {
     case 'from': return void (o.from = value);
     case 'force': return void (o.force = true);
     case 'wire-all': return void (o.wireAll = true);
+    case 'no-taps': return void (o.noTaps = true);
     case 'yes': return void (o.yes = true);
     case 'config': return void (o.config = value);
     case 'topology': return void (o.topology = value);

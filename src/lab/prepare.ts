@@ -18,7 +18,12 @@ import { DEFAULT_UML_KERNEL } from '../uml/uml-argv.js';
 import type { LabPlan } from './plan.js';
 
 /** Reads and checks a topology file; unreadable or empty files get a clear error. */
-export async function readTopology(file: string): Promise<{ text: string; topology: Topology }> {
+/**
+ * Reads and resolves a topology file. `hostNetwork: false` refuses TAP lines, which plug a tap
+ * interface of this machine into a switch and give it an address: not for a lab whose file came
+ * from elsewhere (a web page's labs folder).
+ */
+export async function readTopology(file: string, options: { hostNetwork?: boolean } = {}): Promise<{ text: string; topology: Topology }> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -28,7 +33,12 @@ export async function readTopology(file: string): Promise<{ text: string; topolo
     throw new QemunetError('TOPOLOGY_UNREADABLE', `topology file ${file} ${why}`);
   }
   if (!text.trim()) throw new QemunetError('TOPOLOGY_EMPTY', `topology file ${file} is empty; it needs SWITCH and HOST lines (see QemuNet's demo/*.topo)`);
-  return { text, topology: resolveTopology(parseTopology(text, file)) };
+  const raw = parseTopology(text, file);
+  const tap = options.hostNetwork === false ? raw.statements.find((s) => s.kind === 'tap') : undefined;
+  if (tap) {
+    throw new QemunetError('TAP_REFUSED', `${file}:${tap.line}:1: TAP ${tap.name} would plug a tap interface of this machine into ${tap.switch}${tap.address ? ` with the address ${tap.address}` : ''}, and a lab started from the web page may not change this machine's network; start this lab from the command line: qemunet up ${file}`);
+  }
+  return { text, topology: resolveTopology(raw) };
 }
 
 /**

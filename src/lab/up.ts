@@ -72,6 +72,8 @@ export interface UpRequest {
   ownerPid?: number;
   /** A wirefilter on every NIC, so faults can be set live on any link. */
   wireAll?: boolean;
+  /** false: a TAP line is an error (it changes this machine's network): labs started from a web page. */
+  hostNetwork?: boolean;
   signal?: AbortSignal;
 }
 
@@ -93,7 +95,7 @@ async function readInputs(req: UpRequest, dir: string): Promise<Inputs> {
   const env = req.env ?? process.env;
   const display = checkDisplay(req.display) ?? (env.DISPLAY ? 'xterm' : 'none');
   const file = req.topologyFile ? resolve(cwd, req.topologyFile) : sessionPaths(dir).topology;
-  const { topology } = await readTopology(file);
+  const { topology } = await readTopology(file, { hostNetwork: req.hostNetwork ?? true });
   const { catalog, storeDir, configFiles, notes } = await loadCatalog({ ...(req.configFile ? { configFile: req.configFile } : {}), cwd, env });
   const displays = [...hostDisplays(topology, display)];
   const windowed = displays.some(([, d]) => SCREEN_DISPLAYS.has(d) && d !== 'vnc' && d !== 'spice');

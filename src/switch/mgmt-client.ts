@@ -1,6 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import { QemunetError } from '../errors.js';
 import { LineReader } from '../process/lines.js';
+import { MAX_MGMT_COMMAND, MGMT_READ_SIZE } from './mgmt-commands.js';
 import { MGMT_PROMPT, MGMT_SUCCESS, parseMgmtReply, type MgmtReply } from './mgmt-protocol.js';
 
 /** A connection to a vde_switch management socket (`<switch>.mgmt`), one command at a time. */
@@ -44,6 +45,8 @@ export class MgmtClient {
 
   async send(command: string): Promise<MgmtReply> {
     if (command.includes('\n')) throw new QemunetError('SWITCH_COMMAND', `a switch command is one line: ${JSON.stringify(command)}`);
+    // vde_switch would run the bytes past one read as a second command of their own.
+    if (Buffer.byteLength(command) > MAX_MGMT_COMMAND) throw new QemunetError('SWITCH_COMMAND', `a switch command is at most ${MAX_MGMT_COMMAND} bytes (vde_switch reads ${MGMT_READ_SIZE} at a time and would run the rest as a command of its own); this one is ${Buffer.byteLength(command)}: ${JSON.stringify(command.slice(0, 40))}...`);
     this.socket.write(`${command}\n`);
     let parsed: ReturnType<typeof parseMgmtReply>;
     await this.until(() => (parsed = parseMgmtReply(this.input.text, this.prompt)) !== undefined);

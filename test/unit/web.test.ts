@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,15 +9,15 @@ import { FakeWebSession } from '../helpers/fake-web-session.js';
 import { WebSocket } from 'ws';
 import { ConsoleHub, ScrollbackRing } from '../../src/console/console-hub.js';
 import { openResumable, parseHeader, parseRequest, resumePoint } from '../../src/console/cursor.js';
-import { actionOf, startWebServer, type WebServer } from '../../src/web/server/http-server.js';
+import { actionOf, requestUrl, startWebServer, type WebServer } from '../../src/web/server/http-server.js';
 import { faultSettings } from '../../src/web/server/api-session.js';
-import { allowedHosts, checkRequest, originAllowed, secretEquals } from '../../src/web/server/security.js';
+import { allowedHosts, checkRequest, originAllowed, protocolBearerOf, secretEquals, wsProtocolsFor } from '../../src/web/server/security.js';
 import { faultLabel } from '../../src/web/server/view.js';
 import { decodeConsoleClient, decodeConsoleServer, gapMarker, type ActionRequest } from '../../src/web/protocol.js';
 
 describe('web security checks', () => {
   const hosts = allowedHosts(8123);
-  const expected = { hosts, token: 'tok', cookie: 'cookie-secret' };
+  const expected = { hosts, token: 'tok' };
 
   it('allows exactly the loopback names on the port', () => {
     assert.deepEqual([...hosts], ['127.0.0.1:8123', 'localhost:8123', '[::1]:8123']);
@@ -41,15 +42,36 @@ describe('web security checks', () => {
       const v = checkRequest(r, expected);
       return v.ok ? 'ok' : `${v.status} ${v.code}`;
     };
-    assert.equal(verdict({ host: 'evil.com:8123', origin: o, cookie: 'qemunet_web=cookie-secret' }), '403 BAD_HOST');
-    assert.equal(verdict({ host: '127.0.0.1:8123', origin: 'http://evil.com', cookie: 'qemunet_web=cookie-secret' }), '403 BAD_ORIGIN');
-    assert.equal(verdict({ host: '127.0.0.1:8123', origin: 'http://localhost:3000', cookie: 'qemunet_web=cookie-secret' }), '403 BAD_ORIGIN');
+    assert.equal(verdict({ host: 'evil.com:8123', origin: o, authorization: 'Bearer tok' }), '403 BAD_HOST');
+    assert.equal(verdict({ host: '127.0.0.1:8123', origin: 'http://evil.com', authorization: 'Bearer tok' }), '403 BAD_ORIGIN');
+    assert.equal(verdict({ host: '127.0.0.1:8123', origin: 'http://localhost:3000', wsProtocols: 'qemunet, qemunet.bearer.tok' }), '403 BAD_ORIGIN');
     assert.equal(verdict({ host: '127.0.0.1:8123', origin: o }), '401 NO_TOKEN');
     assert.equal(verdict({ host: '127.0.0.1:8123' }), '401 NO_TOKEN');
-    assert.equal(verdict({ host: '127.0.0.1:8123', origin: o, cookie: 'qemunet_web=other' }), '401 BAD_TOKEN');
     assert.equal(verdict({ host: '127.0.0.1:8123', authorization: 'Bearer nope' }), '401 BAD_TOKEN');
     assert.equal(verdict({ host: '127.0.0.1:8123', authorization: 'Bearer tok' }), 'ok');
-    assert.equal(verdict({ host: 'localhost:8123', origin: o, cookie: 'a=b; qemunet_web=cookie-secret' }), 'ok');
+    assert.equal(verdict({ host: 'localhost:8123', origin: o, authorization: 'Bearer tok' }), 'ok');
+    assert.equal(verdict({ host: 'localhost:8123', origin: o, wsProtocols: 'qemunet, qemunet.bearer.tok' }), 'ok');
+    assert.equal(verdict({ host: 'localhost:8123', origin: o, wsProtocols: 'qemunet, qemunet.bearer.nope' }), '401 BAD_TOKEN');
+    assert.equal(verdict({ host: 'localhost:8123', origin: o, wsProtocols: 'qemunet.bearer.tok.x' }), '401 NO_TOKEN');
+  });
+
+  it('takes no cookie as a credential (a browser sends 127.0.0.1 cookies to every local port)', () => {
+    const v = checkRequest({ host: '127.0.0.1:8123', origin: 'http://127.0.0.1:8123', cookie: 'qemunet_web=tok; qemunet_web_8123=tok' } as Parameters<typeof checkRequest>[0], expected);
+    assert.deepEqual(v.ok ? 'ok' : v.code, 'NO_TOKEN');
+  });
+
+  it('reads the websocket token out of the offered subprotocols', () => {
+    assert.deepEqual(wsProtocolsFor('tok'), ['qemunet', 'qemunet.bearer.tok']);
+    assert.equal(protocolBearerOf(wsProtocolsFor('abc_-9').join(', ')), 'abc_-9');
+    assert.equal(protocolBearerOf('binary'), undefined);
+    assert.equal(protocolBearerOf(undefined), undefined);
+  });
+
+  it('reads only a path as the request target', () => {
+    assert.equal(requestUrl({ url: '/ws/events?session=%2Ftmp%2Fs' }).searchParams.get('session'), '/tmp/s');
+    for (const url of ['http://[/ws/events', 'http://127.0.0.1:1/api/session', '//evil/api/session', '*', '', undefined]) {
+      assert.throws(() => requestUrl({ url }), { code: 'BAD_REQUEST', message: `the request target must be a path like /api/session, not ${JSON.stringify(url ?? '')}` });
+    }
   });
 
   it('compares secrets of any length', () => {
@@ -191,6 +213,7 @@ describe('web server doors (plain HTTP and websocket clients)', () => {
     const own = `http://127.0.0.1:${server.port}`;
     assert.equal(await upgrade({ Origin: own }), 401);
     assert.equal(await upgrade({ Origin: own, Cookie: 'qemunet_web=guess' }), 401);
+    assert.equal(await upgrade({ Origin: own, Authorization: 'Bearer test-token' }), 101);
     assert.equal(await upgrade({ Authorization: 'Bearer wrong' }), 401);
     assert.equal(await upgrade({ Origin: 'http://evil.example', Authorization: 'Bearer test-token' }), 403);
     assert.equal(await upgrade({ Origin: 'http://localhost:1', Authorization: 'Bearer test-token' }), 403);
@@ -198,15 +221,60 @@ describe('web server doors (plain HTTP and websocket clients)', () => {
     assert.equal(await upgrade({ Authorization: 'Bearer test-token' }), 101);
   });
 
-  it('login gives an HttpOnly SameSite=Strict cookie that opens the websocket', async () => {
+  it("a page's websocket carries its token as a subprotocol, and is answered with qemunet alone", async () => {
     const own = `http://127.0.0.1:${server.port}`;
-    const bad = await http('/api/login', { method: 'POST', headers: { Origin: own }, body: '{"token":"nope"}' });
-    assert.equal(bad.status, 401);
-    const r = await http('/api/login', { method: 'POST', headers: { Origin: own }, body: '{"token":"test-token"}' });
-    const cookie = String(r.headers['set-cookie']);
-    assert.match(cookie, /^qemunet_web=[A-Za-z0-9_-]+; HttpOnly; SameSite=Strict; Path=\/$/);
-    assert.equal(await upgrade({ Origin: own, Cookie: cookie.split(';')[0]! }), 101);
-    assert.equal(await upgrade({ Origin: 'http://localhost:3000', Cookie: cookie.split(';')[0]! }), 403);
+    const open = (protocols: string[], headers: Record<string, string>) =>
+      new Promise<string | number>((resolve) => {
+        const ws = new WebSocket(`ws://127.0.0.1:${server.port}/ws/events`, protocols, { headers });
+        ws.on('open', () => {
+          resolve(ws.protocol);
+          ws.close();
+        });
+        ws.on('unexpected-response', (_req, res) => resolve(res.statusCode!));
+        ws.on('error', () => {});
+      });
+    assert.equal(await open(['qemunet', 'qemunet.bearer.test-token'], { Origin: own }), 'qemunet');
+    assert.equal(await open(['qemunet', 'qemunet.bearer.wrong'], { Origin: own }), 401);
+    assert.equal(await open(['qemunet', 'qemunet.bearer.test-token'], { Origin: 'http://127.0.0.1:1' }), 403);
+  });
+
+  it('no cookie: none is set, none opens a door, and /api/login is gone', async () => {
+    const own = `http://127.0.0.1:${server.port}`;
+    const login = await http('/api/login', { method: 'POST', headers: { Origin: own }, body: '{"token":"test-token"}' });
+    assert.deepEqual([login.status, login.headers['set-cookie']], [401, undefined]);
+    const page = await http('/');
+    assert.equal(page.headers['set-cookie'], undefined);
+    assert.equal((await http('/api/session', { headers: { Cookie: 'qemunet_web=test-token' } })).status, 401);
+  });
+
+  it('a body that is not JSON, or over 64 KiB, is a 400 that says so on every route that reads one', async () => {
+    const auth = { Authorization: 'Bearer test-token', 'Content-Type': 'application/json' };
+    for (const path of ['/api/action', '/api/layout', '/api/capture']) {
+      const garbage = await http(path, { method: 'POST', headers: auth, body: '{not json' });
+      assert.deepEqual([garbage.status, JSON.parse(garbage.body)], [400, { ok: false, code: 'BAD_REQUEST', message: 'the request body is not JSON' }], path);
+      const big = await http(path, { method: 'POST', headers: auth, body: `"${'x'.repeat(70000)}"` }).catch((e: Error) => ({ status: 0, body: e.message, headers: {} }));
+      assert.deepEqual([big.status, JSON.parse(big.body)], [400, { ok: false, code: 'BAD_REQUEST', message: 'the request body is over 65536 bytes (64 KiB), the most this server reads' }], path);
+    }
+    const unauthenticated = await http('/api/login', { method: 'POST', body: '{not json' });
+    assert.equal(unauthenticated.status, 401);
+  });
+
+  it('a malformed request target is a 400, on plain requests and upgrades alike, and the server lives on', async () => {
+    const raw = (text: string) =>
+      new Promise<string>((resolve) => {
+        const socket = connect(server.port, '127.0.0.1', () => socket.end(text));
+        let got = '';
+        socket.on('data', (d: Buffer) => (got += d.toString()));
+        socket.on('close', () => resolve(got));
+        socket.on('error', () => resolve(got));
+      });
+    const host = `Host: 127.0.0.1:${server.port}\r\nAuthorization: Bearer test-token\r\n`;
+    const ws = 'Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n';
+    for (const target of ['http://[/ws/events', 'http://127.0.0.1/ws/events', '//x/ws/events']) {
+      assert.match(await raw(`GET ${target} HTTP/1.1\r\n${host}${ws}\r\n`), /^HTTP\/1\.1 400 Bad Request/, target);
+      assert.match(await raw(`GET ${target} HTTP/1.1\r\n${host}Connection: close\r\n\r\n`), /^HTTP\/1\.1 400 Bad Request/, target);
+    }
+    assert.equal((await http('/api/session', { headers: { Authorization: 'Bearer test-token' } })).status, 200, 'still serving');
   });
 
   it('actions: refused without a token or from a foreign Origin; bad input is a clear 400 and changes nothing', async () => {

@@ -1,4 +1,5 @@
 import type { ApiReply } from '../protocol.js';
+import { authFetch } from './auth.js';
 import { withSession } from './shown-session.js';
 
 /** Small DOM and fetch helpers of the action panels. */
@@ -19,12 +20,12 @@ export function button(label: string, onClick: () => void | Promise<void>, id?: 
 }
 
 export function post(path: string, body: unknown, signal?: AbortSignal): Promise<Response> {
-  return fetch(withSession(path), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body), credentials: 'same-origin', ...(signal ? { signal } : {}) });
+  return authFetch(withSession(path), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body), ...(signal ? { signal } : {}) });
 }
 
 /** POSTs (or GETs, with no body) and hands back the result; throws an Error with the server's message when refused. */
 export async function call<T>(path: string, body?: unknown): Promise<T> {
-  const res = body === undefined ? await fetch(withSession(path), { credentials: 'same-origin' }) : await post(path, body);
+  const res = body === undefined ? await authFetch(withSession(path)) : await post(path, body);
   const reply = (await res.json().catch(() => ({ ok: false, message: `${res.status} ${res.statusText}` }))) as ApiReply;
   if (!reply.ok) throw new Error(reply.message);
   return reply.result as T;

@@ -1,6 +1,7 @@
 import { FitAddon } from '@xterm/addon-fit';
 import { Terminal } from '@xterm/xterm';
 import { consolePath, decodeConsoleServer, gapMarker, type Cursor } from '../protocol.js';
+import { wsProtocols, wsUrl } from './auth.js';
 import { withSession } from './shown-session.js';
 
 /** Pending terminal writes above this ask the server to pause the console; below LOW_WATER it resumes (as ttyd does). */
@@ -108,7 +109,7 @@ export class ConsoleView implements Pane {
   }
 
   private connect(): void {
-    const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${withSession(consolePath(this.host, this.cursor))}`);
+    const ws = new WebSocket(wsUrl(withSession(consolePath(this.host, this.cursor))), wsProtocols());
     ws.binaryType = 'arraybuffer';
     this.ws = ws;
     this.pausedServer = false;

@@ -2,6 +2,7 @@ import type { NodeSingular } from 'cytoscape';
 import { graphSvg, type SvgEdge, type SvgNode, type SvgShape } from '../graph-svg.js';
 import type { ApiReply, GraphLayout } from '../protocol.js';
 import type { TopologyGraph } from './graph.js';
+import { authFetch } from './auth.js';
 import { withSession } from './shown-session.js';
 
 /** Drags end in bursts: the layout is written once they stop. */
@@ -27,7 +28,7 @@ export class GraphFiles {
   }
 
   async load(): Promise<void> {
-    const res = await fetch(withSession('/api/layout'), { credentials: 'same-origin' });
+    const res = await authFetch(withSession('/api/layout'));
     const reply = (await res.json()) as ApiReply;
     if (reply.ok && reply.result) this.graph.setSaved(reply.result as GraphLayout);
   }
@@ -35,7 +36,7 @@ export class GraphFiles {
   private async save(): Promise<void> {
     const layout = this.graph.positions();
     this.graph.setSavedQuietly(layout);
-    const res = await fetch(withSession('/api/layout'), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(layout), credentials: 'same-origin' });
+    const res = await authFetch(withSession('/api/layout'), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(layout) });
     const reply = (await res.json()) as ApiReply;
     if (!reply.ok) this.onError(`the layout was not kept: ${reply.message}`);
   }

@@ -10,6 +10,7 @@ import { SessionsPanel } from './sessions-panel.js';
 import { SwitchPanel } from './switch-panel.js';
 import { post } from './actions-client.js';
 import { withSession } from './shown-session.js';
+import { authFetch, hasToken, wsProtocols, wsUrl } from './auth.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -41,17 +42,8 @@ async function act(request: ActionRequest, done: string): Promise<void> {
   else say(reply.message, true);
 }
 
-/** The token is in the URL's fragment (never sent to the server by the browser); it becomes an HttpOnly cookie and leaves the address bar. */
-async function login(): Promise<void> {
-  const m = /(?:^#|&)token=([A-Za-z0-9_-]+)/.exec(location.hash);
-  if (!m) return;
-  const res = await post('/api/login', { token: m[1] });
-  history.replaceState(null, '', location.pathname + location.search);
-  if (!res.ok) say(((await res.json()) as ApiReply & { ok: false }).message, true);
-}
-
 function connectEvents(): void {
-  const ws = new WebSocket(`ws://${location.host}${withSession('/ws/events')}`);
+  const ws = new WebSocket(wsUrl(withSession('/ws/events')), wsProtocols());
   ws.onmessage = (e: MessageEvent<string>) => {
     const m = JSON.parse(e.data) as EventMessage;
     if (m.t === 'state') render(m.view);
@@ -60,7 +52,7 @@ function connectEvents(): void {
   ws.onopen = () => $('conn').classList.remove('offline');
   ws.onclose = () => {
     $('conn').classList.add('offline');
-    void fetch(withSession('/api/session'), { credentials: 'same-origin' }).then(async (r) => {
+    void authFetch(withSession('/api/session')).then(async (r) => {
       if (r.status === 401) say('Not logged in: open the URL that qemunet web printed (it ends with #token=...).', true);
       else if (r.ok) await r.body?.cancel();
     }, () => say('The qemunet web server is gone; the VMs are not affected.', true));
@@ -197,8 +189,9 @@ $('faults-cancel').addEventListener('click', () => $<HTMLDialogElement>('faults-
 // Tests and the curious reach the graph here (read-only use).
 (window as unknown as { qemunet: unknown }).qemunet = { graph: graph.cy, consoleText: (host: string) => tabs.text(host), screen: (host: string) => screens.get(host), consoles: tabs, files, drawTimes: graph.drawTimes };
 
-void login()
-  .then(() => files.load())
+if (!hasToken()) say('Not logged in: open the URL that qemunet web printed (it ends with #token=...).', true);
+void files
+  .load()
   .catch(() => {})
   .then(() => {
     renderSelection();

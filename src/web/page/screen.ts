@@ -1,6 +1,7 @@
 import RFB from '@novnc/novnc';
 import { screenPath, type SessionView } from '../protocol.js';
 import type { ConsoleTabs, Pane } from './consoles.js';
+import { wsProtocols, wsUrl } from './auth.js';
 import { withSession } from './shown-session.js';
 
 const RETRY_MS = 1000;
@@ -41,7 +42,7 @@ export class ScreenView implements Pane {
 
   private connect(): void {
     this.retry = undefined;
-    const rfb = new RFB(this.element, `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${withSession(screenPath(this.host))}`, { shared: true });
+    const rfb = new RFB(this.element, wsUrl(withSession(screenPath(this.host))), { shared: true, wsProtocols: wsProtocols() });
     rfb.scaleViewport = true;
     rfb.background = '#111417';
     this.rfb = rfb;

@@ -1,6 +1,5 @@
 import { QemunetError } from '../../errors.js';
 import type { ExecRequest, LabFile, PowerRequest, SwitchCommandRequest } from '../actions-protocol.js';
-import { checkSwitchCommand } from '../vlan-table.js';
 
 /**
  * The checks of the action endpoints' request bodies (pure): a wrong shape is a BAD_REQUEST that
@@ -40,13 +39,12 @@ export function switchNameOf(body: unknown): string {
   return name;
 }
 
+/** The request's shape; what the command may do is the session API's check (SessionClient.labSwitchCommand). */
 export function switchCommandOf(body: unknown): SwitchCommandRequest {
   const name = switchNameOf(body);
-  try {
-    return { switch: name, command: checkSwitchCommand(fields(body).command) };
-  } catch (e) {
-    throw bad((e as Error).message);
-  }
+  const command = fields(body).command;
+  if (typeof command !== 'string') throw bad('give the management command as a string, like {"switch":"s1","command":"vlan/print"}');
+  return { switch: name, command };
 }
 
 /** A session named by a request (`?session=DIR`): an absolute directory; whether it is one of the user's is checked after. */
@@ -78,10 +76,19 @@ export function fileNameOf(text: string): string {
   return text.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 100) || 'qemunet';
 }
 
-/** The shell line that streams a NIC's capture into Wireshark (curl with the bearer token). */
-export function wiresharkCommand(origin: string, token: string, nic: string, session?: string): string {
+/**
+ * The shell line that streams a NIC's capture into Wireshark. curl reads the Authorization header
+ * from `headerFile` (mode 0600): a token on curl's command line would be readable by every user of
+ * the machine, in `ps`.
+ */
+export function wiresharkCommand(origin: string, headerFile: string, nic: string, session?: string): string {
   const body = JSON.stringify({ nic });
   // The session's directory is percent-encoded, single quotes too, so it cannot leave the URL's quotes.
   const query = session === undefined ? '' : `?session=${encodeURIComponent(session).replace(/'/g, '%27')}`;
-  return `curl -sSN -X POST -H 'Authorization: Bearer ${token}' -H 'Content-Type: application/json' --data '${body}' '${origin}/api/capture/live${query}' | wireshark -k -i -`;
+  return `curl -sSN -X POST -H @${shellQuote(headerFile)} -H 'Content-Type: application/json' --data '${body}' '${origin}/api/capture/live${query}' | wireshark -k -i -`;
+}
+
+/** One word for sh, whatever it holds. */
+export function shellQuote(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
 }

@@ -19,7 +19,8 @@ const EXEC_TIMEOUT_MS = 120000;
 export interface ActionContext {
   sessions: SessionPool;
   labs?: LabsFolder;
-  token: string;
+  /** curl's header file with the token (private-files.ts), named by the Wireshark command. */
+  authHeaderFile: string;
 }
 
 /** Everything a route is handed: the checks of http-server.ts have passed already. */
@@ -73,12 +74,12 @@ export async function handleAction(ctx: ActionContext, r: RouteRequest, reply: R
       return true;
     case `POST ${PATHS.captureCommand}`: {
       const nic = nicRequestOf(await r.body());
-      ok({ command: wiresharkCommand(`http://${r.req.headers.host}`, ctx.token, nic, r.session === ctx.sessions.first ? undefined : r.session.dir) });
+      ok({ command: wiresharkCommand(`http://${r.req.headers.host}`, ctx.authHeaderFile, nic, r.session === ctx.sessions.first ? undefined : r.session.dir) });
       return true;
     }
     case `POST ${PATHS.switchCommand}`: {
       const request = switchCommandOf(await r.body());
-      const answer = await client().switchCommand(request.switch, request.command);
+      const answer = await client().labSwitchCommand(request.switch, request.command);
       ok({ code: answer.code, message: answer.message, data: answer.data } satisfies SwitchCommandResult);
       return true;
     }
@@ -102,7 +103,7 @@ export async function handleAction(ctx: ActionContext, r: RouteRequest, reply: R
       return true;
     case `POST ${PATHS.labStart}`: {
       const file = await labsOf(ctx).resolve(await r.body());
-      const dir = await startDetached({ ...(file.kind === 'topology' ? { topology: file.path } : { from: file.path }), wireAll: true });
+      const dir = await startDetached({ ...(file.kind === 'topology' ? { topology: file.path } : { from: file.path }), wireAll: true, hostNetwork: false });
       // The page then shows it (?session=DIR); other pages keep theirs.
       ok({ dir });
       return true;

@@ -1,4 +1,4 @@
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -141,7 +141,9 @@ export class ApiSession implements WebSession {
 
   async capture(nic: string, seconds: number, signal: AbortSignal): Promise<Buffer> {
     await this.nicOf(nic);
-    const file = join(this.dir, `.web-capture-${process.pid}-${Date.now()}.pcap`);
+    // A folder of its own per capture: two captures in one millisecond once shared a file name.
+    const folder = await mkdtemp(join(this.dir, '.web-capture-'));
+    const file = join(folder, `${nic.replace(/[^A-Za-z0-9_.-]/g, '_')}.pcap`);
     await writeFile(file, '');
     try {
       const capture = await this.client.capture(nic, file);
@@ -149,7 +151,7 @@ export class ApiSession implements WebSession {
       await capture.stop();
       return await readFile(file);
     } finally {
-      await rm(file, { force: true });
+      await rm(folder, { recursive: true, force: true });
     }
   }
 

@@ -8,7 +8,7 @@ import { isQemunetError, QemunetError } from '../../errors.js';
 import type { ActionRequest, ApiReply, Cursor, EventMessage } from '../protocol.js';
 import { bridgeConsole } from './console-bridge.js';
 import { bridgeScreen, hostRequest, screenRequest, upgradeScreen } from './screen-bridge.js';
-import { allowedHosts, checkRequest, hostAllowed, newSecret, originAllowed, secretEquals, SECURITY_HEADERS, sessionCookie, type Verdict } from './security.js';
+import { allowedHosts, checkRequest, hostAllowed, newSecret, SECURITY_HEADERS, WS_PROTOCOL, type Verdict } from './security.js';
 import type { WebSession } from './session-source.js';
 import type { RouteRequest } from './actions-routes.js';
 
@@ -49,7 +49,7 @@ const PAGE_FILES: Readonly<Record<string, string>> = {
 const TYPES: Readonly<Record<string, string>> = { html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8' };
 const MAX_BODY = 64 * 1024;
 /** Codes of requests refused for what they asked (400) or for the session's state (409); anything else is a 500. */
-const INPUT_CODES = new Set(['USAGE', 'UNKNOWN_HOST', 'UNKNOWN_NIC', 'LINK_SETTING', 'BAD_REQUEST', 'BAD_SESSION', 'UNKNOWN_SWITCH', 'LAYOUT', 'BAD_LAB_PATH']);
+const INPUT_CODES = new Set(['USAGE', 'UNKNOWN_HOST', 'UNKNOWN_NIC', 'LINK_SETTING', 'BAD_REQUEST', 'BAD_SESSION', 'UNKNOWN_SWITCH', 'SWITCH_COMMAND_REFUSED', 'LAYOUT', 'BAD_LAB_PATH']);
 
 export const DEFAULT_PAGE_DIR = fileURLToPath(new URL('../../../web/', import.meta.url));
 
@@ -63,28 +63,25 @@ export async function startWebServer<S extends WebSession>(options: WebServerOpt
     return options.pick(dir);
   };
   const token = options.token ?? newSecret();
-  const cookie = newSecret();
   const pageDir = options.pageDir ?? DEFAULT_PAGE_DIR;
   let hosts = new Set<string>();
-  const check = (req: IncomingMessage, stateChanging: boolean): Verdict => {
-    const v = checkRequest({ host: req.headers.host, origin: req.headers.origin, authorization: req.headers.authorization, cookie: req.headers.cookie }, { hosts, token, cookie });
-    // A same-origin GET (fetch) carries no Origin: the cookie is enough to read.
-    if (!v.ok && v.code === 'NO_TOKEN' && !stateChanging && req.headers.origin === undefined && hostAllowed(req.headers.host, hosts)) {
-      return checkRequest({ host: req.headers.host, origin: `http://${req.headers.host}`, cookie: req.headers.cookie }, { hosts, token, cookie });
-    }
-    return v;
-  };
+  const check = (req: IncomingMessage, upgrade: boolean): Verdict =>
+    checkRequest({ host: req.headers.host, origin: req.headers.origin, authorization: req.headers.authorization, ...(upgrade ? { wsProtocols: req.headers['sec-websocket-protocol'] } : {}) }, { hosts, token });
 
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
+  // The page offers its token as a second subprotocol: the answer names only the first.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024, handleProtocols: (offered) => (offered.has(WS_PROTOCOL) ? WS_PROTOCOL : false) });
   const sockets = new Set<WebSocket>();
   const server = createServer((req, res) => {
     for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
-    handle(req, res).catch((e: unknown) => reply(res, 500, { ok: false, code: 'INTERNAL', message: (e as Error).message }));
+    handle(req, res).catch((e: unknown) => {
+      if (isQemunetError(e)) return reply(res, statusOf(e.code), { ok: false, code: e.code, message: e.message });
+      reply(res, 500, { ok: false, code: 'INTERNAL', message: (e as Error).message });
+    });
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (!hostAllowed(req.headers.host, hosts)) return reply(res, 403, { ok: false, code: 'BAD_HOST', message: `Host ${JSON.stringify(req.headers.host ?? '')} is not this server` });
-    const url = new URL(req.url ?? '/', 'http://x');
+    const url = requestUrl(req);
     const page = PAGE_FILES[url.pathname];
     if (page && req.method === 'GET') {
       const body = await readFile(`${pageDir}/${page}`).catch(() => undefined);
@@ -93,45 +90,31 @@ export async function startWebServer<S extends WebSession>(options: WebServerOpt
       return void res.end(body);
     }
     if (url.pathname === '/favicon.ico') return void res.writeHead(204).end();
-    if (url.pathname === '/api/login' && req.method === 'POST') {
-      if (originAllowed(req.headers.origin, hosts) === 'foreign') return reply(res, 403, { ok: false, code: 'BAD_ORIGIN', message: 'foreign Origin' });
-      const body = await readJson(req);
-      const given = body && typeof body === 'object' && typeof (body as { token?: unknown }).token === 'string' ? (body as { token: string }).token : undefined;
-      if (!secretEquals(given, token)) return reply(res, 401, { ok: false, code: 'BAD_TOKEN', message: 'wrong token: open the URL qemunet web printed' });
-      res.setHeader('Set-Cookie', sessionCookie(cookie));
-      return reply(res, 200, { ok: true });
-    }
     if (!url.pathname.startsWith('/api/')) return reply(res, 404, { ok: false, code: 'NOT_FOUND', message: `no ${url.pathname} here` });
-    const stateChanging = req.method !== 'GET';
-    const verdict = check(req, stateChanging);
+    const verdict = check(req, false);
     if (!verdict.ok) return reply(res, verdict.status, { ok: false, code: verdict.code, message: verdict.message });
-    try {
-      const session = await sessionOf(url);
-      if (url.pathname === '/api/session' && req.method === 'GET') return reply(res, 200, { ok: true, result: await session.view() });
-      if (url.pathname === '/api/layout' && req.method === 'GET') return reply(res, 200, { ok: true, result: (await session.layout()) ?? null });
-      if (url.pathname === '/api/layout' && req.method === 'POST') return reply(res, 200, { ok: true, result: await session.saveLayout(await readJson(req)) });
-      if (url.pathname === '/api/action' && req.method === 'POST') {
-        const request = actionOf(await readJson(req));
-        return reply(res, 200, { ok: true, result: await session.act(request) });
-      }
-      if (url.pathname === '/api/capture' && req.method === 'POST') {
-        const body = await readJson(req);
-        const nic = (body as { nic?: unknown } | undefined)?.nic;
-        const seconds = (body as { seconds?: unknown } | undefined)?.seconds ?? 5;
-        if (typeof nic !== 'string') throw new QemunetError('BAD_REQUEST', 'give the NIC to capture: {"nic": "host:eth0", "seconds": 5}');
-        if (typeof seconds !== 'number' || !(seconds > 0 && seconds <= 300)) throw new QemunetError('BAD_REQUEST', 'seconds: a number from 0 to 300');
-        const abort = new AbortController();
-        res.once('close', () => abort.abort());
-        const pcap = await session.capture(nic, seconds, abort.signal);
-        res.writeHead(200, { 'Content-Type': 'application/vnd.tcpdump.pcap', 'Content-Disposition': `attachment; filename="${nic.replace(/[^A-Za-z0-9_.-]/g, '_')}.pcap"` });
-        return void res.end(pcap);
-      }
-      const route = { req, res, path: url.pathname, method: req.method ?? 'GET', body: () => readJson(req), session };
-      if (await options.routes?.(route, (status, body) => reply(res, status, body))) return;
-    } catch (e) {
-      if (!isQemunetError(e)) throw e;
-      return reply(res, INPUT_CODES.has(e.code) ? 400 : 409, { ok: false, code: e.code, message: e.message });
+    const session = await sessionOf(url);
+    if (url.pathname === '/api/session' && req.method === 'GET') return reply(res, 200, { ok: true, result: await session.view() });
+    if (url.pathname === '/api/layout' && req.method === 'GET') return reply(res, 200, { ok: true, result: (await session.layout()) ?? null });
+    if (url.pathname === '/api/layout' && req.method === 'POST') return reply(res, 200, { ok: true, result: await session.saveLayout(await readJson(req)) });
+    if (url.pathname === '/api/action' && req.method === 'POST') {
+      const request = actionOf(await readJson(req));
+      return reply(res, 200, { ok: true, result: await session.act(request) });
     }
+    if (url.pathname === '/api/capture' && req.method === 'POST') {
+      const body = await readJson(req);
+      const nic = (body as { nic?: unknown } | undefined)?.nic;
+      const seconds = (body as { seconds?: unknown } | undefined)?.seconds ?? 5;
+      if (typeof nic !== 'string') throw new QemunetError('BAD_REQUEST', 'give the NIC to capture: {"nic": "host:eth0", "seconds": 5}');
+      if (typeof seconds !== 'number' || !(seconds > 0 && seconds <= 300)) throw new QemunetError('BAD_REQUEST', 'seconds: a number from 0 to 300');
+      const abort = new AbortController();
+      res.once('close', () => abort.abort());
+      const pcap = await session.capture(nic, seconds, abort.signal);
+      res.writeHead(200, { 'Content-Type': 'application/vnd.tcpdump.pcap', 'Content-Disposition': `attachment; filename="${nic.replace(/[^A-Za-z0-9_.-]/g, '_')}.pcap"` });
+      return void res.end(pcap);
+    }
+    const route = { req, res, path: url.pathname, method: req.method ?? 'GET', body: () => readJson(req), session };
+    if (await options.routes?.(route, (status, body) => reply(res, status, body))) return;
     return reply(res, 404, { ok: false, code: 'NOT_FOUND', message: `no ${req.method} ${url.pathname} here` });
   }
 
@@ -139,11 +122,15 @@ export async function startWebServer<S extends WebSession>(options: WebServerOpt
     socket.on('error', () => {});
     const verdict = check(req, true);
     if (!verdict.ok) return refuse(socket, verdict.status, verdict.message);
-    const url = new URL(req.url ?? '/', 'http://x');
-    sessionOf(url).then(
-      (session) => upgrade(req, socket, head, url, session),
-      (e: unknown) => refuse(socket, isQemunetError(e) && INPUT_CODES.has(e.code) ? 400 : 503, (e as Error).message),
-    );
+    let url: URL;
+    try {
+      url = requestUrl(req);
+    } catch (e) {
+      return refuse(socket, 400, (e as Error).message);
+    }
+    sessionOf(url)
+      .then((session) => upgrade(req, socket, head, url, session))
+      .catch((e: unknown) => refuse(socket, isQemunetError(e) && INPUT_CODES.has(e.code) ? 400 : 503, (e as Error).message));
   });
 
   function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL, session: S): void {
@@ -213,12 +200,33 @@ function refuse(socket: Duplex, status: number, message: string): void {
   socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
 
+/** A 400 or 409 for a request refused for what it asked or for the session's state. */
+function statusOf(code: string): number {
+  return INPUT_CODES.has(code) ? 400 : 409;
+}
+
+/**
+ * The request's target as a URL: a path, as browsers and scripts send it (origin-form). Anything
+ * else, the absolute form included, is a 400: parsing `http://[/ws/events` once threw outside any
+ * handler and ended the server.
+ */
+export function requestUrl(req: { url?: string | undefined }): URL {
+  const target = req.url ?? '';
+  const bad = () => new QemunetError('BAD_REQUEST', `the request target must be a path like /api/session, not ${JSON.stringify(target.slice(0, 100))}`);
+  if (!target.startsWith('/') || target.startsWith('//')) throw bad();
+  try {
+    return new URL(target, 'http://qemunet.invalid');
+  } catch {
+    throw bad();
+  }
+}
+
 async function readJson(req: IncomingMessage): Promise<unknown> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_BODY) throw new QemunetError('BAD_REQUEST', `the request body is over ${MAX_BODY} bytes`);
+    if (size > MAX_BODY) throw new QemunetError('BAD_REQUEST', `the request body is over ${MAX_BODY} bytes (64 KiB), the most this server reads`);
     chunks.push(chunk);
   }
   try {

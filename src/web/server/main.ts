@@ -7,6 +7,7 @@ import { ApiSession } from './api-session.js';
 import { isLoopback, newSecret } from './security.js';
 import { handleAction } from './actions-routes.js';
 import { LabsFolder } from './labs.js';
+import { authHeaderLine, openerPage, PrivateFiles } from './private-files.js';
 import { NoSession, SessionPool } from './session-pool.js';
 import type { WebSession } from './session-source.js';
 
@@ -45,22 +46,33 @@ async function webCommand(args: string[]): Promise<number> {
   const known = async (dir: string) => (await listSessions()).some((s) => s.dir === dir);
   const sessions = new SessionPool(await firstSession(values.session ?? positionals[0], labs !== undefined), (dir) => ApiSession.open(dir), known);
   const token = newSecret();
-  const routes = (r: Parameters<typeof handleAction>[1], reply: Parameters<typeof handleAction>[2]) => handleAction({ sessions, token, ...(labs ? { labs } : {}) }, r, reply);
-  const server = await startWebServer({ session: sessions.first, pick: (dir) => sessions.get(dir), port, listen, token, routes });
-  process.stdout.write(`qemunet web: ${server.url}\n`);
-  if (values.open) openBrowser(server.url);
+  const files = await PrivateFiles.make();
+  try {
+    const authHeaderFile = await files.write('auth-header', authHeaderLine(token));
+    const routes = (r: Parameters<typeof handleAction>[1], reply: Parameters<typeof handleAction>[2]) => handleAction({ sessions, authHeaderFile, ...(labs ? { labs } : {}) }, r, reply);
+    const server = await startWebServer({ session: sessions.first, pick: (dir) => sessions.get(dir), port, listen, token, routes });
+    process.stdout.write(`qemunet web: ${server.url}\n`);
+    if (values.open) openBrowser(await files.write('open.html', openerPage(server.url)));
+    await serveUntilStopped(sessions, values['until-stopped'] === true);
+    await server.close();
+  } finally {
+    await files.remove();
+    await sessions.close();
+  }
+  return 0;
+}
+
+/** Until Ctrl-C or SIGTERM, or with `untilStopped` until the first session stops. */
+async function serveUntilStopped(sessions: SessionPool, untilStopped: boolean): Promise<void> {
   const done = new AbortController();
   const stop = () => done.abort();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-  const off = values['until-stopped'] ? sessions.first.subscribe((v) => (v.phase === 'stopped' || v.phase === 'failed') && stop()) : () => {};
+  const off = untilStopped ? sessions.first.subscribe((v) => (v.phase === 'stopped' || v.phase === 'failed') && stop()) : () => {};
   await new Promise((resolve) => done.signal.addEventListener('abort', resolve, { once: true }));
   off();
   process.off('SIGINT', stop);
   process.off('SIGTERM', stop);
-  await server.close();
-  await sessions.close();
-  return 0;
 }
 
 /**
@@ -76,8 +88,9 @@ async function firstSession(named: string | undefined, haveLabs: boolean): Promi
   }
 }
 
-function openBrowser(url: string): void {
-  const child = spawn('xdg-open', [url], { stdio: 'ignore', detached: true });
+/** Opens `page` (a private file that forwards to the URL with the token): the token stays off xdg-open's and the browser's command lines. */
+function openBrowser(page: string): void {
+  const child = spawn('xdg-open', [page], { stdio: 'ignore', detached: true });
   child.on('error', () => process.stderr.write('qemunet web: could not run xdg-open; open the URL above yourself\n'));
   child.unref();
 }

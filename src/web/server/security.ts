@@ -4,9 +4,17 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
  * The checks every request goes through (pure functions, unit-tested): the Host header against an
  * exact allow-list (DNS rebinding), the Origin exactly (cross-site websocket hijacking, another
  * port of localhost included), and the token (constant-time compare).
+ *
+ * No cookie: a browser sends a cookie of 127.0.0.1 to every port of 127.0.0.1 (cookies are not
+ * scoped by port, and SameSite counts other ports as the same site), so any other local server the
+ * browser visits would get it and could replay it. The page keeps the token in sessionStorage,
+ * which is scoped by origin (port included), and sends it itself: as a Bearer header on fetches, as
+ * a websocket subprotocol `qemunet.bearer.TOKEN` on websockets (a browser cannot set their headers).
  */
 
-export const COOKIE_NAME = 'qemunet_web';
+/** The subprotocol the server answers a websocket with; the page offers it beside the one carrying its token. */
+export const WS_PROTOCOL = 'qemunet';
+const WS_BEARER_PREFIX = 'qemunet.bearer.';
 
 export function newSecret(): string {
   return randomBytes(32).toString('base64url');
@@ -55,16 +63,18 @@ export function bearerOf(authorization: string | undefined): string | undefined 
   return m?.[1];
 }
 
-export function cookieOf(header: string | undefined, name: string): string | undefined {
-  for (const part of (header ?? '').split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+/** The token a page's websocket carries in `Sec-WebSocket-Protocol` (`qemunet, qemunet.bearer.TOKEN`). */
+export function protocolBearerOf(protocols: string | undefined): string | undefined {
+  for (const p of (protocols ?? '').split(',')) {
+    const m = /^qemunet\.bearer\.([A-Za-z0-9_-]{1,200})$/.exec(p.trim());
+    if (m) return m[1];
   }
   return undefined;
 }
 
-export function sessionCookie(value: string): string {
-  return `${COOKIE_NAME}=${value}; HttpOnly; SameSite=Strict; Path=/`;
+/** What the page offers when it opens a websocket (the same shape protocolBearerOf reads). */
+export function wsProtocolsFor(token: string): string[] {
+  return [WS_PROTOCOL, `${WS_BEARER_PREFIX}${token}`];
 }
 
 /**
@@ -82,20 +92,14 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
 export type Verdict = { ok: true } | { ok: false; status: 401 | 403; code: string; message: string };
 
 /**
- * The whole check of a state-changing request or a websocket upgrade. `token` authenticates a
- * script (Bearer), `cookie` a page that logged in.
+ * The whole check of a request or a websocket upgrade: this server's Host, no foreign Origin, and
+ * the token, from the Authorization header or (websockets) the subprotocol. A cookie is never a
+ * credential here.
  */
-export function checkRequest(
-  req: { host?: string; origin?: string; authorization?: string; cookie?: string },
-  expected: { hosts: ReadonlySet<string>; token: string; cookie: string },
-): Verdict {
+export function checkRequest(req: { host?: string; origin?: string; authorization?: string; wsProtocols?: string }, expected: { hosts: ReadonlySet<string>; token: string }): Verdict {
   if (!hostAllowed(req.host, expected.hosts)) return { ok: false, status: 403, code: 'BAD_HOST', message: `Host ${JSON.stringify(req.host ?? '')} is not this server; use ${[...expected.hosts][0]}` };
-  const origin = originAllowed(req.origin, expected.hosts);
-  if (origin === 'foreign') return { ok: false, status: 403, code: 'BAD_ORIGIN', message: `Origin ${JSON.stringify(req.origin)} is not this server` };
-  const bearer = bearerOf(req.authorization);
-  if (bearer !== undefined) return secretEquals(bearer, expected.token) ? { ok: true } : { ok: false, status: 401, code: 'BAD_TOKEN', message: 'wrong token' };
-  if (origin === 'absent') return { ok: false, status: 401, code: 'NO_TOKEN', message: 'no token: send Authorization: Bearer TOKEN (the token is in the URL qemunet web printed)' };
-  const cookie = cookieOf(req.cookie, COOKIE_NAME);
-  if (cookie === undefined) return { ok: false, status: 401, code: 'NO_TOKEN', message: 'not logged in: open the URL qemunet web printed (with its #token=...)' };
-  return secretEquals(cookie, expected.cookie) ? { ok: true } : { ok: false, status: 401, code: 'BAD_TOKEN', message: 'stale login: open the URL qemunet web printed again' };
+  if (originAllowed(req.origin, expected.hosts) === 'foreign') return { ok: false, status: 403, code: 'BAD_ORIGIN', message: `Origin ${JSON.stringify(req.origin)} is not this server` };
+  const bearer = bearerOf(req.authorization) ?? protocolBearerOf(req.wsProtocols);
+  if (bearer === undefined) return { ok: false, status: 401, code: 'NO_TOKEN', message: 'no token: send Authorization: Bearer TOKEN (the token is in the URL qemunet web printed, after #token=); in a browser, open that URL' };
+  return secretEquals(bearer, expected.token) ? { ok: true } : { ok: false, status: 401, code: 'BAD_TOKEN', message: 'wrong token: open the URL qemunet web printed (a new qemunet web has a new token)' };
 }
