@@ -138,7 +138,7 @@ describe('qemunet web actions in a browser', { timeout: 900000 }, () => {
     await picture('switch');
     await page.fill('#switch-command', 'load/etc/passwd');
     await page.click('#switch-run');
-    await page.waitForFunction(() => /"load\/etc\/passwd" runs vde_switch's "load", which the page may not send/.test((globalThis as unknown as { document: { getElementById(id: string): { textContent: string } } }).document.getElementById('switch-output').textContent));
+    await page.waitForFunction(() => /"load\/etc\/passwd" runs vde_switch's "load", which acts on the machine, not the lab/.test((globalThis as unknown as { document: { getElementById(id: string): { textContent: string } } }).document.getElementById('switch-output').textContent));
   });
 
   test('power off then on a host from the page: stopped, then ready again', async () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { run } from '../../src/process/run.js';
 import { readLayout } from '../../src/session/layout.js';
 import { sessionPaths } from '../../src/session/paths.js';
@@ -109,7 +109,11 @@ describe('qemunet web for scripts: a flooded console, the layout in save archive
   });
 
   test('up --web --open prints the URL, opens it in the browser, and wires every NIC for live faults', async () => {
-    assert.equal(await eventually(async () => (await readFile(opened, 'utf8').catch(() => '')) || undefined, 15000, 'xdg-open to run'), `${url}\n`);
+    // xdg-open is given a private page that forwards to the URL: the token is on no command line.
+    const page = (await eventually(async () => (await readFile(opened, 'utf8').catch(() => '')) || undefined, 15000, 'xdg-open to run')).trim();
+    assert.equal(page.includes(token), false, page);
+    assert.equal((await stat(page)).mode & 0o777, 0o600);
+    assert.ok((await readFile(page, 'utf8')).includes(`<meta http-equiv="refresh" content="0; url=${url}">`));
     const view = (await (await api('/api/session')).json()) as { result: { hosts: Array<{ nics: Array<{ ref: string; faultable: boolean }> }> } };
     assert.deepEqual(view.result.hosts[0]!.nics, [view.result.hosts[0]!.nics[0]!]);
     assert.equal(view.result.hosts[0]!.nics[0]!.faultable, true, 'a NIC with no LINK line has a wirefilter, and the page knows');

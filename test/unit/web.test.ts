@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { connect } from 'node:net';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { FakeWebSession } from '../helpers/fake-web-session.js';
 import { WebSocket } from 'ws';
@@ -13,6 +13,7 @@ import { actionOf, requestUrl, startWebServer, type WebServer } from '../../src/
 import { faultSettings } from '../../src/web/server/api-session.js';
 import { allowedHosts, checkRequest, originAllowed, protocolBearerOf, secretEquals, wsProtocolsFor } from '../../src/web/server/security.js';
 import { faultLabel } from '../../src/web/server/view.js';
+import { authHeaderLine, openerPage, PrivateFiles } from '../../src/web/server/private-files.js';
 import { decodeConsoleClient, decodeConsoleServer, gapMarker, type ActionRequest } from '../../src/web/protocol.js';
 
 describe('web security checks', () => {
@@ -297,3 +298,28 @@ async function waitFor(ok: () => boolean, ms = 3000): Promise<void> {
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+describe('private files of qemunet web (the token off command lines)', () => {
+  it('makes a 0700 folder of 0600 files it never writes twice, and removes it', async () => {
+    const runtime = await mkdtemp(join(tmpdir(), 'qemunet-runtime-'));
+    try {
+      const files = await PrivateFiles.make({ XDG_RUNTIME_DIR: runtime });
+      assert.equal(dirname(files.dir), runtime);
+      assert.equal((await stat(files.dir)).mode & 0o777, 0o700);
+      const header = await files.write('auth-header', authHeaderLine('tok'));
+      assert.deepEqual([(await stat(header)).mode & 0o777, await readFile(header, 'utf8')], [0o600, 'Authorization: Bearer tok\n']);
+      await assert.rejects(files.write('auth-header', 'again'), { code: 'EEXIST' });
+      await files.remove();
+      await assert.rejects(stat(files.dir), { code: 'ENOENT' });
+    } finally {
+      await rm(runtime, { recursive: true, force: true });
+    }
+  });
+
+  it('writes the opener page with the URL escaped for HTML', () => {
+    assert.equal(
+      openerPage('http://127.0.0.1:1/?a=1&b="<x>#token=t'),
+      '<!doctype html>\n<meta charset="utf-8">\n<meta name="referrer" content="no-referrer">\n<meta http-equiv="refresh" content="0; url=http://127.0.0.1:1/?a=1&amp;b=&quot;&lt;x>#token=t">\n<title>qemunet web</title>\n<p>Opening <a href="http://127.0.0.1:1/?a=1&amp;b=&quot;&lt;x>#token=t">qemunet web</a>…</p>\n',
+    );
+  });
+});
