@@ -5,8 +5,9 @@
  * reporting. 5: the sysinit runs under busybox's shell and its applets (dash made every command an
  * exec of a dynamically linked program: slow under TCG; tiny's 12); the ssh host key is made on first use.
  * 6: 5 of two branches together (busybox sysinit and first-use ssh key; UML's ipv6, ubdb, legacy iptables).
+ * 7: tiny's 14 (UML on a CPU with AMX: modprobe on demand keeps glibc off AVX).
  */
-export const DEBIAN_RECIPE_VERSION = 6;
+export const DEBIAN_RECIPE_VERSION = 7;
 
 /**
  * What goes into the built-in `debian` guest: what QemuNet's course labs and a networking or

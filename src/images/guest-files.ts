@@ -116,6 +116,13 @@ ip link set lo up
 # modules: there iptables is the legacy one (this host's own root, its COW file, keeps the links).
 if grep -q "^vendor_id.*User Mode Linux" /proc/cpuinfo; then
   for t in iptables ip6tables; do for s in '' -save -restore; do ln -sf xtables-legacy-multi "/usr/sbin/$t$s"; done; done
+  # On a CPU whose FPU state this UML kernel cannot save (AMX), qemunet passes GLIBC_TUNABLES (AVX
+  # off) in init's environment; the kernel's own helpers (modprobe on demand) do not inherit it.
+  if [ -n "$GLIBC_TUNABLES" ]; then
+    printf '#!/bin/sh\nexport GLIBC_TUNABLES=%s\nexec /sbin/modprobe "$@"\n' "$GLIBC_TUNABLES" > /run/qemunet/modprobe
+    chmod 755 /run/qemunet/modprobe
+    echo /run/qemunet/modprobe > /proc/sys/kernel/modprobe
+  fi
 fi
 
 # Drivers for the devices present; virtio_pci then reveals the virtio devices.

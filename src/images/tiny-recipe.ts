@@ -3,7 +3,8 @@
 // 12: the sysinit runs under busybox's shell (its commands were dynamically linked programs under dash).
 // 12 (other branch): the UML kernel and its modules (IPv6, 802.1Q, bridge, legacy iptables, vfat under UML); ubdb as second disk.
 // 13: both 12s together.
-export const TINY_RECIPE_VERSION = 13;
+// 14: UML on a CPU with AMX: modprobe on demand gets init's GLIBC_TUNABLES (uml/legacy-fpu.ts).
+export const TINY_RECIPE_VERSION = 14;
 
 /**
  * What goes into the built-in `tiny` guest. Changing a list here changes the image; the build

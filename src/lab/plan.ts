@@ -75,6 +75,8 @@ export interface PlanOptions {
    * of a unix socket in the session. Ports are found free at start; the plan only uses them.
    */
   displayPorts?: ReadonlyMap<string, number>;
+  /** This CPU's FPU state is more than the UML kernel can save (AMX): UML hosts run with the legacy one (uml/legacy-fpu.ts). */
+  umlLegacyFpu?: boolean;
 }
 
 export interface NicPlan {
@@ -190,6 +192,7 @@ export function planLab(given: Topology, catalog: Catalog, paths: SessionPaths, 
     throw new QemunetError('TOO_MANY_HOSTS', `${topology.file}: ${topology.hosts.length} hosts; QemuNet's MAC scheme (${MAC_PREFIX}:HH:NN) numbers at most ${MAX_MAC_INDEX + 1}`);
   }
   const hosts = topology.hosts.map((host, hostIndex) => planHost(topology, host, hostIndex, catalog, paths, options, notes));
+  if (options.umlLegacyFpu && hosts.some((h) => h.kind === 'uml')) notes.push(UML_LEGACY_FPU_NOTE);
   // A trunk is one vde_plug joining a port of each switch (vdeplug4 URLs: vde://SOCKET[PORT]).
   const trunks = topology.trunks.map((t) => ({ a: t.a, b: t.b, argv: [t.a, t.b].map((end) => `vde://${paths.switch(end.switch).socket}[${end.port}]`) }));
   const nographic = hosts.filter((h) => h.display === 'nographic');
@@ -314,6 +317,8 @@ export function wireArgv(nicUrl: string, mgmt: string, switchUrl: string): strin
   return ['dpipe', ...tied, 'vde_plug', nicUrl, '=', ...tied, 'wirefilter', '-M', mgmt, '=', ...tied, 'vde_plug', switchUrl];
 }
 
+export const UML_LEGACY_FPU_NOTE = "warning: this CPU has AMX, whose register state Debian 12's UML kernel cannot save: UML hosts run with the legacy FPU state and with AVX turned off in their glibc (a program in them that uses AVX itself may misbehave; QEMU hosts are not affected)";
+
 /** Display modes of a UML host: its console is a serial line, it has no screen. */
 const UML_DISPLAYS: ReadonlySet<DisplayMode> = new Set(['none', 'nographic', 'tmux', 'screen', ...TERMINAL_DISPLAYS]);
 
@@ -343,6 +348,7 @@ function planUmlHost(topology: Topology, host: HostDef, hostIndex: number, syste
     ...(share ? { shareDir: share } : {}),
     agentSocket: hp.agent,
     append: [`hostname=${host.name}`, `user=${o.user}`, ...(o.quiet || system.builtin === 'tiny' ? ['quiet'] : []), ...o.kernelArgs],
+    ...(o.umlLegacyFpu ? { legacyFpu: true } : {}),
   };
   return { kind: 'uml', name: host.name, systemName: host.system, system, display, wave: host.wave, nics, paths: hp, agent: system.builtin === 'tiny', uml };
 }

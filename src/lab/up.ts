@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import { QemunetError, SessionError, UsageError } from '../errors.js';
-import { rm, stat } from 'node:fs/promises';
+import { readFile, rm, stat } from 'node:fs/promises';
+import { hostHasAmx } from '../uml/legacy-fpu.js';
 import { run } from '../process/run.js';
 import { checkBases, recordBases } from './base-record.js';
 import { extractArchive, removeStaleRuntime } from './restore.js';
@@ -84,6 +85,8 @@ interface Inputs {
   storeDir: string;
   display: DisplayMode;
   notes: string[];
+  /** The CPU's FPU state is more than Debian 12's UML kernel can save (uml/legacy-fpu.ts). */
+  umlLegacyFpu: boolean;
   /** QEMU's display backends, when a host wants QEMU's own window. */
   qemuBackends?: Set<string>;
   displayPorts?: Map<string, number>;
@@ -96,6 +99,7 @@ async function readInputs(req: UpRequest, dir: string): Promise<Inputs> {
   const display = checkDisplay(req.display) ?? (env.DISPLAY ? 'xterm' : 'none');
   const file = req.topologyFile ? resolve(cwd, req.topologyFile) : sessionPaths(dir).topology;
   const { topology } = await readTopology(file, { hostNetwork: req.hostNetwork ?? true });
+  const umlLegacyFpu = hostHasAmx(await readFile('/proc/cpuinfo', 'utf8').catch(() => ''));
   const { catalog, storeDir, configFiles, notes } = await loadCatalog({ ...(req.configFile ? { configFile: req.configFile } : {}), cwd, env });
   const displays = [...hostDisplays(topology, display)];
   const windowed = displays.some(([, d]) => SCREEN_DISPLAYS.has(d) && d !== 'vnc' && d !== 'spice');
@@ -103,7 +107,7 @@ async function readInputs(req: UpRequest, dir: string): Promise<Inputs> {
   const remote = displays.filter(([, d]) => d === 'vnc' || d === 'spice').map(([name]) => name);
   const displayPorts = req.displayTcp && remote.length ? await freeLoopbackPorts(remote.length) : [];
   return {
-    topology, catalog, configFiles, storeDir, display, notes,
+    topology, catalog, configFiles, storeDir, display, notes, umlLegacyFpu,
     ...(qemuBackends ? { qemuBackends } : {}),
     ...(displayPorts.length ? { displayPorts: new Map(remote.map((name, i) => [name, displayPorts[i]!])) } : {}),
   };
@@ -152,6 +156,7 @@ function planFor(req: UpRequest, inputs: Inputs, dir: string, accel: VmSpec['acc
     ...(req.rawBase ? { rawBase: true } : {}),
     ...(req.vlan ? { vlan: true } : {}),
     ...(req.wireAll ? { wireAll: true } : {}),
+    ...(inputs.umlLegacyFpu ? { umlLegacyFpu: true } : {}),
     ...tcgCacheOption((req.env ?? process.env).QEMUNET_TCG_CACHE),
     existingDisks: new Set(inputs.topology.hosts.filter((h) => existsSync(paths.host(h.name).disk)).map((h) => h.name)),
     configFiles: inputs.configFiles,

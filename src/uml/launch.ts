@@ -12,6 +12,7 @@ import { settlesWithin } from '../process/within.js';
 import { GuestAgent } from '../vm/guest-agent.js';
 import { AgentProxy } from './agent-proxy.js';
 import { fitCowToBase } from './cow.js';
+import { SECCOMP_FD, xstateRegsetFilter } from './legacy-fpu.js';
 import { umlJailArgv, type UmlSpec } from './uml-argv.js';
 import { KernelNewlines } from './kernel-newlines.js';
 
@@ -157,7 +158,9 @@ export async function launchUml(spec: UmlSpec, options: { logFile: string }): Pr
   const argv = umlJailArgv(spec);
   const log = createWriteStream(options.logFile, { flags: 'a' });
   // fd 3 is a socketpair (Node makes every 'pipe' one): UML's second serial line, the guest agent's.
-  const { child, started } = spawnProcess('bwrap', argv, { stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
+  // fd 4 (legacyFpu): the seccomp program bubblewrap reads to its end, then applies to UML.
+  const { child, started } = spawnProcess('bwrap', argv, { stdio: ['pipe', 'pipe', 'pipe', 'pipe', ...(spec.legacyFpu ? ['pipe' as const] : [])] });
+  if (spec.legacyFpu) (child.stdio[SECCOMP_FD] as Writable).end(xstateRegsetFilter());
   await started.catch((e: unknown) => {
     log.end();
     throw e;

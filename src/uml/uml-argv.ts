@@ -1,3 +1,5 @@
+import { NO_AVX_GLIBC, SECCOMP_FD } from './legacy-fpu.js';
+
 /** Debian's user-mode-linux package installs the UML kernel here (`linux` is an alternative for it). */
 export const DEFAULT_UML_KERNEL = '/usr/bin/linux.uml';
 
@@ -27,6 +29,8 @@ export interface UmlSpec {
   agentSocket: string;
   /** Kernel command line words after qemunet's own (hostname=, user=, -z ...). */
   append: readonly string[];
+  /** A CPU whose FPU state this UML kernel cannot save (AMX): the legacy state, and no AVX in the guest's glibc (legacy-fpu.ts). */
+  legacyFpu?: boolean;
 }
 
 /**
@@ -53,6 +57,7 @@ export function umlArgv(spec: UmlSpec): string[] {
     ...(spec.shareDir ? [`hostfs=${spec.shareDir}`, 'qemunet.hostfs'] : []),
     'qemunet.agent=ttyS1',
     ...spec.append,
+    ...(spec.legacyFpu ? [NO_AVX_GLIBC] : []),
   ];
 }
 
@@ -84,6 +89,7 @@ export function umlJailArgv(spec: UmlSpec): string[] {
     ...(spec.disk ? rw(spec.disk) : []),
     ...spec.socketDirs.flatMap(rw),
     ...(spec.shareDir ? rw(spec.shareDir) : []),
+    ...(spec.legacyFpu ? ['--seccomp', String(SECCOMP_FD)] : []),
     '--',
     spec.kernel,
     ...umlArgv(spec),
