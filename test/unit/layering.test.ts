@@ -47,6 +47,17 @@ describe('layering', () => {
     assert.deepEqual(offenders, []);
   });
 
+  it('protocol/ stands alone: it imports only the schema library, itself and errors.ts', async () => {
+    const offenders: string[] = [];
+    for (const file of await sources(join(SRC, 'protocol'))) {
+      for (const spec of importsOf(await readFile(file, 'utf8'))) {
+        const target = spec.startsWith('.') ? relative(SRC, resolve(dirname(file), spec)) : spec;
+        if (!(target === 'zod' || target.startsWith('protocol/') || target === 'errors.js')) offenders.push(`${relative(SRC, file)} imports ${spec}`);
+      }
+    }
+    assert.deepEqual(offenders, []);
+  });
+
   it('sees imports in every form it checks', () => {
     assert.deepEqual(importsOf(`import { a } from '../lab/lab.js';\nimport type { B } from "../x.js";\nexport { c } from './c.js';\nconst m = await import('../vm/qmp.js');\nimport './owned.js';\n`), ['../lab/lab.js', '../x.js', './c.js', '../vm/qmp.js', './owned.js']);
   });
