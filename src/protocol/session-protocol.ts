@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { QemunetError } from '../errors.js';
+import { isErrorCode } from './error-codes.js';
 import { sessionStateSchema } from './session-state.js';
 
 /**
@@ -147,7 +148,10 @@ export function parseReply<K extends CommandName>(line: string, cmd: K): ResultO
   }
   const reply = replySchema.safeParse(value, { reportInput: true });
   if (!reply.success) throw new QemunetError('CONTROL_FAILED', `the session's answer to "${cmd}" is not a reply of control protocol ${PROTOCOL_VERSION}: ${reply.error.issues.map((i) => describeIssue(i, 'the reply')).join('; ')}`);
-  if (!reply.data.ok) throw new QemunetError(reply.data.code, reply.data.message);
+  if (!reply.data.ok) {
+    // A code this qemunet does not know is the session's failure all the same, its message kept.
+    throw new QemunetError(isErrorCode(reply.data.code) ? reply.data.code : 'CONTROL_FAILED', reply.data.message);
+  }
   return checkResult(cmd, reply.data.result);
 }
 

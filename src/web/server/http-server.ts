@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { isQemunetError, QemunetError } from '../../errors.js';
+import { httpStatus, isInputError, isQemunetError, QemunetError } from '../../errors.js';
 import type { ActionRequest, ApiReply, Cursor, EventMessage } from '../protocol.js';
 import { bridgeConsole } from './console-bridge.js';
 import { bridgeScreen, hostRequest, screenRequest, upgradeScreen } from './screen-bridge.js';
@@ -48,8 +48,6 @@ const PAGE_FILES: Readonly<Record<string, string>> = {
 };
 const TYPES: Readonly<Record<string, string>> = { html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8' };
 const MAX_BODY = 64 * 1024;
-/** Codes of requests refused for what they asked (400) or for the session's state (409); anything else is a 500. */
-const INPUT_CODES = new Set(['USAGE', 'UNKNOWN_HOST', 'UNKNOWN_NIC', 'LINK_SETTING', 'BAD_REQUEST', 'BAD_SESSION', 'UNKNOWN_SWITCH', 'LAYOUT', 'BAD_LAB_PATH']);
 
 export const DEFAULT_PAGE_DIR = fileURLToPath(new URL('../../../web/', import.meta.url));
 
@@ -130,7 +128,7 @@ export async function startWebServer<S extends WebSession>(options: WebServerOpt
       if (await options.routes?.(route, (status, body) => reply(res, status, body))) return;
     } catch (e) {
       if (!isQemunetError(e)) throw e;
-      return reply(res, INPUT_CODES.has(e.code) ? 400 : 409, { ok: false, code: e.code, message: e.message });
+      return reply(res, httpStatus(e.code), { ok: false, code: e.code, message: e.message });
     }
     return reply(res, 404, { ok: false, code: 'NOT_FOUND', message: `no ${req.method} ${url.pathname} here` });
   }
@@ -142,7 +140,7 @@ export async function startWebServer<S extends WebSession>(options: WebServerOpt
     const url = new URL(req.url ?? '/', 'http://x');
     sessionOf(url).then(
       (session) => upgrade(req, socket, head, url, session),
-      (e: unknown) => refuse(socket, isQemunetError(e) && INPUT_CODES.has(e.code) ? 400 : 503, (e as Error).message),
+      (e: unknown) => refuse(socket, isQemunetError(e) && isInputError(e.code) ? 400 : 503, (e as Error).message),
     );
   });
 
