@@ -79,3 +79,15 @@ export function parseLinkSettings(settings: ReadonlyArray<readonly [string, stri
   }
   return { ok: true, faults };
 }
+/**
+ * Faults set over others: each given one replaces its kind. One set back to nothing (delay 0, loss 0%,
+ * bandwidth 0 = unlimited) is dropped, so a NIC's recorded faults list only what acts on its frames.
+ */
+export function mergeFaults(base: LinkFaults, given: LinkFaults): LinkFaults {
+  const merged: LinkFaults = { ...base, ...given };
+  if (merged.delay && !merged.delay.ms && !merged.delay.jitterMs) delete merged.delay;
+  if (merged.lossPct === 0) delete merged.lossPct;
+  if (merged.dupPct === 0) delete merged.dupPct;
+  if (merged.bandwidth === 0) delete merged.bandwidth;
+  return merged;
+}

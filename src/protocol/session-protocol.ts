@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { QemunetError } from '../errors.js';
 import { isErrorCode } from './error-codes.js';
+import { linkFaultsSchema } from './faults.js';
 import { sessionStateSchema } from './session-state.js';
 
 /**
@@ -33,7 +34,11 @@ export const COMMANDS = {
   thaw: command({}, z.array(z.string()), 'resumes the VMs `freeze` paused'),
   restart: command({ host }, z.string(), 'starts a stopped or crashed host again, on the same switch ports'),
   link: command({ host, nic, up: z.boolean().describe('true or false') }, z.boolean(), "sets a NIC's link up or down"),
-  wire: command({ host, nic }, z.literal(true), 'puts a wirefilter between a NIC and its switch, live, unless it has one'),
+  faults: command(
+    { host, nic, faults: linkFaultsSchema.describe(`an object with any of ${Object.keys(linkFaultsSchema.shape).join(', ')}`) },
+    z.strictObject({ faults: linkFaultsSchema, wirefilter: z.array(z.string()) }),
+    "sets a NIC's faults in its wirefilter, putting one in live if it has none (a given fault replaces its kind, 0 clears it); answers the NIC's faults now and the wirefilter's own summary",
+  ),
   capture: command({ host, nic, file: z.string().min(1).describe('a file path') }, z.string(), "writes a NIC's frames to a pcap file while the connection lasts; answers its id"),
   'capture-stop': command({ id: z.string().min(1).describe('a capture id') }, z.string(), 'ends a capture'),
   stop: command({}, z.number().int(), "stops the session; answers the pid of its process, which lets the session's lock go once it has stopped"),

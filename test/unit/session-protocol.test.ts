@@ -8,7 +8,8 @@ const VALID: ControlCommand[] = [
   { cmd: 'thaw' },
   { cmd: 'restart', host: 'syl' },
   { cmd: 'link', host: 'syl', nic: 0, up: false },
-  { cmd: 'wire', host: 'syl', nic: 1 },
+  { cmd: 'faults', host: 'syl', nic: 0, faults: { delay: { ms: 40, jitterMs: 10 }, lossPct: 10, dupPct: 0.5, bandwidth: 1250000, mtu: 1400 } },
+  { cmd: 'faults', host: 'syl', nic: 0, faults: {} },
   { cmd: 'capture', host: 'syl', nic: 0, file: '/tmp/€.pcap' },
   { cmd: 'capture-stop', id: 'capture1' },
   { cmd: 'stop' },
@@ -49,7 +50,7 @@ describe('session protocol', () => {
   });
 
   it('refuses an unknown or missing command, listing the commands', () => {
-    const commands = 'freeze, thaw, restart, link, wire, capture, capture-stop, stop, power-off, subscribe';
+    const commands = 'freeze, thaw, restart, link, faults, capture, capture-stop, stop, power-off, subscribe';
     assert.deepEqual(refusal(req({ cmd: 'reboot-all' })), { code: 'UNKNOWN_COMMAND', message: `unknown command "reboot-all"; commands: ${commands}` });
     assert.deepEqual(refusal(req({ host: 'a' })), { code: 'UNKNOWN_COMMAND', message: `the request has no "cmd"; commands: ${commands}` });
     // An inherited name is no command.
@@ -70,6 +71,16 @@ describe('session protocol', () => {
       code: 'BAD_COMMAND',
       message: 'bad "capture" request: file must be a string, not an object; capture takes host (a host name), nic (a NIC index, 0 for eth0), file (a file path)',
     });
+  });
+
+  it('refuses faults outside what the wirefilter takes, with the ranges of the text syntax', () => {
+    const takes = 'faults takes host (a host name), nic (a NIC index, 0 for eth0), faults (an object with any of delay, lossPct, dupPct, bandwidth, mtu)';
+    const faults = (f: unknown) => refusal(req({ cmd: 'faults', host: 'a', nic: 0, faults: f }));
+    assert.deepEqual(faults({ lossPct: 101 }), { code: 'BAD_COMMAND', message: `bad "faults" request: faults.lossPct must be at most 100; ${takes}` });
+    assert.deepEqual(faults({ mtu: 20, jitter: 5 }), { code: 'BAD_COMMAND', message: `bad "faults" request: faults.mtu must be at least 68; faults has unknown field "jitter"; ${takes}` });
+    assert.deepEqual(faults({ delay: 40 }), { code: 'BAD_COMMAND', message: `bad "faults" request: faults.delay must be an object, not 40 (an integer); ${takes}` });
+    assert.deepEqual(faults({ bandwidth: 1.5 }), { code: 'BAD_COMMAND', message: `bad "faults" request: faults.bandwidth must be an integer, not 1.5 (a number); ${takes}` });
+    assert.deepEqual(faults(undefined), { code: 'BAD_COMMAND', message: `bad "faults" request: faults is missing; ${takes}` });
   });
 
   it('checks the reply and its result against the command', () => {
