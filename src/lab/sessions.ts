@@ -205,7 +205,7 @@ export async function startCapture(dir: string, ref: string, file: string): Prom
   return {
     stop: async () => {
       // Answered once QEMU has closed the file; closing the connection alone would also end it.
-      await controlRequest(sessionPaths(dir).control, { cmd: 'capture-stop', id: held.result as string }).catch(() => {});
+      await controlRequest(sessionPaths(dir).control, { cmd: 'capture-stop', id: held.result }).catch(() => {});
       held.close();
     },
     // The session ends the capture when it stops (its control connection closes).

@@ -6,7 +6,9 @@
 // No schema library here: the page bundles this module, and the fault names are a plain list.
 import { FAULT_NAMES, type FaultName } from '../protocol/fault-names.js';
 
-export type HostState = 'pending' | 'starting' | 'booting' | 'stalled' | 'ready' | 'running' | 'stopping' | 'stopped' | 'crashed' | 'failed';
+// Declared once with the session's state; a type only, so the page bundles no schema library.
+export type { HostState } from '../protocol/session-state.js';
+import type { HostState } from '../protocol/session-state.js';
 
 export interface NicView {
   /** `host:ethN`, how actions name it. */
