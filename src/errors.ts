@@ -1,10 +1,15 @@
+import type { ErrorCode } from './protocol/error-codes.js';
+
+// What follows from a code (exit status, HTTP status) is in the one table, with the codes.
+export { httpStatus, isInputError, upgradeRefusalStatus, type ErrorCode } from './protocol/error-codes.js';
+
 /**
  * Every error a user can cause carries a stable code and a message meant for them.
  * The CLI prints `message` for these; anything else is a bug and gets a full report.
  */
 export class QemunetError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
     this.code = code;
@@ -14,7 +19,7 @@ export class QemunetError extends Error {
 /** A problem in an input file, pointing at the place. */
 export class InputError extends QemunetError {
   constructor(
-    code: string,
+    code: ErrorCode,
     readonly file: string,
     readonly line: number,
     readonly column: number,
@@ -27,7 +32,7 @@ export class InputError extends QemunetError {
 /** A program could not be started or exited badly; carries its last output. */
 export class ProcessError extends QemunetError {
   constructor(
-    code: string,
+    code: ErrorCode,
     message: string,
     readonly command: readonly string[],
     readonly exitCode: number | null,

@@ -31,6 +31,7 @@ export { exitStatus, isKnownCode } from './exit-status.js';
 
 // Link faults as `qemunet link` and the web dialog write them, checked.
 export { parseLinkSetting, type LinkFaults } from '../topology/link-syntax.js';
+export { FAULT_NAMES, type FaultName } from '../protocol/fault-names.js';
 export type { Topology } from '../topology/types.js';
 
 // The graph layout the web page keeps in a session directory.

@@ -60,9 +60,9 @@ export class SessionClient {
   /** Every change of the session's state, pushed by the session as it happens (no polling). */
   async subscribe(onState: (state: SessionState) => void): Promise<StateSubscription> {
     const held = await controlSubscribe(sessionPaths(this.dir).control, (n) => {
-      if (n.event === 'state') onState(n.state as SessionState);
+      if (n.event === 'state') onState(n.state);
     });
-    return { state: held.result as SessionState, close: held.close, closed: held.closed };
+    return { state: held.result, close: held.close, closed: held.closed };
   }
 
   /** Stops the session (as Ctrl-C in its terminal would) and waits until it has stopped. */

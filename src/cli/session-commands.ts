@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { QemunetError, UsageError } from '../errors.js';
-import { isLive, listSessions, parseNicRef, SessionClient } from '../api/index.js';
+import { FAULT_NAMES, isLive, listSessions, parseNicRef, SessionClient } from '../api/index.js';
 import { renderStatus } from './status-view.js';
 
 const sessionOption = { session: { type: 'string' } } as const;
@@ -119,14 +119,16 @@ export async function switchCommandCli(args: string[]): Promise<number> {
 
 /** `qemunet link HOST:ethN [up|down] [--delay 40ms --loss 10% ...]`: sets or shows a NIC's link and faults. */
 export async function linkCommand(args: string[]): Promise<number> {
-  const faultOptions = { delay: { type: 'string' }, loss: { type: 'string' }, dup: { type: 'string' }, bandwidth: { type: 'string' }, mtu: { type: 'string' } } as const;
-  const { values, positionals } = parseArgs({ args, options: { ...sessionOption, ...faultOptions }, allowPositionals: true });
+  // One option per fault, from the one list of their names.
+  const faultOptions = Object.fromEntries(FAULT_NAMES.map((name) => [name, { type: 'string' as const }]));
+  const { values, positionals } = parseArgs({ args, options: { ...faultOptions, ...sessionOption }, allowPositionals: true });
   const [ref, state] = positionals;
   if (!ref || positionals.length > 2 || (state !== undefined && state !== 'up' && state !== 'down')) {
     throw new UsageError('usage: qemunet link HOST:ethN [up|down] [--delay 40ms[+10ms]] [--loss 10%] [--dup 1%] [--bandwidth 10mbit] [--mtu 1400] [--session DIR]');
   }
   const session = await SessionClient.find(values.session);
-  const settings = Object.keys(faultOptions).flatMap((k) => (values[k as keyof typeof faultOptions] !== undefined ? [[k, values[k as keyof typeof faultOptions]!] as [string, string]] : []));
+  const given = values as Record<string, string | undefined>;
+  const settings = FAULT_NAMES.flatMap((name): Array<[string, string]> => (given[name] !== undefined ? [[name, given[name]]] : []));
   if (settings.length) await session.setFaults(ref, settings);
   if (state) await session.setLink(ref, state === 'up');
   const { host, nic } = parseNicRef(ref);

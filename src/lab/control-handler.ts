@@ -1,7 +1,8 @@
 import type { EventEmitter } from 'node:events';
 import { QemunetError } from '../errors.js';
 import type { RunningNode } from '../node/kind.js';
-import type { ControlCommand, ControlConnection } from './control.js';
+import { mergeFaults, type LinkFaults } from '../protocol/faults.js';
+import type { ControlCommand, ControlConnection, ResultOf } from './control.js';
 import { requireOf } from './kinds.js';
 import type { LabNetwork } from './network.js';
 import type { LabPlan } from './plan.js';
@@ -50,10 +51,8 @@ export class LabControl {
       case 'link':
         await this.setLink(c.host, c.nic, c.up);
         return c.up;
-      case 'wire':
-        this.nicOf(c.host, c.nic, 'link');
-        await this.lab.network.insertWire(c.host, c.nic);
-        return true;
+      case 'faults':
+        return this.setFaults(c.host, c.nic, c.faults);
       case 'capture':
         return this.capture(c.host, c.nic, c.file, conn);
       case 'capture-stop':
@@ -93,16 +92,34 @@ export class LabControl {
 
   /**
    * A NIC's link state: the guest's carrier (QEMU), or for a kind without carrier control (UML) its
-   * wirefilter. The status lists the NICs that are down.
+   * wirefilter, which gets back the NIC's recorded loss when up. The status lists the NICs that are down.
    */
   private async setLink(host: string, nic: number, up: boolean): Promise<void> {
     const node = this.nicOf(host, nic, 'link');
     if (node.setLink) await node.setLink(nic, up);
-    else await this.lab.network.setWireLink(host, nic, up);
+    else await this.lab.network.setWireLink(host, nic, up, this.faultsOf(host, nic).lossPct ?? 0);
     const down = new Set(this.lab.status.host(host).linksDown ?? []);
     if (up) down.delete(`eth${nic}`);
     else down.add(`eth${nic}`);
     this.lab.status.updateHost(host, { linksDown: [...down].sort() });
+  }
+
+  /**
+   * Faults, set in the NIC's wirefilter (put in live if it has none), then recorded in the state:
+   * written and pushed, so every client sees them whoever set them. While a link cut in the
+   * wirefilter is down (UML), a new loss is recorded but not applied: `link up` applies it.
+   */
+  private async setFaults(host: string, nic: number, given: LinkFaults): Promise<ResultOf<'faults'>> {
+    const node = this.nicOf(host, nic, 'link');
+    const cutInWire = !node.setLink && (this.lab.status.host(host).linksDown ?? []).includes(`eth${nic}`);
+    const { lossPct: _held, ...notLoss } = given;
+    const wirefilter = await this.lab.network.setFaults(host, nic, cutInWire ? notLoss : given);
+    this.lab.status.setNicFaults(host, nic, mergeFaults(this.faultsOf(host, nic), given));
+    return { faults: this.faultsOf(host, nic), wirefilter };
+  }
+
+  private faultsOf(host: string, nic: number): LinkFaults {
+    return this.lab.status.host(host).nics[nic]?.faults ?? {};
   }
 
   /** A capture runs until it is asked to stop or its client goes, whichever comes first. */

@@ -3,26 +3,13 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { QemunetError, SessionError } from '../errors.js';
 import { LineReader } from '../process/lines.js';
 import { PRIVATE_UMASK, withUmask } from '../process/umask.js';
+import {
+  checkResult, encodeRequest, MAX_REQUEST_BYTES, parseNotification, parseReply, parseRequest,
+  type CommandName, type CommandOf, type ControlCommand, type ControlNotification, type Reply, type ResultOf,
+} from '../protocol/session-protocol.js';
 
-export type ControlCommand =
-  | { cmd: 'freeze' }
-  | { cmd: 'thaw' }
-  | { cmd: 'restart'; host: string }
-  | { cmd: 'link'; host: string; nic: number; up: boolean }
-  /** Puts a wirefilter between a NIC and the rest of its switch, live, unless it has one (for faults). */
-  | { cmd: 'wire'; host: string; nic: number }
-  /** Lasts as long as the connection that asked for it: the capture ends when its client goes. */
-  | { cmd: 'capture'; host: string; nic: number; file: string }
-  | { cmd: 'capture-stop'; id: string }
-  /** Stops the session (as Ctrl-C does); answered at once with the driving process's pid, which lets the session's lock go once it has stopped. */
-  | { cmd: 'stop' }
-  /** Powers one host off (ACPI power button, then quit); `restart` starts it again. */
-  | { cmd: 'power-off'; host: string }
-  /** Answered with the session's state, then every change is pushed as a notification line until the connection closes. */
-  | { cmd: 'subscribe' };
-
-/** What the session pushes to a subscribed connection. */
-export type ControlNotification = { event: 'state'; state: unknown };
+// The commands, their results and the notifications are declared once, in protocol/.
+export type { CommandName, CommandOf, ControlCommand, ControlNotification, ResultOf } from '../protocol/session-protocol.js';
 
 /** One client connection: what it started is undone when it closes. */
 export interface ControlConnection {
@@ -30,12 +17,13 @@ export interface ControlConnection {
   /** Pushes a notification line (after the reply to the request that asked for them). */
   notify(message: ControlNotification): void;
 }
-type Reply = { ok: true; result: unknown } | { ok: false; code: string; message: string };
 
 /**
  * The control socket of a running session (`<session>/qemunet.ctl`): other qemunet processes ask
  * the one driving the session to freeze its VMs for a consistent save, thaw them, restart a
- * crashed host, or stop the session. One JSON request per line, one JSON reply per line.
+ * crashed host, or stop the session. One JSON request per line, one JSON reply per line, each
+ * request checked against the protocol's declaration before the handler sees it: a bad one gets a
+ * typed refusal and the connection goes on.
  */
 export class ControlServer {
   private constructor(
@@ -50,10 +38,11 @@ export class ControlServer {
     const server = createServer((socket) => {
       clients.add(socket);
       socket.once('close', () => clients.delete(socket));
-      const reader = new LineReader('a control client');
+      const reader = new LineReader('a control client', MAX_REQUEST_BYTES);
       const undos: Array<() => Promise<unknown>> = [];
       // Notifications wait until the reply that started them is written, so they never come first.
       let replied = Promise.resolve();
+      let cut = false;
       const conn: ControlConnection = {
         onClose: (undo) => undos.push(undo),
         notify: (message) => void replied.then(() => socket.writable && socket.write(`${JSON.stringify(message)}\n`)),
@@ -61,12 +50,17 @@ export class ControlServer {
       socket.on('error', () => {});
       socket.on('close', () => undos.splice(0).forEach((undo) => void undo().catch(() => {})));
       socket.on('data', (d: Buffer) => {
+        if (cut) return;
         let lines: string[];
         try {
           lines = reader.push(d);
         } catch (e) {
+          // An oversized line: the rest of it is not read. The refusal is written after the replies
+          // already on their way; a client still sending is cut off a second later.
+          cut = true;
           const error = e as QemunetError;
-          socket.end(`${JSON.stringify({ ok: false, code: error.code, message: error.message } satisfies Reply)}\n`);
+          replied = replied.then(() => void socket.end(`${JSON.stringify({ ok: false, code: error.code, message: error.message } satisfies Reply)}\n`));
+          setTimeout(() => socket.destroy(), 1000).unref();
           return;
         }
         for (const line of lines) {
@@ -102,24 +96,30 @@ export class ControlServer {
   }
 }
 
+/** One request line: checked, handled, and the handler's result checked against the declaration too. */
 async function answer(line: string, handle: (c: ControlCommand) => Promise<unknown>): Promise<Reply> {
   try {
-    const command = JSON.parse(line) as ControlCommand;
-    return { ok: true, result: await handle(command) };
+    const command = parseRequest(line);
+    return { ok: true, result: checkResult(command.cmd, await handle(command)) };
   } catch (e) {
     return e instanceof QemunetError ? { ok: false, code: e.code, message: e.message } : { ok: false, code: 'CONTROL_FAILED', message: (e as Error).message };
   }
 }
 
 /** Sends one command to a session's control socket and waits for its answer. */
-export async function controlRequest(path: string, command: ControlCommand, timeoutMs = 120000): Promise<unknown> {
+export async function controlRequest<K extends CommandName>(path: string, command: CommandOf<K>, timeoutMs = 120000): Promise<ResultOf<K>> {
   const held = await controlHold(path, command, timeoutMs);
   held.close();
   return held.result;
 }
 
 /** Sends a command and keeps the connection open: what it started lasts until `close()` (or this process ends). */
-export function controlHold(path: string, command: ControlCommand, timeoutMs = 120000, onNotification?: (n: ControlNotification) => void): Promise<{ result: unknown; close(): void; closed: Promise<void> }> {
+export function controlHold<K extends CommandName>(
+  path: string,
+  command: CommandOf<K>,
+  timeoutMs = 120000,
+  onNotification?: (n: ControlNotification) => void,
+): Promise<{ result: ResultOf<K>; close(): void; closed: Promise<void> }> {
   return new Promise((resolve, reject) => {
     const socket = connect(path);
     const closed = new Promise<void>((r) => socket.once('close', () => r()));
@@ -133,7 +133,7 @@ export function controlHold(path: string, command: ControlCommand, timeoutMs = 1
       clearTimeout(timer);
       if (!answered) reject(new SessionError('SESSION_NOT_RUNNING', `cannot reach the session's qemunet process (${e.code}); is the session running?`));
     });
-    socket.on('connect', () => socket.write(`${JSON.stringify(command)}\n`));
+    socket.on('connect', () => socket.write(encodeRequest(command)));
     socket.once('close', () => {
       clearTimeout(timer);
       if (!answered) reject(new SessionError('SESSION_NOT_RUNNING', `the session's qemunet process closed the control connection without answering "${command.cmd}"; is the session stopping?`));
@@ -143,36 +143,30 @@ export function controlHold(path: string, command: ControlCommand, timeoutMs = 1
         if (onNotification) readNotifications(d);
         return;
       }
-      let reply: Reply;
+      let result: ResultOf<K>;
       let rest: string[];
       try {
         const [line, ...more] = reader.push(d);
         if (line === undefined) return;
-        reply = JSON.parse(line) as Reply;
         rest = more;
+        result = parseReply(line, command.cmd as K);
       } catch (e) {
         answered = true;
         clearTimeout(timer);
         socket.destroy();
-        reject(e instanceof QemunetError ? e : new SessionError('CONTROL_FAILED', `the session's answer to "${command.cmd}" is not JSON: ${(e as Error).message}`));
+        reject(e);
         return;
       }
       answered = true;
       clearTimeout(timer);
-      if (!reply.ok) {
-        socket.destroy();
-        reject(new QemunetError(reply.code, reply.message));
-        return;
-      }
-      resolve({ result: reply.result, close: () => socket.end(), closed });
+      resolve({ result, close: () => socket.end(), closed });
       rest.forEach(deliver);
     });
     const deliver = (line: string) => {
-      try {
-        onNotification?.(JSON.parse(line) as ControlNotification);
-      } catch {
-        socket.destroy(); // not JSON: this is not a qemunet session talking
-      }
+      const notification = parseNotification(line);
+      // Not a notification of this protocol: this is not a qemunet session of this version talking.
+      if (notification) onNotification?.(notification);
+      else socket.destroy();
     };
     const readNotifications = (d: Buffer) => {
       try {
@@ -188,6 +182,6 @@ export function controlHold(path: string, command: ControlCommand, timeoutMs = 1
  * Subscribes to a session's state: resolves with the state at once; `onEvent` then gets every
  * pushed notification until `close()`, or until the session goes (then `closed` resolves).
  */
-export async function controlSubscribe(path: string, onEvent: (n: ControlNotification) => void, timeoutMs = 30000): Promise<{ result: unknown; close(): void; closed: Promise<void> }> {
+export async function controlSubscribe(path: string, onEvent: (n: ControlNotification) => void, timeoutMs = 30000): Promise<{ result: ResultOf<'subscribe'>; close(): void; closed: Promise<void> }> {
   return controlHold(path, { cmd: 'subscribe' }, timeoutMs, onEvent);
 }

@@ -397,7 +397,7 @@ export class Lab extends EventEmitter {
     const status = this.status.host(name);
     if (!FINAL.has(status.state)) throw new QemunetError('HOST_RUNNING', `host ${name} is ${status.state}; only a stopped or crashed host can be restarted`);
     this.status.updateHost(name, { detail: undefined, readyMs: undefined, startedMs: undefined, linksDown: undefined, consoleTail: undefined });
-    if (this.hostPlan(name).kind === 'uml') await this.network.renewWires(name);
+    if (this.hostPlan(name).kind === 'uml') await this.network.renewWires(name, (nic) => this.status.host(name).nics[nic]?.faults ?? {});
     await this.startHost(this.hostPlan(name));
     return name;
   }

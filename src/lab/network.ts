@@ -10,6 +10,7 @@ import { MgmtClient } from '../switch/mgmt-client.js';
 import { configureSwitch, launchPlug, waitForTap } from '../switch/vlan-setup.js';
 import { VDE_SWITCH_PORTS } from '../switch/vde-argv.js';
 import { setWireFaults } from '../switch/wirefilter.js';
+import type { LinkFaults } from '../protocol/faults.js';
 import { allSettledOrThrow } from './settle.js';
 import { wireArgv, type LabPlan, type SwitchPlan, type WirePlan } from './plan.js';
 import type { SessionStatus } from './session-status.js';
@@ -169,23 +170,32 @@ export class LabNetwork {
   /**
    * A UML host started again gets new wires: the ptp plug of a wire keeps sending to the first peer it
    * heard from, which was the UML that is gone. (A QEMU NIC keeps its socket, so its wire goes on working.)
+   * Each new wire gets the faults the NIC had (`faultsOf`), not only its LINK line's.
    */
-  async renewWires(host: string): Promise<void> {
+  async renewWires(host: string, faultsOf: (nic: number) => LinkFaults): Promise<void> {
     for (const w of this.plan.wires.filter((x) => x.host === host)) {
       const old = this.wirePlugs.get(`${w.host}:${w.nic}`);
       if (old) await endProcess(old);
       await rm(this.paths.host(host).wire(w.nic), { force: true });
-      await this.startWire(w);
+      await this.startWire({ ...w, faults: faultsOf(w.nic) });
     }
   }
 
   /**
-   * A link cut in a NIC's wirefilter, for kinds with no carrier control (UML): it drops every frame
-   * while down, and gets its planned loss back when up.
+   * Sets faults in a NIC's wirefilter, putting one in live first if it has none; returns the
+   * wirefilter's own summary. Only the given faults are sent: the others stay as they are.
    */
-  async setWireLink(host: string, nic: number, up: boolean): Promise<void> {
-    const wire = this.plan.wires.find((w) => w.host === host && w.nic === nic)!;
-    await setWireFaults(wire.mgmt, `${host}:eth${nic}`, { lossPct: up ? (wire.faults.lossPct ?? 0) : 100 });
+  async setFaults(host: string, nic: number, faults: LinkFaults): Promise<string[]> {
+    await this.insertWire(host, nic);
+    return setWireFaults(this.paths.host(host).wireMgmt(nic), `${host}:eth${nic}`, faults);
+  }
+
+  /**
+   * A link cut in a NIC's wirefilter, for kinds with no carrier control (UML): it drops every frame
+   * while down, and gets back the loss it had (`lossPct`, as set live or by its LINK line) when up.
+   */
+  async setWireLink(host: string, nic: number, up: boolean, lossPct: number): Promise<void> {
+    await this.setFaults(host, nic, { lossPct: up ? lossPct : 100 });
   }
 
   /** After every VM is gone: plugs, then each switch by closing its stdin (its own clean exit). */

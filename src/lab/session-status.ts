@@ -1,7 +1,15 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { QemunetError } from '../errors.js';
 import type { LabPlan } from './plan.js';
-import { StateWriter, type HostState, type HostStatus, type SessionPhase, type SessionState, type SwitchStatus } from './state.js';
+import { mergeFaults, type LinkFaults } from '../protocol/faults.js';
+import { StateWriter, type HostState, type HostStatus, type NicStatus, type SessionPhase, type SessionState, type SwitchStatus } from './state.js';
+
+/** A NIC's status with `faults` only when there are some. */
+function withFaults(nic: NicStatus, faults: LinkFaults): NicStatus {
+  const { faults: _old, ...rest } = nic;
+  const kept = mergeFaults({}, faults);
+  return Object.keys(kept).length ? { ...rest, faults: kept } : rest;
+}
 
 /** States a host does not leave by itself. */
 export const FINAL_HOST_STATES: ReadonlySet<HostState> = new Set(['stopped', 'crashed', 'failed']);
@@ -29,7 +37,9 @@ export class SessionStatus {
     private readonly onChange: (state: SessionState) => void,
   ) {
     for (const h of plan.hosts) {
-      this.hostStatus.set(h.name, { name: h.name, kind: h.kind, system: h.system.name, base: h.system.fs, state: 'pending', display: h.display, nics: h.nics, console: h.paths.console, agent: h.agent });
+      // A NIC's faults start as its LINK line sets them; the status keeps them from then on, whoever changes them.
+      const nics = h.nics.map((n, i) => withFaults(n, plan.wires.find((w) => w.host === h.name && w.nic === i)?.faults ?? {}));
+      this.hostStatus.set(h.name, { name: h.name, kind: h.kind, system: h.system.name, base: h.system.fs, state: 'pending', display: h.display, nics, console: h.paths.console, agent: h.agent });
     }
     for (const s of plan.switches) this.switchStatus.set(s.name, { name: s.name, hub: s.hub, state: 'pending' });
     this.writer = new StateWriter(stateFile, () => this.state(), (state) => this.onChange(state));
@@ -101,6 +111,11 @@ export class SessionStatus {
       else (status as unknown as Record<string, unknown>)[key] = value;
     }
     this.changed();
+  }
+
+  /** Records the faults a NIC's wirefilter puts on its frames now (none: the field goes). */
+  setNicFaults(host: string, nic: number, faults: LinkFaults): void {
+    this.updateHost(host, { nics: this.host(host).nics.map((n, i) => (i === nic ? withFaults(n, faults) : n)) });
   }
 
   updateSwitch(name: string, patch: Partial<SwitchStatus>): void {

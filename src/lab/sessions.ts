@@ -11,8 +11,8 @@ import { forgetSession, registeredSessions } from '../session/registry.js';
 import { GuestAgent } from '../vm/guest-agent.js';
 import { execStreaming } from '../vm/guest-exec-stream.js';
 import { MgmtClient } from '../switch/mgmt-client.js';
-import { setWireFaults } from '../switch/wirefilter.js';
-import { parseLinkSetting, type LinkFaults } from '../topology/link-syntax.js';
+import { wireInfo } from '../switch/wirefilter.js';
+import { parseLinkSettings } from '../protocol/faults.js';
 import type { MgmtReply } from '../switch/mgmt-protocol.js';
 import { controlHold, controlRequest } from './control.js';
 import { readState, writeState, type SessionState } from './state.js';
@@ -205,7 +205,7 @@ export async function startCapture(dir: string, ref: string, file: string): Prom
   return {
     stop: async () => {
       // Answered once QEMU has closed the file; closing the connection alone would also end it.
-      await controlRequest(sessionPaths(dir).control, { cmd: 'capture-stop', id: held.result as string }).catch(() => {});
+      await controlRequest(sessionPaths(dir).control, { cmd: 'capture-stop', id: held.result }).catch(() => {});
       held.close();
     },
     // The session ends the capture when it stops (its control connection closes).
@@ -216,34 +216,21 @@ export async function startCapture(dir: string, ref: string, file: string): Prom
 /** Where a session's files are (for messages and logs). */
 export { sessionPaths };
 
-/** Changes the faults of a NIC that has a wirefilter (a LINK line); returns the wirefilter's summary. */
+/**
+ * Changes a NIC's faults through the session, which owns the wirefilters: it puts one in live when
+ * the NIC has none, and records the faults in its state. Returns the wirefilter's summary.
+ */
 export async function setLinkFaults(dir: string, ref: string, settings: ReadonlyArray<[string, string]>): Promise<string[]> {
   const { host, nic } = parseNicRef(ref);
-  let faults: LinkFaults = {};
-  for (const [name, value] of settings) {
-    const r = parseLinkSetting(name, value, faults);
-    if (!r.ok) throw new QemunetError('LINK_SETTING', r.problem);
-    faults = r.faults;
-  }
-  // A NIC without a wirefilter gets one now, from the session (it owns the switch and the processes).
-  const mgmt = await wireOf(dir, host, nic).catch(async (e: unknown) => {
-    if ((e as QemunetError).code !== 'NO_WIREFILTER') throw e;
-    await controlRequest(sessionPaths(dir).control, { cmd: 'wire', host, nic });
-    return wireOf(dir, host, nic);
-  });
-  return setWireFaults(mgmt, ref, faults);
+  const parsed = parseLinkSettings(settings);
+  if (!parsed.ok) throw new QemunetError('LINK_SETTING', parsed.problem);
+  return (await controlRequest(sessionPaths(dir).control, { cmd: 'faults', host, nic, faults: parsed.faults })).wirefilter;
 }
 
-/** The wirefilter's own summary of a NIC's faults, or undefined when the NIC has no wirefilter. */
+/** The wirefilter's own summary of a NIC's faults (read, not changed), or undefined when the NIC has no wirefilter. */
 export async function linkFaultsInfo(dir: string, ref: string): Promise<string[] | undefined> {
   const { host, nic } = parseNicRef(ref);
-  const mgmt = await wireOf(dir, host, nic).catch(() => undefined);
-  return mgmt ? setWireFaults(mgmt, ref, {}) : undefined;
-}
-
-async function wireOf(dir: string, host: string, nic: number): Promise<string> {
   const mgmt = sessionPaths(dir).host(host).wireMgmt(nic);
   const exists = await stat(mgmt).then((s) => s.isSocket(), () => false);
-  if (!exists) throw new QemunetError('NO_WIREFILTER', `${host}:eth${nic} has no wirefilter; add "LINK ${host}:eth${nic}" to the topology, or start the session with --wire-all (a wirefilter is put between the NIC and its switch at start, then its faults can change live)`);
-  return mgmt;
+  return exists ? wireInfo(mgmt, ref) : undefined;
 }

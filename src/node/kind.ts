@@ -1,11 +1,9 @@
 import { QemunetError } from '../errors.js';
 
-/**
- * What runs a host. `qemu`: a qemu-system-x86_64 VM. `uml`: a User-Mode Linux kernel run as a host
- * process. Both plug into the same vde switches; they differ in what qemunet can do to them.
- */
-export const HOST_KINDS = ['qemu', 'uml'] as const;
-export type HostKind = (typeof HOST_KINDS)[number];
+import type { HostKind } from '../protocol/session-state.js';
+
+/** What runs a host (declared with the session's state): they differ in what qemunet can do to them. */
+export { HOST_KINDS, type HostKind } from '../protocol/session-state.js';
 
 /** What qemunet does to a running host; a kind has a subset. */
 export type Capability = 'launch' | 'stop' | 'console' | 'readiness' | 'exec' | 'freeze' | 'link' | 'capture' | 'screen' | 'save';

@@ -18,6 +18,11 @@ export async function setWireFaults(mgmt: string, nic: string, faults: LinkFault
   }
 }
 
+/** A wirefilter's own summary of what it does (`showinfo`), changing nothing. */
+export function wireInfo(mgmt: string, nic: string): Promise<string[]> {
+  return setWireFaults(mgmt, nic, {});
+}
+
 /** The management socket appears a moment after dpipe starts the wirefilter. */
 async function connectWire(mgmt: string, nic: string): Promise<MgmtClient> {
   let lastError: unknown;

@@ -1,4 +1,5 @@
 import { InputError } from '../errors.js';
+import { DISPLAY_MODES } from '../protocol/session-state.js';
 import type { RawStatement, RawTopology } from './types.js';
 import { parseLinkSetting, type LinkFaults } from './link-syntax.js';
 import { parsePortVlans, parseVlanList } from './vlan-syntax.js';
@@ -7,13 +8,8 @@ export const KEYWORDS = ['SWITCH', 'HUB', 'HOST', 'TRUNK', 'TAP', 'LINK', 'sleep
 /** Linux interface names are at most 15 bytes. */
 const TAP_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/;
 const CIDR = /^(\d{1,3}(\.\d{1,3}){3}\/\d{1,2}|[0-9A-Fa-f:]+:[0-9A-Fa-f:]*\/\d{1,3})$/;
-/**
- * QemuNet's display modes, and `gtk`/`sdl` (QEMU's window with that toolkit; `graphic` takes GTK, else SDL).
- * A screen: graphic, gtk, sdl, vnc, spice. A terminal on the serial console: xterm, rxvt, gnome, xfce4
- * (a window each), tmux, screen (one session, a window per host), nographic (this terminal). none: neither.
- */
-export const DISPLAY_MODES = ['none', 'nographic', 'graphic', 'gtk', 'sdl', 'vnc', 'spice', 'xterm', 'rxvt', 'gnome', 'xfce4', 'tmux', 'screen'] as const;
-export type DisplayMode = (typeof DISPLAY_MODES)[number];
+// The display modes are declared with the session's state, which records each host's.
+export { DISPLAY_MODES, type DisplayMode } from '../protocol/session-state.js';
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 export const MAX_NAME_LENGTH = 32;
 

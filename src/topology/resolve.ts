@@ -1,4 +1,4 @@
-import { InputError } from '../errors.js';
+import { InputError, type ErrorCode } from '../errors.js';
 import type { HostDef, LinkDef, RawTopology, SwitchDef, TapDef, Topology, TrunkDef } from './types.js';
 
 /** QemuNet's port numbering: hosts on 1..20, trunks on 21..32. */
@@ -14,7 +14,7 @@ export function resolveTopology(raw: RawTopology): Topology {
   const { file } = raw;
   const switches = new Map<string, SwitchDef & { line: number; trunkPorts: number }>();
   const hostNames = new Map<string, number>();
-  const fail = (line: number, column: number, msg: string, code = 'TOPOLOGY_INVALID'): never => {
+  const fail = (line: number, column: number, msg: string, code: ErrorCode = 'TOPOLOGY_INVALID'): never => {
     throw new InputError(code, file, line, column, msg);
   };
   for (const s of raw.statements) {

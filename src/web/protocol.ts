@@ -3,8 +3,12 @@
  * must stay free of Node and DOM imports). Console bytes travel as binary websocket frames; these
  * are the JSON text frames and HTTP bodies.
  */
+// No schema library here: the page bundles this module, and the fault names are a plain list.
+import { FAULT_NAMES, type FaultName } from '../protocol/fault-names.js';
 
-export type HostState = 'pending' | 'starting' | 'booting' | 'stalled' | 'ready' | 'running' | 'stopping' | 'stopped' | 'crashed' | 'failed';
+// Declared once with the session's state; a type only, so the page bundles no schema library.
+export type { HostState } from '../protocol/session-state.js';
+import type { HostState } from '../protocol/session-state.js';
 
 export interface NicView {
   /** `host:ethN`, how actions name it. */
@@ -66,7 +70,8 @@ export interface GraphLayout {
   positions: Record<string, { x: number; y: number }>;
 }
 
-export const FAULT_FIELDS = ['delay', 'jitter', 'loss', 'dup', 'bandwidth', 'mtu'] as const;
+/** The fault dialog's fields: the faults (one list, protocol/fault-names.ts), with delay's jitter as a field of its own. */
+export const FAULT_FIELDS: ReadonlyArray<'jitter' | FaultName> = FAULT_NAMES.flatMap((n) => (n === 'delay' ? [n, 'jitter' as const] : [n]));
 export type FaultField = (typeof FAULT_FIELDS)[number];
 
 /** POST /api/action bodies. */

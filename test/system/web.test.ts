@@ -16,7 +16,7 @@ interface Doc {
   document: { getElementById(id: string): { getBoundingClientRect(): { left: number; top: number } } };
 }
 interface PageHooks {
-  qemunet: { graph: { $id(id: string): { empty(): boolean; hasClass(c: string): boolean; renderedMidpoint(): { x: number; y: number } }; nodes(): { map<T>(f: (n: { id(): string }) => T): T[] }; edges(): { map<T>(f: (n: { id(): string }) => T): T[] } }; consoleText(host: string): string | undefined };
+  qemunet: { graph: { $id(id: string): { empty(): boolean; hasClass(c: string): boolean; data(key: string): string; renderedMidpoint(): { x: number; y: number } }; nodes(): { map<T>(f: (n: { id(): string }) => T): T[] }; edges(): { map<T>(f: (n: { id(): string }) => T): T[] } }; consoleText(host: string): string | undefined };
 }
 
 /** End to end in Debian's chromium, on a real session of two tiny VMs (a has a wirefilter). */
@@ -134,6 +134,19 @@ describe('qemunet web in a browser', { timeout: 300000 }, () => {
     // The guest sees its carrier come back a moment after the switch does (once in about five CI runs the
     // first 6 s of pings were lost): what counts is that the link works again.
     await eventually(async () => ((await exec('a', 'ping -c 1 -W 2 10.6.0.2')).code === 0 ? true : undefined), 30000, 'a ping through the restored link');
+    await page.close();
+  });
+
+  test('a fault set with qemunet link shows on the open page, without a reload', async () => {
+    const page = await browser.newPage();
+    await open(page);
+    const label = () => page.evaluate(() => (globalThis as unknown as PageHooks).qemunet.graph.$id('nic:b:eth0').data('label'));
+    assert.equal(await label(), 'eth0');
+    const set = await qemunet(['link', 'b:eth0', '--delay', '40ms', '--session', dir]);
+    assert.equal(set.code, 0, set.stderr);
+    await page.waitForFunction(() => (globalThis as unknown as PageHooks).qemunet.graph.$id('nic:b:eth0').data('label') === 'eth0 · 40 ms', undefined, { timeout: 10000 });
+    await qemunet(['link', 'b:eth0', '--delay', '0ms', '--session', dir]);
+    await page.waitForFunction(() => (globalThis as unknown as PageHooks).qemunet.graph.$id('nic:b:eth0').data('label') === 'eth0', undefined, { timeout: 10000 });
     await page.close();
   });
 

@@ -40,7 +40,7 @@ describe('control socket', () => {
     server.listen(path);
     await once(server, 'listening');
     try {
-      assert.equal(await controlRequest(path, { cmd: 'freeze' }), '5 € à payer');
+      assert.equal(await controlRequest(path, { cmd: 'restart', host: 'syl' }), '5 € à payer');
     } finally {
       server.close();
     }
@@ -56,7 +56,7 @@ describe('control socket', () => {
     try {
       const socket = connect(path);
       await once(socket, 'connect');
-      const [first, second] = splitInsideEuro('{"cmd":"capture","host":"syl","nic":0,"file":"/tmp/€.pcap"}\n');
+      const [first, second] = splitInsideEuro('{"v":1,"cmd":"capture","host":"syl","nic":0,"file":"/tmp/€.pcap"}\n');
       socket.write(first);
       await sleep(30);
       socket.write(second);

@@ -14,6 +14,7 @@ import { SessionStatus } from '../../src/lab/session-status.js';
 import type { SessionState } from '../../src/lab/state.js';
 import type { NodeExit, RunningNode } from '../../src/node/kind.js';
 import { sessionPaths } from '../../src/session/paths.js';
+import type { LinkFaults } from '../../src/protocol/faults.js';
 import { parseTopology } from '../../src/topology/parse.js';
 import { resolveTopology } from '../../src/topology/resolve.js';
 
@@ -119,7 +120,11 @@ describe('control actions', () => {
     status.setPhase(phase);
     const nodes = new Map<string, RecordingNode>([['q', new RecordingNode('q', 'qemu')], ['u', new RecordingNode('u', 'uml')]]);
     const wires: string[] = [];
-    const network = { setWireLink: (host: string, nic: number, up: boolean) => Promise.resolve(void wires.push(`${host} ${nic} ${up}`)) } as unknown as LabNetwork;
+    // What reaches the wirefilters; the real ones are in test/system/session-protocol.test.ts.
+    const network = {
+      setWireLink: (host: string, nic: number, up: boolean, lossPct: number) => Promise.resolve(void wires.push(`${host} ${nic} ${up ? `up, loss ${lossPct}` : 'down'}`)),
+      setFaults: (host: string, nic: number, faults: LinkFaults) => Promise.resolve([`${host} ${nic} ${JSON.stringify(faults)}`]),
+    } as unknown as LabNetwork;
     const target: ControlTarget = {
       plan,
       status,
@@ -140,10 +145,30 @@ describe('control actions', () => {
     await lab.handle({ cmd: 'link', host: 'q', nic: 0, up: false }, CONNECTION);
     await lab.handle({ cmd: 'link', host: 'u', nic: 0, up: false }, CONNECTION);
     assert.deepEqual(nodes.get('q')!.calls, ['link 0 false']);
-    assert.deepEqual(wires, ['u 0 false']);
+    assert.deepEqual(wires, ['u 0 down']);
     assert.deepEqual(status.host('q').linksDown, ['eth0']);
     await lab.handle({ cmd: 'link', host: 'q', nic: 0, up: true }, CONNECTION);
     assert.deepEqual(status.host('q').linksDown, []);
+  });
+
+  it('faults: sent as given to the wirefilter, recorded in the state merged with those set before (0 clears one)', async () => {
+    const { send, status } = control();
+    assert.deepEqual(await send({ cmd: 'faults', host: 'q', nic: 0, faults: { delay: { ms: 40, jitterMs: 0 } } }), { faults: { delay: { ms: 40, jitterMs: 0 } }, wirefilter: ['q 0 {"delay":{"ms":40,"jitterMs":0}}'] });
+    await send({ cmd: 'faults', host: 'q', nic: 0, faults: { lossPct: 10 } });
+    assert.deepEqual(status.host('q').nics[0]!.faults, { delay: { ms: 40, jitterMs: 0 }, lossPct: 10 });
+    await send({ cmd: 'faults', host: 'q', nic: 0, faults: { delay: { ms: 0, jitterMs: 0 }, lossPct: 0 } });
+    assert.equal('faults' in status.host('q').nics[0]!, false, 'no faults left: no field');
+    await assert.rejects(send({ cmd: 'faults', host: 'q', nic: 4, faults: { lossPct: 1 } }), { code: 'UNKNOWN_NIC', message: 'q has no eth4; it has eth0' });
+  });
+
+  it('a UML link cut in its wirefilter gives back the loss set live, also one set while it was down', async () => {
+    const { send, status, wires } = control();
+    await send({ cmd: 'faults', host: 'u', nic: 0, faults: { lossPct: 20 } });
+    await send({ cmd: 'link', host: 'u', nic: 0, up: false });
+    assert.deepEqual(await send({ cmd: 'faults', host: 'u', nic: 0, faults: { lossPct: 30, dupPct: 1 } }), { faults: { lossPct: 30, dupPct: 1 }, wirefilter: ['u 0 {"dupPct":1}'] }, 'the loss waits for link up');
+    await send({ cmd: 'link', host: 'u', nic: 0, up: true });
+    assert.deepEqual(wires, ['u 0 down', 'u 0 up, loss 30']);
+    assert.deepEqual(status.host('u').nics[0]!.faults, { lossPct: 30, dupPct: 1 });
   });
 
   it('refuses what does not exist or cannot be done, naming it', async () => {

@@ -22,14 +22,15 @@ function importsOf(text: string): string[] {
 }
 
 describe('layering', () => {
-  it('cli/ and web/ reach sessions and images only through api/ (and errors.ts)', async () => {
+  it('cli/ and web/ reach sessions and images only through api/ (and errors.ts, and the protocol\'s declarations)', async () => {
     const offenders: string[] = [];
     for (const folder of ['cli', 'web']) {
       for (const file of await sources(join(SRC, folder))) {
         for (const spec of importsOf(await readFile(file, 'utf8'))) {
           if (!spec.startsWith('.')) continue; // node: modules and packages
           const target = relative(SRC, resolve(dirname(file), spec));
-          const allowed = target.startsWith(`${folder}/`) || target.startsWith('api/') || target === 'errors.js';
+          // protocol/ is pure declarations; the page takes its fault names from there (api/ is Node's).
+          const allowed = target.startsWith(`${folder}/`) || target.startsWith('api/') || target.startsWith('protocol/') || target === 'errors.js';
           if (!allowed) offenders.push(`${relative(SRC, file)} imports ${spec}`);
         }
       }
@@ -43,6 +44,17 @@ describe('layering', () => {
       const where = relative(SRC, file);
       if (/^(cli|web)\//.test(where)) continue;
       for (const spec of importsOf(await readFile(file, 'utf8'))) if (/\/(cli|web)\//.test(spec)) offenders.push(`${where} imports ${spec}`);
+    }
+    assert.deepEqual(offenders, []);
+  });
+
+  it('protocol/ stands alone: it imports only the schema library, itself and errors.ts', async () => {
+    const offenders: string[] = [];
+    for (const file of await sources(join(SRC, 'protocol'))) {
+      for (const spec of importsOf(await readFile(file, 'utf8'))) {
+        const target = spec.startsWith('.') ? relative(SRC, resolve(dirname(file), spec)) : spec;
+        if (!(target === 'zod' || target.startsWith('protocol/') || target === 'errors.js')) offenders.push(`${relative(SRC, file)} imports ${spec}`);
+      }
     }
     assert.deepEqual(offenders, []);
   });

@@ -90,21 +90,28 @@ describe('screen requests (pure)', () => {
       host('sp', { display: 'spice', screen: { kind: 'spice', socket: '/s/sp.spice', connect: 'r' } }),
       host('n'),
     ]);
-    assert.deepEqual(buildView(state, undefined, new Map()).hosts.map((h) => [h.name, h.screen ?? false]), [['v', true], ['p', true], ['t', false], ['sp', false], ['n', false]]);
+    assert.deepEqual(buildView(state, undefined).hosts.map((h) => [h.name, h.screen ?? false]), [['v', true], ['p', true], ['t', false], ['sp', false], ['n', false]]);
   });
 
   it('offers faults on every NIC on a switch (a wirefilter goes in live), on a hub only with a LINK line or a wire', () => {
     const nic = (eth: string, sw: string, port: number) => ({ eth, switch: sw, port, mac: 'm' });
     const state = { ...session([host('a', { nics: [nic('eth0', 's1', 1), nic('eth1', 'h1', 1)] }), host('b', { nics: [nic('eth0', 'h1', 2)] })]), switches: [{ name: 's1', hub: false, state: 'running' as const }, { name: 'h1', hub: true, state: 'running' as const }] };
-    const faultable = (wired: Set<string>) => buildView(state, undefined, new Map(), wired).hosts.flatMap((h) => h.nics.map((n) => [n.ref, n.faultable]));
+    const faultable = (wired: Set<string>) => buildView(state, undefined, wired).hosts.flatMap((h) => h.nics.map((n) => [n.ref, n.faultable]));
     assert.deepEqual(faultable(new Set()), [['a:eth0', true], ['a:eth1', false], ['b:eth0', false]]);
     assert.deepEqual(faultable(new Set(['b:eth0'])), [['a:eth0', true], ['a:eth1', false], ['b:eth0', true]]);
+  });
+
+  it("labels each NIC's faults from the session's state, whoever set them (the topology is not read for them)", () => {
+    const topology = resolveTopology(parseTopology('SWITCH s1\nHOST tiny a s1 s1\nLINK a:eth1 delay=100ms\n', 't.topo'));
+    const nics = [{ eth: 'eth0', switch: 's1', port: 1, mac: 'm', faults: { delay: { ms: 40, jitterMs: 10 }, lossPct: 5 } }, { eth: 'eth1', switch: 's1', port: 2, mac: 'm' }];
+    const state = { ...session([host('a', { nics })]), switches: [{ name: 's1', hub: false, state: 'running' as const }] };
+    assert.deepEqual(buildView(state, topology).hosts[0]!.nics.map((n) => [n.ref, n.faults]), [['a:eth0', '40 ms ±10 ms, 5 % loss'], ['a:eth1', undefined]]);
   });
 
   it('offers no faults on a NIC with tagged VLANs (its port cannot be split live) unless it has a LINK line', () => {
     const topology = resolveTopology(parseTopology('SWITCH s1\nHOST tiny a s1:10,20 s1:30\nHOST tiny b s1:10,20\nLINK b:eth0\n', 't.topo'));
     const state = { ...session([host('a', { nics: [{ eth: 'eth0', switch: 's1', port: 1, mac: 'm' }, { eth: 'eth1', switch: 's1', port: 2, mac: 'm' }] }), host('b', { nics: [{ eth: 'eth0', switch: 's1', port: 3, mac: 'm' }] })]), switches: [{ name: 's1', hub: false, state: 'running' as const }] };
-    assert.deepEqual(buildView(state, topology, new Map()).hosts.flatMap((h) => h.nics.map((n) => [n.ref, n.faultable])), [['a:eth0', false], ['a:eth1', true], ['b:eth0', true]]);
+    assert.deepEqual(buildView(state, topology).hosts.flatMap((h) => h.nics.map((n) => [n.ref, n.faultable])), [['a:eth0', false], ['a:eth1', true], ['b:eth0', true]]);
   });
 });
 

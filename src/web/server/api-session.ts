@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { QemunetError } from '../../errors.js';
-import { isLive, parseLayout, parseLinkSetting, parseNicRef, SessionClient, type LinkFaults, type SessionState, type StateSubscription, type Topology } from '../../api/index.js';
-import type { ActionRequest, Cursor, GraphLayout, SessionView } from '../protocol.js';
+import { FAULT_NAMES, isLive, parseLayout, parseLinkSetting, parseNicRef, SessionClient, type SessionState, type StateSubscription, type Topology } from '../../api/index.js';
+import { FAULT_FIELDS, type ActionRequest, type Cursor, type GraphLayout, type SessionView } from '../protocol.js';
 import type { ConsoleStream, WebSession } from './session-source.js';
 import { ConsoleSizer, type TerminalSize } from './console-size.js';
 import { buildView } from './view.js';
@@ -14,7 +14,6 @@ import { buildView } from './view.js';
  * pushes a state change over its control socket (no polling, no file watching).
  */
 export class ApiSession implements WebSession {
-  private readonly faults = new Map<string, LinkFaults>();
   private readonly listeners = new Set<(view: SessionView) => void>();
   private subscription?: Promise<StateSubscription | undefined>;
   private last = '';
@@ -27,9 +26,7 @@ export class ApiSession implements WebSession {
   private constructor(
     private readonly client: SessionClient,
     private readonly topology: Topology | undefined,
-  ) {
-    for (const l of topology?.links ?? []) this.faults.set(`${l.host}:eth${l.nic}`, l.faults);
-  }
+  ) {}
 
   get dir(): string {
     return this.client.dir;
@@ -45,7 +42,7 @@ export class ApiSession implements WebSession {
   }
 
   private async viewOf(state: SessionState): Promise<SessionView> {
-    return buildView(state, this.topology, this.faults, await this.client.wiredNics(state));
+    return buildView(state, this.topology, await this.client.wiredNics(state));
   }
 
   subscribe(onView: (view: SessionView) => void): () => void {
@@ -88,10 +85,6 @@ export class ApiSession implements WebSession {
     this.publishing = this.publishing.then(() => this.viewOf(state)).then((v) => this.publish(v), () => {});
   }
 
-  private refresh(): void {
-    this.publishing = this.publishing.then(() => this.view()).then((v) => this.publish(v), () => {});
-  }
-
   private publish(view: SessionView): void {
     const text = JSON.stringify(view);
     if (text === this.last) return;
@@ -115,15 +108,10 @@ export class ApiSession implements WebSession {
         break;
       }
       case 'faults': {
+        // The session records them in its state and pushes it: the view follows from there.
         const settings = faultSettings(request.faults);
         await this.nicOf(request.nic);
         await this.client.setFaults(request.nic, settings);
-        let faults: LinkFaults = { ...this.faults.get(request.nic) };
-        for (const [name, value] of settings) {
-          const r = parseLinkSetting(name, value, faults);
-          if (r.ok) faults = r.faults;
-        }
-        this.faults.set(request.nic, faults);
         break;
       }
       case 'restart':
@@ -134,8 +122,6 @@ export class ApiSession implements WebSession {
         await this.client.stop();
         break;
     }
-    // Faults live in the wirefilters, not the session's state: their labels change here.
-    if (request.action === 'faults') this.refresh();
     return undefined;
   }
 
@@ -207,9 +193,8 @@ export class ApiSession implements WebSession {
  */
 export function faultSettings(fields: Partial<Record<string, string>>): Array<[string, string]> {
   const out: Array<[string, string]> = [];
-  const allowed = ['delay', 'jitter', 'loss', 'dup', 'bandwidth', 'mtu'];
   for (const key of Object.keys(fields)) {
-    if (!allowed.includes(key)) throw new QemunetError('LINK_SETTING', `unknown fault "${key}"; allowed: ${allowed.join(', ')}`);
+    if (!(FAULT_FIELDS as readonly string[]).includes(key)) throw new QemunetError('LINK_SETTING', `unknown fault "${key}"; allowed: ${FAULT_FIELDS.join(', ')}`);
     if (typeof fields[key] !== 'string') throw new QemunetError('LINK_SETTING', `${key}: give a string value`);
   }
   const get = (k: string) => fields[k]?.trim() || undefined;
@@ -217,16 +202,14 @@ export function faultSettings(fields: Partial<Record<string, string>>): Array<[s
   const jitter = get('jitter');
   if (jitter && !delay) throw new QemunetError('LINK_SETTING', 'jitter needs a delay');
   if (delay) out.push(['delay', jitter ? `${delay}+${jitter}` : delay]);
-  for (const k of ['loss', 'dup', 'bandwidth', 'mtu']) {
+  for (const k of FAULT_NAMES.filter((n) => n !== 'delay')) {
     const v = get(k);
     if (v) out.push([k, v]);
   }
-  let faults: LinkFaults = {};
   for (const [name, value] of out) {
-    const r = parseLinkSetting(name, value, faults);
+    const r = parseLinkSetting(name, value);
     if (!r.ok) throw new QemunetError('LINK_SETTING', r.problem);
-    faults = r.faults;
   }
-  if (!out.length) throw new QemunetError('LINK_SETTING', 'no fault given: fill in at least one of delay, jitter, loss, dup, bandwidth, mtu');
+  if (!out.length) throw new QemunetError('LINK_SETTING', `no fault given: fill in at least one of ${FAULT_FIELDS.join(', ')}`);
   return out;
 }

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { isQemunetError, QemunetError } from '../../errors.js';
+import { httpStatus, isInputError, isQemunetError, QemunetError } from '../../errors.js';
 import type { ActionRequest, ApiReply, Cursor, EventMessage } from '../protocol.js';
 import { bridgeConsole } from './console-bridge.js';
 import { bridgeScreen, hostRequest, screenRequest, upgradeScreen } from './screen-bridge.js';
@@ -48,8 +48,6 @@ const PAGE_FILES: Readonly<Record<string, string>> = {
 };
 const TYPES: Readonly<Record<string, string>> = { html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8' };
 const MAX_BODY = 64 * 1024;
-/** Codes of requests refused for what they asked (400) or for the session's state (409); anything else is a 500. */
-const INPUT_CODES = new Set(['USAGE', 'UNKNOWN_HOST', 'UNKNOWN_NIC', 'LINK_SETTING', 'BAD_REQUEST', 'BAD_SESSION', 'UNKNOWN_SWITCH', 'SWITCH_COMMAND_REFUSED', 'LAYOUT', 'BAD_LAB_PATH']);
 
 export const DEFAULT_PAGE_DIR = fileURLToPath(new URL('../../../web/', import.meta.url));
 
@@ -74,7 +72,7 @@ export async function startWebServer<S extends WebSession>(options: WebServerOpt
   const server = createServer((req, res) => {
     for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
     handle(req, res).catch((e: unknown) => {
-      if (isQemunetError(e)) return reply(res, statusOf(e.code), { ok: false, code: e.code, message: e.message });
+      if (isQemunetError(e)) return reply(res, httpStatus(e.code), { ok: false, code: e.code, message: e.message });
       reply(res, 500, { ok: false, code: 'INTERNAL', message: (e as Error).message });
     });
   });
@@ -130,7 +128,7 @@ export async function startWebServer<S extends WebSession>(options: WebServerOpt
     }
     sessionOf(url)
       .then((session) => upgrade(req, socket, head, url, session))
-      .catch((e: unknown) => refuse(socket, isQemunetError(e) && INPUT_CODES.has(e.code) ? 400 : 503, (e as Error).message));
+      .catch((e: unknown) => refuse(socket, isQemunetError(e) && isInputError(e.code) ? 400 : 503, (e as Error).message));
   });
 
   function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL, session: S): void {
@@ -198,11 +196,6 @@ function refuse(socket: Duplex, status: number, message: string): void {
   const reason = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 503: 'Service Unavailable' }[status] ?? 'Error';
   const body = `${JSON.stringify({ ok: false, message })}\n`;
   socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
-}
-
-/** A 400 or 409 for a request refused for what it asked or for the session's state. */
-function statusOf(code: string): number {
-  return INPUT_CODES.has(code) ? 400 : 409;
 }
 
 /**

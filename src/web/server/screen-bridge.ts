@@ -1,6 +1,6 @@
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
-import { isQemunetError } from '../../errors.js';
+import { isQemunetError, upgradeRefusalStatus } from '../../errors.js';
 import type { WebSession } from './session-source.js';
 import { WsBackpressure } from './ws-backpressure.js';
 
@@ -41,9 +41,7 @@ export function screenRequest(pathname: string): ScreenRequest | undefined {
 
 /** The HTTP status refusing an upgrade for a session's error: no such screen 404, not running now 503. Pure. */
 export function screenRefusal(e: unknown): { status: 404 | 500 | 503; message: string } {
-  const code = isQemunetError(e) ? e.code : '';
-  const status = code === 'UNKNOWN_HOST' || code === 'NO_VNC_SCREEN' ? 404 : code === 'HOST_NOT_RUNNING' || code === 'SCREEN_UNAVAILABLE' ? 503 : 500;
-  return { status, message: (e as Error).message };
+  return { status: isQemunetError(e) ? upgradeRefusalStatus(e.code) : 500, message: (e as Error).message };
 }
 
 /**

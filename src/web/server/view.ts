@@ -20,10 +20,11 @@ function formatRate(bytesPerSecond: number): string {
 }
 
 /**
- * The page's view of a session: its recorded state, with trunks, taps and fault labels from its
- * topology. `wired`: the NICs that have a wirefilter now (beyond the topology's LINK lines). Pure.
+ * The page's view of a session: its recorded state (with each NIC's faults, whoever set them), with
+ * trunks and taps from its topology. `wired`: the NICs that have a wirefilter now (beyond the
+ * topology's LINK lines). Pure.
  */
-export function buildView(state: SessionState, topology: Topology | undefined, faults: ReadonlyMap<string, LinkFaults>, wired: ReadonlySet<string> = new Set()): SessionView {
+export function buildView(state: SessionState, topology: Topology | undefined, wired: ReadonlySet<string> = new Set()): SessionView {
   const faultable = new Set([...wired, ...(topology?.links ?? []).map((l) => `${l.host}:eth${l.nic}`), ...liveWireable(state, topology)]);
   return {
     dir: state.dir,
@@ -38,7 +39,7 @@ export function buildView(state: SessionState, topology: Topology | undefined, f
       ...(h.display === 'vnc' && !(h.screen && !h.screen.socket) ? { screen: true as const } : {}),
       nics: h.nics.map((n) => {
         const ref = `${h.name}:${n.eth}`;
-        const label = faults.has(ref) ? faultLabel(faults.get(ref)!) : undefined;
+        const label = n.faults ? faultLabel(n.faults) : undefined;
         return { ref, eth: n.eth, switch: n.switch, port: n.port, mac: n.mac, up: !h.linksDown?.includes(n.eth), faultable: faultable.has(ref), ...(label ? { faults: label } : {}) };
       }),
     })),

@@ -1,0 +1,114 @@
+import { z } from 'zod';
+import { linkFaultsSchema } from './faults.js';
+
+/**
+ * A session's state as its driving process writes it to `qemunet-state.json` and pushes it to
+ * subscribers: declared once here, the TypeScript types inferred from it, checked by each client
+ * that receives it over the control socket.
+ */
+
+/** What runs a host. `qemu`: a qemu-system-x86_64 VM. `uml`: a User-Mode Linux kernel run as a host process. */
+export const HOST_KINDS = ['qemu', 'uml'] as const;
+export type HostKind = (typeof HOST_KINDS)[number];
+
+/**
+ * QemuNet's display modes, and `gtk`/`sdl` (QEMU's window with that toolkit; `graphic` takes GTK, else SDL).
+ * A screen: graphic, gtk, sdl, vnc, spice. A terminal on the serial console: xterm, rxvt, gnome, xfce4
+ * (a window each), tmux, screen (one session, a window per host), nographic (this terminal). none: neither.
+ */
+export const DISPLAY_MODES = ['none', 'nographic', 'graphic', 'gtk', 'sdl', 'vnc', 'spice', 'xterm', 'rxvt', 'gnome', 'xfce4', 'tmux', 'screen'] as const;
+export type DisplayMode = (typeof DISPLAY_MODES)[number];
+
+/** `stalled`: booting, but silent or not ready past the watchdog's limits (it may still come through). */
+export const HOST_STATES = ['pending', 'starting', 'booting', 'stalled', 'ready', 'running', 'stopping', 'stopped', 'crashed', 'failed'] as const;
+export const hostStateSchema = z.enum(HOST_STATES);
+export type HostState = z.infer<typeof hostStateSchema>;
+
+export const SESSION_PHASES = ['starting', 'running', 'stopping', 'stopped', 'failed'] as const;
+export type SessionPhase = (typeof SESSION_PHASES)[number];
+
+export const nicStatusSchema = z.object({
+  /** eth0, eth1, ... as the guest names them. */
+  eth: z.string(),
+  switch: z.string(),
+  port: z.number().int(),
+  mac: z.string(),
+  /** The faults its wirefilter puts on its frames now, whoever set them (a LINK line, `qemunet link`, the web page). */
+  faults: linkFaultsSchema.optional(),
+});
+export type NicStatus = z.infer<typeof nicStatusSchema>;
+
+/**
+ * A host's screen. `window`: QEMU's own window on the X display. `vnc`/`spice`: a server on a unix
+ * socket of the session (owner-only), or on 127.0.0.1 at `port` with `password` (the state file is
+ * owner-only too). A web front end bridges `socket` of a vnc host.
+ */
+export const screenAccessSchema = z.object({
+  kind: z.enum(['window', 'vnc', 'spice']),
+  socket: z.string().optional(),
+  address: z.literal('127.0.0.1').optional(),
+  port: z.number().int().optional(),
+  password: z.string().optional(),
+  /** One line for a person: the command that opens a viewer, or where the window is. */
+  connect: z.string(),
+});
+export type ScreenAccess = z.infer<typeof screenAccessSchema>;
+
+export const hostStatusSchema = z.object({
+  name: z.string(),
+  system: z.string(),
+  /** What runs it: a QEMU VM or a User-Mode Linux kernel. */
+  kind: z.enum(HOST_KINDS).optional(),
+  /** The read-only base image its overlay is on. */
+  base: z.string(),
+  state: hostStateSchema,
+  display: z.enum(DISPLAY_MODES),
+  nics: z.array(nicStatusSchema),
+  /** NICs whose link was set down (`qemunet link HOST:ethN down`). */
+  linksDown: z.array(z.string()).optional(),
+  /** Socket `qemunet console` attaches to. */
+  console: z.string(),
+  /** Whether readiness is known through the guest agent. */
+  agent: z.boolean(),
+  pid: z.number().int().optional(),
+  /** Milliseconds from the session's start until its CPUs started (QEMU is launched paused). */
+  startedMs: z.number().optional(),
+  /** Milliseconds from the session's start until the guest was ready. */
+  readyMs: z.number().optional(),
+  /** Why it stopped, failed or stalled. */
+  detail: z.string().optional(),
+  /** The last lines of its console, when it stalled. */
+  consoleTail: z.array(z.string()).optional(),
+  /** Set when the host runs under another accelerator than the session (moved to TCG after hanging under KVM). */
+  accel: z.literal('tcg').optional(),
+  /** Its screen, for hosts with a graphic display: where it is and how to connect. */
+  screen: screenAccessSchema.optional(),
+});
+export type HostStatus = z.infer<typeof hostStatusSchema>;
+
+export const switchStatusSchema = z.object({
+  name: z.string(),
+  hub: z.boolean(),
+  pid: z.number().int().optional(),
+  state: z.enum(['pending', 'running', 'stopped', 'failed']),
+});
+export type SwitchStatus = z.infer<typeof switchStatusSchema>;
+
+/** What `status`, `ls` and a detaching `up` read; written by the process that drives the session. */
+export const sessionStateSchema = z.object({
+  version: z.literal(1),
+  dir: z.string(),
+  topology: z.string(),
+  /** The qemunet process driving the session. */
+  pid: z.number().int(),
+  phase: z.enum(SESSION_PHASES),
+  accel: z.string(),
+  startedAt: z.string(),
+  hosts: z.array(hostStatusSchema),
+  switches: z.array(switchStatusSchema),
+  tmuxSession: z.string().optional(),
+  /** The GNU screen session of the `screen` display mode (`screen -r NAME`). */
+  screenSession: z.string().optional(),
+  error: z.string().optional(),
+});
+export type SessionState = z.infer<typeof sessionStateSchema>;
