@@ -13,6 +13,8 @@ interface ErrorTraits {
   absent?: true;
   /** Exists, but cannot be reached now: a websocket asking for it is refused with 503. */
   notNow?: true;
+  /** The web API's own status for this code, when it is neither 400 (input) nor 409 (refused for the session's state). */
+  http?: 401 | 403 | 404 | 500;
   /** The exit status, when not 1: 2 for a command line qemunet cannot use (as most Unix tools), 130 for Ctrl-C or SIGTERM (as shells report SIGINT). */
   exit?: 2 | 130;
 }
@@ -165,6 +167,15 @@ export const ERROR_CODES = {
   DOWNLOAD_NO_URL: REFUSED,
   DOWNLOAD_UNSAFE_ARCHIVE: REFUSED,
 
+  // The web server's doors (security.ts, http-server.ts).
+  BAD_HOST: { http: 403 },
+  BAD_ORIGIN: { http: 403 },
+  NO_TOKEN: { http: 401 },
+  BAD_TOKEN: { http: 401 },
+  NOT_FOUND: { http: 404 },
+  NO_PAGE: { http: 500 },
+  INTERNAL: { http: 500 },
+
   // Programs qemunet runs.
   PROCESS_FAILED: REFUSED,
   PROGRAM_MISSING: REFUSED,
@@ -190,9 +201,9 @@ export function isInputError(code: string): boolean {
   return traits(code)?.input === true;
 }
 
-/** The web API's status for a refused request: 400 for the requester's input, 409 for the session's state. */
-export function httpStatus(code: string): 400 | 409 {
-  return isInputError(code) ? 400 : 409;
+/** The web API's status for a refused request: the door's own (401, 403, 404, 500), else 400 for the requester's input, 409 for the session's state. */
+export function httpStatus(code: string): 400 | 401 | 403 | 404 | 409 | 500 {
+  return traits(code)?.http ?? (isInputError(code) ? 400 : 409);
 }
 
 /** The status refusing a websocket (a screen) for an error: no such thing 404, not now 503, else 500. */

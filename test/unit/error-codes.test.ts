@@ -38,7 +38,8 @@ describe('error codes: one table', () => {
     assert.deepEqual(input.filter((c) => !c.startsWith('ERR_PARSE_ARGS')).sort(), [
       'BAD_COMMAND', 'BAD_LAB_PATH', 'BAD_REQUEST', 'BAD_SESSION', 'CONTROL_NOT_JSON', 'LAYOUT', 'LINK_SETTING', 'SWITCH_COMMAND_REFUSED', 'UNKNOWN_COMMAND', 'UNKNOWN_HOST', 'UNKNOWN_NIC', 'UNKNOWN_SWITCH', 'USAGE',
     ]);
-    for (const c of CODES) assert.equal(httpStatus(c), input.includes(c) ? 400 : 409, c);
+    const doors: Record<string, number> = { BAD_HOST: 403, BAD_ORIGIN: 403, NO_TOKEN: 401, BAD_TOKEN: 401, NOT_FOUND: 404, NO_PAGE: 500, INTERNAL: 500 };
+    for (const c of CODES) assert.equal(httpStatus(c), doors[c] ?? (input.includes(c) ? 400 : 409), c);
   });
 
   it('refuses a screen with 404 for what does not exist, 503 for what is not there now, 500 for the rest', () => {

@@ -73,22 +73,22 @@ export async function startWebServer<S extends WebSession>(options: WebServerOpt
     for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
     handle(req, res).catch((e: unknown) => {
       if (isQemunetError(e)) return reply(res, httpStatus(e.code), { ok: false, code: e.code, message: e.message });
-      reply(res, 500, { ok: false, code: 'INTERNAL', message: (e as Error).message });
+      reply(res, httpStatus('INTERNAL'), { ok: false, code: 'INTERNAL', message: (e as Error).message });
     });
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (!hostAllowed(req.headers.host, hosts)) return reply(res, 403, { ok: false, code: 'BAD_HOST', message: `Host ${JSON.stringify(req.headers.host ?? '')} is not this server` });
+    if (!hostAllowed(req.headers.host, hosts)) return reply(res, httpStatus('BAD_HOST'), { ok: false, code: 'BAD_HOST', message: `Host ${JSON.stringify(req.headers.host ?? '')} is not this server` });
     const url = requestUrl(req);
     const page = PAGE_FILES[url.pathname];
     if (page && req.method === 'GET') {
       const body = await readFile(`${pageDir}/${page}`).catch(() => undefined);
-      if (!body) return reply(res, 500, { ok: false, code: 'NO_PAGE', message: `the page is not built (${pageDir}); run npm run build` });
+      if (!body) return reply(res, httpStatus('NO_PAGE'), { ok: false, code: 'NO_PAGE', message: `the page is not built (${pageDir}); run npm run build` });
       res.writeHead(200, { 'Content-Type': TYPES[page.split('.').pop()!]! });
       return void res.end(body);
     }
     if (url.pathname === '/favicon.ico') return void res.writeHead(204).end();
-    if (!url.pathname.startsWith('/api/')) return reply(res, 404, { ok: false, code: 'NOT_FOUND', message: `no ${url.pathname} here` });
+    if (!url.pathname.startsWith('/api/')) return reply(res, httpStatus('NOT_FOUND'), { ok: false, code: 'NOT_FOUND', message: `no ${url.pathname} here` });
     const verdict = check(req, false);
     if (!verdict.ok) return reply(res, verdict.status, { ok: false, code: verdict.code, message: verdict.message });
     const session = await sessionOf(url);
@@ -113,7 +113,7 @@ export async function startWebServer<S extends WebSession>(options: WebServerOpt
     }
     const route = { req, res, path: url.pathname, method: req.method ?? 'GET', body: () => readJson(req), session };
     if (await options.routes?.(route, (status, body) => reply(res, status, body))) return;
-    return reply(res, 404, { ok: false, code: 'NOT_FOUND', message: `no ${req.method} ${url.pathname} here` });
+    return reply(res, httpStatus('NOT_FOUND'), { ok: false, code: 'NOT_FOUND', message: `no ${req.method} ${url.pathname} here` });
   }
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {

@@ -1,4 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { httpStatus, type ErrorCode } from '../../errors.js';
 
 /**
  * The checks every request goes through (pure functions, unit-tested): the Host header against an
@@ -89,7 +90,9 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'Cache-Control': 'no-store',
 };
 
-export type Verdict = { ok: true } | { ok: false; status: 401 | 403; code: string; message: string };
+export type Verdict = { ok: true } | { ok: false; status: number; code: ErrorCode; message: string };
+
+const refused = (code: ErrorCode, message: string): Verdict => ({ ok: false, status: httpStatus(code), code, message });
 
 /**
  * The whole check of a request or a websocket upgrade: this server's Host, no foreign Origin, and
@@ -97,9 +100,9 @@ export type Verdict = { ok: true } | { ok: false; status: 401 | 403; code: strin
  * credential here.
  */
 export function checkRequest(req: { host?: string; origin?: string; authorization?: string; wsProtocols?: string }, expected: { hosts: ReadonlySet<string>; token: string }): Verdict {
-  if (!hostAllowed(req.host, expected.hosts)) return { ok: false, status: 403, code: 'BAD_HOST', message: `Host ${JSON.stringify(req.host ?? '')} is not this server; use ${[...expected.hosts][0]}` };
-  if (originAllowed(req.origin, expected.hosts) === 'foreign') return { ok: false, status: 403, code: 'BAD_ORIGIN', message: `Origin ${JSON.stringify(req.origin)} is not this server` };
+  if (!hostAllowed(req.host, expected.hosts)) return refused('BAD_HOST', `Host ${JSON.stringify(req.host ?? '')} is not this server; use ${[...expected.hosts][0]}`);
+  if (originAllowed(req.origin, expected.hosts) === 'foreign') return refused('BAD_ORIGIN', `Origin ${JSON.stringify(req.origin)} is not this server`);
   const bearer = bearerOf(req.authorization) ?? protocolBearerOf(req.wsProtocols);
-  if (bearer === undefined) return { ok: false, status: 401, code: 'NO_TOKEN', message: 'no token: send Authorization: Bearer TOKEN (the token is in the URL qemunet web printed, after #token=); in a browser, open that URL' };
-  return secretEquals(bearer, expected.token) ? { ok: true } : { ok: false, status: 401, code: 'BAD_TOKEN', message: 'wrong token: open the URL qemunet web printed (a new qemunet web has a new token)' };
+  if (bearer === undefined) return refused('NO_TOKEN', 'no token: send Authorization: Bearer TOKEN (the token is in the URL qemunet web printed, after #token=); in a browser, open that URL');
+  return secretEquals(bearer, expected.token) ? { ok: true } : refused('BAD_TOKEN', 'wrong token: open the URL qemunet web printed (a new qemunet web has a new token)');
 }
