@@ -15,6 +15,7 @@ describe('host kinds', () => {
     const qemu = kindNamed('qemu');
     assert.deepEqual(capabilitiesOf(qemu), ['launch', 'stop', 'console', 'readiness', 'exec', 'freeze', 'link', 'capture', 'screen', 'save']);
     assert.equal(qemu.link?.via, 'carrier');
+    assert.equal(qemu.sys, undefined, 'QEMU runs every system no other kind claims');
     assert.equal(qemu.processName, 'QEMU');
     assert.equal(qemu.restartRenewsWires, false);
     assert.ok(qemu.accel);
@@ -26,6 +27,7 @@ describe('host kinds', () => {
     const uml = kindNamed('uml');
     assert.deepEqual(capabilitiesOf(uml), ['launch', 'stop', 'console', 'readiness', 'exec', 'freeze', 'link', 'save']);
     assert.equal(uml.link?.via, 'wire');
+    assert.equal(uml.sys, 'uml');
     assert.equal(uml.capture, undefined);
     assert.equal(uml.screen, undefined);
     assert.equal(uml.accel, undefined);

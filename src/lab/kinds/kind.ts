@@ -3,7 +3,9 @@ import { QemunetError } from '../../errors.js';
 import type { HostKind } from '../../protocol/session-state.js';
 import type { RunningNode } from '../../node/kind.js';
 import type { DisplaySpec } from '../../vm/qemu-argv.js';
-import type { HostPlan } from '../plan.js';
+import type { HostPaths, SessionPaths } from '../../session/paths.js';
+import type { HostDef, Topology } from '../../topology/types.js';
+import type { DisplayMode, HostPlan, PlanOptions } from '../plan.js';
 
 /**
  * How a NIC's link goes down and up. `carrier`: the guest's own carrier (QEMU's set_link through
@@ -22,6 +24,20 @@ export interface ScreenStrategy<P, N> {
   /** The host's screen as planned (`none` for the terminal display modes). */
   display(h: P): DisplaySpec;
   setPassword(node: N, protocol: 'vnc' | 'spice', password: string): Promise<void>;
+}
+
+/** What planning one host is given (plan.ts resolves its system and display first). */
+export interface HostPlanInput {
+  topology: Topology;
+  host: HostDef;
+  hostIndex: number;
+  system: SystemEntry;
+  display: DisplayMode;
+  hp: HostPaths;
+  paths: SessionPaths;
+  options: PlanOptions;
+  /** Things the user should know, added to the plan's. */
+  notes: string[];
 }
 
 /** What a save keeps of a host: the file holding what its guest changed on its base (freeze is every node's). */
@@ -44,6 +60,10 @@ export interface HostKindDriver<P extends HostPlan = HostPlan, N extends Running
   readonly processName: string;
   /** Programs its hosts run, checked before anything starts. */
   readonly programs: readonly string[];
+  /** The host's launch spec, from its HOST line, system and the session's options. Pure. */
+  plan(input: HostPlanInput): P;
+  /** Notes for the whole plan when it has hosts of this kind. */
+  planNotes?(options: PlanOptions): string[];
   /** A system's files (and what else it needs on this machine), checked before anything starts. */
   checkSystem(system: SystemEntry): Promise<void>;
   /** The host's files before it starts (overlay, directories); true when it made the overlay. */

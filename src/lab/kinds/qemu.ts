@@ -5,6 +5,7 @@ import { launchVm, type RunningVm } from '../../vm/launch.js';
 import { qemuArgv } from '../../vm/qemu-argv.js';
 import type { QemuHostPlan } from '../plan.js';
 import type { HostKindDriver } from './kind.js';
+import { planQemuHost } from './qemu-plan.js';
 import { registerKind } from './registry.js';
 import { checkSystemFiles } from './system-files.js';
 
@@ -12,6 +13,7 @@ import { checkSystemFiles } from './system-files.js';
 export const QEMU_KIND: HostKindDriver<QemuHostPlan, RunningVm> = {
   name: 'qemu',
   processName: 'QEMU',
+  plan: planQemuHost,
   programs: ['qemu-system-x86_64', 'qemu-img'],
   // A built-in image's files are the store's, checked when it is built.
   checkSystem: (system) => (system.builtin ? Promise.resolve() : checkSystemFiles(system)),

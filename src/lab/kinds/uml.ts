@@ -7,6 +7,7 @@ import { DEFAULT_UML_KERNEL, umlJailArgv } from '../../uml/uml-argv.js';
 import type { UmlHostPlan } from '../plan.js';
 import type { HostKindDriver } from './kind.js';
 import { registerKind } from './registry.js';
+import { planUmlHost, UML_LEGACY_FPU_NOTE } from './uml-plan.js';
 import { checkSystemFiles } from './system-files.js';
 
 /**
@@ -17,6 +18,8 @@ export const UML_KIND: HostKindDriver<UmlHostPlan, RunningUml> = {
   name: 'uml',
   sys: 'uml',
   processName: 'UML',
+  plan: planUmlHost,
+  planNotes: (o) => (o.umlLegacyFpu ? [UML_LEGACY_FPU_NOTE] : []),
   programs: ['bwrap', 'dpipe', 'wirefilter', 'vde_plug', 'uml_mconsole'],
   // tiny-uml's kernel is the store's: its files are checked like any other system's.
   async checkSystem(system) {
