@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { QemunetError, UsageError } from '../errors.js';
 import { checkUp, DEFAULT_BOOT_LIMITS, dryRun, FileFollower, isLive, launchWeb, SessionClient, sessionDirectory, up, type RunningSession, type SessionState, type StateSubscription, type UpRequest } from '../api/index.js';
+import { FINAL_HOST_STATES } from '../protocol/session-state.js';
 import { QEMUNET_MAIN, startQemunetInBackground } from '../api/background.js';
 import { pullCommand } from './image-command.js';
 import { LiveStatus } from './live-status.js';
@@ -277,7 +278,7 @@ async function decideWhenStarted(session: SessionClient, o: UpOptions, relay: Lo
         if (o.web) process.stdout.write(`web: ${await launchWeb(session.dir, { open: o.open === true })}\n`);
         return 0;
       }
-      const dead = notReady.filter((h) => ['stopped', 'crashed', 'failed'].includes(h.state));
+      const dead = notReady.filter((h) => FINAL_HOST_STATES.has(h.state));
       const stalled = notReady.filter((h) => h.state === 'stalled');
       if (stalled.length) return failWait(session, stalled.map((h) => h.name), `stalled (${stalled.map((h) => `${h.name}: ${h.detail}`).join('; ')})`);
       if (dead.length || Date.now() > deadline) return failWait(session, state.hosts.filter((h) => h.state !== 'ready').map((h) => h.name), dead.length ? 'stopped before it was ready' : `not ready after ${o.timeoutSec ?? 300} s`);

@@ -3,6 +3,7 @@ import { SessionError } from '../errors.js';
 import { baseIdentity, builtBaseIdentity } from '../images/base-checksum.js';
 import { parseSessionManifest, type SessionManifest } from '../session/archive-manifest.js';
 import { sessionPaths } from '../session/paths.js';
+import { kindOf } from './kinds/index.js';
 import type { HostPlan, LabPlan } from './plan.js';
 import { QEMUNET_VERSION } from './version.js';
 
@@ -51,10 +52,9 @@ export async function recordBases(plan: LabPlan, hosts: ReadonlySet<string>): Pr
   await rename(`${file}.${process.pid}`, file);
 }
 
-/** The file holding what a host's guest changed on its base: a QEMU host's qcow2 overlay, a UML host's COW file. */
+/** The file holding what a host's guest changed on its base (its kind's: a QEMU host's qcow2 overlay, a UML host's COW file). */
 function guestChanges(host: HostPlan): string | undefined {
-  if (host.kind === 'uml') return host.uml.cow;
-  return host.vm.disk.format === 'qcow2' ? host.paths.overlay : undefined;
+  return kindOf(host).save?.guestChanges(host);
 }
 
 async function exists(path: string): Promise<boolean> {

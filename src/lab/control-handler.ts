@@ -3,7 +3,7 @@ import { QemunetError } from '../errors.js';
 import type { RunningNode } from '../node/kind.js';
 import { mergeFaults, type LinkFaults } from '../protocol/faults.js';
 import type { ControlCommand, ControlConnection, ResultOf } from './control.js';
-import { requireOf } from './kinds.js';
+import { capabilityOf, kindOf, type HostKindDriver } from './kinds/index.js';
 import type { LabNetwork } from './network.js';
 import type { LabPlan } from './plan.js';
 import type { SessionStatus } from './session-status.js';
@@ -95,8 +95,8 @@ export class LabControl {
    * wirefilter, which gets back the NIC's recorded loss when up. The status lists the NICs that are down.
    */
   private async setLink(host: string, nic: number, up: boolean): Promise<void> {
-    const node = this.nicOf(host, nic, 'link');
-    if (node.setLink) await node.setLink(nic, up);
+    const { node, strategy: link } = this.nicOf(host, nic, 'link');
+    if (link.via === 'carrier') await link.set(node, nic, up);
     else await this.lab.network.setWireLink(host, nic, up, this.faultsOf(host, nic).lossPct ?? 0);
     const down = new Set(this.lab.status.host(host).linksDown ?? []);
     if (up) down.delete(`eth${nic}`);
@@ -110,8 +110,7 @@ export class LabControl {
    * wirefilter is down (UML), a new loss is recorded but not applied: `link up` applies it.
    */
   private async setFaults(host: string, nic: number, given: LinkFaults): Promise<ResultOf<'faults'>> {
-    const node = this.nicOf(host, nic, 'link');
-    const cutInWire = !node.setLink && (this.lab.status.host(host).linksDown ?? []).includes(`eth${nic}`);
+    const cutInWire = this.nicOf(host, nic, 'link').strategy.via === 'wire' && (this.lab.status.host(host).linksDown ?? []).includes(`eth${nic}`);
     const { lossPct: _held, ...notLoss } = given;
     const wirefilter = await this.lab.network.setFaults(host, nic, cutInWire ? notLoss : given);
     this.lab.status.setNicFaults(host, nic, mergeFaults(this.faultsOf(host, nic), given));
@@ -124,9 +123,9 @@ export class LabControl {
 
   /** A capture runs until it is asked to stop or its client goes, whichever comes first. */
   private async capture(host: string, nic: number, file: string, conn: ControlConnection): Promise<string> {
-    const node = this.nicOf(host, nic, 'capture');
+    const { node, strategy: capture } = this.nicOf(host, nic, 'capture');
     const id = `capture${++this.captures}`;
-    const end = await node.startCapture!(nic, file, id);
+    const end = await capture.start(node, nic, file, id);
     const stop = () => (this.captureStops.delete(id) ? end() : Promise.resolve());
     this.captureStops.set(id, stop);
     conn.onClose(() => stop());
@@ -143,14 +142,14 @@ export class LabControl {
     return name;
   }
 
-  /** A running host that has NIC ethN and whose kind can do `capability` with it. */
-  private nicOf(host: string, nic: number, capability: 'link' | 'capture'): RunningNode {
+  /** A running host that has NIC ethN, and its kind's strategy for `capability` (the kind's error when it has none). */
+  private nicOf<C extends 'link' | 'capture'>(host: string, nic: number, capability: C): { node: RunningNode; strategy: NonNullable<HostKindDriver[C]> } {
     const plan = this.lab.plan.hosts.find((h) => h.name === host);
     if (!plan) throw new QemunetError('UNKNOWN_HOST', `the session has no host ${host}; hosts: ${this.lab.plan.hosts.map((h) => h.name).join(', ')}`);
     if (nic < 0 || nic >= plan.nics.length) throw new QemunetError('UNKNOWN_NIC', `${host} has no eth${nic}; it has ${plan.nics.map((n) => n.eth).join(', ') || 'no lab NIC'}`);
-    requireOf(plan, capability);
+    const strategy = capabilityOf(host, kindOf(plan), capability);
     const vm = this.lab.node(host);
     if (!vm?.running) throw new QemunetError('HOST_NOT_RUNNING', `host ${host} is not running`);
-    return vm;
+    return { node: vm, strategy };
   }
 }

@@ -4,7 +4,8 @@ import { findProgram, run } from '../process/run.js';
 import { missingProgramMessage } from '../process/programs.js';
 import type { Topology } from '../topology/types.js';
 import { VNC_BASE_PORT } from '../vm/qemu-argv.js';
-import { SCREEN_DISPLAYS, TERMINAL_DISPLAYS, type DisplayMode, type LabPlan } from './plan.js';
+import { kindOf } from './kinds/index.js';
+import { TERMINAL_DISPLAYS, type DisplayMode, type LabPlan } from './plan.js';
 import { terminalArgv, viewerArgv } from './terminals.js';
 
 /** The display of each host: its HOST line's, else the session's. */
@@ -56,9 +57,11 @@ export async function checkDisplays(plan: LabPlan, c: DisplayCheck): Promise<voi
   const programs = new Map<string, string>();
   for (const h of plan.hosts) {
     const d = h.display;
-    if (SCREEN_DISPLAYS.has(d) && d !== 'vnc' && d !== 'spice' && h.kind === 'qemu') {
+    const screen = kindOf(h).screen?.display(h);
+    // QEMU's own window (graphic, gtk, sdl): what the kind's screen shows on the X display.
+    if (screen?.kind === 'gtk' || screen?.kind === 'sdl') {
+      const kind = screen.kind;
       needX.push(`${h.name} (${d})`);
-      const kind = h.vm.display.kind;
       if (c.qemuBackends && !c.qemuBackends.has(kind)) {
         throw new QemunetError('PROGRAM_MISSING', `display mode ${d} of host ${h.name} needs QEMU's ${kind === 'sdl' ? 'SDL' : 'GTK'} display, which this QEMU does not have. Install it with: apt-get install qemu-system-gui`);
       }
@@ -68,10 +71,10 @@ export async function checkDisplays(plan: LabPlan, c: DisplayCheck): Promise<voi
       programs.set(terminalArgv(d as (typeof TERMINAL_DISPLAYS)[number], { title: '', argv: [] })[0]!, d);
     }
     if (d === 'tmux' || d === 'screen') programs.set(d, d);
-    if (c.viewers && h.kind === 'qemu' && (h.vm.display.kind === 'vnc' || h.vm.display.kind === 'spice')) {
+    if (c.viewers && (screen?.kind === 'vnc' || screen?.kind === 'spice')) {
       needX.push(`the viewer of ${h.name} (-V)`);
-      const l = h.vm.display.listen;
-      programs.set(viewerArgv(h.name, 'socket' in l ? { protocol: h.vm.display.kind, socket: l.socket } : { protocol: h.vm.display.kind, port: l.port, password: '', viewerFile: '' })[0]!, '-V');
+      const l = screen.listen;
+      programs.set(viewerArgv(h.name, 'socket' in l ? { protocol: screen.kind, socket: l.socket } : { protocol: screen.kind, port: l.port, password: '', viewerFile: '' })[0]!, '-V');
     }
   }
   if (c.switchXterms) programs.set('xterm', '-y');

@@ -8,13 +8,14 @@ import { processAlive } from '../process/alive.js';
 import type { SessionLock } from '../session/lock.js';
 import type { SessionPaths } from '../session/paths.js';
 import type { RunningNode } from '../node/kind.js';
+import { FINAL_HOST_STATES as FINAL } from '../protocol/session-state.js';
 import { consoleTail, consoleTails } from './console-tail.js';
 import { LabControl } from './control-handler.js';
 import { ControlServer, type ControlCommand, type ControlConnection } from './control.js';
-import { hostAccel, launchNode } from './kinds.js';
+import { capabilityOf, kindNamed, kindOf } from './kinds/index.js';
 import { LabNetwork } from './network.js';
 import type { HostPlan, LabPlan } from './plan.js';
-import { FINAL_HOST_STATES as FINAL, SessionStatus } from './session-status.js';
+import { SessionStatus } from './session-status.js';
 import { allSettledOrThrow } from './settle.js';
 import { Slots } from './slots.js';
 import type { SessionPhase, SessionState } from './state.js';
@@ -222,10 +223,11 @@ export class Lab extends EventEmitter {
   private async launchHost(h: HostPlan, signal?: AbortSignal): Promise<RunningNode> {
     const screen = this.windows.remoteScreen(h);
     if (screen && 'socket' in screen) await rm(screen.socket, { force: true });
-    const vm = await launchNode(h, { paused: true, ...(signal ? { signal } : {}) });
+    const kind = kindOf(h);
+    const vm = await kind.launch(h, { paused: true, ...(signal ? { signal } : {}) });
     if (screen && 'password' in screen) {
       try {
-        await vm.setScreenPassword?.(screen.protocol, screen.password);
+        await capabilityOf(h.name, kind, 'screen').setPassword(vm, screen.protocol, screen.password);
         await writeFile(screen.viewerFile, viewerFile(h.name, screen), { mode: 0o600 });
       } catch (e) {
         await vm.kill();
@@ -278,9 +280,10 @@ export class Lab extends EventEmitter {
    */
   private async onStall(name: string, kind: StallKind): Promise<void> {
     const plan = this.hostPlan(name);
+    const accel = kindOf(plan).accel?.(plan);
     const state = this.status.host(name).state;
     if (this.stopping || (state !== 'booting' && state !== 'stalled')) return;
-    if (kind === 'silent' && hostAccel(plan) === 'kvm' && this.runtime.tcgPlanOf && !this.movedToTcg.has(name)) {
+    if (kind === 'silent' && accel === 'kvm' && this.runtime.tcgPlanOf && !this.movedToTcg.has(name)) {
       let tcg: HostPlan | undefined;
       try {
         tcg = this.runtime.tcgPlanOf(name);
@@ -295,7 +298,7 @@ export class Lab extends EventEmitter {
       }
     }
     const tail = await consoleTail(this.paths, name, 5);
-    this.status.updateHost(name, { state: 'stalled', detail: stallDetail(kind, this.bootLimits, hostAccel(plan) ?? plan.kind), consoleTail: tail });
+    this.status.updateHost(name, { state: 'stalled', detail: stallDetail(kind, this.bootLimits, accel ?? plan.kind), consoleTail: tail });
   }
 
   /** A stalled host's console tail follows what it prints (at most once a second: the log is read from disk). */
@@ -339,7 +342,7 @@ export class Lab extends EventEmitter {
       return;
     }
     if (code === 0) this.status.updateHost(name, { state: 'stopped', detail: 'powered off' });
-    else this.status.updateHost(name, { state: 'crashed', detail: `${vm.kind === 'qemu' ? 'QEMU' : 'UML'} exited (${code ?? signal})${vm?.stderr ? `: ${vm.stderr.split('\n').slice(-3).join(' ')}` : ''}` });
+    else this.status.updateHost(name, { state: 'crashed', detail: `${kindNamed(vm.kind).processName} exited (${code ?? signal})${vm?.stderr ? `: ${vm.stderr.split('\n').slice(-3).join(' ')}` : ''}` });
     // A session whose guests have all powered off ends by itself; a crashed one may still be restarted.
     if (this.status.phase === 'running' && this.status.hosts().every((h) => h.state === 'stopped')) void this.stop();
   }
@@ -397,7 +400,7 @@ export class Lab extends EventEmitter {
     const status = this.status.host(name);
     if (!FINAL.has(status.state)) throw new QemunetError('HOST_RUNNING', `host ${name} is ${status.state}; only a stopped or crashed host can be restarted`);
     this.status.updateHost(name, { detail: undefined, readyMs: undefined, startedMs: undefined, linksDown: undefined, consoleTail: undefined });
-    if (this.hostPlan(name).kind === 'uml') await this.network.renewWires(name, (nic) => this.status.host(name).nics[nic]?.faults ?? {});
+    if (kindOf(this.hostPlan(name)).restartRenewsWires) await this.network.renewWires(name, (nic) => this.status.host(name).nics[nic]?.faults ?? {});
     await this.startHost(this.hostPlan(name));
     return name;
   }

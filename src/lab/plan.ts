@@ -1,5 +1,4 @@
 import type { Catalog, SystemEntry } from '../config/catalog.js';
-import { setsMemory, splitQemuOptions, withoutCpuHost } from '../config/qemu-options.js';
 import { InputError, QemunetError, UsageError } from '../errors.js';
 import type { HostPaths, SessionPaths, SwitchPaths } from '../session/paths.js';
 import { vdeSwitchArgv } from '../switch/vde-argv.js';
@@ -7,8 +6,9 @@ import type { HostDef, Topology } from '../topology/types.js';
 import { switchVlanCommands } from '../topology/vlan-syntax.js';
 import { DISPLAY_MODES, type DisplayMode } from '../topology/parse.js';
 import type { LinkFaults } from '../topology/link-syntax.js';
-import { DEFAULT_UML_KERNEL, umlUnsafePath, type UmlSpec } from '../uml/uml-argv.js';
-import { MAC_PREFIX, MAX_MAC_INDEX, macAddress, tinyKernelAppend, type VmSpec } from '../vm/qemu-argv.js';
+import type { UmlSpec } from '../uml/uml-argv.js';
+import { MAC_PREFIX, MAX_MAC_INDEX, type VmSpec } from '../vm/qemu-argv.js';
+import { kindOfSystem, registeredKinds } from './kinds/index.js';
 
 export { DISPLAY_MODES, type DisplayMode } from '../topology/parse.js';
 
@@ -170,9 +170,9 @@ export interface LabPlan {
 
 /** Resolves a topology against the catalog into every switch and VM command of the session. Pure. */
 export function planLab(given: Topology, catalog: Catalog, paths: SessionPaths, options: PlanOptions): LabPlan {
-  // A UML NIC always goes through a wirefilter: qemunet sets its link state there.
-  const uml = new Set(given.hosts.filter((h) => resolveSystem(given.file, h, catalog, options).sys === 'uml').map((h) => h.name));
-  const topology = withWireOnEveryNic(given, (host) => (options.wireAll ?? false) || uml.has(host));
+  // A NIC of a kind whose link is set in the wire (UML) always goes through a wirefilter.
+  const wired = new Set(given.hosts.filter((h) => kindOfSystem(resolveSystem(given.file, h, catalog, options)).link?.via === 'wire').map((h) => h.name));
+  const topology = withWireOnEveryNic(given, (host) => (options.wireAll ?? false) || wired.has(host));
   const declaredVlans = topology.hosts.some((h) => h.nics.some((n) => n.vlans)) || topology.trunks.some((t) => t.vlans);
   if (topology.trunks.length && !options.vlan && !declaredVlans) {
     throw new QemunetError('VLAN_REQUIRED', `${topology.file}: TRUNK joins switches for VLANs; run with -v (VLAN support), as QemuNet requires`);
@@ -192,7 +192,7 @@ export function planLab(given: Topology, catalog: Catalog, paths: SessionPaths, 
     throw new QemunetError('TOO_MANY_HOSTS', `${topology.file}: ${topology.hosts.length} hosts; QemuNet's MAC scheme (${MAC_PREFIX}:HH:NN) numbers at most ${MAX_MAC_INDEX + 1}`);
   }
   const hosts = topology.hosts.map((host, hostIndex) => planHost(topology, host, hostIndex, catalog, paths, options, notes));
-  if (options.umlLegacyFpu && hosts.some((h) => h.kind === 'uml')) notes.push(UML_LEGACY_FPU_NOTE);
+  for (const kind of registeredKinds()) if (hosts.some((h) => h.kind === kind.name)) notes.push(...(kind.planNotes?.(options) ?? []));
   // A trunk is one vde_plug joining a port of each switch (vdeplug4 URLs: vde://SOCKET[PORT]).
   const trunks = topology.trunks.map((t) => ({ a: t.a, b: t.b, argv: [t.a, t.b].map((end) => `vde://${paths.switch(end.switch).socket}[${end.port}]`) }));
   const nographic = hosts.filter((h) => h.display === 'nographic');
@@ -220,51 +220,7 @@ function withWireOnEveryNic(topology: Topology, wired: (host: string) => boolean
 function planHost(topology: Topology, host: HostDef, hostIndex: number, catalog: Catalog, paths: SessionPaths, o: PlanOptions, notes: string[]): HostPlan {
   const system = resolveSystem(topology.file, host, catalog, o);
   const display = planDisplay(topology.file, host, o.display);
-  const hp = paths.host(host.name);
-  if (system.sys === 'uml') return planUmlHost(topology, host, hostIndex, system, display, hp, o);
-  const words = splitQemuOptions(system.qemuopt);
-  if (!words.ok) throw new QemunetError('CONFIG_INVALID', `QEMUOPT[${system.name}] (${system.source}): ${words.problem}`);
-  let extra = words.words;
-  if (o.accel === 'tcg') {
-    const stripped = withoutCpuHost(extra);
-    if (stripped.dropped) notes.push(`${host.name}: "-cpu host" of QEMUOPT[${system.name}] needs KVM; left out under TCG`);
-    extra = stripped.words;
-  }
-  // The built-in images (tiny, debian) share the guest contract: virtio disk, the guest agent, their kernel line.
-  const tiny = system.builtin !== undefined;
-  const linux = system.sys === 'linux';
-  const model = o.nicModel ?? (system.sys === 'windows' ? 'rtl8139' : 'e1000');
-  const nics = host.nics.map((n) => ({ eth: `eth${n.index}`, switch: n.switch, port: n.port, mac: macAddress(hostIndex, n.index) }));
-  const diskInterface = tiny ? 'virtio' : 'ide';
-  const vm: VmSpec = {
-    name: host.name,
-    accel: o.accel,
-    ...(tiny && !setsMemory(extra) ? { memoryMiB: system.builtin === 'debian' ? DEBIAN_MEMORY_MIB : TINY_MEMORY_MIB } : {}),
-    // The cache size is measured for tiny; debian's bigger userland is left at QEMU's default, unless
-    // the user sets one size for all (QEMUNET_TCG_CACHE).
-    ...(o.accel === 'tcg' && (o.tcgCacheMiB ?? (system.builtin === 'tiny' ? TINY_TCG_CACHE_MIB : undefined)) ? { tcgCacheMiB: o.tcgCacheMiB ?? TINY_TCG_CACHE_MIB } : {}),
-    // tiny's init (debian's too) has every free page reported (see guest-files.ts).
-    ...(tiny ? { freePageReporting: true } : {}),
-    // -L: the base image itself, so changes are permanent (the user confirmed it).
-    disk: o.rawBase ? { path: system.fs, format: 'raw', interface: diskInterface } : { path: hp.overlay, format: 'qcow2', interface: diskInterface },
-    ...(o.mountDisk && o.existingDisks.has(host.name) ? { extraDisk: { path: hp.disk, format: 'raw' as const, interface: diskInterface } } : {}),
-    ...kernelOf(system, host.name, o),
-    // A NIC with faults (LINK) plugs into its wirefilter through a point-to-point socket, not the switch.
-    nics: nics.map((n, i) =>
-      topology.links.some((l) => l.host === host.name && l.nic === i)
-        ? { switchSocket: `ptp://${hp.wire(i)}`, mac: n.mac, model }
-        : { switchSocket: paths.switch(n.switch).socket, port: n.port, mac: n.mac, model },
-    ),
-    ...(o.internet ? { internet: true, internetModel: model } : {}),
-    ...(linux && o.mountDir ? { shareDir: hp.share } : {}),
-    serialSocket: hp.serial,
-    qmpSocket: hp.qmp,
-    ...(tiny ? { agentSocket: hp.agent } : {}),
-    pidFile: hp.pid,
-    display: vmDisplay(display, host.name, hp, o),
-    extra,
-  };
-  return { kind: 'qemu', name: host.name, systemName: host.system, system, display, wave: host.wave, nics, paths: hp, agent: tiny, vm };
+  return kindOfSystem(system).plan({ topology, host, hostIndex, system, display, hp: paths.host(host.name), paths, options: o, notes });
 }
 
 function resolveSystem(file: string, host: HostDef, catalog: Catalog, o: PlanOptions): SystemEntry {
@@ -283,72 +239,8 @@ function planDisplay(file: string, host: HostDef, fallback: DisplayMode): Displa
   throw new InputError('UNKNOWN_DISPLAY', file, host.line, host.systemColumn, `unknown display mode "${d}" of host ${host.name}; allowed: ${DISPLAY_MODES.join(', ')}`);
 }
 
-/** The VM's screen: none for the terminal modes, else QEMU's window or a VNC/SPICE server (unix socket unless a TCP port is planned). */
-function vmDisplay(display: DisplayMode, host: string, hp: HostPaths, o: PlanOptions): VmSpec['display'] {
-  switch (display) {
-    case 'graphic':
-      return { kind: o.graphicToolkit ?? 'gtk' };
-    case 'gtk':
-    case 'sdl':
-      return { kind: display };
-    case 'vnc':
-    case 'spice': {
-      const port = o.displayPorts?.get(host);
-      return { kind: display, listen: port === undefined ? { socket: display === 'vnc' ? hp.vnc : hp.spice } : { port } };
-    }
-    default:
-      return { kind: 'none' };
-  }
-}
-
-/** QemuNet's kernel command line for Linux systems it boots with KERNEL/INITRD; tiny's adds its own. */
-function kernelOf(system: SystemEntry, hostname: string, o: PlanOptions): Pick<VmSpec, 'kernel'> {
-  if (system.builtin) {
-    return { kernel: { path: system.kernel!, initrd: system.initrd!, append: tinyKernelAppend({ hostname, user: o.user, extra: o.kernelArgs }) } };
-  }
-  if (system.sys !== 'linux' || !system.kernel || !system.initrd) return {};
-  const args = ['root=/dev/sda1', 'rw', 'net.ifnames=0', 'console=ttyS0', 'console=tty0', `user=${o.user}`, ...(o.quiet ? ['quiet'] : []), ...o.kernelArgs];
-  return { kernel: { path: system.kernel, initrd: system.initrd, append: args.join(' ') } };
-}
-
 /** A wirefilter between two vdeplug URLs (the NIC's side first), its stages tied to dpipe's life. */
 export function wireArgv(nicUrl: string, mgmt: string, switchUrl: string): string[] {
   const tied = ['setpriv', '--pdeathsig', 'KILL', '--'];
   return ['dpipe', ...tied, 'vde_plug', nicUrl, '=', ...tied, 'wirefilter', '-M', mgmt, '=', ...tied, 'vde_plug', switchUrl];
-}
-
-export const UML_LEGACY_FPU_NOTE = "warning: this CPU has AMX, whose register state Debian 12's UML kernel cannot save: UML hosts run with the legacy FPU state and with AVX turned off in their glibc (a program in them that uses AVX itself may misbehave; QEMU hosts are not affected)";
-
-/** Display modes of a UML host: its console is a serial line, it has no screen. */
-const UML_DISPLAYS: ReadonlySet<DisplayMode> = new Set(['none', 'nographic', 'tmux', 'screen', ...TERMINAL_DISPLAYS]);
-
-/** A User-Mode Linux host: its kernel runs as a process on a COW over the base, each NIC through its wirefilter. */
-function planUmlHost(topology: Topology, host: HostDef, hostIndex: number, system: SystemEntry, display: DisplayMode, hp: HostPaths, o: PlanOptions): UmlHostPlan {
-  if (!UML_DISPLAYS.has(display)) {
-    throw new InputError('UML_DISPLAY', topology.file, host.line, host.systemColumn, `host ${host.name} runs system ${system.name}, a UML system, which has no screen for display mode ${display}; allowed: ${[...UML_DISPLAYS].join(', ')}`);
-  }
-  const kernel = system.kernel ?? DEFAULT_UML_KERNEL;
-  const share = o.mountDir ? hp.share : undefined;
-  const disk = o.mountDisk && o.existingDisks.has(host.name) ? hp.disk : undefined;
-  const files: Array<[string, string]> = [['the session directory', hp.uml], ['FS', system.fs], ['KERNEL', kernel], ...(share ? [['the host folder', share] as [string, string]] : []), ...(disk ? [['the disk', disk] as [string, string]] : [])];
-  const bad = files.find(([, path]) => umlUnsafePath(path));
-  if (bad) throw new QemunetError('UML_PATH', `host ${host.name} runs UML system ${system.name} (${system.source}), whose command line cannot hold ${bad[0]} ${bad[1]}: UML splits it on blanks and commas; use paths without them`);
-  const nics = host.nics.map((n) => ({ eth: `eth${n.index}`, switch: n.switch, port: n.port, mac: macAddress(hostIndex, n.index) }));
-  const uml: UmlSpec = {
-    name: host.name,
-    kernel,
-    memoryMiB: TINY_MEMORY_MIB,
-    base: system.fs,
-    dir: hp.uml,
-    cow: `${hp.uml}/disk.cow`,
-    ...(disk ? { disk } : {}),
-    runDir: `${hp.uml}/run`,
-    nics: nics.map((n, i) => ({ url: `ptp://${hp.wire(i)}`, mac: n.mac })),
-    socketDirs: nics.length ? [hp.wire(0).slice(0, hp.wire(0).lastIndexOf('/'))] : [],
-    ...(share ? { shareDir: share } : {}),
-    agentSocket: hp.agent,
-    append: [`hostname=${host.name}`, `user=${o.user}`, ...(o.quiet || system.builtin === 'tiny' ? ['quiet'] : []), ...o.kernelArgs],
-    ...(o.umlLegacyFpu ? { legacyFpu: true } : {}),
-  };
-  return { kind: 'uml', name: host.name, systemName: host.system, system, display, wave: host.wave, nics, paths: hp, agent: system.builtin === 'tiny', uml };
 }

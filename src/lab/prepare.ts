@@ -2,10 +2,8 @@ import { constants } from 'node:fs';
 import { access, copyFile, lstat, mkdir, mkdtemp, readFile, readlink, realpath, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
-import type { SystemEntry } from '../config/catalog.js';
-import { ImageError, QemunetError, SessionError } from '../errors.js';
+import { QemunetError, SessionError } from '../errors.js';
 import { buildBuiltinImage } from '../images/builtin.js';
-import { ensureOverlay } from '../images/overlay.js';
 import { hasProgram } from '../process/run.js';
 import { missingProgramMessage } from '../process/programs.js';
 import { shellCommand } from '../process/shell-quote.js';
@@ -13,8 +11,7 @@ import { tooLongSocketPaths, type SessionPaths } from '../session/paths.js';
 import { parseTopology } from '../topology/parse.js';
 import { resolveTopology } from '../topology/resolve.js';
 import type { Topology } from '../topology/types.js';
-import { hostCommand, kindPrograms } from './kinds.js';
-import { DEFAULT_UML_KERNEL } from '../uml/uml-argv.js';
+import { kindOf, kindOfSystem } from './kinds/index.js';
 import type { LabPlan } from './plan.js';
 
 /** Reads and checks a topology file; unreadable or empty files get a clear error. */
@@ -79,7 +76,7 @@ export async function linkSession(cwd: string, dir: string): Promise<string | un
 
 /** Everything a session needs before anything starts, so a missing piece fails before the first process. */
 export async function checkPrerequisites(plan: LabPlan, paths: SessionPaths, storeDir: string, onProgress?: (msg: string) => void, signal?: AbortSignal): Promise<void> {
-  for (const program of new Set(['vde_switch', ...plan.hosts.flatMap(kindPrograms)])) {
+  for (const program of new Set(['vde_switch', ...plan.hosts.flatMap((h) => kindOf(h).programs)])) {
     if (!(await hasProgram(program))) throw new QemunetError('PROGRAM_MISSING', missingProgramMessage(program));
   }
   const tooLong = tooLongSocketPaths(paths, plan.hosts.map((h) => h.name), plan.switches.map((s) => s.name));
@@ -92,21 +89,8 @@ export async function checkPrerequisites(plan: LabPlan, paths: SessionPaths, sto
         if (p.phase !== phase) onProgress?.(`building the built-in image ${system.builtin}: ${(phase = p.phase)}`);
       };
       await buildBuiltinImage(system.builtin, { storeDir, ...(signal ? { signal } : {}), onProgress: progress });
-      if (system.sys !== 'uml') continue;
     }
-    await checkSystemFiles(system);
-  }
-}
-
-async function checkSystemFiles(system: SystemEntry): Promise<void> {
-  if (system.sys === 'uml' && !system.kernel && !(await access(DEFAULT_UML_KERNEL, constants.X_OK).then(() => true, () => false))) {
-    throw new QemunetError('PROGRAM_MISSING', `system ${system.name} (${system.source}) is a User-Mode Linux system, and its kernel ${DEFAULT_UML_KERNEL} is not installed. Install it with: apt-get install user-mode-linux`);
-  }
-  const files: Array<[string, string | undefined]> = [['FS', system.fs], ['KERNEL', system.kernel], ['INITRD', system.initrd]];
-  for (const [what, file] of files) {
-    if (!file) continue;
-    const ok = await access(file, constants.R_OK).then(() => true, () => false);
-    if (!ok) throw new ImageError('IMAGE_MISSING', `the ${what} file of system ${system.name} (${system.source}) is missing or unreadable: ${file}${system.url ? `; download it with: qemunet -D ${system.name} (from ${system.url})` : ''}`);
+    await kindOfSystem(system).checkSystem(system);
   }
 }
 
@@ -117,15 +101,9 @@ export async function prepareSessionFiles(plan: LabPlan, paths: SessionPaths, qe
   await mkdir(join(paths.dir, 'switch'), { recursive: true, mode: 0o700 });
   await Promise.all(
     plan.hosts.map(async (h) => {
-      if (h.kind === 'uml') {
-        // Private: it holds the guest's disk and UML's control socket.
-        await mkdir(h.uml.dir, { recursive: true, mode: 0o700 });
-        if (h.uml.shareDir) await mkdir(h.uml.shareDir, { recursive: true });
-      } else {
-        if (h.vm.disk.format === 'qcow2' && (await ensureOverlay(h.system.fs, h.paths.overlay, signal)) === 'created') created.add(h.name);
-        if (h.vm.shareDir) await mkdir(h.vm.shareDir, { recursive: true });
-      }
-      await writeFile(h.paths.script, hostScript(h.name, [...qemunet, 'restart', h.name, '--session', paths.dir], hostCommand(h)), { mode: 0o755 });
+      const kind = kindOf(h);
+      if (await kind.prepare(h, signal)) created.add(h.name);
+      await writeFile(h.paths.script, hostScript(h.name, [...qemunet, 'restart', h.name, '--session', paths.dir], kind.command(h)), { mode: 0o755 });
     }),
   );
   return created;

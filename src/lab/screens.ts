@@ -1,10 +1,9 @@
 import { connect, type Socket } from 'node:net';
 import { QemunetError } from '../errors.js';
 import { isLive, sessionStatus } from './sessions.js';
+import { UP_HOST_STATES } from '../protocol/session-state.js';
 import type { SessionState } from './state.js';
 
-/** Host states in which QEMU (and so its VNC server) is not there. */
-const NOT_RUNNING = new Set(['pending', 'starting', 'stopping', 'stopped', 'crashed', 'failed']);
 
 /**
  * The unix socket of a host's VNC server, for a client that bridges it (the web server). Only a
@@ -20,7 +19,7 @@ export function vncSocketOf(state: SessionState, host: string): string {
     const has = h.display === 'spice' ? 'a SPICE server (remote-viewer opens it; qemunet status says how)' : ['graphic', 'gtk', 'sdl'].includes(h.display) ? `QEMU's own window (display ${h.display})` : `no screen, only its serial console (display ${h.display})`;
     throw new QemunetError('NO_VNC_SCREEN', `host ${host} has ${has}, not a VNC server; ${hint}`);
   }
-  if (!isLive(state) || NOT_RUNNING.has(h.state) || !h.screen) throw new QemunetError('HOST_NOT_RUNNING', `host ${host} is not running (${isLive(state) ? h.state : `session ${state.phase}`}); its screen comes back when it runs`);
+  if (!isLive(state) || !UP_HOST_STATES.has(h.state) || !h.screen) throw new QemunetError('HOST_NOT_RUNNING', `host ${host} is not running (${isLive(state) ? h.state : `session ${state.phase}`}); its screen comes back when it runs`);
   if (!h.screen.socket) {
     throw new QemunetError('NO_VNC_SCREEN', `host ${host} serves VNC on 127.0.0.1:${h.screen.port} with a password (--display-tcp), which is not bridged; connect a VNC client there (qemunet status), or start without --display-tcp`);
   }

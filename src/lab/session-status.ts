@@ -2,7 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { QemunetError } from '../errors.js';
 import type { LabPlan } from './plan.js';
 import { mergeFaults, type LinkFaults } from '../protocol/faults.js';
-import { StateWriter, type HostState, type HostStatus, type NicStatus, type SessionPhase, type SessionState, type SwitchStatus } from './state.js';
+import { FINAL_HOST_STATES } from '../protocol/session-state.js';
+import { StateWriter, type HostStatus, type NicStatus, type SessionPhase, type SessionState, type SwitchStatus } from './state.js';
 
 /** A NIC's status with `faults` only when there are some. */
 function withFaults(nic: NicStatus, faults: LinkFaults): NicStatus {
@@ -11,8 +12,6 @@ function withFaults(nic: NicStatus, faults: LinkFaults): NicStatus {
   return Object.keys(kept).length ? { ...rest, faults: kept } : rest;
 }
 
-/** States a host does not leave by itself. */
-export const FINAL_HOST_STATES: ReadonlySet<HostState> = new Set(['stopped', 'crashed', 'failed']);
 
 /**
  * What a running session is, host by host and switch by switch: the one place it changes. Each change

@@ -13,6 +13,7 @@ import { execStreaming } from '../vm/guest-exec-stream.js';
 import { MgmtClient } from '../switch/mgmt-client.js';
 import { wireInfo } from '../switch/wirefilter.js';
 import { parseLinkSettings } from '../protocol/faults.js';
+import { FINAL_HOST_STATES } from '../protocol/session-state.js';
 import type { MgmtReply } from '../switch/mgmt-protocol.js';
 import { controlHold, controlRequest } from './control.js';
 import { readState, writeState, type SessionState } from './state.js';
@@ -31,7 +32,7 @@ export async function sessionStatus(dir: string): Promise<SessionState> {
   if (LIVE_PHASES.has(state.phase) && !(await heldBy(sessionPaths(dir).lock, state.pid))) {
     state.phase = 'stopped';
     state.error = `qemunet process ${state.pid} is gone`;
-    for (const h of state.hosts) if (!['stopped', 'crashed', 'failed'].includes(h.state)) h.state = 'stopped';
+    for (const h of state.hosts) if (!FINAL_HOST_STATES.has(h.state)) h.state = 'stopped';
   }
   return state;
 }
@@ -148,7 +149,7 @@ export async function execInHost(dir: string, host: string, argv: readonly strin
   const h = state.hosts.find((x) => x.name === host);
   if (!h) throw new QemunetError('UNKNOWN_HOST', `session ${dir} has no host ${host}; hosts: ${state.hosts.map((x) => x.name).join(', ')}`);
   if (!h.agent) throw new QemunetError('NO_AGENT', `host ${host} runs system ${h.system}, which has no QEMU guest agent channel; use "qemunet console ${host}"`);
-  if (!isLive(state) || ['stopped', 'crashed', 'failed', 'pending'].includes(h.state)) throw new QemunetError('HOST_NOT_RUNNING', `host ${host} is not running (${h.state})`);
+  if (!isLive(state) || FINAL_HOST_STATES.has(h.state) || h.state === 'pending') throw new QemunetError('HOST_NOT_RUNNING', `host ${host} is not running (${h.state})`);
   const [path, ...args] = argv;
   if (!path) throw new QemunetError('USAGE', 'give the command to run: qemunet exec HOST -- COMMAND [ARGS...]');
   const signal = AbortSignal.timeout(io.timeoutMs ?? 3600000);

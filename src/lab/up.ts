@@ -14,7 +14,7 @@ import { shellCommand } from '../process/shell-quote.js';
 import { detectAccel } from '../vm/accel.js';
 import { accelMode, probeKernel } from '../vm/accel-probe.js';
 import { accelCacheFile, builtImagePaths } from '../images/store.js';
-import { hostCommand } from './kinds.js';
+import { kindOf } from './kinds/index.js';
 import { settleKsm } from '../vm/ksm.js';
 import { loadCatalog } from './catalog.js';
 import { Lab } from './lab.js';
@@ -294,20 +294,13 @@ export async function dryRun(req: UpRequest): Promise<string> {
   const dir = intendedDir(req);
   const { plan } = await settledPlan(req, await readInputs(req, dir), dir);
   const lines = ['#!/bin/sh', `# qemunet up --dry-run: the commands of session ${dir}`, 'set -e', `mkdir -p ${shellCommand([join(dir, 'switch')])}`];
-  for (const h of plan.hosts) {
-    if (h.kind === 'uml') {
-      lines.push(shellCommand(['mkdir', '-p', h.uml.runDir, ...(h.uml.shareDir ? [h.uml.shareDir] : [])]));
-      continue;
-    }
-    lines.push(shellCommand(['qemu-img', 'create', '-q', '-f', 'qcow2', '-F', 'raw', '-b', h.system.fs, h.paths.overlay]));
-    if (h.vm.shareDir) lines.push(shellCommand(['mkdir', '-p', h.vm.shareDir]));
-  }
+  for (const h of plan.hosts) lines.push(...kindOf(h).dryRunSetup(h));
   // qemunet holds each switch's stdin open instead; a script has to use daemon mode.
   for (const s of plan.switches) lines.push(shellCommand(['vde_switch', ...s.argv, '--daemon', '--pidfile', s.paths.pid]));
   plan.hosts.forEach((h, i) => {
     const prev = plan.hosts[i - 1];
     if (prev && h.wave !== prev.wave) lines.push(`sleep ${plan.waveDelays[h.wave]}`);
-    lines.push(`${shellCommand(hostCommand(h))} &`);
+    lines.push(`${shellCommand(kindOf(h).command(h))} &`);
   });
   lines.push('wait');
   return `${lines.join('\n')}\n`;

@@ -2,6 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import type { SessionPaths } from '../session/paths.js';
 import { TERMINAL_DISPLAYS, type HostPlan, type LabPlan, type TerminalDisplay } from './plan.js';
+import { kindOf } from './kinds/index.js';
 import type { SessionStatus } from './session-status.js';
 import type { ScreenAccess } from './state.js';
 import { closeScreenSession, closeTmuxSession, openScreenWindows, openTerminal, openTmuxWindows, openViewer, openXterm, viewerArgv, type RemoteScreen, type TerminalWindow } from './terminals.js';
@@ -39,8 +40,8 @@ export class LabWindows {
 
   /** A vnc/spice host's server: its unix socket, or its TCP port with the password qemunet sets. */
   remoteScreen(h: HostPlan): RemoteScreen | undefined {
-    if (h.kind !== 'qemu') return undefined;
-    const d = h.vm.display;
+    const d = kindOf(h).screen?.display(h);
+    if (!d) return undefined;
     if (d.kind !== 'vnc' && d.kind !== 'spice') return undefined;
     if ('socket' in d.listen) return { protocol: d.kind, socket: d.listen.socket };
     let password = this.passwords.get(h.name);
@@ -51,7 +52,8 @@ export class LabWindows {
 
   /** How to reach a host's screen, for its status; undefined when it has none. */
   screenAccess(h: HostPlan): ScreenAccess | undefined {
-    if (h.kind !== 'qemu' || h.vm.display.kind === 'none') return undefined;
+    const d = kindOf(h).screen?.display(h);
+    if (!d || d.kind === 'none') return undefined;
     const screen = this.remoteScreen(h);
     if (!screen) return { kind: 'window', connect: `QEMU's window "QEMU (${h.name})" on X display ${this.options.xDisplay ?? '$DISPLAY'}` };
     const connect = viewerArgv(h.name, screen).join(' ');

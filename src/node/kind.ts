@@ -1,49 +1,7 @@
-import { QemunetError } from '../errors.js';
-
 import type { HostKind } from '../protocol/session-state.js';
 
-/** What runs a host (declared with the session's state): they differ in what qemunet can do to them. */
+/** What runs a host (declared with the session's state): they differ in what qemunet can do to them (src/lab/kinds/). */
 export { HOST_KINDS, type HostKind } from '../protocol/session-state.js';
-
-/** What qemunet does to a running host; a kind has a subset. */
-export type Capability = 'launch' | 'stop' | 'console' | 'readiness' | 'exec' | 'freeze' | 'link' | 'capture' | 'screen' | 'save';
-
-/** Every kind's capabilities, in one place (docs/guest.md lists the same). */
-export const KIND_CAPABILITIES: Readonly<Record<HostKind, ReadonlySet<Capability>>> = {
-  qemu: new Set<Capability>(['launch', 'stop', 'console', 'readiness', 'exec', 'freeze', 'link', 'capture', 'screen', 'save']),
-  // Link state goes through the wirefilter qemunet puts on every UML NIC; capture has no such hook.
-  uml: new Set<Capability>(['launch', 'stop', 'console', 'readiness', 'exec', 'freeze', 'link', 'save']),
-};
-
-const DOING: Record<Capability, string> = {
-  launch: 'be started',
-  stop: 'be stopped',
-  console: 'give a console',
-  readiness: 'report readiness',
-  exec: 'run commands (exec)',
-  freeze: 'be frozen for a save',
-  link: 'set its link state',
-  capture: 'capture its NIC traffic',
-  screen: 'have a screen',
-  save: 'be saved',
-};
-
-/** A host's kind lacks a capability: names the host, its kind, and what it cannot do. */
-export class CapabilityError extends QemunetError {
-  constructor(
-    readonly host: string,
-    readonly kind: HostKind,
-    readonly capability: Capability,
-  ) {
-    const can = [...KIND_CAPABILITIES[kind]].join(', ');
-    super('NOT_SUPPORTED', `host ${host} is a ${kind} host, which cannot ${DOING[capability]}; a ${kind} host can: ${can}`);
-  }
-}
-
-/** Throws a CapabilityError unless kind `kind` has `capability`. */
-export function requireCapability(host: string, kind: HostKind, capability: Capability): void {
-  if (!KIND_CAPABILITIES[kind].has(capability)) throw new CapabilityError(host, kind, capability);
-}
 
 export interface NodeExit {
   code: number | null;
@@ -56,8 +14,8 @@ export interface ReadyAgent {
 }
 
 /**
- * A running host of any kind, as the Lab drives it. Methods of capabilities a kind lacks are absent;
- * the Lab checks KIND_CAPABILITIES first and gives a CapabilityError.
+ * A running host of any kind, as the Lab drives it: what every kind can do. What only some kinds can
+ * do (link, capture, screen) are their kind's strategies (src/lab/kinds/), given the kind's own node.
  */
 export interface RunningNode {
   readonly kind: HostKind;
@@ -79,9 +37,4 @@ export interface RunningNode {
   /** Graceful, then forced. */
   stop(timeoutMs?: number): Promise<NodeExit>;
   kill(): Promise<NodeExit>;
-  setLink?(nic: number, up: boolean): Promise<void>;
-  /** Starts writing NIC ethN's frames to a pcap file; returns what stops it. */
-  startCapture?(nic: number, file: string, id: string): Promise<() => Promise<unknown>>;
-  /** The password of a VNC/SPICE server on TCP (screen capability). */
-  setScreenPassword?(protocol: 'vnc' | 'spice', password: string): Promise<void>;
 }

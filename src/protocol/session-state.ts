@@ -24,6 +24,11 @@ export const HOST_STATES = ['pending', 'starting', 'booting', 'stalled', 'ready'
 export const hostStateSchema = z.enum(HOST_STATES);
 export type HostState = z.infer<typeof hostStateSchema>;
 
+/** States a host does not leave by itself: its process is gone (`restart` starts it again). */
+export const FINAL_HOST_STATES: ReadonlySet<HostState> = new Set(['stopped', 'crashed', 'failed'] as const satisfies readonly HostState[]);
+/** States in which a host's CPUs run: its screen, console and agent can be reached. */
+export const UP_HOST_STATES: ReadonlySet<HostState> = new Set(['booting', 'stalled', 'ready', 'running'] as const satisfies readonly HostState[]);
+
 export const SESSION_PHASES = ['starting', 'running', 'stopping', 'stopped', 'failed'] as const;
 export type SessionPhase = (typeof SESSION_PHASES)[number];
 

@@ -1,11 +1,11 @@
 import type { ChildProcess } from 'node:child_process';
-import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Duplex, Readable, Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { QemunetError, VmError } from '../errors.js';
-import type { NodeExit, ReadyAgent, RunningNode } from '../node/kind.js';
+import type { ReadyAgent, RunningNode } from '../node/kind.js';
+import { MachineProcess } from '../process/machine.js';
 import { run } from '../process/run.js';
 import { spawnProcess } from '../process/start.js';
 import { settlesWithin } from '../process/within.js';
@@ -22,50 +22,58 @@ const SYNC_RETRY_MS = 1000;
 /**
  * A running User-Mode Linux host: its console on the process's stdin/stdout, its guest agent on fd 3
  * served on a unix socket, its mconsole for freeze/thaw. UML cannot start paused: it boots at once.
+ * The lifecycle is MachineProcess's.
  */
-export class RunningUml implements RunningNode {
+export class RunningUml extends MachineProcess implements RunningNode {
   readonly kind = 'uml' as const;
-  readonly exited: Promise<NodeExit>;
   paused = false;
-  private stderrTail = '';
   private readonly consoleListeners: Array<(data: Buffer) => void> = [];
+  private agent?: AgentProxy;
+  readonly argv: readonly string[];
 
-  constructor(
-    readonly spec: UmlSpec,
-    readonly argv: readonly string[],
-    readonly child: ChildProcess,
-    private readonly log: WriteStream,
-    private readonly agent: AgentProxy,
-  ) {
-    child.stderr?.on('data', (d: Buffer) => {
-      this.stderrTail = (this.stderrTail + d.toString()).slice(-4000);
-      log.write(d);
-    });
-    const newlines = new KernelNewlines();
-    (child.stdout as Readable).on('data', (raw: Buffer) => {
-      const d = newlines.feed(raw);
-      log.write(d);
-      for (const listener of this.consoleListeners) listener(d);
-    });
-    (child.stdin as Writable).on('error', () => {});
-    this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-    void this.exited.then(() => agent.close().catch(() => {}));
+  constructor(readonly spec: UmlSpec, logFile: string) {
+    super(logFile);
+    this.argv = umlJailArgv(spec);
   }
 
   get name(): string {
     return this.spec.name;
   }
 
-  get pid(): number {
-    return this.child.pid!;
+  static async launch(spec: UmlSpec, options: { logFile: string }): Promise<RunningUml> {
+    const uml = new RunningUml(spec, options.logFile);
+    await uml.launch();
+    return uml;
   }
 
-  get stderr(): string {
-    return this.stderrTail.trim();
+  protected override async preLaunch(): Promise<void> {
+    // A run directory left by a killed UML makes it take a random umid, and mconsole would not be found.
+    await rm(this.spec.runDir, { recursive: true, force: true });
+    await mkdir(this.spec.runDir, { recursive: true, mode: 0o700 });
+    // A COW made over a base of another store or machine (a restored session) is pointed at this one.
+    await fitCowToBase(this.spec.cow, this.spec.base);
   }
 
-  get running(): boolean {
-    return this.child.exitCode === null && this.child.signalCode === null;
+  protected spawn(): { child: ChildProcess; started: Promise<void> } {
+    // fd 3 is a socketpair (Node makes every 'pipe' one): UML's second serial line, the guest agent's.
+    // fd 4 (legacyFpu): the seccomp program bubblewrap reads to its end, then applies to UML.
+    const spawned = spawnProcess('bwrap', this.argv, { stdio: ['pipe', 'pipe', 'pipe', 'pipe', ...(this.spec.legacyFpu ? ['pipe' as const] : [])] });
+    if (this.spec.legacyFpu) (spawned.child.stdio[SECCOMP_FD] as Writable).end(xstateRegsetFilter());
+    return spawned;
+  }
+
+  /** The agent's socket, and the console: its newlines made the terminal's, logged and handed on. */
+  protected override async postLaunch(): Promise<void> {
+    const agent = await AgentProxy.listen(this.spec.agentSocket, this.process.stdio[3] as Duplex);
+    this.agent = agent;
+    const newlines = new KernelNewlines();
+    (this.process.stdout as Readable).on('data', (raw: Buffer) => {
+      const d = newlines.feed(raw);
+      this.log.write(d);
+      for (const listener of this.consoleListeners) listener(d);
+    });
+    (this.process.stdin as Writable).on('error', () => {});
+    void this.exited.then(() => agent.close().catch(() => {}));
   }
 
   onConsoleOutput(listener: (data: Buffer) => void): void {
@@ -73,7 +81,7 @@ export class RunningUml implements RunningNode {
   }
 
   writeConsole(data: Buffer): void {
-    const stdin = this.child.stdin;
+    const stdin = this.process.stdin;
     if (stdin?.writable) stdin.write(data);
   }
 
@@ -108,13 +116,9 @@ export class RunningUml implements RunningNode {
     }
   }
 
-  /** `poweroff` in the guest (through its agent), then SIGKILL of the whole jail. */
-  async stop(timeoutMs = 10000): Promise<NodeExit> {
-    if (this.running) {
-      const asked = await this.askPowerOff(Math.min(timeoutMs, 3000));
-      if (asked && (await settlesWithin(this.exited, timeoutMs))) return this.finish();
-    }
-    return this.kill();
+  /** `poweroff` in the guest (through its agent); SIGKILL of the whole jail follows if it is not down in time. */
+  protected async softShutdown(timeoutMs: number): Promise<void> {
+    if (await this.askPowerOff(Math.min(timeoutMs, 3000))) await settlesWithin(this.exited, timeoutMs);
   }
 
   private async askPowerOff(ms: number): Promise<boolean> {
@@ -130,48 +134,20 @@ export class RunningUml implements RunningNode {
   }
 
   /** SIGKILL to bwrap's process group: bwrap's PID namespace then takes every UML process with it. */
-  async kill(): Promise<NodeExit> {
-    if (this.running) {
-      try {
-        process.kill(-this.pid, 'SIGKILL');
-      } catch {
-        this.child.kill('SIGKILL');
-      }
+  protected override hardShutdown(): void {
+    const pid = this.process.pid;
+    try {
+      if (pid !== undefined) process.kill(-pid, 'SIGKILL');
+    } catch {
+      this.process.kill('SIGKILL');
     }
-    return this.finish();
   }
 
-  private async finish(): Promise<NodeExit> {
-    const e = await this.exited;
-    await this.agent.close().catch(() => {});
-    await new Promise<void>((r) => this.log.end(r));
-    return e;
+  protected override async postShutdown(): Promise<void> {
+    await this.agent?.close().catch(() => {});
   }
 }
 
-export async function launchUml(spec: UmlSpec, options: { logFile: string }): Promise<RunningUml> {
-  // A run directory left by a killed UML makes it take a random umid, and mconsole would not be found.
-  await rm(spec.runDir, { recursive: true, force: true });
-  await mkdir(spec.runDir, { recursive: true, mode: 0o700 });
-  // A COW made over a base of another store or machine (a restored session) is pointed at this one.
-  await fitCowToBase(spec.cow, spec.base);
-  const argv = umlJailArgv(spec);
-  const log = createWriteStream(options.logFile, { flags: 'a' });
-  // fd 3 is a socketpair (Node makes every 'pipe' one): UML's second serial line, the guest agent's.
-  // fd 4 (legacyFpu): the seccomp program bubblewrap reads to its end, then applies to UML.
-  const { child, started } = spawnProcess('bwrap', argv, { stdio: ['pipe', 'pipe', 'pipe', 'pipe', ...(spec.legacyFpu ? ['pipe' as const] : [])] });
-  if (spec.legacyFpu) (child.stdio[SECCOMP_FD] as Writable).end(xstateRegsetFilter());
-  await started.catch((e: unknown) => {
-    log.end();
-    throw e;
-  });
-  let agent: AgentProxy;
-  try {
-    agent = await AgentProxy.listen(spec.agentSocket, child.stdio[3] as Duplex);
-  } catch (e) {
-    child.kill('SIGKILL');
-    log.end();
-    throw e;
-  }
-  return new RunningUml(spec, argv, child, log, agent);
+export function launchUml(spec: UmlSpec, options: { logFile: string }): Promise<RunningUml> {
+  return RunningUml.launch(spec, options);
 }

@@ -1,20 +1,15 @@
 import type { ChildProcess } from 'node:child_process';
-import { createWriteStream, type WriteStream } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ProcessError, QemunetError } from '../errors.js';
 import { holdUntilTurnEnds } from '../process/hold.js';
+import { MachineProcess } from '../process/machine.js';
 import { spawnProcess } from '../process/start.js';
 import { settlesWithin } from '../process/within.js';
 import type { RunningNode } from '../node/kind.js';
 import { GuestAgent } from './guest-agent.js';
 import { QmpClient } from './qmp.js';
 import { qemuArgv, type VmSpec } from './qemu-argv.js';
-
-export interface VmExit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-}
 
 export interface LaunchOptions {
   /** The serial console is appended here. */
@@ -28,63 +23,63 @@ export interface LaunchOptions {
 
 /**
  * A running QEMU process: its QMP connection, console log, and a graceful-then-forced stop,
- * as QEMU's own machine library does it.
+ * as QEMU's own machine library does it (the lifecycle is MachineProcess's).
  */
-export class RunningVm implements RunningNode {
+export class RunningVm extends MachineProcess implements RunningNode {
   readonly kind = 'qemu' as const;
-  readonly exited: Promise<VmExit>;
   private qmp?: QmpClient;
   private consoleSocket?: Socket;
-  private stderrTail = '';
   private readonly consoleListeners: Array<(data: Buffer) => void> = [];
+  /** Whether its CPUs have never run (launched paused, not resumed): then there is no guest to power off. */
+  paused: boolean;
+  /** The command line it was started with. */
+  readonly argv: readonly string[];
 
   constructor(
     readonly spec: VmSpec,
-    readonly argv: readonly string[],
-    readonly child: ChildProcess,
-    private readonly log: WriteStream,
+    private readonly options: LaunchOptions,
   ) {
-    child.stderr?.on('data', (d: Buffer) => {
-      this.stderrTail = (this.stderrTail + d.toString()).slice(-4000);
-      log.write(d);
-    });
-    this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    super(options.logFile);
+    this.paused = options.paused ?? false;
+    // -S: the VM is created with its CPUs stopped, and runs once resume() is called.
+    this.argv = options.paused ? [...qemuArgv(spec), '-S'] : qemuArgv(spec);
   }
 
   get name(): string {
     return this.spec.name;
   }
 
-  get pid(): number {
-    return this.child.pid!;
+  /** Launches it and connects; a VM that does not come up is killed and the error rethrown. */
+  static async launch(spec: VmSpec, options: LaunchOptions): Promise<RunningVm> {
+    const vm = new RunningVm(spec, options);
+    await vm.launch();
+    return vm;
   }
 
-  get stderr(): string {
-    return this.stderrTail.trim();
-  }
-
-  get running(): boolean {
-    return this.child.exitCode === null && this.child.signalCode === null;
+  protected spawn(): { child: ChildProcess; started: Promise<void> } {
+    // QEMU makes its QMP, serial and agent sockets with the umask it inherits: owner-only, as QMP is full control.
+    const spawned = spawnProcess('qemu-system-x86_64', this.argv, { stdio: ['ignore', 'ignore', 'pipe'], privateSockets: true, ...(this.options.dieWithParent ? { tiedTo: 'KILL' as const } : {}) });
+    // QEMUs launched together start initialising once the last is spawned (src/process/hold.ts says why).
+    holdUntilTurnEnds(spawned.child.pid);
+    return spawned;
   }
 
   /** Waits for QEMU's sockets, connects QMP and starts logging the console. */
-  async attach(signal?: AbortSignal): Promise<void> {
+  protected override async postLaunch(): Promise<void> {
     const died = this.exited.then((e) => {
       throw new ProcessError('VM_EXITED', `VM ${this.spec.name}: QEMU exited at start (${e.code ?? e.signal})${this.stderr ? `:\n${this.stderr}` : ''}`, ['qemu-system-x86_64', ...this.argv], e.code, this.stderr);
     });
     died.catch(() => {});
-    const whileAlive = this.whileAlive(signal);
+    const whileAlive = this.whileAlive(this.options.signal);
     this.qmp = await Promise.race([retry(() => QmpClient.connect(this.spec.qmpSocket, whileAlive), whileAlive), died]);
-    this.consoleSocket = await Promise.race([retry(() => connectSocket(this.spec.serialSocket), whileAlive), died]);
-    this.consoleSocket.on('data', (d: Buffer) => {
+    const consoleSocket = await Promise.race([retry(() => connectSocket(this.spec.serialSocket), whileAlive), died]);
+    this.consoleSocket = consoleSocket;
+    consoleSocket.on('data', (d: Buffer) => {
       this.log.write(d);
       for (const listener of this.consoleListeners) listener(d);
     });
-    this.consoleSocket.on('error', () => {});
+    consoleSocket.on('error', () => {});
   }
-
-  /** Whether its CPUs have never run (launched paused, not resumed): then there is no guest to power off. */
-  paused = false;
 
   /** Stops the CPUs; QEMU flushes every disk first, so the files hold one moment of the guest. */
   async freeze(): Promise<void> {
@@ -118,7 +113,8 @@ export class RunningVm implements RunningNode {
 
   /** QEMU's filter-dump writes every frame of the NIC's netdev to a pcap file until it is removed. */
   async startCapture(nic: number, file: string, id: string): Promise<() => Promise<unknown>> {
-    const qmp = this.qmp!;
+    const qmp = this.qmp;
+    if (!qmp) throw new QemunetError('VM_EXITED', `VM ${this.spec.name} has no QMP connection`);
     await qmp.execute('object-add', { 'qom-type': 'filter-dump', id, netdev: `nic${nic}`, file });
     return () => qmp.execute('object-del', { id });
   }
@@ -150,61 +146,27 @@ export class RunningVm implements RunningNode {
     return signal ? AbortSignal.any([signal, gone.signal]) : gone.signal;
   }
 
-  /** ACPI power button, then `quit`, then SIGKILL; each step waits up to its share of the timeout. */
-  async stop(timeoutMs = 10000): Promise<VmExit> {
-    if (this.running && this.qmp) {
-      if (!this.paused) {
-        await this.qmp.execute('system_powerdown').catch(() => {});
-        if (await this.exitsWithin(timeoutMs)) return this.finish();
-      }
-      await this.qmp.execute('quit').catch(() => {});
-      if (await this.exitsWithin(2000)) return this.finish();
+  /** ACPI power button (unless never resumed), then `quit`; each step waits up to its share of the timeout. SIGKILL follows. */
+  protected async softShutdown(timeoutMs: number): Promise<void> {
+    if (!this.qmp) return;
+    if (!this.paused) {
+      await this.qmp.execute('system_powerdown').catch(() => {});
+      if (await settlesWithin(this.exited, timeoutMs)) return;
     }
-    if (this.running) this.child.kill('SIGKILL');
-    return this.finish();
+    await this.qmp.execute('quit').catch(() => {});
+    await settlesWithin(this.exited, 2000);
   }
 
-  /** Immediate stop, for teardown after a failure. */
-  async kill(): Promise<VmExit> {
-    if (this.running) this.child.kill('SIGKILL');
-    return this.finish();
-  }
-
-  private exitsWithin(ms: number): Promise<boolean> {
-    return settlesWithin(this.exited, ms);
-  }
-
-  private async finish(): Promise<VmExit> {
+  protected override postShutdown(): Promise<void> {
     // Close the console before waiting for QEMU, or each side can wait for the other.
     this.consoleSocket?.destroy();
     this.qmp?.close();
-    const e = await this.exited;
-    await new Promise<void>((r) => this.log.end(r));
-    return e;
+    return Promise.resolve();
   }
 }
 
-export async function launchVm(spec: VmSpec, options: LaunchOptions): Promise<RunningVm> {
-  // -S: the VM is created with its CPUs stopped, and runs once resume() is called.
-  const argv = options.paused ? [...qemuArgv(spec), '-S'] : qemuArgv(spec);
-  const log = createWriteStream(options.logFile, { flags: 'a' });
-  // QEMU makes its QMP, serial and agent sockets with the umask it inherits: owner-only, as QMP is full control.
-  const { child, started } = spawnProcess('qemu-system-x86_64', argv, { stdio: ['ignore', 'ignore', 'pipe'], privateSockets: true, ...(options.dieWithParent ? { tiedTo: 'KILL' as const } : {}) });
-  // QEMUs launched together start initialising once the last is spawned (src/process/hold.ts says why).
-  holdUntilTurnEnds(child.pid);
-  await started.catch((e: unknown) => {
-    log.end();
-    throw e;
-  });
-  const vm = new RunningVm(spec, argv, child, log);
-  vm.paused = options.paused ?? false;
-  try {
-    await vm.attach(options.signal);
-  } catch (e) {
-    await vm.kill();
-    throw e;
-  }
-  return vm;
+export function launchVm(spec: VmSpec, options: LaunchOptions): Promise<RunningVm> {
+  return RunningVm.launch(spec, options);
 }
 
 function connectSocket(path: string): Promise<Socket> {

@@ -59,6 +59,19 @@ describe('layering', () => {
     assert.deepEqual(offenders, []);
   });
 
+  it('only lab/kinds/ launches hosts: nothing else imports vm/launch or uml/launch', async () => {
+    const offenders: string[] = [];
+    for (const file of await sources(SRC)) {
+      const where = relative(SRC, file);
+      if (/^(lab\/kinds|vm|uml)\//.test(where)) continue;
+      for (const spec of importsOf(await readFile(file, 'utf8'))) {
+        const target = spec.startsWith('.') ? relative(SRC, resolve(dirname(file), spec)) : spec;
+        if (target === 'vm/launch.js' || target === 'uml/launch.js') offenders.push(`${where} imports ${spec}`);
+      }
+    }
+    assert.deepEqual(offenders, []);
+  });
+
   it('sees imports in every form it checks', () => {
     assert.deepEqual(importsOf(`import { a } from '../lab/lab.js';\nimport type { B } from "../x.js";\nexport { c } from './c.js';\nconst m = await import('../vm/qmp.js');\nimport './owned.js';\n`), ['../lab/lab.js', '../x.js', './c.js', '../vm/qmp.js', './owned.js']);
   });

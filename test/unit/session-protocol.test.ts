@@ -99,3 +99,12 @@ describe('session protocol', () => {
     assert.equal(parseNotification('not json'), undefined);
   });
 });
+
+describe('host states', () => {
+  it('are declared once, with the groups clients test a state against', async () => {
+    const { FINAL_HOST_STATES, HOST_STATES, UP_HOST_STATES } = await import('../../src/protocol/session-state.js');
+    assert.deepEqual(HOST_STATES, ['pending', 'starting', 'booting', 'stalled', 'ready', 'running', 'stopping', 'stopped', 'crashed', 'failed']);
+    assert.deepEqual([...FINAL_HOST_STATES], ['stopped', 'crashed', 'failed']);
+    assert.deepEqual([...UP_HOST_STATES], ['booting', 'stalled', 'ready', 'running']);
+  });
+});

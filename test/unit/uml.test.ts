@@ -4,7 +4,7 @@ import { builtinCatalog, mergeCatalog } from '../../src/config/catalog.js';
 import { parseQemunetCfg } from '../../src/config/qemunet-cfg.js';
 import { InputError, QemunetError } from '../../src/errors.js';
 import { builtImagePaths } from '../../src/images/store.js';
-import { hostCommand } from '../../src/lab/kinds.js';
+import { kindOf } from '../../src/lab/kinds/index.js';
 import { planLab, type PlanOptions, type UmlHostPlan } from '../../src/lab/plan.js';
 import { sessionPaths } from '../../src/session/paths.js';
 import { parseTopology } from '../../src/topology/parse.js';
@@ -90,7 +90,7 @@ describe('planning UML hosts', () => {
     assert.deepEqual(u1.nics.map((n) => `${n.eth}=${n.switch}:${n.port}`), ['eth0=s1:2', 'eth1=s2:1']);
     assert.deepEqual(plan.wires.map((w) => `${w.host}:eth${w.nic}>${w.switch}:${w.port}`), ['u1:eth0>s1:2', 'u1:eth1>s2:1']);
     assert.equal(u1.agent, true);
-    assert.deepEqual(hostCommand(u1), ['bwrap', ...umlJailArgv(u1.uml)]);
+    assert.deepEqual(kindOf(u1).command(u1), ['bwrap', ...umlJailArgv(u1.uml)]);
   });
 
   it('plans <host>.disk as the UML host\'s second disk when it exists and -F is not given', () => {
