@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { QemunetError } from '../../errors.js';
-import { listSessions, SessionClient, startDetached } from '../../api/index.js';
+import { FINAL_HOST_STATES, listSessions, SessionClient, startDetached } from '../../api/index.js';
 import { EXEC_OUTPUT_LIMIT, PATHS, type ExecResult, type SessionRow, type SwitchCommandResult } from '../actions-protocol.js';
 import type { ApiReply } from '../protocol.js';
 import { parseVlanPrint } from '../vlan-table.js';
@@ -56,7 +56,7 @@ export async function handleAction(ctx: ActionContext, r: RouteRequest, reply: R
       else if (power === 'on') await c.powerOnHost(host);
       else {
         const h = (await c.status()).hosts.find((x) => x.name === host);
-        if (h && !['stopped', 'crashed', 'failed'].includes(h.state)) await c.powerOffHost(host);
+        if (h && !FINAL_HOST_STATES.has(h.state)) await c.powerOffHost(host);
         await c.powerOnHost(host);
       }
       ok();
