@@ -61,7 +61,7 @@ export class LabNetwork {
     for (const sw of this.plan.switches.filter((s) => !s.hub)) {
       const ports = this.plannedPorts(sw.name);
       const text = await readFile(sw.paths.commands, 'utf8').catch(() => undefined);
-      await configureSwitch(sw.name, sw.paths.mgmt, ports, sw.vlanCommands, text === undefined ? undefined : { file: sw.paths.commands, text });
+      await configureSwitch(sw.name, sw.paths.mgmt, ports, sw.vlanCommands, text === undefined ? undefined : { file: sw.paths.commands, text, labConsoleOnly: this.plan.labConsoleOnly ?? false });
     }
     for (const t of this.plan.trunks) {
       const log = `${this.paths.dir}/trunk-${t.a.switch}-${t.b.switch}.log`;

@@ -75,6 +75,8 @@ export interface PlanOptions {
    * of a unix socket in the session. Ports are found free at start; the plan only uses them.
    */
   displayPorts?: ReadonlyMap<string, number>;
+  /** The lab came from outside (a web page's labs folder): its `.cmd` lines may only do what a lab's console may (switch/mgmt-commands.ts). */
+  labConsoleOnly?: boolean;
   /** This CPU's FPU state is more than the UML kernel can save (AMX): UML hosts run with the legacy one (uml/legacy-fpu.ts). */
   umlLegacyFpu?: boolean;
 }
@@ -163,6 +165,8 @@ export interface LabPlan {
   wires: WirePlan[];
   /** -v, or VLANs in the topology: switch ports created up front, VLANs set, each switch's `.cmd` loaded. */
   vlan: boolean;
+  /** `.cmd` lines are held to a lab console's commands (PlanOptions.labConsoleOnly). */
+  labConsoleOnly?: boolean;
   waveDelays: readonly number[];
   /** Things the user should know (e.g. an option dropped under TCG). */
   notes: string[];
@@ -206,7 +210,7 @@ export function planLab(given: Topology, catalog: Catalog, paths: SessionPaths, 
   });
   // A tap is one vde_plug from a switch port to a tap interface of the host (vdeplug4's tap:// plugin).
   const taps = topology.taps.map((t) => ({ ...t, argv: [`vde://${paths.switch(t.switch).socket}[${t.port}]`, `tap://${t.name}`] }));
-  return { dir: paths.dir, topologyFile: topology.file, switches, hosts, trunks, taps, wires, vlan: (options.vlan ?? false) || declaredVlans, waveDelays: topology.waveDelays, notes };
+  return { dir: paths.dir, topologyFile: topology.file, switches, hosts, trunks, taps, wires, vlan: (options.vlan ?? false) || declaredVlans, waveDelays: topology.waveDelays, notes, ...(options.labConsoleOnly ? { labConsoleOnly: true } : {}) };
 }
 
 /** The topology with a LINK (no faults yet) for every NIC of the chosen hosts that has none. */

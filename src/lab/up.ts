@@ -73,7 +73,7 @@ export interface UpRequest {
   ownerPid?: number;
   /** A wirefilter on every NIC, so faults can be set live on any link. */
   wireAll?: boolean;
-  /** false: a TAP line is an error (it changes this machine's network): labs started from a web page. */
+  /** false: a lab from elsewhere (a web page's labs folder): a TAP line is an error (it changes this machine's network), and its `.cmd` lines may only do what a lab's console may. */
   hostNetwork?: boolean;
   signal?: AbortSignal;
 }
@@ -157,6 +157,7 @@ function planFor(req: UpRequest, inputs: Inputs, dir: string, accel: VmSpec['acc
     ...(req.vlan ? { vlan: true } : {}),
     ...(req.wireAll ? { wireAll: true } : {}),
     ...(inputs.umlLegacyFpu ? { umlLegacyFpu: true } : {}),
+    ...(req.hostNetwork === false ? { labConsoleOnly: true } : {}),
     ...tcgCacheOption((req.env ?? process.env).QEMUNET_TCG_CACHE),
     existingDisks: new Set(inputs.topology.hosts.filter((h) => existsSync(paths.host(h.name).disk)).map((h) => h.name)),
     configFiles: inputs.configFiles,

@@ -4,6 +4,7 @@ import { QemunetError } from '../errors.js';
 import { pollUntil } from '../process/poll.js';
 import { spawnProcess } from '../process/start.js';
 import { MgmtClient } from './mgmt-client.js';
+import { checkLabSwitchCommand } from './mgmt-commands.js';
 import { parseCmdFile } from './mgmt-protocol.js';
 
 /** How long a plug (trunk, tap, wire) may take to show up on its switch port: seconds on a loaded machine. */
@@ -14,12 +15,23 @@ const PLUG_WAIT = { timeoutMs: 15000, intervalMs: 50 };
  * that the switch's `.cmd` file (vde_switch management commands) can put them in VLANs before any
  * VM plugs in. A command the switch refuses stops the start, naming the line and the switch's answer.
  */
-export async function configureSwitch(name: string, mgmt: string, ports: readonly number[], declared: readonly string[], cmd?: { file: string; text: string }): Promise<void> {
+export async function configureSwitch(name: string, mgmt: string, ports: readonly number[], declared: readonly string[], cmd?: { file: string; text: string; labConsoleOnly?: boolean }): Promise<void> {
+  const lines = cmd ? parseCmdFile(cmd.text) : [];
+  // A lab from elsewhere (a web page's labs folder) may not reach the switch's host-side commands through its .cmd file either.
+  if (cmd?.labConsoleOnly) {
+    for (const { line, command } of lines) {
+      try {
+        checkLabSwitchCommand(command);
+      } catch (e) {
+        throw new QemunetError('SWITCH_COMMAND_REFUSED', `${cmd.file}:${line}: ${(e as Error).message}; a lab started from the web page runs its .cmd file so; start it from the command line to run any command`);
+      }
+    }
+  }
   const client = await MgmtClient.connect(mgmt, name);
   try {
     await client.sendAll(ports.map((port) => `port/create ${port}`));
     for (const command of declared) await client.sendChecked(command, { note: " (from the topology's VLANs)" });
-    for (const { line, command } of cmd ? parseCmdFile(cmd.text) : []) await client.sendChecked(command, { at: `${cmd!.file}:${line}: ` });
+    for (const { line, command } of lines) await client.sendChecked(command, { at: `${cmd!.file}:${line}: ` });
   } finally {
     client.close();
   }

@@ -58,7 +58,12 @@ export class RunningUml extends MachineProcess implements RunningNode {
     // fd 3 is a socketpair (Node makes every 'pipe' one): UML's second serial line, the guest agent's.
     // fd 4 (legacyFpu): the seccomp program bubblewrap reads to its end, then applies to UML.
     const spawned = spawnProcess('bwrap', this.argv, { stdio: ['pipe', 'pipe', 'pipe', 'pipe', ...(this.spec.legacyFpu ? ['pipe' as const] : [])] });
-    if (this.spec.legacyFpu) (spawned.child.stdio[SECCOMP_FD] as Writable).end(xstateRegsetFilter());
+    if (this.spec.legacyFpu) {
+      const filter = spawned.child.stdio[SECCOMP_FD] as Writable;
+      // bwrap gone before it read the program: its exit is what the launch reports, not an EPIPE here.
+      filter.on('error', () => {});
+      filter.end(xstateRegsetFilter());
+    }
     return spawned;
   }
 

@@ -58,6 +58,11 @@ describe('qemunet web under attack', { timeout: 600000 }, () => {
     await mkdir(labs);
     await writeFile(join(labs, 'tap.topo'), 'SWITCH s1\nHOST tiny a s1\nTAP qntap9 s1 10.99.0.254/24\n');
     await writeFile(join(labs, 'broken.topo'), 'SWITCH s1\nHOST tiny a nowhere\n');
+    // A lab archive whose switch commands file (QemuNet's s1.cmd) reaches for the host: a .so for vde_switch to load.
+    await mkdir(join(tmp.path, 'cmd-lab'));
+    await writeFile(join(tmp.path, 'cmd-lab', 'topology'), 'SWITCH s1\nHOST tiny a s1:10\n');
+    await writeFile(join(tmp.path, 'cmd-lab', 's1.cmd'), `vlan/create 20\nplugin/add ${join(tmp.path, 'evil.so')}\n`);
+    await run('tar', ['-czf', join(labs, 'cmd.tgz'), '-C', join(tmp.path, 'cmd-lab'), 'topology', 's1.cmd']);
     const up = await qemunet(['up', join(tmp.path, 'w.topo'), '--wait', '-K', '--session', dir, '--boot-limit', '600', '--timeout', '600'], { timeoutMs: 600000 });
     assert.equal(up.code, 0, up.stderr);
     ({ web, url } = await startQemunetWeb(['--session', dir, '--labs', labs]));
@@ -120,18 +125,18 @@ describe('qemunet web under attack', { timeout: 600000 }, () => {
     const replay = await api('/api/host/exec', { host: 'a', command: 'echo replayed' }, { Origin: origin, ...(cookie ? { Cookie: cookie } : {}) });
     assert.equal(replay.status, 401);
     const capture = (await (await api('/api/capture/command', { nic: 'a:eth0' })).json()) as { result: { command: string } };
-    assert.equal(capture.result.command.includes(token), false, 'the Wireshark command holds no token');
+    const [curlLine, ...hereDocument] = capture.result.command.split('\n');
+    assert.equal(curlLine!.includes(token), false, "the token is not on curl's command line");
+    assert.deepEqual(hereDocument, [`Authorization: Bearer ${token}`, 'EOF'], 'it is in a here-document, which the page already held');
     await context.close();
   });
 
   test('no process qemunet web starts has the token on its command line: the Wireshark command (curl) and --open (xdg-open, the browser)', async () => {
     const { result } = (await (await api('/api/capture/command', { nic: 'a:eth0' })).json()) as { result: { command: string } };
-    const header = /-H @'([^']+)'/.exec(result.command)![1]!;
-    assert.equal((await stat(header)).mode & 0o777, 0o600);
-    assert.equal((await stat(join(header, '..'))).mode & 0o777, 0o700);
-    assert.equal(await readFile(header, 'utf8'), `Authorization: Bearer ${token}\n`);
-    // The command as the page gives it, without its last stage (no Wireshark here): curl streams the pcap.
-    const curl = spawn('sh', ['-c', result.command.replace(/ \| wireshark -k -i -$/, ` > '${join(tmp.path, 'live.pcap')}'`)], { stdio: 'ignore' });
+    // The command as the page gives it, pasted into a shell (its standard input, as a terminal gives
+    // it), without its last stage (no Wireshark here): curl streams the pcap.
+    const curl = spawn('sh', ['-s'], { stdio: ['pipe', 'ignore', 'ignore'] });
+    curl.stdin!.end(`${result.command.replace(/ \| wireshark -k -i -\n/, ` > '${join(tmp.path, 'live.pcap')}'\n`)}\n`);
     children.push(curl);
     await eventually(async () => ((await stat(join(tmp.path, 'live.pcap')).catch(() => undefined))?.size ?? 0) >= 24 || undefined, 20000, 'the pcap header from curl');
 
@@ -189,5 +194,15 @@ describe('qemunet web under attack', { timeout: 600000 }, () => {
     const after = (await readdir(tmpdir())).filter((f) => f.startsWith('qemunet-tap-') || f.startsWith('qemunet-broken-'));
     assert.deepEqual(after, before, 'no session directory left by the failed starts');
     assert.equal((await run('ip', ['link', 'show', 'qntap9']).catch(() => undefined)), undefined, 'no tap made');
+  });
+
+  test("labs from the page: a lab archive's .cmd file may not reach the switch's host-side commands either", async () => {
+    await stat(join(tmp.path, 'evil.so')); // made by the switch console test
+    const marker = join(tmp.path, 'plugin-ran');
+    const start = await api('/api/labs/start', { file: 'cmd.tgz' });
+    const body = (await start.json()) as { code: string; message: string };
+    assert.equal(start.status, 409, body.message);
+    assert.match(body.message, /s1\.cmd:2: "plugin\/add" runs vde_switch's "plugin\/add", which acts on the machine, not the lab/);
+    await assert.rejects(stat(marker), 'the shared object was never loaded');
   });
 });

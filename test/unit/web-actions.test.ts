@@ -141,14 +141,14 @@ describe('action requests', () => {
     assert.equal(refused(() => labNameOf(null)), 'BAD_REQUEST: give the file to start as {"file":"NAME.topo"} (or NAME.tgz), as the labs list shows it');
   });
 
-  it('writes the Wireshark command line with curl reading the token from its header file, and the session when the page names one', () => {
+  it('writes the Wireshark command with the token in a here-document (off the command line), and the session when the page names one', () => {
     assert.equal(
-      wiresharkCommand('http://127.0.0.1:8080', '/run/user/0/qemunet-web-x/auth-header', 'a:eth0'),
-      `curl -sSN -X POST -H @'/run/user/0/qemunet-web-x/auth-header' -H 'Content-Type: application/json' --data '{"nic":"a:eth0"}' 'http://127.0.0.1:8080/api/capture/live' | wireshark -k -i -`,
+      wiresharkCommand('http://127.0.0.1:8080', 'tok-1', 'a:eth0'),
+      `curl -sSN -X POST -H @- -H 'Content-Type: application/json' --data '{"nic":"a:eth0"}' 'http://127.0.0.1:8080/api/capture/live' <<'EOF' | wireshark -k -i -\nAuthorization: Bearer tok-1\nEOF`,
     );
     assert.equal(
-      wiresharkCommand('http://127.0.0.1:8080', "/tmp/o'k/auth-header", 'a:eth0', "/tmp/it's mine"),
-      `curl -sSN -X POST -H @'/tmp/o'\\''k/auth-header' -H 'Content-Type: application/json' --data '{"nic":"a:eth0"}' 'http://127.0.0.1:8080/api/capture/live?session=%2Ftmp%2Fit%27s%20mine' | wireshark -k -i -`,
+      wiresharkCommand('http://127.0.0.1:8080', 'tok-1', 'a:eth0', "/tmp/it's mine"),
+      `curl -sSN -X POST -H @- -H 'Content-Type: application/json' --data '{"nic":"a:eth0"}' 'http://127.0.0.1:8080/api/capture/live?session=%2Ftmp%2Fit%27s%20mine' <<'EOF' | wireshark -k -i -\nAuthorization: Bearer tok-1\nEOF`,
     );
   });
 });
@@ -170,7 +170,7 @@ describe('labs folder and action doors (a real folder, no session)', () => {
     await symlink('one.topo', join(labs, 'alias.topo'));
     const folder = await LabsFolder.open(labs);
     const sessions = new SessionPool(new NoSession(), () => Promise.reject(new Error('no session here')), () => Promise.resolve(false));
-    server = await startWebServer({ session: sessions.first, pick: (dir) => sessions.get(dir), port: 0, token: 'tok', routes: (r, reply) => handleAction({ sessions, labs: folder, authHeaderFile: '/run/x/auth-header' }, r, reply) });
+    server = await startWebServer({ session: sessions.first, pick: (dir) => sessions.get(dir), port: 0, token: 'tok', routes: (r, reply) => handleAction({ sessions, labs: folder, token: 'tok' }, r, reply) });
   });
   after(async () => {
     await server.close();

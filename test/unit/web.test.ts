@@ -13,7 +13,7 @@ import { actionOf, requestUrl, startWebServer, type WebServer } from '../../src/
 import { faultSettings } from '../../src/web/server/api-session.js';
 import { allowedHosts, checkRequest, originAllowed, protocolBearerOf, secretEquals, wsProtocolsFor } from '../../src/web/server/security.js';
 import { faultLabel } from '../../src/web/server/view.js';
-import { authHeaderLine, openerPage, PrivateFiles } from '../../src/web/server/private-files.js';
+import { openerPage, PrivateFiles } from '../../src/web/server/private-files.js';
 import { decodeConsoleClient, decodeConsoleServer, gapMarker, type ActionRequest } from '../../src/web/protocol.js';
 
 describe('web security checks', () => {
@@ -306,9 +306,9 @@ describe('private files of qemunet web (the token off command lines)', () => {
       const files = await PrivateFiles.make({ XDG_RUNTIME_DIR: runtime });
       assert.equal(dirname(files.dir), runtime);
       assert.equal((await stat(files.dir)).mode & 0o777, 0o700);
-      const header = await files.write('auth-header', authHeaderLine('tok'));
-      assert.deepEqual([(await stat(header)).mode & 0o777, await readFile(header, 'utf8')], [0o600, 'Authorization: Bearer tok\n']);
-      await assert.rejects(files.write('auth-header', 'again'), { code: 'EEXIST' });
+      const page = await files.write('open.html', openerPage('http://127.0.0.1:1/#token=tok'));
+      assert.deepEqual([(await stat(page)).mode & 0o777, (await readFile(page, 'utf8')).includes('#token=tok')], [0o600, true]);
+      await assert.rejects(files.write('open.html', 'again'), { code: 'EEXIST' });
       await files.remove();
       await assert.rejects(stat(files.dir), { code: 'ENOENT' });
     } finally {

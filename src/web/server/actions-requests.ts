@@ -77,18 +77,15 @@ export function fileNameOf(text: string): string {
 }
 
 /**
- * The shell line that streams a NIC's capture into Wireshark. curl reads the Authorization header
- * from `headerFile` (mode 0600): a token on curl's command line would be readable by every user of
- * the machine, in `ps`.
+ * The shell lines that stream a NIC's capture into Wireshark, to paste into a terminal (on this
+ * machine or, with --allow-remote, another). curl reads the Authorization header from a here-document
+ * (`-H @-`): a token on curl's command line would be readable by every user of the machine, in `ps`.
+ * The request that asks for it carried the token already.
  */
-export function wiresharkCommand(origin: string, headerFile: string, nic: string, session?: string): string {
+export function wiresharkCommand(origin: string, token: string, nic: string, session?: string): string {
   const body = JSON.stringify({ nic });
   // The session's directory is percent-encoded, single quotes too, so it cannot leave the URL's quotes.
   const query = session === undefined ? '' : `?session=${encodeURIComponent(session).replace(/'/g, '%27')}`;
-  return `curl -sSN -X POST -H @${shellQuote(headerFile)} -H 'Content-Type: application/json' --data '${body}' '${origin}/api/capture/live${query}' | wireshark -k -i -`;
+  return `curl -sSN -X POST -H @- -H 'Content-Type: application/json' --data '${body}' '${origin}/api/capture/live${query}' <<'EOF' | wireshark -k -i -\nAuthorization: Bearer ${token}\nEOF`;
 }
 
-/** One word for sh, whatever it holds. */
-export function shellQuote(text: string): string {
-  return `'${text.replace(/'/g, `'\\''`)}'`;
-}

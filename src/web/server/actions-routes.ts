@@ -19,8 +19,8 @@ const EXEC_TIMEOUT_MS = 120000;
 export interface ActionContext {
   sessions: SessionPool;
   labs?: LabsFolder;
-  /** curl's header file with the token (private-files.ts), named by the Wireshark command. */
-  authHeaderFile: string;
+  /** The bearer token, for the Wireshark command's here-document. */
+  token: string;
 }
 
 /** Everything a route is handed: the checks of http-server.ts have passed already. */
@@ -74,7 +74,7 @@ export async function handleAction(ctx: ActionContext, r: RouteRequest, reply: R
       return true;
     case `POST ${PATHS.captureCommand}`: {
       const nic = nicRequestOf(await r.body());
-      ok({ command: wiresharkCommand(`http://${r.req.headers.host}`, ctx.authHeaderFile, nic, r.session === ctx.sessions.first ? undefined : r.session.dir) });
+      ok({ command: wiresharkCommand(`http://${r.req.headers.host}`, ctx.token, nic, r.session === ctx.sessions.first ? undefined : r.session.dir) });
       return true;
     }
     case `POST ${PATHS.switchCommand}`: {

@@ -7,7 +7,7 @@ import { ApiSession } from './api-session.js';
 import { isLoopback, newSecret } from './security.js';
 import { handleAction } from './actions-routes.js';
 import { LabsFolder } from './labs.js';
-import { authHeaderLine, openerPage, PrivateFiles } from './private-files.js';
+import { openerPage, PrivateFiles } from './private-files.js';
 import { NoSession, SessionPool } from './session-pool.js';
 import type { WebSession } from './session-source.js';
 
@@ -46,33 +46,38 @@ async function webCommand(args: string[]): Promise<number> {
   const known = async (dir: string) => (await listSessions()).some((s) => s.dir === dir);
   const sessions = new SessionPool(await firstSession(values.session ?? positionals[0], labs !== undefined), (dir) => ApiSession.open(dir), known);
   const token = newSecret();
-  const files = await PrivateFiles.make();
+  // Only --open needs one; removed however the process ends (the exit hook covers an uncaught error).
+  const files = values.open ? await PrivateFiles.make() : undefined;
+  const removeFiles = () => files?.removeSync();
+  process.once('exit', removeFiles);
   try {
-    const authHeaderFile = await files.write('auth-header', authHeaderLine(token));
-    const routes = (r: Parameters<typeof handleAction>[1], reply: Parameters<typeof handleAction>[2]) => handleAction({ sessions, authHeaderFile, ...(labs ? { labs } : {}) }, r, reply);
+    const routes = (r: Parameters<typeof handleAction>[1], reply: Parameters<typeof handleAction>[2]) => handleAction({ sessions, token, ...(labs ? { labs } : {}) }, r, reply);
     const server = await startWebServer({ session: sessions.first, pick: (dir) => sessions.get(dir), port, listen, token, routes });
     process.stdout.write(`qemunet web: ${server.url}\n`);
-    if (values.open) openBrowser(await files.write('open.html', openerPage(server.url)));
+    if (files) openBrowser(await files.write('open.html', openerPage(server.url)));
     await serveUntilStopped(sessions, values['until-stopped'] === true);
     await server.close();
   } finally {
-    await files.remove();
+    removeFiles();
+    process.off('exit', removeFiles);
     await sessions.close();
   }
   return 0;
 }
 
-/** Until Ctrl-C or SIGTERM, or with `untilStopped` until the first session stops. */
+/** Until Ctrl-C, SIGTERM or SIGHUP (its terminal closed), or with `untilStopped` until the first session stops. */
 async function serveUntilStopped(sessions: SessionPool, untilStopped: boolean): Promise<void> {
   const done = new AbortController();
   const stop = () => done.abort();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  process.once('SIGHUP', stop);
   const off = untilStopped ? sessions.first.subscribe((v) => (v.phase === 'stopped' || v.phase === 'failed') && stop()) : () => {};
   await new Promise((resolve) => done.signal.addEventListener('abort', resolve, { once: true }));
   off();
   process.off('SIGINT', stop);
   process.off('SIGTERM', stop);
+  process.off('SIGHUP', stop);
 }
 
 /**

@@ -1,12 +1,12 @@
+import { rmSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /**
  * Files that hand the token to programs of this user without putting it on a command line (which
- * every user of the machine reads in /proc/PID/cmdline): curl's header file for the Wireshark
- * command, the page `--open` gives the browser. A folder of mode 0700 made for this server, files
- * of mode 0600, all removed when the server stops.
+ * every user of the machine reads in /proc/PID/cmdline): the page `--open` gives the browser. A
+ * folder of mode 0700 made for this server, files of mode 0600, removed when the server stops.
  */
 export class PrivateFiles {
   private constructor(readonly dir: string) {}
@@ -26,15 +26,15 @@ export class PrivateFiles {
   async remove(): Promise<void> {
     await rm(this.dir, { recursive: true, force: true });
   }
+
+  /** The same, synchronously: for the process's exit hook. */
+  removeSync(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
 }
 
 /** The page `--open` hands the browser: it forwards to the URL with the token, which stays off every command line. */
 export function openerPage(url: string): string {
   const quoted = url.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
   return `<!doctype html>\n<meta charset="utf-8">\n<meta name="referrer" content="no-referrer">\n<meta http-equiv="refresh" content="0; url=${quoted}">\n<title>qemunet web</title>\n<p>Opening <a href="${quoted}">qemunet web</a>…</p>\n`;
-}
-
-/** curl's header file (`curl -H @FILE`): the Authorization line. */
-export function authHeaderLine(token: string): string {
-  return `Authorization: Bearer ${token}\n`;
 }
