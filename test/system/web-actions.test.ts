@@ -110,10 +110,14 @@ describe('qemunet web actions in a browser', { timeout: 900000 }, () => {
     await page.click('#act-wireshark');
     await page.waitForFunction(() => ((globalThis as unknown as { document: { getElementById(id: string): { textContent: string } } }).document.getElementById('wireshark-command').textContent ?? '').includes('wireshark'));
     const command = (await page.textContent('#wireshark-command'))!;
-    const [curl, wireshark] = command.split(' | ');
+    const [first, ...hereDocument] = command.split('\n');
+    const [curl, wireshark] = first!.split(' | ');
     assert.equal(wireshark, 'wireshark -k -i -');
+    assert.deepEqual(hereDocument, [`Authorization: Bearer ${token}`, 'EOF']);
     const pcap = join(tmp.path, 'live.pcap');
-    const child = spawn('sh', ['-c', `exec ${curl} > ${pcap}`], { stdio: 'ignore' });
+    // Pasted into a shell (its standard input), curl in Wireshark's place.
+    const child = spawn('sh', ['-s'], { stdio: ['pipe', 'ignore', 'ignore'] });
+    child.stdin!.end(`exec ${curl} > ${pcap}\n${hereDocument.join('\n')}\n`);
     // The stream starts with the pcap header once QEMU captures: the pings come after it.
     await eventually(async () => ((await stat(pcap).catch(() => undefined))?.size ?? 0) >= 24 || undefined, 20000, 'the pcap header');
     assert.equal((await exec('a', 'ping -c 3 -i 0.3 -W 3 10.7.0.2')).code, 0);
