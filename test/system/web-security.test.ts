@@ -145,7 +145,8 @@ describe('qemunet web under attack', { timeout: 600000 }, () => {
     // --open through the real xdg-open, whose $BROWSER is Debian's chromium (headless here, with a debugging port).
     const profile = join(tmp.path, 'profile');
     const browserScript = join(tmp.path, 'browser');
-    await writeFile(browserScript, `#!/bin/sh\nexec ${CHROMIUM} --headless --no-sandbox --disable-gpu --no-first-run --disable-background-networking --disable-component-update --disable-sync --remote-debugging-port=0 --user-data-dir=${profile} "$1"\n`);
+    // Not exec'd, and exiting 0 when chromium is killed: xdg-open runs $BROWSER again after a browser that failed.
+    await writeFile(browserScript, `#!/bin/sh\n${CHROMIUM} --headless --no-sandbox --disable-gpu --no-first-run --disable-background-networking --disable-component-update --disable-sync --remote-debugging-port=0 --user-data-dir=${profile} "$1"\nexit 0\n`);
     await chmod(browserScript, 0o755);
     const opened = spawn(process.execPath, [QEMUNET, 'web', '--session', dir, '--port', '0', '--open'], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, BROWSER: browserScript, DISPLAY: '' } });
     children.push(opened);
@@ -162,7 +163,21 @@ describe('qemunet web under attack', { timeout: 600000 }, () => {
       assert.ok((await commandLines()).some((p) => p.cmdline.includes(`--user-data-dir=${profile}`)), 'the browser xdg-open started is running');
     } finally {
       await cdp.close();
-      for (const p of await commandLines()) if (p.cmdline.includes(`--user-data-dir=${profile}`)) process.kill(p.pid, 'SIGKILL');
+      // Until none is left: the browser, its helpers, the wrapper, and xdg-open waiting on it.
+      // The wrapper's last word is the page xdg-open was given, which names that xdg-open too.
+      const pages = (await commandLines()).filter((p) => p.cmdline.includes(browserScript)).map((p) => p.cmdline.trim().split(' ').pop()!);
+      const ours = async () => (await commandLines()).filter((p) => p.cmdline.includes(profile) || p.cmdline.includes(browserScript) || pages.some((page) => p.cmdline.includes(`xdg-open ${page}`)));
+      await eventually(async () => {
+        const left = await ours();
+        for (const p of left) {
+          try {
+            process.kill(p.pid, 'SIGKILL');
+          } catch {
+            // gone already
+          }
+        }
+        return left.length === 0 || undefined;
+      }, 20000, 'the browser xdg-open started to be gone');
       opened.kill('SIGTERM');
       curl.kill('SIGTERM');
     }
