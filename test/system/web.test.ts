@@ -85,7 +85,8 @@ describe('qemunet web in a browser', { timeout: 300000 }, () => {
     await typeIn(page, 'b', 'hostname\n');
     await waitText(page, 'b', /# hostname\n+b\n/);
     await page.reload();
-    await page.waitForFunction(() => (globalThis as unknown as PageHooks).qemunet !== undefined);
+    // Drawn means the session's view came: before it, "Open all consoles" has no hosts to open.
+    await page.waitForFunction(() => ((globalThis as unknown as PageHooks).qemunet?.graph.nodes().map((n) => n.id()).length ?? 0) >= 3);
     await openConsole(page, 'b');
     await waitText(page, 'b', /# hostname\n+b\n/);
     const text = await consoleText(page, 'b');
