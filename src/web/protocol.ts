@@ -136,3 +136,12 @@ function parseObject(text: string): Record<string, unknown> | undefined {
 function isInt(v: unknown): v is number {
   return typeof v === 'number' && Number.isInteger(v);
 }
+
+/** The websocket subprotocol the server answers with; a page offers it beside the one carrying its token (a browser cannot set a websocket's headers). */
+export const WS_PROTOCOL = 'qemunet';
+export const WS_BEARER_PREFIX = 'qemunet.bearer.';
+
+/** What a page offers when it opens a websocket: the protocol, and the token as a second one (security.ts reads it). */
+export function wsProtocolsFor(token: string | undefined): string[] {
+  return token ? [WS_PROTOCOL, `${WS_BEARER_PREFIX}${token}`] : [WS_PROTOCOL];
+}

@@ -11,10 +11,10 @@ import { ConsoleHub, ScrollbackRing } from '../../src/console/console-hub.js';
 import { openResumable, parseHeader, parseRequest, resumePoint } from '../../src/console/cursor.js';
 import { actionOf, requestUrl, startWebServer, type WebServer } from '../../src/web/server/http-server.js';
 import { faultSettings } from '../../src/web/server/api-session.js';
-import { allowedHosts, checkRequest, originAllowed, protocolBearerOf, secretEquals, wsProtocolsFor } from '../../src/web/server/security.js';
+import { allowedHosts, checkRequest, originAllowed, protocolBearerOf, secretEquals } from '../../src/web/server/security.js';
 import { faultLabel } from '../../src/web/server/view.js';
 import { openerPage, PrivateFiles } from '../../src/web/server/private-files.js';
-import { decodeConsoleClient, decodeConsoleServer, gapMarker, type ActionRequest } from '../../src/web/protocol.js';
+import { decodeConsoleClient, decodeConsoleServer, gapMarker, wsProtocolsFor, type ActionRequest } from '../../src/web/protocol.js';
 
 describe('web security checks', () => {
   const hosts = allowedHosts(8123);
@@ -63,6 +63,7 @@ describe('web security checks', () => {
 
   it('reads the websocket token out of the offered subprotocols', () => {
     assert.deepEqual(wsProtocolsFor('tok'), ['qemunet', 'qemunet.bearer.tok']);
+    assert.deepEqual(wsProtocolsFor(undefined), ['qemunet']);
     assert.equal(protocolBearerOf(wsProtocolsFor('abc_-9').join(', ')), 'abc_-9');
     assert.equal(protocolBearerOf('binary'), undefined);
     assert.equal(protocolBearerOf(undefined), undefined);
@@ -278,6 +279,25 @@ describe('web server doors (plain HTTP and websocket clients)', () => {
     assert.equal((await http('/api/session', { headers: { Authorization: 'Bearer test-token' } })).status, 200, 'still serving');
   });
 
+  it('every route: no token 401, wrong token 401, foreign Origin 403, foreign Host 403; nothing acted on', async () => {
+    const routes: Array<[string, string]> = [['GET', '/api/session'], ['GET', '/api/layout'], ['POST', '/api/layout'], ['POST', '/api/action'], ['POST', '/api/capture']];
+    const own = `http://127.0.0.1:${server.port}`;
+    const cases: Array<[Record<string, string>, number, string]> = [
+      [{}, 401, 'NO_TOKEN'],
+      [{ Origin: own }, 401, 'NO_TOKEN'],
+      [{ Authorization: 'Bearer wrong-token' }, 401, 'BAD_TOKEN'],
+      [{ Authorization: 'Bearer test-token', Origin: 'http://127.0.0.1:1' }, 403, 'BAD_ORIGIN'],
+      [{ Authorization: 'Bearer test-token', Host: 'rebind.example:80' }, 403, 'BAD_HOST'],
+    ];
+    for (const [method, path] of routes) {
+      for (const [headers, status, code] of cases) {
+        const r = await http(path, { method, headers, ...(method === 'POST' ? { body: '{"action":"stop"}' } : {}) });
+        assert.deepEqual([r.status, (JSON.parse(r.body) as { code: string }).code], [status, code], `${method} ${path} ${JSON.stringify(headers)}`);
+      }
+    }
+    assert.deepEqual(session.acts, []);
+  });
+
   it('actions: refused without a token or from a foreign Origin; bad input is a clear 400 and changes nothing', async () => {
     const body = '{"action":"stop"}';
     assert.equal((await http('/api/action', { method: 'POST', body })).status, 401);
@@ -309,7 +329,7 @@ describe('private files of qemunet web (the token off command lines)', () => {
       const page = await files.write('open.html', openerPage('http://127.0.0.1:1/#token=tok'));
       assert.deepEqual([(await stat(page)).mode & 0o777, (await readFile(page, 'utf8')).includes('#token=tok')], [0o600, true]);
       await assert.rejects(files.write('open.html', 'again'), { code: 'EEXIST' });
-      await files.remove();
+      files.removeSync();
       await assert.rejects(stat(files.dir), { code: 'ENOENT' });
     } finally {
       await rm(runtime, { recursive: true, force: true });

@@ -1,3 +1,5 @@
+import { wsProtocolsFor } from '../protocol.js';
+
 /**
  * The page's credential: the token qemunet web printed in the URL's fragment (a browser never sends
  * a fragment to a server). It is taken out of the address bar at once and kept in sessionStorage,
@@ -42,8 +44,7 @@ export function authFetch(path: string, init: RequestInit = {}): Promise<Respons
 
 /** The subprotocols a websocket offers: the one the server answers, and one carrying the token (security.ts reads it). */
 export function wsProtocols(): string[] {
-  const t = token();
-  return t ? ['qemunet', `qemunet.bearer.${t}`] : ['qemunet'];
+  return wsProtocolsFor(token());
 }
 
 /** The ws:// (or wss://) URL of a path of this server. */

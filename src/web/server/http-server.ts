@@ -5,10 +5,10 @@ import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { httpStatus, isInputError, isQemunetError, QemunetError } from '../../errors.js';
-import type { ActionRequest, ApiReply, Cursor, EventMessage } from '../protocol.js';
+import { WS_PROTOCOL, type ActionRequest, type ApiReply, type Cursor, type EventMessage } from '../protocol.js';
 import { bridgeConsole } from './console-bridge.js';
 import { bridgeScreen, hostRequest, screenRequest, upgradeScreen } from './screen-bridge.js';
-import { allowedHosts, checkRequest, hostAllowed, newSecret, SECURITY_HEADERS, WS_PROTOCOL, type Verdict } from './security.js';
+import { allowedHosts, checkRequest, hostAllowed, newSecret, SECURITY_HEADERS, type Verdict } from './security.js';
 import type { WebSession } from './session-source.js';
 import type { RouteRequest } from './actions-routes.js';
 

@@ -1,5 +1,5 @@
 import { rmSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -23,11 +23,7 @@ export class PrivateFiles {
     return file;
   }
 
-  async remove(): Promise<void> {
-    await rm(this.dir, { recursive: true, force: true });
-  }
-
-  /** The same, synchronously: for the process's exit hook. */
+  /** Synchronous: it also runs from the process's exit hook. */
   removeSync(): void {
     rmSync(this.dir, { recursive: true, force: true });
   }

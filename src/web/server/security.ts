@@ -1,5 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { httpStatus, type ErrorCode } from '../../errors.js';
+import { WS_BEARER_PREFIX } from '../protocol.js';
 
 /**
  * The checks every request goes through (pure functions, unit-tested): the Host header against an
@@ -13,9 +14,6 @@ import { httpStatus, type ErrorCode } from '../../errors.js';
  * a websocket subprotocol `qemunet.bearer.TOKEN` on websockets (a browser cannot set their headers).
  */
 
-/** The subprotocol the server answers a websocket with; the page offers it beside the one carrying its token. */
-export const WS_PROTOCOL = 'qemunet';
-const WS_BEARER_PREFIX = 'qemunet.bearer.';
 
 export function newSecret(): string {
   return randomBytes(32).toString('base64url');
@@ -67,15 +65,10 @@ export function bearerOf(authorization: string | undefined): string | undefined 
 /** The token a page's websocket carries in `Sec-WebSocket-Protocol` (`qemunet, qemunet.bearer.TOKEN`). */
 export function protocolBearerOf(protocols: string | undefined): string | undefined {
   for (const p of (protocols ?? '').split(',')) {
-    const m = /^qemunet\.bearer\.([A-Za-z0-9_-]{1,200})$/.exec(p.trim());
-    if (m) return m[1];
+    const word = p.trim();
+    if (word.startsWith(WS_BEARER_PREFIX) && /^[A-Za-z0-9_-]{1,200}$/.test(word.slice(WS_BEARER_PREFIX.length))) return word.slice(WS_BEARER_PREFIX.length);
   }
   return undefined;
-}
-
-/** What the page offers when it opens a websocket (the same shape protocolBearerOf reads). */
-export function wsProtocolsFor(token: string): string[] {
-  return [WS_PROTOCOL, `${WS_BEARER_PREFIX}${token}`];
 }
 
 /**
