@@ -32,6 +32,14 @@ export const UP_HOST_STATES: ReadonlySet<HostState> = new Set(['booting', 'stall
 export const SESSION_PHASES = ['starting', 'running', 'stopping', 'stopped', 'failed'] as const;
 export type SessionPhase = (typeof SESSION_PHASES)[number];
 
+/** One running capture of a NIC's frames. */
+export const nicCaptureSchema = z.object({
+  id: z.string(),
+  /** When it started (ISO 8601). */
+  since: z.string(),
+});
+export type NicCapture = z.infer<typeof nicCaptureSchema>;
+
 export const nicStatusSchema = z.object({
   /** eth0, eth1, ... as the guest names them. */
   eth: z.string(),
@@ -40,6 +48,10 @@ export const nicStatusSchema = z.object({
   mac: z.string(),
   /** The faults its wirefilter puts on its frames now, whoever set them (a LINK line, `qemunet link`, the web page). */
   faults: linkFaultsSchema.optional(),
+  /** Whether a wirefilter carries its frames, so faults can change without restarting anything. */
+  wired: z.boolean().optional(),
+  /** The captures of its frames running now, whoever started them (`qemunet capture`, a web page). */
+  captures: z.array(nicCaptureSchema).optional(),
 });
 export type NicStatus = z.infer<typeof nicStatusSchema>;
 
