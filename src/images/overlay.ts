@@ -1,6 +1,8 @@
 import { open, stat, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { QemunetError } from '../errors.js';
 import { run } from '../process/run.js';
-import { qcow2BackingFile, qcow2Overlay } from './qcow2.js';
+import { qcow2BackingFile, qcow2BackingFormat, qcow2Overlay, qcow2Refusal } from './qcow2.js';
 
 /** Enough of an overlay's start to hold its header and backing file name (both in its first cluster). */
 const HEADER_READ = 65536;
@@ -19,18 +21,23 @@ export async function ensureOverlay(base: string, overlay: string, signal?: Abor
     else await run('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', 'raw', '-b', base, overlay], signal ? { signal } : {});
     return 'created';
   }
-  if ((await backingFileOf(overlay)) === base) return 'reused';
-  const info = JSON.parse((await run('qemu-img', ['info', '-U', '--output=json', overlay], signal ? { signal } : {})).stdout) as { 'backing-filename'?: string; 'full-backing-filename'?: string };
-  if (info['full-backing-filename'] === base || info['backing-filename'] === base) return 'reused';
+  const header = await headerOf(overlay);
+  const refusal = qcow2Refusal(header);
+  if (refusal) throw new QemunetError('OVERLAY_UNSAFE', `${overlay} is not given to QEMU: ${refusal}. A host's overlay must be a plain qcow2 file on its base image, as qemunet and QemuNet make them; remove it to start the host afresh`);
+  // A relative name is relative to the overlay's folder, as QEMU reads it; a base read as anything
+  // but raw (a recorded format, or none and QEMU probing) is rebased to raw too.
+  const backing = qcow2BackingFile(header);
+  if (backing !== undefined && resolve(dirname(overlay), backing) === base && qcow2BackingFormat(header) === 'raw') return 'reused';
+  // -u: only the header changes, and the old backing file is never opened (it may name anything).
   await run('qemu-img', ['rebase', '-q', '-u', '-f', 'qcow2', '-F', 'raw', '-b', base, overlay], signal ? { signal } : {});
   return 'rebased';
 }
 
-async function backingFileOf(overlay: string): Promise<string | undefined> {
+async function headerOf(overlay: string): Promise<Buffer> {
   const file = await open(overlay, 'r');
   try {
     const { buffer, bytesRead } = await file.read(Buffer.alloc(HEADER_READ), 0, HEADER_READ, 0);
-    return qcow2BackingFile(buffer.subarray(0, bytesRead));
+    return buffer.subarray(0, bytesRead);
   } finally {
     await file.close();
   }

@@ -62,3 +62,56 @@ export function qcow2BackingFile(header: Buffer): string | undefined {
   if (at === 0 || size === 0 || at + size > header.length) return undefined;
   return header.subarray(at, at + size).toString();
 }
+
+const DATA_FILE_EXTENSION = 0x44415441; // 'DATA': the name of an external data file
+const INCOMPATIBLE_DATA_FILE = 1n << 2n;
+/** dirty, corrupt, external data file, compression type, extended L2 entries: every bit qcow2 defines. */
+const KNOWN_INCOMPATIBLE = 0b11111n;
+
+/**
+ * Why QEMU must not open this overlay, or undefined when it may. An overlay can come from a session
+ * archive (another person's file): qcow2 lets its header name an external data file, which QEMU,
+ * running as root, opens for reading and writing beside the overlay, so a crafted overlay would read
+ * or overwrite any file of the machine. qemunet's overlays have no data file, no encryption and no
+ * feature this reader does not know. Reads only the header (the first cluster), never the files it names.
+ */
+export function qcow2Refusal(header: Buffer): string | undefined {
+  if (header.length < 72 || header.readUInt32BE(0) !== MAGIC) return 'it is not a qcow2 image';
+  const version = header.readUInt32BE(4);
+  if (version !== 2 && version !== 3) return `its qcow2 version ${version} is neither 2 nor 3`;
+  if (header.readUInt32BE(32) !== 0) return 'it is encrypted';
+  if (version === 3) {
+    if (header.length < 104) return 'its header is cut short';
+    const incompatible = header.readBigUInt64BE(72);
+    if (incompatible & INCOMPATIBLE_DATA_FILE) return 'it keeps its data in an external file';
+    if (incompatible & ~KNOWN_INCOMPATIBLE) return `it uses qcow2 features qemunet does not know (incompatible bits 0x${incompatible.toString(16)})`;
+  }
+  for (const ext of extensions(header, version === 3 ? header.readUInt32BE(100) : 72)) {
+    if (ext === 'cut') return 'its header extensions run past its first cluster';
+    if (ext.type === DATA_FILE_EXTENSION) return 'its header names an external data file';
+  }
+  return undefined;
+}
+
+/** The backing file's format its header records ("raw" in qemunet's overlays), or undefined. */
+export function qcow2BackingFormat(header: Buffer): string | undefined {
+  if (header.length < 104 || header.readUInt32BE(0) !== MAGIC) return undefined;
+  for (const ext of extensions(header, header.readUInt32BE(4) === 3 ? header.readUInt32BE(100) : 72)) {
+    if (ext === 'cut') return undefined;
+    if (ext.type === BACKING_FORMAT_EXTENSION) return ext.data.toString('latin1');
+  }
+  return undefined;
+}
+
+/** The header extensions from `at` to the end marker; 'cut' when they run past the bytes read. */
+function* extensions(header: Buffer, at: number): Generator<{ type: number; data: Buffer } | 'cut'> {
+  for (;;) {
+    if (at + 8 > header.length) return yield 'cut';
+    const type = header.readUInt32BE(at);
+    const length = header.readUInt32BE(at + 4);
+    if (type === 0) return;
+    if (at + 8 + length > header.length) return yield 'cut';
+    yield { type, data: header.subarray(at + 8, at + 8 + length) };
+    at += 8 + Math.ceil(length / 8) * 8;
+  }
+}

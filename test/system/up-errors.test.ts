@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { readState } from '../../src/lab/state.js';
 import { sessionPaths } from '../../src/session/paths.js';
+import { run } from '../../src/process/run.js';
 import { alivePids, qemunet, sessionPids } from '../helpers/cli.js';
 import { fixture } from '../helpers/fixtures.js';
 import { suiteDir, tinyImage } from '../helpers/tiny.js';
@@ -87,5 +88,23 @@ describe('qemunet up refuses bad input', { timeout: 300000 }, () => {
     assert.equal(state.hosts.length, 2);
     assert.ok(state.switches[0]!.pid, 'the switch had started');
     assert.deepEqual(alivePids(sessionPids(state).filter((p) => p !== state.pid)), []);
+  });
+
+  test('a session archive whose overlay names an external data file: refused, the file untouched, nothing left running', async () => {
+    const lab = at('evil-lab');
+    await mkdir(lab);
+    await writeFile(join(lab, 'topology'), 'SWITCH s1\nHOST tiny a s1\n');
+    // QEMU runs as root here: the overlay's data file would be read and written as the guest's disk.
+    const victim = at('victim');
+    await run('qemu-img', ['create', '-q', '-f', 'qcow2', '-o', `data_file=${victim}`, join(lab, 'a.qcow2'), '64M']);
+    await writeFile(victim, 'a file of the machine\n');
+    await run('tar', ['-czf', at('evil.tgz'), '-C', lab, 'topology', 'a.qcow2']);
+    const dir = at('s-evil');
+    const r = await qemunet(['up', '--from', at('evil.tgz'), '--session', dir, '-K'], { cwd: tmp.path });
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr, `qemunet: ${join(dir, 'a.qcow2')} is not given to QEMU: it keeps its data in an external file. A host's overlay must be a plain qcow2 file on its base image, as qemunet and QemuNet make them; remove it to start the host afresh\n`);
+    assert.equal(await readFile(victim, 'utf8'), 'a file of the machine\n');
+    const state = await readState(sessionPaths(dir).state);
+    if (state) assert.deepEqual(alivePids(sessionPids(state).filter((p) => p !== state.pid)), []);
   });
 });

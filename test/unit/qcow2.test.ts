@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ensureOverlay } from '../../src/images/overlay.js';
-import { qcow2BackingFile, qcow2Overlay } from '../../src/images/qcow2.js';
+import { qcow2BackingFile, qcow2BackingFormat, qcow2Overlay, qcow2Refusal } from '../../src/images/qcow2.js';
+import { QemunetError } from '../../src/errors.js';
 import { run } from '../../src/process/run.js';
 
 const GiB = 1024 ** 3;
@@ -53,5 +54,87 @@ describe('qcow2 overlay written in-process', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+/** A temporary folder with a 64 MiB raw base in it. */
+async function withBase(body: (dir: string, base: string) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'qemunet-qcow2-'));
+  try {
+    const base = join(dir, 'base.img');
+    await writeFile(base, '');
+    await truncate(base, 64 * 1024 ** 2);
+    await body(dir, base);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const headerOf = async (file: string) => (await readFile(file)).subarray(0, 65536);
+
+describe('an overlay from elsewhere (a session archive) is read before QEMU opens it', () => {
+  it('passes the overlays qemunet and qemu-img make (qcow2 v3 and v2), with their backing format', async () => {
+    await withBase(async (dir, base) => {
+      assert.equal(qcow2Refusal(qcow2Overlay(base, GiB)!), undefined);
+      for (const compat of ['1.1', '0.10']) {
+        const o = join(dir, `o-${compat}.qcow2`);
+        await run('qemu-img', ['create', '-q', '-f', 'qcow2', '-o', `compat=${compat}`, '-F', 'raw', '-b', base, o]);
+        assert.equal(qcow2Refusal(await headerOf(o)), undefined);
+        assert.equal(qcow2BackingFormat(await headerOf(o)), 'raw');
+        assert.equal(await ensureOverlay(base, o), 'reused');
+      }
+    });
+  });
+
+  it('refuses one that names an external data file, and never touches that file', async () => {
+    await withBase(async (dir, base) => {
+      const victim = join(dir, 'victim');
+      const o = join(dir, 'o.qcow2');
+      await run('qemu-img', ['create', '-q', '-f', 'qcow2', '-o', `data_file=${victim}`, o, '64M']);
+      await writeFile(victim, 'a file of the machine\n');
+      assert.equal(qcow2Refusal(await headerOf(o)), 'it keeps its data in an external file');
+      // The bit cleared, the extension naming the file is still refused.
+      const cleared = await readFile(o);
+      cleared.writeBigUInt64BE(cleared.readBigUInt64BE(72) & ~4n, 72);
+      assert.equal(qcow2Refusal(cleared.subarray(0, 65536)), 'its header names an external data file');
+      await assert.rejects(ensureOverlay(base, o), (e: unknown) => e instanceof QemunetError && e.code === 'OVERLAY_UNSAFE' && e.message.includes(o) && e.message.includes('external file'));
+      assert.equal(await readFile(victim, 'utf8'), 'a file of the machine\n');
+    });
+  });
+
+  it('refuses encrypted images, unknown features, other files and headers cut short', async () => {
+    await withBase(async (dir, base) => {
+      // crypt_method 2 is LUKS (qemu-img's LUKS creation times its key derivation: too slow for a test).
+      const enc = Buffer.from(qcow2Overlay(base, GiB)!);
+      enc.writeUInt32BE(2, 32);
+      assert.equal(qcow2Refusal(enc), 'it is encrypted');
+      const unknown = Buffer.from(qcow2Overlay(base, GiB)!);
+      unknown.writeBigUInt64BE(1n << 20n, 72);
+      assert.equal(qcow2Refusal(unknown), 'it uses qcow2 features qemunet does not know (incompatible bits 0x100000)');
+      assert.equal(qcow2Refusal(await headerOf(base)), 'it is not a qcow2 image');
+      const v4 = Buffer.from(qcow2Overlay(base, GiB)!);
+      v4.writeUInt32BE(4, 4);
+      assert.equal(qcow2Refusal(v4), 'its qcow2 version 4 is neither 2 nor 3');
+      const endless = Buffer.from(qcow2Overlay(base, GiB)!.subarray(0, 200));
+      endless.writeUInt32BE(0x6803f857, 112);
+      endless.writeUInt32BE(0xffffff, 116);
+      assert.equal(qcow2Refusal(endless), 'its header extensions run past its first cluster');
+      await assert.rejects(ensureOverlay(base, base), (e: unknown) => e instanceof QemunetError && e.code === 'OVERLAY_UNSAFE');
+    });
+  });
+
+  it('rebases one whose backing file is anything else without opening it (a FIFO would hang a reader)', async () => {
+    await withBase(async (dir, base) => {
+      const fifo = join(dir, 'fifo');
+      await run('mkfifo', [fifo]);
+      const o = join(dir, 'o.qcow2');
+      await run('qemu-img', ['create', '-q', '-f', 'qcow2', '-u', '-F', 'raw', '-b', fifo, o, '64M']);
+      assert.equal(await ensureOverlay(base, o), 'rebased');
+      assert.deepEqual([qcow2BackingFile(await headerOf(o)), qcow2BackingFormat(await headerOf(o))], [base, 'raw']);
+      // Recorded as qcow2 (or not at all): QEMU would read the base as that, so it is rebased to raw.
+      await run('qemu-img', ['rebase', '-q', '-u', '-f', 'qcow2', '-F', 'qcow2', '-b', base, o]);
+      assert.equal(await ensureOverlay(base, o), 'rebased');
+      assert.equal(qcow2BackingFormat(await headerOf(o)), 'raw');
+    });
   });
 });
