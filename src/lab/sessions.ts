@@ -1,4 +1,5 @@
 import { realpath, stat } from 'node:fs/promises';
+import { nicRefOf } from '../protocol/names.js';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pollUntil } from '../process/poll.js';
@@ -13,12 +14,11 @@ import { execStreaming } from '../vm/guest-exec-stream.js';
 import { MgmtClient } from '../switch/mgmt-client.js';
 import { wireInfo } from '../switch/wirefilter.js';
 import { parseLinkSettings } from '../protocol/faults.js';
-import { FINAL_HOST_STATES } from '../protocol/session-state.js';
+import { FINAL_HOST_STATES, LIVE_SESSION_PHASES } from '../protocol/states.js';
 import type { MgmtReply } from '../switch/mgmt-protocol.js';
 import { controlHold, controlRequest } from './control.js';
 import { readState, writeState, type SessionState } from './state.js';
 
-const LIVE_PHASES = new Set(['starting', 'running', 'stopping']);
 
 /**
  * A session's state as recorded, corrected by what is actually alive: a session whose qemunet
@@ -29,7 +29,7 @@ const LIVE_PHASES = new Set(['starting', 'running', 'stopping']);
 export async function sessionStatus(dir: string): Promise<SessionState> {
   const state = await readState(sessionPaths(dir).state);
   if (!state) throw new SessionError('SESSION_UNKNOWN', `${dir} is not a qemunet session (no ${sessionPaths(dir).state})`);
-  if (LIVE_PHASES.has(state.phase) && !(await heldBy(sessionPaths(dir).lock, state.pid))) {
+  if (LIVE_SESSION_PHASES.has(state.phase) && !(await heldBy(sessionPaths(dir).lock, state.pid))) {
     state.phase = 'stopped';
     state.error = `qemunet process ${state.pid} is gone`;
     for (const h of state.hosts) if (!FINAL_HOST_STATES.has(h.state)) h.state = 'stopped';
@@ -38,7 +38,7 @@ export async function sessionStatus(dir: string): Promise<SessionState> {
 }
 
 export function isLive(state: SessionState): boolean {
-  return LIVE_PHASES.has(state.phase);
+  return LIVE_SESSION_PHASES.has(state.phase);
 }
 
 /** Every session qemunet remembers, newest state first; directories that are gone are forgotten. */
@@ -188,9 +188,9 @@ export async function switchCommand(dir: string, name: string, command: string):
 
 /** `HOST:ethN` as the link and capture commands name a NIC. */
 export function parseNicRef(ref: string): { host: string; nic: number } {
-  const m = /^([A-Za-z0-9][A-Za-z0-9_.-]*):eth(\d+)$/.exec(ref);
-  if (!m) throw new QemunetError('USAGE', `"${ref}" does not name a NIC; write HOST:ethN, like syl:eth0`);
-  return { host: m[1]!, nic: Number(m[2]) };
+  const nic = nicRefOf(ref);
+  if (!nic) throw new QemunetError('USAGE', `"${ref}" does not name a NIC; write HOST:ethN, like syl:eth0`);
+  return nic;
 }
 
 /** Sets a NIC's link down or up: the guest sees its carrier go and come back. */

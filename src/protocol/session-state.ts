@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { linkFaultsSchema } from './faults.js';
+import { HOST_STATES, SESSION_PHASES, SWITCH_STATES } from './states.js';
 
 /**
  * A session's state as its driving process writes it to `qemunet-state.json` and pushes it to
@@ -19,18 +20,8 @@ export type HostKind = (typeof HOST_KINDS)[number];
 export const DISPLAY_MODES = ['none', 'nographic', 'graphic', 'gtk', 'sdl', 'vnc', 'spice', 'xterm', 'rxvt', 'gnome', 'xfce4', 'tmux', 'screen'] as const;
 export type DisplayMode = (typeof DISPLAY_MODES)[number];
 
-/** `stalled`: booting, but silent or not ready past the watchdog's limits (it may still come through). */
-export const HOST_STATES = ['pending', 'starting', 'booting', 'stalled', 'ready', 'running', 'stopping', 'stopped', 'crashed', 'failed'] as const;
+export { FINAL_HOST_STATES, HOST_STATES, LIVE_SESSION_PHASES, SESSION_PHASES, SWITCH_STATES, UP_HOST_STATES, type HostState, type SessionPhase, type SwitchState } from './states.js';
 export const hostStateSchema = z.enum(HOST_STATES);
-export type HostState = z.infer<typeof hostStateSchema>;
-
-/** States a host does not leave by itself: its process is gone (`restart` starts it again). */
-export const FINAL_HOST_STATES: ReadonlySet<HostState> = new Set(['stopped', 'crashed', 'failed'] as const satisfies readonly HostState[]);
-/** States in which a host's CPUs run: its screen, console and agent can be reached. */
-export const UP_HOST_STATES: ReadonlySet<HostState> = new Set(['booting', 'stalled', 'ready', 'running'] as const satisfies readonly HostState[]);
-
-export const SESSION_PHASES = ['starting', 'running', 'stopping', 'stopped', 'failed'] as const;
-export type SessionPhase = (typeof SESSION_PHASES)[number];
 
 /** One running capture of a NIC's frames. */
 export const nicCaptureSchema = z.object({
@@ -107,7 +98,7 @@ export const switchStatusSchema = z.object({
   name: z.string(),
   hub: z.boolean(),
   pid: z.number().int().optional(),
-  state: z.enum(['pending', 'running', 'stopped', 'failed']),
+  state: z.enum(SWITCH_STATES),
 });
 export type SwitchStatus = z.infer<typeof switchStatusSchema>;
 

@@ -1,4 +1,5 @@
 import { InputError } from '../errors.js';
+import { nameProblem, splitNicRef } from '../protocol/names.js';
 import { DISPLAY_MODES } from '../protocol/session-state.js';
 import type { RawStatement, RawTopology } from './types.js';
 import { parseLinkSetting, type LinkFaults } from './link-syntax.js';
@@ -10,8 +11,6 @@ const TAP_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/;
 const CIDR = /^(\d{1,3}(\.\d{1,3}){3}\/\d{1,2}|[0-9A-Fa-f:]+:[0-9A-Fa-f:]*\/\d{1,3})$/;
 // The display modes are declared with the session's state, which records each host's.
 export { DISPLAY_MODES, type DisplayMode } from '../protocol/session-state.js';
-const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
-export const MAX_NAME_LENGTH = 32;
 
 interface Token {
   text: string;
@@ -109,9 +108,9 @@ export function parseTopology(text: string, file: string): RawTopology {
       case 'LINK': {
         // An extension: faults on a host's NIC, made by a vde-wirefilter between the NIC and its switch.
         const ref = args[0];
-        const m = ref && /^([^:]+):eth(\d+)$/.exec(ref.text);
-        if (!ref || !m) return fail(ref ?? head, 'LINK needs a NIC and its faults: LINK host:ethN delay=40ms loss=10% ...');
-        checkName(m[1]!, 'a host name', (msg) => fail(ref, msg));
+        const nicRef = ref && splitNicRef(ref.text);
+        if (!ref || !nicRef) return fail(ref ?? head, 'LINK needs a NIC and its faults: LINK host:ethN delay=40ms loss=10% ...');
+        checkName(nicRef.host, 'a host name', (msg) => fail(ref, msg));
         let faults: LinkFaults = {};
         for (const t of args.slice(1)) {
           const eq = t.text.indexOf('=');
@@ -119,7 +118,7 @@ export function parseTopology(text: string, file: string): RawTopology {
           if (!r.ok) return fail(t, r.problem);
           faults = r.faults;
         }
-        statements.push({ kind: 'link', host: m[1]!, nic: Number(m[2]), faults, column: ref.column, line });
+        statements.push({ kind: 'link', host: nicRef.host, nic: nicRef.nic, faults, column: ref.column, line });
         return;
       }
       default:
@@ -131,6 +130,6 @@ export function parseTopology(text: string, file: string): RawTopology {
 
 /** Names end up in file names and command lines: no '/', '..', spaces or shell characters. */
 export function checkName(text: string, what: string, fail: (msg: string) => never): void {
-  if (text.length > MAX_NAME_LENGTH) fail(`"${text}" is too long for ${what} (at most ${MAX_NAME_LENGTH} characters)`);
-  if (!NAME.test(text) || text.includes('..')) fail(`"${text}" is not valid as ${what}: use letters, digits, '.', '_' and '-', starting with a letter or digit`);
+  const problem = nameProblem(text, what);
+  if (problem) fail(problem);
 }

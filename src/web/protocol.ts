@@ -7,8 +7,8 @@
 import { FAULT_NAMES, type FaultName } from '../protocol/fault-names.js';
 
 // Declared once with the session's state; a type only, so the page bundles no schema library.
-export type { HostState } from '../protocol/session-state.js';
-import type { HostState } from '../protocol/session-state.js';
+export type { HostState, SessionPhase } from '../protocol/states.js';
+import type { HostState, SessionPhase } from '../protocol/states.js';
 
 export interface NicView {
   /** `host:ethN`, how actions name it. */
@@ -40,7 +40,7 @@ export interface HostView {
 export interface SessionView {
   dir: string;
   topology: string;
-  phase: 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
+  phase: SessionPhase;
   hosts: HostView[];
   switches: Array<{ name: string; hub: boolean; state: string }>;
   trunks: Array<{ a: { switch: string; port: number }; b: { switch: string; port: number } }>;

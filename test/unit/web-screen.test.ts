@@ -32,10 +32,10 @@ describe('screen requests (pure)', () => {
     assert.equal(screenRequest('/ws/screenx/a'), undefined);
     assert.deepEqual(screenRequest('/ws/screen/web-1.a_b'), { host: 'web-1.a_b' });
     assert.deepEqual(screenRequest('/ws/screen/%61'), { host: 'a' });
-    assert.deepEqual(screenRequest('/ws/screen/'), { status: 400, message: '"" is not a host name (letters, digits, _ . - and at most 64 of them)' });
-    assert.deepEqual(screenRequest('/ws/screen/..%2F..%2Fetc'), { status: 400, message: '"../../etc" is not a host name (letters, digits, _ . - and at most 64 of them)' });
+    assert.deepEqual(screenRequest('/ws/screen/'), { status: 400, message: '"" is not a host name (letters, digits, _ . - and at most 32 of them)' });
+    assert.deepEqual(screenRequest('/ws/screen/..%2F..%2Fetc'), { status: 400, message: '"../../etc" is not a host name (letters, digits, _ . - and at most 32 of them)' });
     assert.deepEqual(screenRequest('/ws/screen/%E0%A4%A'), { status: 400, message: '"%E0%A4%A" is not a well-formed host name' });
-    assert.deepEqual(screenRequest(`/ws/screen/${'a'.repeat(65)}`), { status: 400, message: `"${'a'.repeat(65)}" is not a host name (letters, digits, _ . - and at most 64 of them)` });
+    assert.deepEqual(screenRequest(`/ws/screen/${'a'.repeat(33)}`), { status: 400, message: `"${'a'.repeat(33)}" is not a host name (letters, digits, _ . - and at most 32 of them)` });
   });
 
   it('reads console paths the same way (a malformed escape is a 400, not an exception)', () => {
@@ -176,7 +176,7 @@ describe('the screen websocket, bridged to a unix socket', () => {
       ws.on('error', () => {});
     });
     assert.equal(badConsole, 400, 'a malformed console path is refused (it used to throw and end the server)');
-    assert.deepEqual(await opened('..%2Fx'), { status: 400, body: '{"ok":false,"message":"\\"../x\\" is not a host name (letters, digits, _ . - and at most 64 of them)"}\n' });
+    assert.deepEqual(await opened('..%2Fx'), { status: 400, body: '{"ok":false,"message":"\\"../x\\" is not a host name (letters, digits, _ . - and at most 32 of them)"}\n' });
     assert.deepEqual(await opened('zz'), { status: 404, body: '{"ok":false,"message":"session /nowhere has no host zz; hosts: v, n, off"}\n' });
     assert.deepEqual(await opened('n'), { status: 404, body: '{"ok":false,"message":"host n has no screen, only its serial console (display none), not a VNC server"}\n' });
     assert.deepEqual(await opened('off'), { status: 503, body: '{"ok":false,"message":"host off is not running (stopped)"}\n' });

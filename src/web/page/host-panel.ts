@@ -2,7 +2,10 @@ import { PATHS, type ExecResult, type Power } from '../actions-protocol.js';
 import type { HostView } from '../protocol.js';
 import { button, call, el, type Say } from './actions-client.js';
 
-const OFF = new Set(['stopped', 'crashed', 'failed', 'pending']);
+import { FINAL_HOST_STATES } from '../../protocol/states.js';
+
+/** A host that is not running: it can be powered on, not off. */
+const isOff = (state: HostView['state']) => FINAL_HOST_STATES.has(state) || state === 'pending';
 
 /**
  * A host's actions in the selection panel: power off, power on, restart, and a command run in the
@@ -32,7 +35,7 @@ export class HostPanel {
   }
 
   update(h: HostView): void {
-    const off = OFF.has(h.state);
+    const off = isOff(h.state);
     this.powerOff.disabled = off || h.state === 'stopping';
     this.powerOn.disabled = !off || h.state === 'pending';
     this.run.disabled = h.state !== 'ready';

@@ -1,4 +1,5 @@
 import { QemunetError } from '../../errors.js';
+import { nicRefOf } from '../../protocol/names.js';
 import type { ExecRequest, LabFile, PowerRequest, SwitchCommandRequest } from '../actions-protocol.js';
 
 /**
@@ -29,7 +30,7 @@ export function execRequestOf(body: unknown): ExecRequest {
 /** A NIC reference's shape (`host:ethN`); whether the session has it is the session's check. */
 export function nicRequestOf(body: unknown): string {
   const nic = fields(body).nic;
-  if (typeof nic !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}:eth\d{1,3}$/.test(nic)) throw bad(`give the NIC as {"nic":"host:eth0"}${typeof nic === 'string' ? `; "${nic.slice(0, 80)}" is not one` : ''}`);
+  if (typeof nic !== 'string' || !nicRefOf(nic)) throw bad(`give the NIC as {"nic":"host:eth0"}${typeof nic === 'string' ? `; "${nic.slice(0, 80)}" is not one` : ''}`);
   return nic;
 }
 

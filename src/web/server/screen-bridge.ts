@@ -1,4 +1,5 @@
 import type { Duplex } from 'node:stream';
+import { isName, MAX_NAME_LENGTH } from '../../protocol/names.js';
 import type { WebSocket } from 'ws';
 import { isQemunetError, upgradeRefusalStatus } from '../../errors.js';
 import type { WebSession } from './session-source.js';
@@ -11,7 +12,6 @@ import { WsBackpressure } from './ws-backpressure.js';
  */
 
 /** Host names as topologies allow them (letters, digits, `_ . -`), short enough for a socket path. */
-const HOST_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
 export type HostRequest = { host: string } | { status: 400; message: string };
 
@@ -29,7 +29,7 @@ export function hostRequest(pathname: string, kind: 'console' | 'screen'): HostR
   } catch {
     return { status: 400, message: `${JSON.stringify(raw)} is not a well-formed host name` };
   }
-  return HOST_NAME.test(host) ? { host } : { status: 400, message: `${JSON.stringify(host)} is not a host name (letters, digits, _ . - and at most 64 of them)` };
+  return isName(host) ? { host } : { status: 400, message: `${JSON.stringify(host)} is not a host name (letters, digits, _ . - and at most ${MAX_NAME_LENGTH} of them)` };
 }
 
 export type ScreenRequest = HostRequest;
