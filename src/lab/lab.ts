@@ -323,6 +323,9 @@ export class Lab extends EventEmitter {
     if (vm) {
       this.replaced.add(vm);
       await vm.kill();
+      // Its captures went with the QEMU that was killed; the new one starts with its links up.
+      this.links.hostGone(name);
+      this.links.hostRestarted(name);
     }
     // A socket file that could not be removed makes the new hub fail, and startHost reports that.
     await this.hubs.get(name)?.close().catch(() => {});
