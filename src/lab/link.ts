@@ -67,6 +67,8 @@ export class Link {
    * applied: `setUp(true)` applies it. Answers the NIC's faults now and the wirefilter's summary.
    */
   async setFaults(given: LinkFaults): Promise<{ faults: LinkFaults; wirefilter: string[] }> {
+    // As before Links: only on a running host (a wirefilter put in live beside a NIC whose QEMU is gone is untried).
+    this.runningNode();
     const cutInWire = kindOf(this.plan).link?.via === 'wire' && this.record.up === false;
     const wirefilter = await this.ctx.network.setFaults(this.host, this.nic, wireFaultsFor(given, cutInWire));
     this.recordChange({ wired: true, faults: mergeFaults(this.record.faults ?? {}, given) });

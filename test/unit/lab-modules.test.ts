@@ -207,10 +207,15 @@ describe('control actions', () => {
   });
 
   it('refuses what does not exist or cannot be done, naming it', async () => {
-    const { send } = control();
+    const { send, nodes, status } = control();
     await assert.rejects(send({ cmd: 'link', host: 'zz', nic: 0, up: false }), { code: 'UNKNOWN_HOST' });
     await assert.rejects(send({ cmd: 'link', host: 'q', nic: 3, up: false }), { code: 'UNKNOWN_NIC', message: 'q has no eth3; it has eth0' });
     await assert.rejects(send({ cmd: 'capture', host: 'u', nic: 0, file: '/tmp/x.pcap' }), { code: 'NOT_SUPPORTED' });
+    nodes.get('q')!.running = false;
+    for (const c of [{ cmd: 'link', host: 'q', nic: 0, up: false }, { cmd: 'faults', host: 'q', nic: 0, faults: { lossPct: 1 } }, { cmd: 'capture', host: 'q', nic: 0, file: '/tmp/x.pcap' }] as const) {
+      await assert.rejects(send(c), { code: 'HOST_NOT_RUNNING', message: 'host q is not running' });
+    }
+    assert.deepEqual(status.nic('q', 0), { eth: 'eth0', switch: 's1', port: 1, mac: status.nic('q', 0).mac, up: true, wired: false }, 'nothing recorded');
   });
 
   it('freeze stops the running CPUs and thaw resumes those only', async () => {
