@@ -158,6 +158,13 @@ describe('control actions', () => {
     assert.equal(status.nic('q', 0).up, true);
   });
 
+  it('a host started again has its links up', async () => {
+    const { send, status, links } = control();
+    await send({ cmd: 'link', host: 'u', nic: 0, up: false });
+    links.hostRestarted('u');
+    assert.equal(status.nic('u', 0).up, true);
+  });
+
   it('wired: planned on every UML NIC, and recorded once faults put a wirefilter in live on a QEMU NIC', async () => {
     const { send, status } = control();
     assert.deepEqual([status.nic('q', 0).wired, status.nic('u', 0).wired], [false, true]);
