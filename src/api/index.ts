@@ -18,7 +18,7 @@ export { SessionClient, parseNicRef, type ExecIo, type StateSubscription } from 
 export type { CaptureStream } from '../lab/capture-stream.js';
 // Following a file another process appends to (a detached session's log, a capture).
 export { FileFollower } from '../process/file-follower.js';
-export type { HostState, HostStatus, ScreenAccess, SessionPhase, SessionState, SwitchStatus } from '../lab/state.js';
+export type { HostState, HostStatus, NicStatus, ScreenAccess, SessionPhase, SessionState, SwitchStatus } from '../lab/state.js';
 export type { DisplayMode, NicPlan } from '../lab/plan.js';
 export type { AttachIo } from '../console/attach.js';
 export type { MgmtReply } from '../switch/mgmt-protocol.js';
@@ -33,6 +33,7 @@ export { exitStatus, isKnownCode } from './exit-status.js';
 // Link faults as `qemunet link` and the web dialog write them, checked.
 export { parseLinkSetting, type LinkFaults } from '../topology/link-syntax.js';
 export { FAULT_NAMES, type FaultName } from '../protocol/fault-names.js';
+export { faultLabel } from '../protocol/fault-label.js';
 export type { Topology } from '../topology/types.js';
 
 // The graph layout the web page keeps in a session directory.

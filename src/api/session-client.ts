@@ -1,4 +1,4 @@
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import type { AttachIo } from '../console/attach.js';
 import { openResumable, type ConsoleCursor, type ResumedConsole } from '../console/cursor.js';
@@ -100,16 +100,6 @@ export class SessionClient {
   /** Changes a NIC's faults (delay, loss, dup, bandwidth, mtu); returns the wirefilter's summary. */
   setFaults(nic: string, settings: ReadonlyArray<[string, string]>): Promise<string[]> {
     return setLinkFaults(this.dir, nic, settings);
-  }
-
-  /**
-   * The NICs (`host:ethN`) that have a wirefilter now, so their faults can be set live: LINK lines,
-   * every NIC of a session started with --wire-all (or --web), every UML NIC.
-   */
-  async wiredNics(state: SessionState): Promise<Set<string>> {
-    const refs = state.hosts.flatMap((h) => h.nics.map((_, i) => ({ ref: `${h.name}:eth${i}`, mgmt: sessionPaths(this.dir).host(h.name).wireMgmt(i) })));
-    const found = await Promise.all(refs.map((r) => stat(r.mgmt).then((s) => s.isSocket(), () => false)));
-    return new Set(refs.filter((_, i) => found[i]).map((r) => r.ref));
   }
 
   /** A NIC's faults as its wirefilter reports them; undefined when it has none. */

@@ -135,7 +135,7 @@ export async function linkCommand(args: string[]): Promise<number> {
   const h = (await session.status()).hosts.find((x) => x.name === host);
   const n = h?.nics[nic];
   if (!h || !n) throw new QemunetError('UNKNOWN_NIC', `session ${session.dir} has no NIC ${ref}`);
-  process.stdout.write(`${ref} on ${n.switch}:${n.port} (${n.mac}): link ${h.linksDown?.includes(n.eth) ? 'down' : 'up'}\n`);
+  process.stdout.write(`${ref} on ${n.switch}:${n.port} (${n.mac}): link ${n.up === false ? 'down' : 'up'}\n`);
   const faults = await session.faults(ref);
   if (faults) process.stdout.write(`${faults.filter((l) => /^(Loss|Delay|Dup|Bandw|MTU) /.test(l)).join('\n')}\n`);
   return 0;

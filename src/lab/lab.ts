@@ -13,6 +13,7 @@ import { consoleTail, consoleTails } from './console-tail.js';
 import { LabControl } from './control-handler.js';
 import { ControlServer, type ControlCommand, type ControlConnection } from './control.js';
 import { capabilityOf, kindNamed, kindOf } from './kinds/index.js';
+import { LabLinks } from './link.js';
 import { LabNetwork } from './network.js';
 import type { HostPlan, LabPlan } from './plan.js';
 import { SessionStatus } from './session-status.js';
@@ -59,6 +60,7 @@ export class Lab extends EventEmitter {
   private readonly hubs = new Map<string, ConsoleHub>();
   private readonly status: SessionStatus;
   private readonly network: LabNetwork;
+  private readonly links: LabLinks;
   private readonly windows: LabWindows;
   private readonly controls: LabControl;
   private readonly bootSlots: Slots;
@@ -91,12 +93,13 @@ export class Lab extends EventEmitter {
     super();
     this.status = new SessionStatus(plan, paths.state, runtime.accel, (state) => this.emit('change', state));
     this.network = new LabNetwork(plan, paths, this.status, () => this.stopping !== undefined);
+    this.links = new LabLinks({ plan, status: this.status, network: this.network, node: (name) => this.vms.get(name) });
     this.windows = new LabWindows(plan, paths, this.status, runtime);
     this.stopTimeoutMs = runtime.stopTimeoutMs ?? 10000;
     this.controls = new LabControl({
       plan,
       status: this.status,
-      network: this.network,
+      links: this.links,
       events: this,
       node: (name) => this.vms.get(name),
       nodes: () => [...this.vms.entries()],
@@ -320,6 +323,9 @@ export class Lab extends EventEmitter {
     if (vm) {
       this.replaced.add(vm);
       await vm.kill();
+      // Its captures went with the QEMU that was killed; the new one starts with its links up.
+      this.links.hostGone(name);
+      this.links.hostRestarted(name);
     }
     // A socket file that could not be removed makes the new hub fail, and startHost reports that.
     await this.hubs.get(name)?.close().catch(() => {});
@@ -335,6 +341,7 @@ export class Lab extends EventEmitter {
   private onVmExit(name: string, vm: RunningNode, code: number | null, signal: NodeJS.Signals | null): void {
     if (this.replaced.has(vm)) return;
     this.watchdog.done(name);
+    this.links.hostGone(name);
     // close() keeps its outcome: a failure is reported when the teardown closes every hub.
     this.hubs.get(name)?.close().catch(() => {});
     if (this.stopping) {
@@ -399,7 +406,8 @@ export class Lab extends EventEmitter {
   private async restart(name: string): Promise<string> {
     const status = this.status.host(name);
     if (!FINAL.has(status.state)) throw new QemunetError('HOST_RUNNING', `host ${name} is ${status.state}; only a stopped or crashed host can be restarted`);
-    this.status.updateHost(name, { detail: undefined, readyMs: undefined, startedMs: undefined, linksDown: undefined, consoleTail: undefined });
+    this.status.updateHost(name, { detail: undefined, readyMs: undefined, startedMs: undefined, consoleTail: undefined });
+    this.links.hostRestarted(name);
     if (kindOf(this.hostPlan(name)).restartRenewsWires) await this.network.renewWires(name, (nic) => this.status.host(name).nics[nic]?.faults ?? {});
     await this.startHost(this.hostPlan(name));
     return name;

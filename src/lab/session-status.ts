@@ -1,17 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { QemunetError } from '../errors.js';
 import type { LabPlan } from './plan.js';
-import { mergeFaults, type LinkFaults } from '../protocol/faults.js';
 import { FINAL_HOST_STATES } from '../protocol/session-state.js';
+import { initialNicStatus, patchNic, type NicPatch } from './nic-status.js';
 import { StateWriter, type HostStatus, type NicStatus, type SessionPhase, type SessionState, type SwitchStatus } from './state.js';
-
-/** A NIC's status with `faults` only when there are some. */
-function withFaults(nic: NicStatus, faults: LinkFaults): NicStatus {
-  const { faults: _old, ...rest } = nic;
-  const kept = mergeFaults({}, faults);
-  return Object.keys(kept).length ? { ...rest, faults: kept } : rest;
-}
-
 
 /**
  * What a running session is, host by host and switch by switch: the one place it changes. Each change
@@ -37,7 +29,7 @@ export class SessionStatus {
   ) {
     for (const h of plan.hosts) {
       // A NIC's faults start as its LINK line sets them; the status keeps them from then on, whoever changes them.
-      const nics = h.nics.map((n, i) => withFaults(n, plan.wires.find((w) => w.host === h.name && w.nic === i)?.faults ?? {}));
+      const nics = h.nics.map((n, i) => initialNicStatus(n, plan.wires.find((w) => w.host === h.name && w.nic === i)));
       this.hostStatus.set(h.name, { name: h.name, kind: h.kind, system: h.system.name, base: h.system.fs, state: 'pending', display: h.display, nics, console: h.paths.console, agent: h.agent });
     }
     for (const s of plan.switches) this.switchStatus.set(s.name, { name: s.name, hub: s.hub, state: 'pending' });
@@ -53,7 +45,7 @@ export class SessionStatus {
       phase: this.phaseNow,
       accel: this.accel,
       startedAt: new Date(this.startedAt).toISOString(),
-      hosts: [...this.hostStatus.values()].map((h) => ({ ...h })),
+      hosts: [...this.hostStatus.values()].map((h) => ({ ...h, nics: h.nics.map((n) => ({ ...n })) })),
       switches: [...this.switchStatus.values()].map((s) => ({ ...s })),
       ...(this.windows.tmuxSession ? { tmuxSession: this.windows.tmuxSession } : {}),
       ...(this.windows.screenSession ? { screenSession: this.windows.screenSession } : {}),
@@ -112,9 +104,17 @@ export class SessionStatus {
     this.changed();
   }
 
-  /** Records the faults a NIC's wirefilter puts on its frames now (none: the field goes). */
-  setNicFaults(host: string, nic: number, faults: LinkFaults): void {
-    this.updateHost(host, { nics: this.host(host).nics.map((n, i) => (i === nic ? withFaults(n, faults) : n)) });
+  /** A live view of one NIC's status (change it through updateNic). */
+  nic(host: string, nic: number): Readonly<NicStatus> {
+    const status = this.host(host).nics[nic];
+    if (!status) throw new QemunetError('UNKNOWN_NIC', `${host} has no eth${nic}; it has ${this.host(host).nics.map((n) => n.eth).join(', ') || 'no lab NIC'}`);
+    return status;
+  }
+
+  /** Records a change of one NIC (its link, faults, wirefilter, captures): written and pushed like any other. */
+  updateNic(host: string, nic: number, patch: NicPatch): void {
+    this.nic(host, nic);
+    this.updateHost(host, { nics: this.host(host).nics.map((n, i) => (i === nic ? patchNic(n, patch) : n)) });
   }
 
   updateSwitch(name: string, patch: Partial<SwitchStatus>): void {

@@ -32,7 +32,11 @@ export async function sessionStatus(dir: string): Promise<SessionState> {
   if (LIVE_SESSION_PHASES.has(state.phase) && !(await heldBy(sessionPaths(dir).lock, state.pid))) {
     state.phase = 'stopped';
     state.error = `qemunet process ${state.pid} is gone`;
-    for (const h of state.hosts) if (!FINAL_HOST_STATES.has(h.state)) h.state = 'stopped';
+    for (const h of state.hosts) {
+      if (!FINAL_HOST_STATES.has(h.state)) h.state = 'stopped';
+      // No capture outlives the process that ran it.
+      h.nics = h.nics.map(({ captures: _gone, ...nic }) => nic);
+    }
   }
   return state;
 }

@@ -37,11 +37,23 @@ export const nicStatusSchema = z.object({
   switch: z.string(),
   port: z.number().int(),
   mac: z.string(),
+  /**
+   * Whether its link is up: false once it was set down (`qemunet link HOST:ethN down`, the web page),
+   * until it is set up again or its host restarts. The session always writes it; absent means up.
+   */
+  up: z.boolean().optional(),
   /** The faults its wirefilter puts on its frames now, whoever set them (a LINK line, `qemunet link`, the web page). */
   faults: linkFaultsSchema.optional(),
-  /** Whether a wirefilter carries its frames, so faults can change without restarting anything. */
+  /**
+   * Whether a wirefilter carries its frames (a LINK line, --wire-all, every UML NIC, or one put in live
+   * when its faults were first set), so its faults can change without restarting anything.
+   */
   wired: z.boolean().optional(),
-  /** The captures of its frames running now, whoever started them (`qemunet capture`, a web page). */
+  /**
+   * The captures of its frames running now, whoever started them (`qemunet capture`, a web page);
+   * absent when none runs. One goes when it is stopped, when the connection that started it closes,
+   * or when its host stops.
+   */
   captures: z.array(nicCaptureSchema).optional(),
 });
 export type NicStatus = z.infer<typeof nicStatusSchema>;
@@ -72,8 +84,6 @@ export const hostStatusSchema = z.object({
   state: hostStateSchema,
   display: z.enum(DISPLAY_MODES),
   nics: z.array(nicStatusSchema),
-  /** NICs whose link was set down (`qemunet link HOST:ethN down`). */
-  linksDown: z.array(z.string()).optional(),
   /** Socket `qemunet console` attaches to. */
   console: z.string(),
   /** Whether readiness is known through the guest agent. */

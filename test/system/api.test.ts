@@ -39,18 +39,26 @@ describe('the session API', { timeout: 300000 }, () => {
       // Readiness arrives as a push, not by reading the state file.
       await pushed(states, 0, (s) => s.hosts.every((h) => h.state === 'ready'), 'both hosts ready');
 
+      // A capture and a link down on a, which its power-off and restart take away.
+      const capture = await session.capture('a:eth0', join(tmp.path, 'a.pcap'));
+      await session.setLink('a:eth0', false);
+      const eth0 = (s: SessionState) => s.hosts.find((h) => h.name === 'a')!.nics[0]!;
+      assert.equal(eth0(await session.status()).captures?.length, 1);
       const since = states.length;
       await session.powerOffHost('a');
       await pushed(states, since, hostState('a', 'stopping'), 'a stopping');
       const off = await pushed(states, since, hostState('a', 'stopped'), 'a stopped');
       assert.equal(off.hosts.find((h) => h.name === 'a')?.detail, 'powered off');
+      assert.equal('captures' in eth0(off), false, 'its capture went with its QEMU');
+      await capture.stop();
       assert.equal(off.phase, 'running', 'the session goes on with b');
       const log = await session.status();
       assert.equal(log.hosts.find((h) => h.name === 'b')?.state, 'ready');
 
       const beforeRestart = states.length;
       await session.restartHost('a');
-      await pushed(states, beforeRestart, hostState('a', 'ready'), 'a ready again');
+      const again = await pushed(states, beforeRestart, hostState('a', 'ready'), 'a ready again');
+      assert.equal(eth0(again).up, true, 'a new QEMU has its cable in');
       await assert.rejects(session.powerOffHost('nobody'), { code: 'UNKNOWN_HOST', message: 'the session has no host nobody; hosts: a, b' });
 
       const stopped = await session.stop();

@@ -130,6 +130,28 @@ describe('renderStatus / hostChangeLine', () => {
     );
   });
 
+  it("marks a NIC that is down or captured in its cell, and lists each NIC's faults under the table", () => {
+    const [eth0, eth1] = IMMORTAL.nics;
+    const immortal: HostStatus = {
+      ...IMMORTAL,
+      nics: [
+        { ...eth0!, up: false, wired: true, faults: { delay: { ms: 40, jitterMs: 10 }, lossPct: 5 }, captures: [{ id: 'capture1', since: '2024-05-01T10:01:00.000Z' }] },
+        { ...eth1!, up: true, captures: [{ id: 'capture2', since: '2024-05-01T10:02:00.000Z' }] },
+      ],
+    };
+    assert.equal(
+      renderStatus(state({ hosts: [immortal, { ...OPETH, nics: [{ ...OPETH.nics[0]!, up: false, faults: { mtu: 1400 } }] }] })),
+      [
+        'session /tmp/qn-gw (running, KVM)',
+        'HOST      STATE       SYSTEM  NICS                                        CONSOLE',
+        'immortal  ready 8.8s  tiny    eth0=s1:1(down,capture) eth1=s2:1(capture)  qemunet console immortal',
+        'opeth     booting     debian  eth0=s2:2(down)                             qemunet console opeth',
+        'immortal:eth0 faults: 40 ms ±10 ms, 5 % loss',
+        'opeth:eth0 faults: MTU 1400',
+      ].join('\n'),
+    );
+  });
+
   it('describes one host change per line', () => {
     assert.equal(hostChangeLine(IMMORTAL), 'immortal: ready in 8.8 s');
     assert.equal(hostChangeLine(OPETH), 'opeth: booting');

@@ -8,6 +8,7 @@ import { builtinCatalog } from '../../src/config/catalog.js';
 import { builtImagePaths } from '../../src/images/store.js';
 import { LabControl, type ControlTarget } from '../../src/lab/control-handler.js';
 import type { ControlCommand, ControlConnection } from '../../src/lab/control.js';
+import { LabLinks } from '../../src/lab/link.js';
 import type { LabNetwork } from '../../src/lab/network.js';
 import { planLab, type LabPlan, type PlanOptions } from '../../src/lab/plan.js';
 import { SessionStatus } from '../../src/lab/session-status.js';
@@ -41,6 +42,9 @@ class RecordingNode implements RunningNode {
     if (kind === 'qemu') this.setLink = (nic, up) => this.record(`link ${nic} ${up}`);
   }
   setLink?: (nic: number, up: boolean) => Promise<void>;
+  startCapture(nic: number, file: string, id: string): Promise<() => Promise<void>> {
+    return this.record(`capture ${nic} ${file} ${id}`).then(() => () => this.record(`end ${id}`));
+  }
   private record(call: string): Promise<void> {
     this.calls.push(call);
     return Promise.resolve();
@@ -125,10 +129,11 @@ describe('control actions', () => {
       setWireLink: (host: string, nic: number, up: boolean, lossPct: number) => Promise.resolve(void wires.push(`${host} ${nic} ${up ? `up, loss ${lossPct}` : 'down'}`)),
       setFaults: (host: string, nic: number, faults: LinkFaults) => Promise.resolve([`${host} ${nic} ${JSON.stringify(faults)}`]),
     } as unknown as LabNetwork;
+    const links = new LabLinks({ plan, status, network, node: (name) => nodes.get(name) });
     const target: ControlTarget = {
       plan,
       status,
-      network,
+      links,
       events: new EventEmitter(),
       node: (name) => nodes.get(name),
       nodes: () => [...nodes.entries()],
@@ -137,18 +142,55 @@ describe('control actions', () => {
       stopTimeoutMs: 1000,
     };
     const send = (c: ControlCommand) => new LabControl(target).handle(c, CONNECTION);
-    return { lab: new LabControl(target), status, nodes, wires, send };
+    const handle = (c: ControlCommand, conn: ControlConnection) => new LabControl(target).handle(c, conn);
+    return { lab: new LabControl(target), status, nodes, wires, links, send, handle };
   }
 
-  it('link: a QEMU NIC through its carrier, a UML NIC through its wire; the status lists the NICs down', async () => {
+  it("link: a QEMU NIC through its carrier, a UML NIC through its wire; each NIC's status records whether it is up", async () => {
     const { lab, status, nodes, wires } = control();
+    assert.deepEqual([status.nic('q', 0).up, status.nic('u', 0).up], [true, true]);
     await lab.handle({ cmd: 'link', host: 'q', nic: 0, up: false }, CONNECTION);
     await lab.handle({ cmd: 'link', host: 'u', nic: 0, up: false }, CONNECTION);
     assert.deepEqual(nodes.get('q')!.calls, ['link 0 false']);
     assert.deepEqual(wires, ['u 0 down']);
-    assert.deepEqual(status.host('q').linksDown, ['eth0']);
+    assert.deepEqual([status.nic('q', 0).up, status.nic('u', 0).up], [false, false]);
     await lab.handle({ cmd: 'link', host: 'q', nic: 0, up: true }, CONNECTION);
-    assert.deepEqual(status.host('q').linksDown, []);
+    assert.equal(status.nic('q', 0).up, true);
+  });
+
+  it('a host started again has its links up', async () => {
+    const { send, status, links } = control();
+    await send({ cmd: 'link', host: 'u', nic: 0, up: false });
+    links.hostRestarted('u');
+    assert.equal(status.nic('u', 0).up, true);
+  });
+
+  it('wired: planned on every UML NIC, and recorded once faults put a wirefilter in live on a QEMU NIC', async () => {
+    const { send, status } = control();
+    assert.deepEqual([status.nic('q', 0).wired, status.nic('u', 0).wired], [false, true]);
+    await send({ cmd: 'faults', host: 'q', nic: 0, faults: { lossPct: 1 } });
+    assert.equal(status.nic('q', 0).wired, true);
+  });
+
+  it('captures: recorded on the NIC while they run, gone when stopped, when their connection closes or when the host goes', async () => {
+    const { send, handle, status, nodes, links } = control();
+    const closers: Array<() => Promise<unknown>> = [];
+    const conn = { notify: () => {}, onClose: (f: () => Promise<unknown>) => void closers.push(f) } as unknown as ControlConnection;
+    const first = await links.startCapture('q', 0, '/tmp/one.pcap');
+    const second = (await handle({ cmd: 'capture', host: 'q', nic: 0, file: '/tmp/two.pcap' }, conn)) as string;
+    assert.deepEqual([first, second], ['capture1', 'capture2']);
+    assert.deepEqual(status.nic('q', 0).captures?.map((c) => c.id), ['capture1', 'capture2']);
+    assert.match(status.nic('q', 0).captures![0]!.since, /^\d{4}-\d\d-\d\dT/);
+    assert.equal(await send({ cmd: 'capture-stop', id: first }), first);
+    assert.deepEqual(status.nic('q', 0).captures?.map((c) => c.id), ['capture2']);
+    await Promise.all(closers.map((close) => close()));
+    assert.equal('captures' in status.nic('q', 0), false, 'none left: no field');
+    assert.deepEqual(nodes.get('q')!.calls, ['capture 0 /tmp/one.pcap capture1', 'capture 0 /tmp/two.pcap capture2', 'end capture1', 'end capture2']);
+    await send({ cmd: 'capture-stop', id: first });
+    assert.deepEqual(nodes.get('q')!.calls.slice(-1), ['end capture2'], 'each capture ends once');
+    await links.startCapture('q', 0, '/tmp/three.pcap');
+    links.hostGone('q');
+    assert.equal('captures' in status.nic('q', 0), false);
   });
 
   it('faults: sent as given to the wirefilter, recorded in the state merged with those set before (0 clears one)', async () => {
@@ -172,10 +214,15 @@ describe('control actions', () => {
   });
 
   it('refuses what does not exist or cannot be done, naming it', async () => {
-    const { send } = control();
+    const { send, nodes, status } = control();
     await assert.rejects(send({ cmd: 'link', host: 'zz', nic: 0, up: false }), { code: 'UNKNOWN_HOST' });
     await assert.rejects(send({ cmd: 'link', host: 'q', nic: 3, up: false }), { code: 'UNKNOWN_NIC', message: 'q has no eth3; it has eth0' });
     await assert.rejects(send({ cmd: 'capture', host: 'u', nic: 0, file: '/tmp/x.pcap' }), { code: 'NOT_SUPPORTED' });
+    nodes.get('q')!.running = false;
+    for (const c of [{ cmd: 'link', host: 'q', nic: 0, up: false }, { cmd: 'faults', host: 'q', nic: 0, faults: { lossPct: 1 } }, { cmd: 'capture', host: 'q', nic: 0, file: '/tmp/x.pcap' }] as const) {
+      await assert.rejects(send(c), { code: 'HOST_NOT_RUNNING', message: 'host q is not running' });
+    }
+    assert.deepEqual(status.nic('q', 0), { eth: 'eth0', switch: 's1', port: 1, mac: status.nic('q', 0).mac, up: true, wired: false }, 'nothing recorded');
   });
 
   it('freeze stops the running CPUs and thaw resumes those only', async () => {

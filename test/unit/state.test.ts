@@ -3,7 +3,8 @@ import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { StateWriter, type SessionPhase, type SessionState } from '../../src/lab/state.js';
+import { sessionStatus } from '../../src/lab/sessions.js';
+import { StateWriter, writeState, type SessionPhase, type SessionState } from '../../src/lab/state.js';
 
 let dir: string;
 
@@ -46,5 +47,19 @@ describe('StateWriter', () => {
     void writer.changed();
     await writer.flush();
     assert.equal((writer.lastError as NodeJS.ErrnoException | undefined)?.code, 'ENOENT');
+  });
+});
+
+describe('sessionStatus of a session whose process is gone', () => {
+  it('reports it stopped, its hosts stopped and no capture running', async () => {
+    const sessionDir = join(dir, 'dead');
+    await mkdir(sessionDir);
+    const nic = { eth: 'eth0', switch: 's1', port: 1, mac: 'm', up: false, wired: true, faults: { lossPct: 5 }, captures: [{ id: 'capture1', since: '2024-05-01T10:01:00.000Z' }] };
+    const host = { name: 'a', system: 'tiny', base: '/b', state: 'ready' as const, display: 'none' as const, nics: [nic], console: '/c', agent: true };
+    // No lock file: nothing holds the session, whatever runs as pid 4242 now.
+    await writeState(join(sessionDir, 'qemunet-state.json'), { ...sessionState(sessionDir, 'running'), hosts: [host] });
+    const state = await sessionStatus(sessionDir);
+    assert.deepEqual([state.phase, state.error, state.hosts[0]!.state], ['stopped', 'qemunet process 4242 is gone', 'stopped']);
+    assert.deepEqual(state.hosts[0]!.nics, [{ eth: 'eth0', switch: 's1', port: 1, mac: 'm', up: false, wired: true, faults: { lossPct: 5 } }]);
   });
 });

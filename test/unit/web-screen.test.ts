@@ -94,11 +94,14 @@ describe('screen requests (pure)', () => {
   });
 
   it('offers faults on every NIC on a switch (a wirefilter goes in live), on a hub only with a LINK line or a wire', () => {
-    const nic = (eth: string, sw: string, port: number) => ({ eth, switch: sw, port, mac: 'm' });
-    const state = { ...session([host('a', { nics: [nic('eth0', 's1', 1), nic('eth1', 'h1', 1)] }), host('b', { nics: [nic('eth0', 'h1', 2)] })]), switches: [{ name: 's1', hub: false, state: 'running' as const }, { name: 'h1', hub: true, state: 'running' as const }] };
-    const faultable = (wired: Set<string>) => buildView(state, undefined, wired).hosts.flatMap((h) => h.nics.map((n) => [n.ref, n.faultable]));
-    assert.deepEqual(faultable(new Set()), [['a:eth0', true], ['a:eth1', false], ['b:eth0', false]]);
-    assert.deepEqual(faultable(new Set(['b:eth0'])), [['a:eth0', true], ['a:eth1', false], ['b:eth0', true]]);
+    const nic = (eth: string, sw: string, port: number, wired = false) => ({ eth, switch: sw, port, mac: 'm', wired });
+    // The session records `wired` on a NIC a wirefilter carries (a LINK line, --wire-all, one put in live).
+    const faultable = (bWired: boolean) => {
+      const state = { ...session([host('a', { nics: [nic('eth0', 's1', 1), nic('eth1', 'h1', 1)] }), host('b', { nics: [nic('eth0', 'h1', 2, bWired)] })]), switches: [{ name: 's1', hub: false, state: 'running' as const }, { name: 'h1', hub: true, state: 'running' as const }] };
+      return buildView(state, undefined).hosts.flatMap((h) => h.nics.map((n) => [n.ref, n.faultable]));
+    };
+    assert.deepEqual(faultable(false), [['a:eth0', true], ['a:eth1', false], ['b:eth0', false]]);
+    assert.deepEqual(faultable(true), [['a:eth0', true], ['a:eth1', false], ['b:eth0', true]]);
   });
 
   it("labels each NIC's faults from the session's state, whoever set them (the topology is not read for them)", () => {
@@ -108,9 +111,20 @@ describe('screen requests (pure)', () => {
     assert.deepEqual(buildView(state, topology).hosts[0]!.nics.map((n) => [n.ref, n.faults]), [['a:eth0', '40 ms ±10 ms, 5 % loss'], ['a:eth1', undefined]]);
   });
 
-  it('offers no faults on a NIC with tagged VLANs (its port cannot be split live) unless it has a LINK line', () => {
+  it("shows each NIC's link and captures as the session's state records them, whoever set them", () => {
+    const nics = [
+      { eth: 'eth0', switch: 's1', port: 1, mac: 'm', up: false, captures: [{ id: 'capture1', since: '2024-05-01T10:00:00.000Z' }] },
+      { eth: 'eth1', switch: 's1', port: 2, mac: 'm', up: true },
+      // A state written before the session recorded `up`: its link is up.
+      { eth: 'eth2', switch: 's1', port: 3, mac: 'm' },
+    ];
+    const state = { ...session([host('a', { nics })]), switches: [{ name: 's1', hub: false, state: 'running' as const }] };
+    assert.deepEqual(buildView(state, undefined).hosts[0]!.nics.map((n) => [n.ref, n.up, n.capturing ?? false]), [['a:eth0', false, true], ['a:eth1', true, false], ['a:eth2', true, false]]);
+  });
+
+  it('offers no faults on a NIC with tagged VLANs (its port cannot be split live) unless a wirefilter carries it (its LINK line)', () => {
     const topology = resolveTopology(parseTopology('SWITCH s1\nHOST tiny a s1:10,20 s1:30\nHOST tiny b s1:10,20\nLINK b:eth0\n', 't.topo'));
-    const state = { ...session([host('a', { nics: [{ eth: 'eth0', switch: 's1', port: 1, mac: 'm' }, { eth: 'eth1', switch: 's1', port: 2, mac: 'm' }] }), host('b', { nics: [{ eth: 'eth0', switch: 's1', port: 3, mac: 'm' }] })]), switches: [{ name: 's1', hub: false, state: 'running' as const }] };
+    const state = { ...session([host('a', { nics: [{ eth: 'eth0', switch: 's1', port: 1, mac: 'm' }, { eth: 'eth1', switch: 's1', port: 2, mac: 'm' }] }), host('b', { nics: [{ eth: 'eth0', switch: 's1', port: 3, mac: 'm', wired: true }] })]), switches: [{ name: 's1', hub: false, state: 'running' as const }] };
     assert.deepEqual(buildView(state, topology).hosts.flatMap((h) => h.nics.map((n) => [n.ref, n.faultable])), [['a:eth0', false], ['a:eth1', true], ['b:eth0', true]]);
   });
 });

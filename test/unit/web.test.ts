@@ -12,7 +12,7 @@ import { openResumable, parseHeader, parseRequest, resumePoint } from '../../src
 import { actionOf, requestUrl, startWebServer, type WebServer } from '../../src/web/server/http-server.js';
 import { faultSettings } from '../../src/web/server/api-session.js';
 import { allowedHosts, checkRequest, originAllowed, protocolBearerOf, secretEquals } from '../../src/web/server/security.js';
-import { faultLabel } from '../../src/web/server/view.js';
+import { faultLabel } from '../../src/protocol/fault-label.js';
 import { openerPage, PrivateFiles } from '../../src/web/server/private-files.js';
 import { decodeConsoleClient, decodeConsoleServer, gapMarker, wsProtocolsFor, type ActionRequest } from '../../src/web/protocol.js';
 

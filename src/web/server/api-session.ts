@@ -17,7 +17,7 @@ export class ApiSession implements WebSession {
   private readonly listeners = new Set<(view: SessionView) => void>();
   private subscription?: Promise<StateSubscription | undefined>;
   private last = '';
-  /** Views are built one after the other (each looks at the disk), so they are published in order. */
+  /** Views are published one after the other, in the order the states came. */
   private publishing = Promise.resolve();
   private closed = false;
   private retry?: NodeJS.Timeout;
@@ -41,8 +41,8 @@ export class ApiSession implements WebSession {
     return this.viewOf(await this.client.status());
   }
 
-  private async viewOf(state: SessionState): Promise<SessionView> {
-    return buildView(state, this.topology, await this.client.wiredNics(state));
+  private viewOf(state: SessionState): Promise<SessionView> {
+    return Promise.resolve(buildView(state, this.topology));
   }
 
   subscribe(onView: (view: SessionView) => void): () => void {

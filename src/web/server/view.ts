@@ -1,31 +1,12 @@
-import type { LinkFaults, SessionState, Topology } from '../../api/index.js';
+import { faultLabel, type SessionState, type Topology } from '../../api/index.js';
 import type { SessionView } from '../protocol.js';
 
-/** "40 ms ±10 ms, 10 % loss, 1 % dup, 10 Mbit/s, MTU 1400"; undefined for no faults. */
-export function faultLabel(f: LinkFaults): string | undefined {
-  const parts: string[] = [];
-  if (f.delay && (f.delay.ms || f.delay.jitterMs)) parts.push(`${f.delay.ms} ms${f.delay.jitterMs ? ` ±${f.delay.jitterMs} ms` : ''}`);
-  if (f.lossPct) parts.push(`${f.lossPct} % loss`);
-  if (f.dupPct) parts.push(`${f.dupPct} % dup`);
-  if (f.bandwidth) parts.push(formatRate(f.bandwidth));
-  if (f.mtu) parts.push(`MTU ${f.mtu}`);
-  return parts.length ? parts.join(', ') : undefined;
-}
-
-function formatRate(bytesPerSecond: number): string {
-  const bits = bytesPerSecond * 8;
-  if (bits >= 1e9) return `${+(bits / 1e9).toFixed(2)} Gbit/s`;
-  if (bits >= 1e6) return `${+(bits / 1e6).toFixed(2)} Mbit/s`;
-  return `${+(bits / 1e3).toFixed(2)} kbit/s`;
-}
-
 /**
- * The page's view of a session: its recorded state (with each NIC's faults, whoever set them), with
- * trunks and taps from its topology. `wired`: the NICs that have a wirefilter now (beyond the
- * topology's LINK lines). Pure.
+ * The page's view of a session: its recorded state (each NIC's link, faults, wirefilter and
+ * captures, whoever set them), with trunks and taps from its topology. Pure.
  */
-export function buildView(state: SessionState, topology: Topology | undefined, wired: ReadonlySet<string> = new Set()): SessionView {
-  const faultable = new Set([...wired, ...(topology?.links ?? []).map((l) => `${l.host}:eth${l.nic}`), ...liveWireable(state, topology)]);
+export function buildView(state: SessionState, topology: Topology | undefined): SessionView {
+  const live = new Set(liveWireable(state, topology));
   return {
     dir: state.dir,
     topology: state.topology,
@@ -40,7 +21,9 @@ export function buildView(state: SessionState, topology: Topology | undefined, w
       nics: h.nics.map((n) => {
         const ref = `${h.name}:${n.eth}`;
         const label = n.faults ? faultLabel(n.faults) : undefined;
-        return { ref, eth: n.eth, switch: n.switch, port: n.port, mac: n.mac, up: !h.linksDown?.includes(n.eth), faultable: faultable.has(ref), ...(label ? { faults: label } : {}) };
+        const capturing = (n.captures?.length ?? 0) > 0;
+        // Faults can be set on a NIC a wirefilter carries, or one that can get a wirefilter live.
+        return { ref, eth: n.eth, switch: n.switch, port: n.port, mac: n.mac, up: n.up !== false, faultable: n.wired === true || live.has(ref), ...(label ? { faults: label } : {}), ...(capturing ? { capturing } : {}) };
       }),
     })),
     switches: state.switches.map((s) => ({ name: s.name, hub: s.hub, state: s.state })),
