@@ -137,7 +137,7 @@ export async function linkCommand(args: string[]): Promise<number> {
   if (!h || !n) throw new QemunetError('UNKNOWN_NIC', `session ${session.dir} has no NIC ${ref}`);
   process.stdout.write(`${ref} on ${n.switch}:${n.port} (${n.mac}): link ${n.up === false ? 'down' : 'up'}\n`);
   const faults = await session.faults(ref);
-  if (faults) process.stdout.write(`${faults.filter((l) => /^(Loss|Delay|Dup|Bandw|MTU) /.test(l)).join('\n')}\n`);
+  if (faults) process.stdout.write(`${faults.join('\n')}\n`);
   return 0;
 }
 

@@ -1,5 +1,6 @@
 import { pollUntil } from '../process/poll.js';
 import { QemunetError } from '../errors.js';
+import type { FaultName } from '../protocol/fault-names.js';
 import { wirefilterCommands, type LinkFaults } from '../topology/link-syntax.js';
 import { MgmtClient } from './mgmt-client.js';
 import { MGMT_SUCCESS, WIREFILTER_PROMPT } from './mgmt-protocol.js';
@@ -18,9 +19,18 @@ export async function setWireFaults(mgmt: string, nic: string, faults: LinkFault
   }
 }
 
-/** A wirefilter's own summary of what it does (`showinfo`), changing nothing. */
-export function wireInfo(mgmt: string, nic: string): Promise<string[]> {
-  return setWireFaults(mgmt, nic, {});
+/** How a wirefilter's `showinfo` heads the line of each fault. */
+const SHOWINFO_HEADS: Readonly<Record<FaultName, string>> = { delay: 'Delay', loss: 'Loss', dup: 'Dup', bandwidth: 'Bandw', mtu: 'MTU' };
+
+/** The lines of a wirefilter's own summary (`showinfo`) that say what it does to frames: one per fault. Pure. */
+export function faultLines(showinfo: readonly string[]): string[] {
+  const heads = Object.values(SHOWINFO_HEADS);
+  return showinfo.filter((line) => heads.some((head) => line.startsWith(`${head} `)));
+}
+
+/** A wirefilter's own account of the faults it puts on frames now (`showinfo`), changing nothing. */
+export async function wireInfo(mgmt: string, nic: string): Promise<string[]> {
+  return faultLines(await setWireFaults(mgmt, nic, {}));
 }
 
 /** The management socket appears a moment after dpipe starts the wirefilter. */

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { freeWirePorts, privateVlan, untaggedVlanOf, vlanTable } from '../../src/switch/live-wire.js';
+import { faultLines } from '../../src/switch/wirefilter.js';
 
 describe('a wirefilter put in live: reading the switch, choosing ports and a VLAN (pure)', () => {
   it("reads a port's untagged VLAN from port/print, and refuses an answer about another port", () => {
@@ -27,5 +28,12 @@ describe('a wirefilter put in live: reading the switch, choosing ports and a VLA
     assert.deepEqual(freeWirePorts(new Set([1, 2, 21]), 31), [31, 30]);
     assert.deepEqual(freeWirePorts(new Set([1, 31, 29]), 31), [30, 28]);
     assert.equal(freeWirePorts(new Set([1, 2, 3]), 4), undefined);
+  });
+});
+
+describe("a wirefilter's showinfo", () => {
+  it('keeps the lines of the faults it puts on frames, one per fault name', () => {
+    const showinfo = ['Wirefilter 2.3.2', 'Loss   L->R 10.00  R->L 10.00', 'Lostburst L->R 0.00', 'Delay  L->R 40+0U  R->L 40+0U', 'Dup    L->R 0.00', 'Bandw  L->R 0 R->L 0', 'Speed L->R 0', 'Capacity L->R 0', 'MTU    L->R 0 R->L 0', 'Fifoness FALSE', 'Waiting packets'];
+    assert.deepEqual(faultLines(showinfo), ['Loss   L->R 10.00  R->L 10.00', 'Delay  L->R 40+0U  R->L 40+0U', 'Dup    L->R 0.00', 'Bandw  L->R 0 R->L 0', 'MTU    L->R 0 R->L 0']);
   });
 });
