@@ -192,10 +192,10 @@ describe('qemunet web under attack', { timeout: 600000 }, () => {
     assert.equal((await api('/api/session')).status, 200);
     const notJson = await fetch(`${origin}/api/host/exec`, { method: 'POST', headers: { Authorization: `Bearer ${token}` }, body: '{"host": "a", "command":' });
     assert.deepEqual([notJson.status, ((await notJson.json()) as { message: string }).message], [400, 'the request body is not JSON']);
-    const captures = await Promise.all(Array.from({ length: 12 }, () => api('/api/capture', { nic: 'a:eth0', seconds: 1 })));
+    const captures = await Promise.all(Array.from({ length: 12 }, () => api('/api/capture/file', { nic: 'a:eth0', seconds: 1 })));
     assert.deepEqual(captures.map((r) => r.status), captures.map(() => 200));
     for (const r of captures) assert.equal(Buffer.from(await r.arrayBuffer()).readUInt32LE(0), 0xa1b2c3d4, 'a pcap file');
-    assert.deepEqual((await readdir(dir)).filter((f) => f.startsWith('.web-capture')), [], 'no capture folder left');
+    assert.deepEqual((await readdir(dir)).filter((f) => f.startsWith('.capture-') || f.startsWith('.web-capture')), [], 'no capture file left');
   });
 
   test('labs from the page: a TAP line is refused with where and why; a failed start leaves no directory', async () => {

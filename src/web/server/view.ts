@@ -20,12 +20,15 @@ function formatRate(bytesPerSecond: number): string {
 }
 
 /**
- * The page's view of a session: its recorded state (with each NIC's faults, whoever set them), with
- * trunks and taps from its topology. `wired`: the NICs that have a wirefilter now (beyond the
- * topology's LINK lines). Pure.
+ * The page's view of a session: its recorded state (each NIC's faults, wirefilter and running
+ * captures, whoever set them), with trunks and taps from its topology. A state that does not say
+ * whether a NIC is `wired` (a session of an older qemunet) is completed by `wired`: the NICs that have
+ * a wirefilter now, as their sockets show (beyond the topology's LINK lines). Pure.
  */
 export function buildView(state: SessionState, topology: Topology | undefined, wired: ReadonlySet<string> = new Set()): SessionView {
-  const faultable = new Set([...wired, ...(topology?.links ?? []).map((l) => `${l.host}:eth${l.nic}`), ...liveWireable(state, topology)]);
+  // Faults can be set on a NIC a wirefilter carries, or one that can get a wirefilter live.
+  const live = new Set(liveWireable(state, topology));
+  const seen = new Set([...wired, ...(topology?.links ?? []).map((l) => `${l.host}:eth${l.nic}`), ...live]);
   return {
     dir: state.dir,
     topology: state.topology,
@@ -40,7 +43,9 @@ export function buildView(state: SessionState, topology: Topology | undefined, w
       nics: h.nics.map((n) => {
         const ref = `${h.name}:${n.eth}`;
         const label = n.faults ? faultLabel(n.faults) : undefined;
-        return { ref, eth: n.eth, switch: n.switch, port: n.port, mac: n.mac, up: !h.linksDown?.includes(n.eth), faultable: faultable.has(ref), ...(label ? { faults: label } : {}) };
+        const faultable = n.wired === undefined ? seen.has(ref) : n.wired || live.has(ref);
+        const capturing = (n.captures?.length ?? 0) > 0;
+        return { ref, eth: n.eth, switch: n.switch, port: n.port, mac: n.mac, up: !h.linksDown?.includes(n.eth), faultable, ...(label ? { faults: label } : {}), ...(capturing ? { capturing } : {}) };
       }),
     })),
     switches: state.switches.map((s) => ({ name: s.name, hub: s.hub, state: s.state })),
