@@ -106,8 +106,7 @@ describe('screen requests (pure)', () => {
     const since = '2026-01-01T00:00:00Z';
     const nics = [nic('eth0', 'h1', 1, { wired: true, captures: [{ id: 'capture1', since }] }), nic('eth1', 'h1', 2, { wired: false, captures: [] }), nic('eth2', 's1', 3, { wired: false })];
     const state = { ...session([host('a', { nics })]), switches: [{ name: 's1', hub: false, state: 'running' as const }, { name: 'h1', hub: true, state: 'running' as const }] };
-    // The sockets seen (the older sessions' way) do not override what the state declares.
-    const view = buildView(state, undefined, new Set(['a:eth1']));
+    const view = buildView(state, undefined);
     assert.deepEqual(view.hosts[0]!.nics.map((n) => [n.ref, n.faultable, n.capturing ?? false]), [['a:eth0', true, true], ['a:eth1', false, false], ['a:eth2', true, false]]);
   });
 
