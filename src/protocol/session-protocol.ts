@@ -107,8 +107,8 @@ export function signature(name: CommandName): string {
   return `${name} takes ${fields.map(([key, schema]) => `${key} (${schema.description ?? 'a value'})`).join(', ')}`;
 }
 
-/** One schema problem in a person's words, the field first. */
-function describeIssue(issue: z.core.$ZodIssue & { input?: unknown }, whole = 'the request'): string {
+/** One schema problem in a person's words, the field first (the web server words its refusals with it too). */
+export function describeIssue(issue: z.core.$ZodIssue & { input?: unknown }, whole = 'the request'): string {
   const field = issue.path.length ? issue.path.join('.') : whole;
   switch (issue.code) {
     case 'invalid_type':
@@ -119,7 +119,7 @@ function describeIssue(issue: z.core.$ZodIssue & { input?: unknown }, whole = 't
     case 'too_small':
       return issue.origin === 'string' ? `${field} must not be empty` : `${field} must be at least ${issue.minimum}`;
     case 'too_big':
-      return `${field} must be at most ${issue.maximum}`;
+      return issue.origin === 'string' ? `${field} must be at most ${issue.maximum} characters` : `${field} must be at most ${issue.maximum}`;
     case 'invalid_value':
       return `${field} must be ${issue.values.map((x) => JSON.stringify(x)).join(' or ')}`;
     default:

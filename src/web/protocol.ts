@@ -22,7 +22,7 @@ export interface NicView {
   faultable: boolean;
   /** "40 ms ±10 ms, 10 % loss"; absent with no faults. */
   faults?: string;
-  /** Whether a capture of this NIC is running (started from this server): the graph shows a badge on its link. */
+  /** Whether a capture of this NIC is running, whoever started it (the session's state says): the graph shows a badge on its link. */
   capturing?: boolean;
 }
 
@@ -65,7 +65,7 @@ export type ConsoleClientMessage = { t: 'pause' } | { t: 'resume' } | { t: 'resi
 export const MAX_COLS = 500;
 export const MAX_ROWS = 200;
 
-/** GET and POST /api/layout: where the graph's nodes were dragged to (node id to graph coordinates). */
+/** The layout routes (actions-protocol.ts): where the graph's nodes were dragged to (node id to graph coordinates). */
 export interface GraphLayout {
   positions: Record<string, { x: number; y: number }>;
 }
@@ -73,13 +73,6 @@ export interface GraphLayout {
 /** The fault dialog's fields: the faults (one list, protocol/fault-names.ts), with delay's jitter as a field of its own. */
 export const FAULT_FIELDS: ReadonlyArray<'jitter' | FaultName> = FAULT_NAMES.flatMap((n) => (n === 'delay' ? [n, 'jitter' as const] : [n]));
 export type FaultField = (typeof FAULT_FIELDS)[number];
-
-/** POST /api/action bodies. */
-export type ActionRequest =
-  | { action: 'link'; nic: string; up: boolean }
-  | { action: 'faults'; nic: string; faults: Partial<Record<FaultField, string>> }
-  | { action: 'restart'; host: string }
-  | { action: 'stop' };
 
 export type ApiReply = { ok: true; result?: unknown } | { ok: false; code: string; message: string };
 

@@ -186,7 +186,7 @@ describe('qemunet web actions in a browser', { timeout: 900000 }, () => {
   test('--labs lists the folder and starts a topology from it; a ../ path is refused and starts nothing', async () => {
     const refused = await api('/api/labs/start', { file: '../w.topo' });
     assert.equal(refused.status, 400);
-    assert.deepEqual(await refused.json(), { ok: false, code: 'BAD_REQUEST', message: '"../w.topo" is not a file of the labs folder: give its plain name, without a folder' });
+    assert.deepEqual(await refused.json(), { ok: false, code: 'BAD_REQUEST', message: 'bad labStart request: file: "../w.topo" is not a file of the labs folder: give its plain name, without a folder; send a body like {"file":"lan.topo"}' });
     await page.click('#sessions-open');
     await page.waitForSelector(`#sessions-list tr[data-dir="${dir}"]`);
     await page.waitForSelector('#labs-list tr[data-file="c.topo"]');

@@ -192,10 +192,31 @@ describe('qemunet web under attack', { timeout: 600000 }, () => {
     assert.equal((await api('/api/session')).status, 200);
     const notJson = await fetch(`${origin}/api/host/exec`, { method: 'POST', headers: { Authorization: `Bearer ${token}` }, body: '{"host": "a", "command":' });
     assert.deepEqual([notJson.status, ((await notJson.json()) as { message: string }).message], [400, 'the request body is not JSON']);
-    const captures = await Promise.all(Array.from({ length: 12 }, () => api('/api/capture', { nic: 'a:eth0', seconds: 1 })));
+    // The live capture of the Wireshark test above still runs (its curl is killed at the end): its file stays.
+    const captureFiles = async () => (await readdir(dir)).filter((f) => f.startsWith('.capture-') || f.startsWith('.web-capture')).sort();
+    const filesBefore = await captureFiles();
+    const captures = await Promise.all(Array.from({ length: 12 }, () => api('/api/capture/file', { nic: 'a:eth0', seconds: 1 })));
     assert.deepEqual(captures.map((r) => r.status), captures.map(() => 200));
     for (const r of captures) assert.equal(Buffer.from(await r.arrayBuffer()).readUInt32LE(0), 0xa1b2c3d4, 'a pcap file');
-    assert.deepEqual((await readdir(dir)).filter((f) => f.startsWith('.web-capture')), [], 'no capture folder left');
+    assert.deepEqual(await captureFiles(), filesBefore, 'no capture file of these left');
+  });
+
+  test('names a request gives are the session\'s to refuse: unknown host, NIC or switch, each with its code, and nothing changes', async () => {
+    const refusal = async (path: string, body: unknown) => {
+      const r = await api(path, body);
+      const reply = (await r.json()) as { code: string; message: string };
+      return `${r.status} ${reply.code}`;
+    };
+    assert.equal(await refusal('/api/nic/link', { nic: 'a:eth7', up: false }), '400 UNKNOWN_NIC');
+    assert.equal(await refusal('/api/nic/link', { nic: 'a:eth99999', up: false }), '400 UNKNOWN_NIC');
+    assert.equal(await refusal('/api/nic/faults', { nic: 'zz:eth0', faults: { delay: '5ms' } }), '400 UNKNOWN_HOST');
+    assert.equal(await refusal('/api/capture/live', { nic: 'a:eth3' }), '400 UNKNOWN_NIC');
+    assert.equal(await refusal('/api/host/exec', { host: 'zz', command: 'id' }), '400 UNKNOWN_HOST');
+    assert.equal(await refusal('/api/host/power', { host: 'zz', power: 'off' }), '400 UNKNOWN_HOST');
+    assert.equal(await refusal('/api/switch/vlans', { switch: 's9' }), '400 UNKNOWN_SWITCH');
+    assert.equal(await refusal('/api/nic/link', { nic: 'a:eth0/../x', up: false }), '400 BAD_REQUEST');
+    const state = (await stateOf(dir))!;
+    assert.deepEqual([state.phase, state.hosts[0]!.state], ['running', 'ready']);
   });
 
   test('labs from the page: a TAP line is refused with where and why; a failed start leaves no directory', async () => {

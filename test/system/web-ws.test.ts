@@ -117,7 +117,7 @@ describe('qemunet web for scripts: a flooded console, the layout in save archive
     const view = (await (await api('/api/session')).json()) as { result: { hosts: Array<{ nics: Array<{ ref: string; faultable: boolean }> }> } };
     assert.deepEqual(view.result.hosts[0]!.nics, [view.result.hosts[0]!.nics[0]!]);
     assert.equal(view.result.hosts[0]!.nics[0]!.faultable, true, 'a NIC with no LINK line has a wirefilter, and the page knows');
-    const set = await api('/api/action', { action: 'faults', nic: 'a:eth0', faults: { delay: '5ms' } });
+    const set = await api('/api/nic/faults', { nic: 'a:eth0', faults: { delay: '5ms' } });
     assert.equal(set.status, 200, await set.text());
   });
 

@@ -29,7 +29,8 @@ async function elsewhere(home: string, looks: (line: string) => boolean): Promis
   return found;
 }
 
-const quoted = (word: string) => new RegExp(`['"]${word}['"]`);
+/** `word` as an element of a list spelt in the code (quoted, then a comma or the list's end; not a JSON key). */
+const quoted = (word: string) => new RegExp(`['"]${word}['"]\\s*[,\\])]`);
 
 describe('declared once (issue 19): no second list of fault names, host states or NIC-reference patterns', () => {
   it('NIC references (HOST:ethN) are matched only in protocol/names.ts', async () => {

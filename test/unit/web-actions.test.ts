@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { PcapReader, summarizeFrame } from '../../src/web/pcap-summary.js';
 import { parseVlanPrint } from '../../src/web/vlan-table.js';
-import { execRequestOf, labNameOf, nicRequestOf, powerRequestOf, sessionDirOf, switchCommandOf, wiresharkCommand } from '../../src/web/server/actions-requests.js';
-import { handleAction } from '../../src/web/server/actions-routes.js';
+import { sessionDirOf, wiresharkCommand } from '../../src/web/server/actions-requests.js';
+import { parseRequest } from '../../src/web/server/action-schemas.js';
+import { ROUTES } from '../../src/web/actions-protocol.js';
 import { LabsFolder } from '../../src/web/server/labs.js';
 import { NoSession, SessionPool } from '../../src/web/server/session-pool.js';
 import { startWebServer, type WebServer } from '../../src/web/server/http-server.js';
@@ -109,16 +110,16 @@ describe('switch panel values', () => {
 
 describe('action requests', () => {
   it('accepts well-formed requests as they are', () => {
-    assert.deepEqual(powerRequestOf({ host: 'a', power: 'off' }), { host: 'a', power: 'off' });
-    assert.deepEqual(execRequestOf({ host: 'a', command: 'hostname' }), { host: 'a', command: 'hostname' });
-    assert.equal(nicRequestOf({ nic: 'a:eth0' }), 'a:eth0');
-    assert.deepEqual(switchCommandOf({ switch: 's1', command: 'vlan/print' }), { switch: 's1', command: 'vlan/print' });
+    assert.deepEqual(parseRequest('power', { host: 'a', power: 'off' }), { host: 'a', power: 'off' });
+    assert.deepEqual(parseRequest('exec', { host: 'a', command: 'hostname' }), { host: 'a', command: 'hostname' });
+    assert.deepEqual(parseRequest('captureLive', { nic: 'a:eth0' }), { nic: 'a:eth0' });
+    assert.deepEqual(parseRequest('switchCommand', { switch: 's1', command: 'vlan/print' }), { switch: 's1', command: 'vlan/print' });
     assert.equal(sessionDirOf('/tmp/s'), '/tmp/s');
-    assert.deepEqual(labNameOf({ file: 'ychain.topo' }), { name: 'ychain.topo', kind: 'topology' });
-    assert.deepEqual(labNameOf({ file: 'saved lab.tgz' }), { name: 'saved lab.tgz', kind: 'archive' });
+    assert.deepEqual(parseRequest('labStart', { file: 'ychain.topo' }), { file: 'ychain.topo' });
+    assert.deepEqual(parseRequest('labStart', { file: 'saved lab.tgz' }), { file: 'saved lab.tgz' });
   });
 
-  it('refuses the wrong ones with a BAD_REQUEST that says what to send', () => {
+  it('refuses the wrong ones with a BAD_REQUEST that names the field and shows a body that works', () => {
     const refused = (f: () => unknown) => {
       try {
         f();
@@ -127,18 +128,20 @@ describe('action requests', () => {
       }
       return 'accepted';
     };
-    assert.equal(refused(() => powerRequestOf({ host: 'a', power: 'reboot' })), 'BAD_REQUEST: power: "reboot" is not one of off, on, restart');
-    assert.equal(refused(() => powerRequestOf({ host: '../a', power: 'on' })), 'BAD_REQUEST: power: give {"host":"NAME","power":"off"|"on"|"restart"}');
-    assert.equal(refused(() => execRequestOf({ host: 'a', command: '   ' })), 'BAD_REQUEST: exec: the command is empty');
-    assert.equal(refused(() => execRequestOf({ host: 'a', command: ['ls'] })), 'BAD_REQUEST: exec: give {"host":"NAME","command":"a shell command line"}');
-    assert.equal(refused(() => nicRequestOf({ nic: 'a:eth0;rm' })), 'BAD_REQUEST: give the NIC as {"nic":"host:eth0"}; "a:eth0;rm" is not one');
-    assert.equal(refused(() => switchCommandOf({ switch: 's1', command: 3 })), 'BAD_REQUEST: give the management command as a string, like {"switch":"s1","command":"vlan/print"}');
+    const like = (name: keyof typeof ROUTES) => `; send a body like ${(ROUTES[name] as { example?: string }).example}`;
+    assert.equal(refused(() => parseRequest('power', { host: 'a', power: 'reboot' })), `BAD_REQUEST: bad power request: power must be "off" or "on" or "restart"${like('power')}`);
+    assert.equal(refused(() => parseRequest('power', { host: '', power: 'on' })), `BAD_REQUEST: bad power request: host must not be empty${like('power')}`);
+    assert.equal(refused(() => parseRequest('exec', { host: 'a', command: '   ' })), `BAD_REQUEST: bad exec request: command: must not be blank${like('exec')}`);
+    assert.equal(refused(() => parseRequest('exec', { host: 'a', command: ['ls'] })), `BAD_REQUEST: bad exec request: command must be a string, not an array${like('exec')}`);
+    assert.equal(refused(() => parseRequest('captureLive', { nic: 'a:eth0;rm' })), `BAD_REQUEST: bad captureLive request: nic: "a:eth0;rm" is not a NIC: write HOST:ethN, like a:eth0${like('captureLive')}`);
+    assert.equal(refused(() => parseRequest('switchCommand', { switch: 's1', command: 3 })), `BAD_REQUEST: bad switchCommand request: command must be a string, not 3 (an integer)${like('switchCommand')}`);
     assert.equal(refused(() => sessionDirOf('relative')), 'BAD_REQUEST: give the session as ?session=/its/directory, as the sessions list shows it');
-    assert.equal(refused(() => labNameOf({ file: '../x.topo' })), 'BAD_REQUEST: "../x.topo" is not a file of the labs folder: give its plain name, without a folder');
-    assert.equal(refused(() => labNameOf({ file: '/etc/x.topo' })), 'BAD_REQUEST: "/etc/x.topo" is not a file of the labs folder: give its plain name, without a folder');
-    assert.equal(refused(() => labNameOf({ file: '..' })), 'BAD_REQUEST: ".." is not a file of the labs folder: hidden files and ".." are not offered');
-    assert.equal(refused(() => labNameOf({ file: 'notes.txt' })), 'BAD_REQUEST: "notes.txt" is neither a topology (.topo) nor a session archive (.tgz)');
-    assert.equal(refused(() => labNameOf(null)), 'BAD_REQUEST: give the file to start as {"file":"NAME.topo"} (or NAME.tgz), as the labs list shows it');
+    const lab = (file: unknown) => refused(() => parseRequest('labStart', { file }));
+    assert.equal(lab('../x.topo'), `BAD_REQUEST: bad labStart request: file: "../x.topo" is not a file of the labs folder: give its plain name, without a folder${like('labStart')}`);
+    assert.equal(lab('/etc/x.topo'), `BAD_REQUEST: bad labStart request: file: "/etc/x.topo" is not a file of the labs folder: give its plain name, without a folder${like('labStart')}`);
+    assert.equal(lab('..'), `BAD_REQUEST: bad labStart request: file: ".." is not a file of the labs folder: hidden files and ".." are not offered${like('labStart')}`);
+    assert.equal(lab('notes.txt'), `BAD_REQUEST: bad labStart request: file: "notes.txt" is neither a topology (.topo) nor a session archive (.tgz)${like('labStart')}`);
+    assert.equal(refused(() => parseRequest('labStart', null)), `BAD_REQUEST: bad labStart request: the body must be an object, not null${like('labStart')}`);
   });
 
   it('writes the Wireshark command with the token in a here-document (off the command line), and the session when the page names one', () => {
@@ -170,7 +173,7 @@ describe('labs folder and action doors (a real folder, no session)', () => {
     await symlink('one.topo', join(labs, 'alias.topo'));
     const folder = await LabsFolder.open(labs);
     const sessions = new SessionPool(new NoSession(), () => Promise.reject(new Error('no session here')), () => Promise.resolve(false));
-    server = await startWebServer({ session: sessions.first, pick: (dir) => sessions.get(dir), port: 0, token: 'tok', routes: (r, reply) => handleAction({ sessions, labs: folder, token: 'tok' }, r, reply) });
+    server = await startWebServer({ session: sessions.first, pick: (dir) => sessions.get(dir), port: 0, token: 'tok', labs: folder });
   });
   after(async () => {
     await server.close();
@@ -200,7 +203,7 @@ describe('labs folder and action doors (a real folder, no session)', () => {
   });
 
   it('refuses paths out of the folder with a clear 400, starting nothing', async () => {
-    assert.deepEqual(await start('../outside.topo'), { status: 400, body: { ok: false, code: 'BAD_REQUEST', message: '"../outside.topo" is not a file of the labs folder: give its plain name, without a folder' } });
+    assert.deepEqual(await start('../outside.topo'), { status: 400, body: { ok: false, code: 'BAD_REQUEST', message: 'bad labStart request: file: "../outside.topo" is not a file of the labs folder: give its plain name, without a folder; send a body like {"file":"lan.topo"}' } });
     assert.deepEqual((await start(join(tmp.path, 'outside.topo'))).status, 400);
     const out = await start('out.topo');
     assert.equal(out.status, 400);
@@ -210,8 +213,8 @@ describe('labs folder and action doors (a real folder, no session)', () => {
     assert.deepEqual(await start('sub.topo'), { status: 400, body: { ok: false, code: 'BAD_LAB_PATH', message: '"sub.topo" is not a regular file' } });
   });
 
-  it('checks token, Origin and Host on every new endpoint; with no session shown, acting is a 409', async () => {
-    for (const path of ['/api/host/power', '/api/host/exec', '/api/capture/live', '/api/capture/command', '/api/switch/command', '/api/switch/vlans', '/api/session/save', '/api/labs/start']) {
+  it('checks token, Origin and Host on every POST route; with no session shown, acting is a 409', async () => {
+    for (const { path } of Object.values(ROUTES).filter((r) => r.method === 'POST')) {
       assert.equal((await http(path, { method: 'POST', body: '{}', headers: { Authorization: '' } })).status, 401, path);
       assert.equal((await http(path, { method: 'POST', body: '{}', headers: { Authorization: 'Bearer nope' } })).status, 401, path);
       assert.equal((await http(path, { method: 'POST', body: '{}', headers: { Origin: 'http://localhost:1' } })).status, 403, path);
@@ -278,7 +281,7 @@ describe('the session the server shows', () => {
     assert.deepEqual([one.closed, two.closed], [true, true]);
   });
 
-  it('keeps subscribers and capture marks per session: showing one session moves no other', async () => {
+  it('keeps subscribers per session: showing one session moves no other', async () => {
     const { one, two, pool } = poolOf();
     const seenOne: string[] = [];
     const seenTwo: string[] = [];
@@ -287,12 +290,9 @@ describe('the session the server shows', () => {
     second.subscribe((v) => seenTwo.push(summary(v)));
     for (const l of one.listeners) l(one.viewOf(true));
     for (const l of two.listeners) l(two.viewOf(true));
-    const unmark = pool.first.capturing('a:eth0');
     for (const l of one.listeners) l(one.viewOf(false));
-    unmark();
-    unmark();
     for (const l of two.listeners) l(two.viewOf(false));
-    assert.deepEqual(seenOne, ['/s/one a:eth0', '/s/one a:eth0 capturing', '/s/one a:eth0 down capturing', '/s/one a:eth0 down']);
+    assert.deepEqual(seenOne, ['/s/one a:eth0', '/s/one a:eth0 down']);
     assert.deepEqual(seenTwo, ['/s/two a:eth0', '/s/two a:eth0 down']);
   });
 

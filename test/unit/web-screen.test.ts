@@ -104,6 +104,15 @@ describe('screen requests (pure)', () => {
     assert.deepEqual(faultable(true), [['a:eth0', true], ['a:eth1', false], ['b:eth0', true]]);
   });
 
+  it("reads faultable and capturing from what the session's state declares of each NIC, when it does", () => {
+    const nic = (eth: string, sw: string, port: number, more: object) => ({ eth, switch: sw, port, mac: 'm', ...more });
+    const since = '2026-01-01T00:00:00Z';
+    const nics = [nic('eth0', 'h1', 1, { wired: true, captures: [{ id: 'capture1', since }] }), nic('eth1', 'h1', 2, { wired: false, captures: [] }), nic('eth2', 's1', 3, { wired: false })];
+    const state = { ...session([host('a', { nics })]), switches: [{ name: 's1', hub: false, state: 'running' as const }, { name: 'h1', hub: true, state: 'running' as const }] };
+    const view = buildView(state, undefined);
+    assert.deepEqual(view.hosts[0]!.nics.map((n) => [n.ref, n.faultable, n.capturing ?? false]), [['a:eth0', true, true], ['a:eth1', false, false], ['a:eth2', true, false]]);
+  });
+
   it("labels each NIC's faults from the session's state, whoever set them (the topology is not read for them)", () => {
     const topology = resolveTopology(parseTopology('SWITCH s1\nHOST tiny a s1 s1\nLINK a:eth1 delay=100ms\n', 't.topo'));
     const nics = [{ eth: 'eth0', switch: 's1', port: 1, mac: 'm', faults: { delay: { ms: 40, jitterMs: 10 }, lossPct: 5 } }, { eth: 'eth1', switch: 's1', port: 2, mac: 'm' }];

@@ -5,16 +5,17 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { FakeWebSession } from '../helpers/fake-web-session.js';
+import { FakeWebSession, RecordingClient } from '../helpers/fake-web-session.js';
 import { WebSocket } from 'ws';
 import { ConsoleHub, ScrollbackRing } from '../../src/console/console-hub.js';
 import { openResumable, parseHeader, parseRequest, resumePoint } from '../../src/console/cursor.js';
-import { actionOf, requestUrl, startWebServer, type WebServer } from '../../src/web/server/http-server.js';
-import { faultSettings } from '../../src/web/server/api-session.js';
+import { requestUrl, startWebServer, type WebServer } from '../../src/web/server/http-server.js';
+import { faultSettings, parseRequest as parseWebRequest } from '../../src/web/server/action-schemas.js';
+import { ROUTE_NAMES, ROUTES } from '../../src/web/actions-protocol.js';
 import { allowedHosts, checkRequest, originAllowed, protocolBearerOf, secretEquals } from '../../src/web/server/security.js';
 import { faultLabel } from '../../src/protocol/fault-label.js';
 import { openerPage, PrivateFiles } from '../../src/web/server/private-files.js';
-import { decodeConsoleClient, decodeConsoleServer, gapMarker, wsProtocolsFor, type ActionRequest } from '../../src/web/protocol.js';
+import { decodeConsoleClient, decodeConsoleServer, gapMarker, wsProtocolsFor } from '../../src/web/protocol.js';
 
 describe('web security checks', () => {
   const hosts = allowedHosts(8123);
@@ -99,14 +100,16 @@ describe('web messages and values', () => {
     assert.match(gapMarker(-1, false)!, /the host restarted/);
   });
 
-  it('checks action shapes and fault values, naming the bad one', () => {
-    assert.deepEqual(actionOf({ action: 'link', nic: 'a:eth0', up: false }), { action: 'link', nic: 'a:eth0', up: false } satisfies ActionRequest);
-    assert.throws(() => actionOf({ action: 'link', nic: 'a:eth0', up: 'no' }), { code: 'BAD_REQUEST' });
-    assert.throws(() => actionOf({ action: 'rm -rf' }), { message: 'unknown action "rm -rf"; allowed: link, faults, restart, stop' });
+  it('checks link and fault requests against their schemas, naming the bad field', () => {
+    assert.deepEqual(parseWebRequest('link', { nic: 'a:eth0', up: false }), { nic: 'a:eth0', up: false });
+    assert.throws(() => parseWebRequest('link', { nic: 'a:eth0', up: 'no' }), { code: 'BAD_REQUEST', message: 'bad link request: up must be true or false, not "no" (a string); send a body like {"nic":"a:eth0","up":false}' });
+    assert.throws(() => parseWebRequest('link', { action: 'rm -rf' }), {
+      message: 'bad link request: nic is missing; up is missing; unknown field "action" (allowed: nic, up); send a body like {"nic":"a:eth0","up":false}',
+    });
+    assert.throws(() => parseWebRequest('faults', { nic: 'a:eth0', faults: { colour: 'red' } }), { message: /^bad faults request: faults has unknown field "colour" \(allowed: delay, jitter, loss, dup, bandwidth, mtu\);/ });
     assert.deepEqual(faultSettings({ delay: '40ms', jitter: '10ms', loss: '10%', mtu: '' }), [['delay', '40ms+10ms'], ['loss', '10%']]);
-    assert.throws(() => faultSettings({ loss: '200%' }), { code: 'LINK_SETTING', message: 'loss=200%: write a percentage from 0 to 100, like 10%' });
-    assert.throws(() => faultSettings({ jitter: '5ms' }), { message: 'jitter needs a delay' });
-    assert.throws(() => faultSettings({ colour: 'red' }), { message: 'unknown fault "colour"; allowed: delay, jitter, loss, dup, bandwidth, mtu' });
+    assert.throws(() => faultSettings({ jitter: '5ms' }), { code: 'LINK_SETTING', message: 'jitter needs a delay' });
+    assert.throws(() => faultSettings({ mtu: ' ' }), { code: 'LINK_SETTING', message: 'no fault given: fill in at least one of delay, jitter, loss, dup, bandwidth, mtu' });
     assert.equal(faultLabel({ delay: { ms: 40, jitterMs: 10 }, lossPct: 10, bandwidth: 1250000, mtu: 1400 }), '40 ms ±10 ms, 10 % loss, 10 Mbit/s, MTU 1400');
     assert.equal(faultLabel({ delay: { ms: 0, jitterMs: 0 } }), undefined);
   });
@@ -162,20 +165,12 @@ describe('console offsets and resume', () => {
   });
 });
 
-/** A session with no VMs behind it, for the server's doors. */
-class FakeSession extends FakeWebSession {
-  acts: ActionRequest[] = [];
-  override act(r: ActionRequest) {
-    this.acts.push(r);
-    return Promise.resolve(undefined);
-  }
-}
-
 describe('web server doors (plain HTTP and websocket clients)', () => {
   let server: WebServer;
-  const session = new FakeSession();
+  const session = new FakeWebSession();
+  const client = new RecordingClient();
   before(async () => {
-    server = await startWebServer({ session, port: 0, token: 'test-token' });
+    server = await startWebServer({ session, port: 0, token: 'test-token', clientOf: () => client });
   });
   after(() => server.close());
 
@@ -183,7 +178,7 @@ describe('web server doors (plain HTTP and websocket clients)', () => {
     new Promise<{ status: number; headers: Record<string, unknown>; body: string }>((resolve, reject) => {
       const req = request({ host: '127.0.0.1', port: server.port, path, method: o.method ?? 'GET', headers: { Host: `127.0.0.1:${server.port}`, ...o.headers } }, (res) => {
         let body = '';
-        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('data', (d: Buffer) => (body += d.toString('latin1')));
         res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
       });
       req.on('error', reject);
@@ -199,6 +194,7 @@ describe('web server doors (plain HTTP and websocket clients)', () => {
       ws.on('unexpected-response', (_req, res) => resolve(res.statusCode!));
       ws.on('error', () => {});
     });
+  const POSTS = ROUTE_NAMES.filter((name) => ROUTES[name].method === 'POST');
 
   it('prints the token in the fragment only', () => {
     assert.equal(server.url, `http://127.0.0.1:${server.port}/#token=test-token`);
@@ -251,7 +247,9 @@ describe('web server doors (plain HTTP and websocket clients)', () => {
 
   it('a body that is not JSON, or over 64 KiB, is a 400 that says so on every route that reads one', async () => {
     const auth = { Authorization: 'Bearer test-token', 'Content-Type': 'application/json' };
-    for (const path of ['/api/action', '/api/layout', '/api/capture']) {
+    assert.ok(POSTS.length >= 13, POSTS.join());
+    for (const name of POSTS) {
+      const { path } = ROUTES[name];
       const garbage = await http(path, { method: 'POST', headers: auth, body: '{not json' });
       assert.deepEqual([garbage.status, JSON.parse(garbage.body)], [400, { ok: false, code: 'BAD_REQUEST', message: 'the request body is not JSON' }], path);
       const big = await http(path, { method: 'POST', headers: auth, body: `"${'x'.repeat(70000)}"` }).catch((e: Error) => ({ status: 0, body: e.message, headers: {} }));
@@ -259,6 +257,7 @@ describe('web server doors (plain HTTP and websocket clients)', () => {
     }
     const unauthenticated = await http('/api/login', { method: 'POST', body: '{not json' });
     assert.equal(unauthenticated.status, 401);
+    assert.deepEqual(client.calls, []);
   });
 
   it('a malformed request target is a 400, on plain requests and upgrades alike, and the server lives on', async () => {
@@ -279,8 +278,7 @@ describe('web server doors (plain HTTP and websocket clients)', () => {
     assert.equal((await http('/api/session', { headers: { Authorization: 'Bearer test-token' } })).status, 200, 'still serving');
   });
 
-  it('every route: no token 401, wrong token 401, foreign Origin 403, foreign Host 403; nothing acted on', async () => {
-    const routes: Array<[string, string]> = [['GET', '/api/session'], ['GET', '/api/layout'], ['POST', '/api/layout'], ['POST', '/api/action'], ['POST', '/api/capture']];
+  it('every route of the table: no token 401, wrong token 401, foreign Origin 403, foreign Host 403; nothing reaches the session', async () => {
     const own = `http://127.0.0.1:${server.port}`;
     const cases: Array<[Record<string, string>, number, string]> = [
       [{}, 401, 'NO_TOKEN'],
@@ -289,25 +287,24 @@ describe('web server doors (plain HTTP and websocket clients)', () => {
       [{ Authorization: 'Bearer test-token', Origin: 'http://127.0.0.1:1' }, 403, 'BAD_ORIGIN'],
       [{ Authorization: 'Bearer test-token', Host: 'rebind.example:80' }, 403, 'BAD_HOST'],
     ];
-    for (const [method, path] of routes) {
+    assert.equal(ROUTE_NAMES.length, 17);
+    for (const name of ROUTE_NAMES) {
+      const { method, path, ...spec } = ROUTES[name];
       for (const [headers, status, code] of cases) {
-        const r = await http(path, { method, headers, ...(method === 'POST' ? { body: '{"action":"stop"}' } : {}) });
+        const r = await http(path, { method, headers, ...('example' in spec ? { body: spec.example } : {}) });
         assert.deepEqual([r.status, (JSON.parse(r.body) as { code: string }).code], [status, code], `${method} ${path} ${JSON.stringify(headers)}`);
       }
     }
-    assert.deepEqual(session.acts, []);
+    assert.deepEqual(client.calls, []);
   });
 
-  it('actions: refused without a token or from a foreign Origin; bad input is a clear 400 and changes nothing', async () => {
-    const body = '{"action":"stop"}';
-    assert.equal((await http('/api/action', { method: 'POST', body })).status, 401);
-    assert.equal((await http('/api/action', { method: 'POST', body, headers: { Authorization: 'Bearer test-token', Origin: 'http://localhost:9' } })).status, 403);
-    assert.equal((await http('/api/action', { method: 'POST', body, headers: { Authorization: 'Bearer test-token', Host: 'evil.example' } })).status, 403);
-    const bad = await http('/api/action', { method: 'POST', body: '{"action":"link","nic":"a:eth0"}', headers: { Authorization: 'Bearer test-token' } });
-    assert.deepEqual([bad.status, JSON.parse(bad.body)], [400, { ok: false, code: 'BAD_REQUEST', message: 'link: give {"action":"link","nic":"host:eth0","up":true|false}' }]);
-    assert.deepEqual(session.acts, []);
-    const ok = await http('/api/action', { method: 'POST', body, headers: { Authorization: 'Bearer test-token' } });
-    assert.deepEqual([ok.status, session.acts], [200, [{ action: 'stop' }]]);
+  it('the old action protocols are gone, and a route asked with the wrong method is a 404', async () => {
+    const auth = { Authorization: 'Bearer test-token' };
+    for (const [method, path] of [['POST', '/api/action'], ['POST', '/api/capture'], ['GET', '/api/host/exec'], ['POST', '/api/sessions']] as const) {
+      const r = await http(path, { method, headers: auth, ...(method === 'POST' ? { body: '{"action":"stop"}' } : {}) });
+      assert.deepEqual([r.status, JSON.parse(r.body)], [404, { ok: false, code: 'NOT_FOUND', message: `no ${method} ${path} here` }]);
+    }
+    assert.deepEqual(client.calls, []);
   });
 });
 

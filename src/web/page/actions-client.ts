@@ -1,3 +1,4 @@
+import { ROUTES, type Requests, type Results, type RouteName, type RouteSpec } from '../actions-protocol.js';
 import type { ApiReply } from '../protocol.js';
 import { authFetch } from './auth.js';
 import { withSession } from './shown-session.js';
@@ -19,16 +20,19 @@ export function button(label: string, onClick: () => void | Promise<void>, id?: 
   return b;
 }
 
-export function post(path: string, body: unknown, signal?: AbortSignal): Promise<Response> {
-  return authFetch(withSession(path), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body), ...(signal ? { signal } : {}) });
+/** A route's request (actions-protocol.ts): POST with its JSON body, or GET. */
+export function send<K extends RouteName>(route: K, body: Requests[K], signal?: AbortSignal): Promise<Response> {
+  const spec: RouteSpec = ROUTES[route];
+  const post: RequestInit = spec.method === 'POST' ? { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) } : {};
+  return authFetch(withSession(spec.path), { ...post, ...(signal ? { signal } : {}) });
 }
 
-/** POSTs (or GETs, with no body) and hands back the result; throws an Error with the server's message when refused. */
-export async function call<T>(path: string, body?: unknown): Promise<T> {
-  const res = body === undefined ? await authFetch(withSession(path)) : await post(path, body);
+/** Sends a route's request and hands back its result; throws an Error with the server's message when refused. */
+export async function call<K extends RouteName>(route: K, body: Requests[K]): Promise<Results[K]> {
+  const res = await send(route, body);
   const reply = (await res.json().catch(() => ({ ok: false, message: `${res.status} ${res.statusText}` }))) as ApiReply;
   if (!reply.ok) throw new Error(reply.message);
-  return reply.result as T;
+  return reply.result as Results[K];
 }
 
 /** A response that is a file: saved under `name` by the browser; throws with the server's message when refused. */

@@ -1,6 +1,5 @@
-import { PATHS } from '../actions-protocol.js';
 import { PcapReader, type PacketSummary } from '../pcap-summary.js';
-import { button, call, el, post, type Say } from './actions-client.js';
+import { button, call, el, send, type Say } from './actions-client.js';
 
 /** Lines the live list keeps; older ones scroll away. */
 const KEEP_LINES = 1000;
@@ -27,7 +26,7 @@ export class CapturePanel {
 
   private async wireshark(): Promise<void> {
     try {
-      const { command } = await call<{ command: string }>(PATHS.captureCommand, { nic: this.nic });
+      const { command } = await call('captureCommand', { nic: this.nic });
       this.command.textContent = command;
       await navigator.clipboard.writeText(command).then(
         () => this.say('the Wireshark command is copied: paste it in a terminal of this machine'),
@@ -45,7 +44,7 @@ export class CapturePanel {
     this.list.replaceChildren();
     const reader = new PcapReader();
     try {
-      const res = await post(PATHS.captureLive, { nic: this.nic }, abort.signal);
+      const res = await send('captureLive', { nic: this.nic }, abort.signal);
       if (!res.ok || !res.body) throw new Error(((await res.json().catch(() => ({ message: `${res.status}` }))) as { message: string }).message);
       this.say(`capturing ${this.nic} live`);
       const stream = res.body.getReader();

@@ -1,9 +1,7 @@
 import type { NodeSingular } from 'cytoscape';
 import { graphSvg, type SvgEdge, type SvgNode, type SvgShape } from '../graph-svg.js';
-import type { ApiReply, GraphLayout } from '../protocol.js';
 import type { TopologyGraph } from './graph.js';
-import { authFetch } from './auth.js';
-import { withSession } from './shown-session.js';
+import { call } from './actions-client.js';
 
 /** Drags end in bursts: the layout is written once they stop. */
 const SAVE_DELAY_MS = 250;
@@ -28,17 +26,14 @@ export class GraphFiles {
   }
 
   async load(): Promise<void> {
-    const res = await authFetch(withSession('/api/layout'));
-    const reply = (await res.json()) as ApiReply;
-    if (reply.ok && reply.result) this.graph.setSaved(reply.result as GraphLayout);
+    const layout = await call('layout', undefined).catch(() => null);
+    if (layout) this.graph.setSaved(layout);
   }
 
   private async save(): Promise<void> {
     const layout = this.graph.positions();
     this.graph.setSavedQuietly(layout);
-    const res = await authFetch(withSession('/api/layout'), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(layout) });
-    const reply = (await res.json()) as ApiReply;
-    if (!reply.ok) this.onError(`the layout was not kept: ${reply.message}`);
+    await call('saveLayout', layout).catch((e: Error) => this.onError(`the layout was not kept: ${e.message}`));
   }
 
   png(): Blob {

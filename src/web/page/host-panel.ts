@@ -1,4 +1,4 @@
-import { PATHS, type ExecResult, type Power } from '../actions-protocol.js';
+import type { Power } from '../actions-protocol.js';
 import type { HostView } from '../protocol.js';
 import { button, call, el, type Say } from './actions-client.js';
 
@@ -45,7 +45,7 @@ export class HostPanel {
   private async power(power: Power, done: string): Promise<void> {
     this.say(`${this.host}: power ${power}…`);
     try {
-      await call(PATHS.power, { host: this.host, power });
+      await call('power', { host: this.host, power });
       this.say(done);
     } catch (e) {
       this.say((e as Error).message, true);
@@ -57,7 +57,7 @@ export class HostPanel {
     if (!command) return;
     this.output.textContent = `$ ${command}\n(running…)`;
     try {
-      const r = await call<ExecResult>(PATHS.exec, { host: this.host, command });
+      const r = await call('exec', { host: this.host, command });
       this.output.replaceChildren(
         el('span', { className: 'cmd', text: `$ ${command}\n` }),
         el('span', { className: 'stdout', text: r.stdout }),

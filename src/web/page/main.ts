@@ -1,4 +1,4 @@
-import type { ActionRequest, ApiReply, EventMessage, FaultField, SessionView } from '../protocol.js';
+import type { EventMessage, FaultField, SessionView } from '../protocol.js';
 import { FAULT_FIELDS } from '../protocol.js';
 import { ConsoleTabs } from './consoles.js';
 import { TopologyGraph } from './graph.js';
@@ -8,9 +8,9 @@ import { CapturePanel } from './capture-panel.js';
 import { HostPanel } from './host-panel.js';
 import { SessionsPanel } from './sessions-panel.js';
 import { SwitchPanel } from './switch-panel.js';
-import { post } from './actions-client.js';
+import { call, download, send } from './actions-client.js';
 import { withSession } from './shown-session.js';
-import { authFetch, hasToken, wsProtocols, wsUrl } from './auth.js';
+import { hasToken, wsProtocols, wsUrl } from './auth.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -35,11 +35,14 @@ function say(text: string, error = false): void {
 }
 
 
-async function act(request: ActionRequest, done: string): Promise<void> {
-  const res = await post('/api/action', request);
-  const reply = (await res.json()) as ApiReply;
-  if (reply.ok) say(done);
-  else say(reply.message, true);
+/** Runs a route whose answer is only its success, and says so. */
+async function act(done: string, request: () => Promise<unknown>): Promise<void> {
+  try {
+    await request();
+    say(done);
+  } catch (e) {
+    say((e as Error).message, true);
+  }
 }
 
 function connectEvents(): void {
@@ -52,7 +55,7 @@ function connectEvents(): void {
   ws.onopen = () => $('conn').classList.remove('offline');
   ws.onclose = () => {
     $('conn').classList.add('offline');
-    void authFetch(withSession('/api/session')).then(async (r) => {
+    void send('session', undefined).then(async (r) => {
       if (r.status === 401) say('Not logged in: open the URL that qemunet web printed (it ends with #token=...).', true);
       else if (r.ok) await r.body?.cancel();
     }, () => say('The qemunet web server is gone; the VMs are not affected.', true));
@@ -103,7 +106,7 @@ function renderSelection(): void {
     title.textContent = `${ref} → ${nic.switch}:${nic.port} (${nic.mac}): link ${nic.up ? 'up' : 'down'}${nic.faults ? `, ${nic.faults}` : ''}`;
     box.append(
       title,
-      button(nic.up ? 'Link down' : 'Link up', () => act({ action: 'link', nic: ref, up: !nic.up }, `${ref} link ${nic.up ? 'down' : 'up'}`), 'act-link'),
+      button(nic.up ? 'Link down' : 'Link up', () => act(`${ref} link ${nic.up ? 'down' : 'up'}`, () => call('link', { nic: ref, up: !nic.up })), 'act-link'),
       button('Faults…', () => openFaults(ref, nic.faultable), 'act-faults'),
       button('Capture 10 s', () => capture(ref), 'act-capture'),
       panel(`nic:${ref}`, () => new CapturePanel(ref, say)).element,
@@ -132,25 +135,23 @@ async function applyFaults(): Promise<void> {
     const v = $<HTMLInputElement>(`fault-${f}`).value.trim();
     if (v) faults[f] = v;
   }
-  const res = await post('/api/action', { action: 'faults', nic: dialog.dataset.nic, faults });
-  const reply = (await res.json()) as ApiReply;
-  if (reply.ok) {
+  try {
+    await call('faults', { nic: dialog.dataset.nic ?? '', faults });
     dialog.close();
     say(`faults set on ${dialog.dataset.nic}`);
-  } else $('faults-error').textContent = reply.message;
+  } catch (e) {
+    $('faults-error').textContent = (e as Error).message;
+  }
 }
 
 async function capture(nic: string): Promise<void> {
   say(`capturing ${nic} for 10 s…`);
-  const res = await post('/api/capture', { nic, seconds: 10 });
-  if (!res.ok) return say(((await res.json()) as ApiReply & { ok: false }).message, true);
-  const url = URL.createObjectURL(await res.blob());
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = `${nic.replace(':', '-')}.pcap`;
-  a.click();
-  setTimeout(() => URL.revokeObjectURL(url), 10000);
-  say(`capture of ${nic} downloaded`);
+  try {
+    await download(await send('capture', { nic, seconds: 10 }), `${nic.replace(':', '-')}.pcap`);
+    say(`capture of ${nic} downloaded`);
+  } catch (e) {
+    say((e as Error).message, true);
+  }
 }
 
 graph.cy.on('tap', 'node.host', (e) => {
@@ -175,7 +176,7 @@ graph.cy.on('tap', (e) => {
 new SessionsPanel(document.querySelector('header')!, $('stop'), say);
 $('open-all').addEventListener('click', () => view && tabs.openAll(view.hosts.map((h) => h.name)));
 $('stop').addEventListener('click', () => {
-  if (confirm('Stop the session and all its VMs?')) void act({ action: 'stop' }, 'session stopping');
+  if (confirm('Stop the session and all its VMs?')) void act('session stopped', () => call('stop', {}));
 });
 $('split').addEventListener('click', () => {
   tabs.setSplit(!tabs.isSplit);

@@ -1,5 +1,4 @@
-import { PATHS, type LabFile, type SessionRow } from '../actions-protocol.js';
-import { button, call, download, el, post, type Say } from './actions-client.js';
+import { button, call, download, el, send, type Say } from './actions-client.js';
 import { showSession } from './shown-session.js';
 
 /**
@@ -33,7 +32,7 @@ export class SessionsPanel {
 
   private async listSessions(): Promise<void> {
     try {
-      const rows = await call<SessionRow[]>(PATHS.sessions);
+      const rows = await call('sessions', undefined);
       const head = el('tr', {}, el('th', { text: 'session' }), el('th', { text: 'topology' }), el('th', { text: 'state' }), el('th', { text: 'hosts' }), el('th'));
       this.sessions.replaceChildren(
         head,
@@ -51,7 +50,7 @@ export class SessionsPanel {
 
   private async listLabs(): Promise<void> {
     try {
-      const { folder, files } = await call<{ folder: string; files: LabFile[] }>(PATHS.labs);
+      const { folder, files } = await call('labs', undefined);
       this.labs.replaceChildren(
         el('caption', { text: folder }),
         ...files.map((f) => {
@@ -74,7 +73,7 @@ export class SessionsPanel {
     this.message.className = '';
     this.message.textContent = `starting ${file}…`;
     try {
-      const { dir } = await call<{ dir: string }>(PATHS.labStart, { file });
+      const { dir } = await call('labStart', { file });
       this.dialog.close();
       this.say(`${file} started in ${dir}`);
       showSession(dir);
@@ -86,7 +85,7 @@ export class SessionsPanel {
   private async save(): Promise<void> {
     this.say('saving the session…');
     try {
-      const res = await post(PATHS.save, {});
+      const res = await send('save', {});
       const name = /filename="([^"]+)"/.exec(res.headers.get('Content-Disposition') ?? '')?.[1] ?? 'session.tgz';
       await download(res, name);
       this.say(`session saved as ${name}`);

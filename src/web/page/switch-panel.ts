@@ -1,4 +1,3 @@
-import { PATHS, type SwitchCommandResult } from '../actions-protocol.js';
 import type { VlanRow } from '../vlan-table.js';
 import { button, call, el, type Say } from './actions-client.js';
 
@@ -31,7 +30,7 @@ export class SwitchPanel {
     const command = this.command.value.trim();
     if (!command) return;
     try {
-      const r = await call<SwitchCommandResult>(PATHS.switchCommand, { switch: this.name, command });
+      const r = await call('switchCommand', { switch: this.name, command });
       this.output.textContent = `vde$ ${command}\n${[...r.data, `${r.code} ${r.message}`].join('\n')}`;
       this.output.dataset.code = String(r.code);
       // A command that changed VLANs shows in the table at once.
@@ -44,7 +43,7 @@ export class SwitchPanel {
 
   private async vlans(): Promise<void> {
     try {
-      this.render(await call<VlanRow[]>(PATHS.vlans, { switch: this.name }));
+      this.render(await call('vlans', { switch: this.name }));
     } catch (e) {
       this.say((e as Error).message, true);
     }

@@ -5,12 +5,14 @@ import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { httpStatus, isInputError, isQemunetError, QemunetError } from '../../errors.js';
-import { WS_PROTOCOL, type ActionRequest, type ApiReply, type Cursor, type EventMessage } from '../protocol.js';
+import { SessionClient } from '../../api/index.js';
+import { WS_PROTOCOL, type ApiReply, type Cursor, type EventMessage } from '../protocol.js';
+import { routeOf, runRoute, type ActionClient } from './actions-routes.js';
 import { bridgeConsole } from './console-bridge.js';
 import { bridgeScreen, hostRequest, screenRequest, upgradeScreen } from './screen-bridge.js';
 import { allowedHosts, checkRequest, hostAllowed, newSecret, SECURITY_HEADERS, type Verdict } from './security.js';
+import type { LabsFolder } from './labs.js';
 import type { WebSession } from './session-source.js';
-import type { RouteRequest } from './actions-routes.js';
 
 export interface WebServerOptions<S extends WebSession = WebSession> {
   /** The session of requests that name none. */
@@ -28,8 +30,10 @@ export interface WebServerOptions<S extends WebSession = WebSession> {
   token?: string;
   /** Where the bundled page is (build/web). */
   pageDir?: string;
-  /** More /api/ endpoints (the panels' actions), behind the same checks; false: not one of them. */
-  routes?: (r: RouteRequest<S>, reply: (status: number, body: ApiReply) => void) => Promise<boolean>;
+  /** `qemunet web --labs DIR`: the folder whose labs the page may start. */
+  labs?: LabsFolder;
+  /** The session API of a session directory (default SessionClient.at; tests give a fake). */
+  clientOf?: (dir: string) => ActionClient;
 }
 
 export interface WebServer {
@@ -51,7 +55,7 @@ const MAX_BODY = 64 * 1024;
 
 export const DEFAULT_PAGE_DIR = fileURLToPath(new URL('../../../web/', import.meta.url));
 
-/** Serves the page, the session's state and consoles over websockets, and its actions; every door checked as security.ts says. */
+/** Serves the page, the session's state and consoles over websockets, and the routes of actions-protocol.ts; every door checked as security.ts says. */
 export async function startWebServer<S extends WebSession>(options: WebServerOptions<S>): Promise<WebServer> {
   /** The session a request names, or the first one. */
   const sessionOf = (url: URL): Promise<S> => {
@@ -61,6 +65,7 @@ export async function startWebServer<S extends WebSession>(options: WebServerOpt
     return options.pick(dir);
   };
   const token = options.token ?? newSecret();
+  const clientOf = options.clientOf ?? ((dir: string) => SessionClient.at(dir));
   const pageDir = options.pageDir ?? DEFAULT_PAGE_DIR;
   let hosts = new Set<string>();
   const check = (req: IncomingMessage, upgrade: boolean): Verdict =>
@@ -92,28 +97,14 @@ export async function startWebServer<S extends WebSession>(options: WebServerOpt
     const verdict = check(req, false);
     if (!verdict.ok) return reply(res, verdict.status, { ok: false, code: verdict.code, message: verdict.message });
     const session = await sessionOf(url);
-    if (url.pathname === '/api/session' && req.method === 'GET') return reply(res, 200, { ok: true, result: await session.view() });
-    if (url.pathname === '/api/layout' && req.method === 'GET') return reply(res, 200, { ok: true, result: (await session.layout()) ?? null });
-    if (url.pathname === '/api/layout' && req.method === 'POST') return reply(res, 200, { ok: true, result: await session.saveLayout(await readJson(req)) });
-    if (url.pathname === '/api/action' && req.method === 'POST') {
-      const request = actionOf(await readJson(req));
-      return reply(res, 200, { ok: true, result: await session.act(request) });
-    }
-    if (url.pathname === '/api/capture' && req.method === 'POST') {
-      const body = await readJson(req);
-      const nic = (body as { nic?: unknown } | undefined)?.nic;
-      const seconds = (body as { seconds?: unknown } | undefined)?.seconds ?? 5;
-      if (typeof nic !== 'string') throw new QemunetError('BAD_REQUEST', 'give the NIC to capture: {"nic": "host:eth0", "seconds": 5}');
-      if (typeof seconds !== 'number' || !(seconds > 0 && seconds <= 300)) throw new QemunetError('BAD_REQUEST', 'seconds: a number from 0 to 300');
-      const abort = new AbortController();
-      res.once('close', () => abort.abort());
-      const pcap = await session.capture(nic, seconds, abort.signal);
-      res.writeHead(200, { 'Content-Type': 'application/vnd.tcpdump.pcap', 'Content-Disposition': `attachment; filename="${nic.replace(/[^A-Za-z0-9_.-]/g, '_')}.pcap"` });
-      return void res.end(pcap);
-    }
-    const route = { req, res, path: url.pathname, method: req.method ?? 'GET', body: () => readJson(req), session };
-    if (await options.routes?.(route, (status, body) => reply(res, status, body))) return;
-    return reply(res, httpStatus('NOT_FOUND'), { ok: false, code: 'NOT_FOUND', message: `no ${req.method} ${url.pathname} here` });
+    const route = routeOf(req.method, url.pathname);
+    if (!route || route === 'method') return reply(res, httpStatus('NOT_FOUND'), { ok: false, code: 'NOT_FOUND', message: `no ${req.method} ${url.pathname} here` });
+    const client = () => {
+      if (!session.dir) throw new QemunetError('NO_SESSION', 'no session is shown: choose one in the sessions list, or start one from the labs folder');
+      return clientOf(session.dir);
+    };
+    const context = { req, res, session, first: session === options.session, token, ...(options.labs ? { labs: options.labs } : {}), client };
+    await runRoute(route, context, () => readJson(req), (status, body) => reply(res, status, body));
   }
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -226,26 +217,5 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
     return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
   } catch {
     throw new QemunetError('BAD_REQUEST', 'the request body is not JSON');
-  }
-}
-
-/** Checks the shape of an action request; names (hosts, NICs) and values are checked by the session. */
-export function actionOf(body: unknown): ActionRequest {
-  const b = (body ?? {}) as Record<string, unknown>;
-  const bad = (why: string) => new QemunetError('BAD_REQUEST', why);
-  switch (b.action) {
-    case 'link':
-      if (typeof b.nic !== 'string' || typeof b.up !== 'boolean') throw bad('link: give {"action":"link","nic":"host:eth0","up":true|false}');
-      return { action: 'link', nic: b.nic, up: b.up };
-    case 'faults':
-      if (typeof b.nic !== 'string' || !b.faults || typeof b.faults !== 'object' || Array.isArray(b.faults)) throw bad('faults: give {"action":"faults","nic":"host:eth0","faults":{"delay":"40ms",...}}');
-      return { action: 'faults', nic: b.nic, faults: b.faults as Record<string, string> };
-    case 'restart':
-      if (typeof b.host !== 'string') throw bad('restart: give {"action":"restart","host":"NAME"}');
-      return { action: 'restart', host: b.host };
-    case 'stop':
-      return { action: 'stop' };
-    default:
-      throw bad(`unknown action ${JSON.stringify(b.action)}; allowed: link, faults, restart, stop`);
   }
 }

@@ -2,12 +2,12 @@ import { readdir, realpath, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { QemunetError, UsageError } from '../../errors.js';
 import type { LabFile } from '../actions-protocol.js';
-import { labKind, labNameOf } from './actions-requests.js';
+import { labKind } from './actions-requests.js';
 
 /**
  * `qemunet web --labs DIR`: the topologies and session archives of one folder, and nothing else.
- * A name from the browser is a plain name (actions-requests.ts); here it must also lead, once its
- * links are followed, to a regular file of the folder itself.
+ * A name from the browser is a plain name (its schema, action-schemas.ts, checks it); here it must
+ * also lead, once its links are followed, to a regular file of the folder itself.
  */
 export class LabsFolder {
   private constructor(readonly root: string) {}
@@ -33,8 +33,10 @@ export class LabsFolder {
   }
 
   /** The path of a file the browser asked to start; a BAD_LAB_PATH (400) for anything else. */
-  async resolve(body: unknown): Promise<{ path: string; kind: LabFile['kind'] }> {
-    const { name, kind } = labNameOf(body);
+  async resolve(name: string): Promise<{ path: string; kind: LabFile['kind'] }> {
+    // The name's shape was checked by the request's schema; where it leads is checked here, on the disk.
+    const kind = labKind(name);
+    if (!kind) throw new QemunetError('BAD_LAB_PATH', `"${name.slice(0, 200)}" is neither a topology (.topo) nor a session archive (.tgz)`);
     const file = await this.inside(name);
     return { path: file.path, kind };
   }

@@ -5,7 +5,6 @@ import { exitStatus, isKnownCode, listSessions } from '../../api/index.js';
 import { startWebServer } from './http-server.js';
 import { ApiSession } from './api-session.js';
 import { isLoopback, newSecret } from './security.js';
-import { handleAction } from './actions-routes.js';
 import { LabsFolder } from './labs.js';
 import { openerPage, PrivateFiles } from './private-files.js';
 import { NoSession, SessionPool } from './session-pool.js';
@@ -51,8 +50,7 @@ async function webCommand(args: string[]): Promise<number> {
   const removeFiles = () => files?.removeSync();
   process.once('exit', removeFiles);
   try {
-    const routes = (r: Parameters<typeof handleAction>[1], reply: Parameters<typeof handleAction>[2]) => handleAction({ sessions, token, ...(labs ? { labs } : {}) }, r, reply);
-    const server = await startWebServer({ session: sessions.first, pick: (dir) => sessions.get(dir), port, listen, token, routes });
+    const server = await startWebServer({ session: sessions.first, pick: (dir) => sessions.get(dir), port, listen, token, ...(labs ? { labs } : {}) });
     process.stdout.write(`qemunet web: ${server.url}\n`);
     if (files) openBrowser(await files.write('open.html', openerPage(server.url)));
     await serveUntilStopped(sessions, values['until-stopped'] === true);

@@ -1,8 +1,9 @@
 import type { Duplex } from 'node:stream';
-import type { ActionRequest, Cursor, GraphLayout, SessionView } from '../protocol.js';
+import type { Cursor, GraphLayout, SessionView } from '../protocol.js';
 
 /**
- * All the web server needs of a session, and the only way it reaches one: `api-session.ts`
+ * What the web server needs of a session beyond the session API's actions (those are routes on
+ * SessionClient, actions-routes.ts): its view, consoles, screens and layout. `api-session.ts`
  * implements it on the typed session API (src/api/); tests implement it with a fake session.
  */
 export interface WebSession {
@@ -14,10 +15,6 @@ export interface WebSession {
   openConsole(host: string, cursor?: Cursor): Promise<ConsoleStream>;
   /** A connection to a host's VNC server (RFB bytes both ways); throws a QemunetError saying why there is none. */
   openScreen(host: string): Promise<Duplex>;
-  /** Throws a QemunetError (with a code) for a request it refuses; changes nothing then. */
-  act(request: ActionRequest): Promise<unknown>;
-  /** Captures a NIC's frames for `seconds` and hands over the pcap file's bytes. */
-  capture(nic: string, seconds: number, signal: AbortSignal): Promise<Buffer>;
   /** Where the graph's nodes were dragged to, kept in the session directory (undefined: nobody did). */
   layout(): Promise<GraphLayout | undefined>;
   /** Checks a layout from the browser and keeps it; throws LAYOUT for one that is not valid. */
