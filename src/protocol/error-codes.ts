@@ -99,6 +99,15 @@ export const ERROR_CODES = {
   TAP_REFUSED: REFUSED,
   VLAN_REQUIRED: REFUSED,
 
+  // A lab's checks file (checks/): its syntax, what it names, and what its parameters need.
+  CHECKS_SYNTAX: REFUSED,
+  CHECKS_INVALID: REFUSED,
+  CHECKS_EMPTY: REFUSED,
+  /** A PARAM line in a lab with no secret (a lab without a secret has no parameters). */
+  CHECKS_NO_SECRET: REFUSED,
+  /** Per-student parameters, and no student named. */
+  CHECKS_NO_STUDENT: REFUSED,
+
   // Hosts.
   HOST_FAILED: REFUSED,
   HOST_NOT_RUNNING: { notNow: true },
