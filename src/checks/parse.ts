@@ -55,7 +55,7 @@ export function parseChecks(text: string, file: string): ChecksFile {
     switch (first.text) {
       case 'SECRET': {
         const t = args[0];
-        if (!t) return fail(endOf(first) + 1, `SECRET needs the lab's secret: SECRET "at least ${MIN_SECRET_LENGTH} characters"`);
+        if (!t) return fail(endOf(first), `SECRET needs the lab's secret: SECRET "at least ${MIN_SECRET_LENGTH} characters"`);
         if (args[1]) fail(args[1].column, 'SECRET takes one string: put it in "..." if it has spaces');
         if (secret) fail(first.column, `the secret is already given at line ${secret.line}`);
         const value = plainText(t);
@@ -83,7 +83,7 @@ export function parseChecks(text: string, file: string): ChecksFile {
 
 function parseCheck(head: Token, args: Token[], line: number, fail: Fail): RawCheck {
   const nameTok = args[0];
-  if (!nameTok) return fail(endOf(head) + 1, 'CHECK needs a name, shown to the student: CHECK "name" KIND HOST ARGS');
+  if (!nameTok) return fail(endOf(head), 'CHECK needs a name, shown to the student: CHECK "name" KIND HOST ARGS');
   const name = plainText(nameTok);
   if (!name.trim()) fail(nameTok.column, 'a check needs a name that is not blank');
   // A name is one line of every report.
@@ -129,13 +129,13 @@ function parseCheck(head: Token, args: Token[], line: number, fail: Fail): RawCh
   };
   while (at < args.length && option());
   const kindTok = args[at];
-  if (!kindTok) return fail(endOf(args[at - 1]!) + 1, `this check needs a kind and its host: ${CHECK_KINDS.join(', ')}`);
+  if (!kindTok) return fail(endOf(args[at - 1]!), `this check needs a kind and its host: ${CHECK_KINDS.join(', ')}`);
   if (kindTok.quoted || !(CHECK_KINDS as readonly string[]).includes(kindTok.text)) {
     fail(kindTok.column, `unknown check kind "${kindTok.text}"; allowed: ${CHECK_KINDS.join(', ')} (and before it: ${OPTIONS})`);
   }
   const kind = kindTok.text as CheckKind;
   const usage = `${kindTok.text} needs: ${USAGE[kind]}`;
-  const need = (n: number): Token => args[at + n] ?? fail(endOf(args[args.length - 1]!) + 1, usage);
+  const need = (n: number): Token => args[at + n] ?? fail(endOf(args[args.length - 1]!), usage);
   const hostTok = need(1);
   checkName(hostTok.text, 'a host name', (msg) => fail(hostTok.column, msg));
   const value = (t: Token, check: (text: string) => Checked<unknown>): Template => {
@@ -175,7 +175,7 @@ function parseCheck(head: Token, args: Token[], line: number, fail: Fail): RawCh
   return { ...check, ...options };
 }
 
-/** The column just after a token (its closing quote included). */
+/** The column just after a token (after its closing quote), where what is missing would stand. */
 function endOf(t: Token): number {
   return t.column + t.text.length + (t.quoted ? 2 : 0);
 }
