@@ -48,5 +48,5 @@ export function compileRegex(source: string): Checked<RegExp> {
 
 /** A parameter's value, matched as its exact text inside a regex. */
 export function escapeRegex(text: string): string {
-  return text.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
+  return text.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
 }
