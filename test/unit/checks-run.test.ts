@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { QemunetError } from '../../src/errors.js';
-import { checksExitStatus, parseChecks, resolveChecks, runChecks, scoreOf, seenOf, type CheckExecutor, type CheckResult, type ExecOutcome } from '../../src/checks/index.js';
+import { checksExitStatus, MAX_STREAM_BYTES, parseChecks, resolveChecks, runChecks, scoreOf, seenOf, sessionExecutor, type CheckExecutor, type CheckResult, type ExecClient, type ExecOutcome } from '../../src/checks/index.js';
 import { VirtualClock } from '../helpers/virtual-clock.js';
 
 const checksOf = (text: string) => resolveChecks(parseChecks(text, 'checks')).checks;
@@ -161,5 +161,27 @@ CHECK d ping ok 10.0.0.1 within 0s`),
     const many = Array.from({ length: 12 }, (_, i) => `line ${i + 1}`).join('\n');
     assert.equal(seenOf(out(0, many)), '…\nline 5\nline 6\nline 7\nline 8\nline 9\nline 10\nline 11\nline 12');
     assert.equal(seenOf(out(0, 'z'.repeat(700))), `…${'z'.repeat(600)}`);
+  });
+});
+
+describe('checks: the session executor', () => {
+  it("runs through a session client's exec, keeping the last 64 KiB of each stream as text", async () => {
+    const calls: unknown[] = [];
+    const client: ExecClient = {
+      exec(host, argv, io) {
+        calls.push([host, argv, io.timeoutMs]);
+        io.onStdout(Buffer.from('x'.repeat(40 * 1024)));
+        io.onStdout(Buffer.from('y'.repeat(40 * 1024)));
+        io.onStdout(Buffer.from('end\n'));
+        io.onStderr(Buffer.from('caf\xc3\xa9', 'latin1'));
+        return Promise.resolve(3);
+      },
+    };
+    const r = await sessionExecutor(client).exec('opeth', ['ping', '10.0.0.1'], 4000);
+    assert.deepEqual(calls, [['opeth', ['ping', '10.0.0.1'], 4000]]);
+    assert.equal(r.status, 3);
+    assert.equal(r.stdout.length, MAX_STREAM_BYTES);
+    assert.ok(r.stdout.endsWith('y'.repeat(100) + 'end\n') && r.stdout.startsWith('x'));
+    assert.equal(r.stderr, 'café');
   });
 });
