@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
 import { QemunetError } from '../../src/errors.js';
 import { deriveParams, parseChecks, renderParamsFile, resolveChecks, TOKEN_ALPHABET, type Check } from '../../src/checks/index.js';
@@ -132,5 +133,15 @@ describe('checks: per-student parameters', () => {
     assert.equal(errorOf(() => resolveChecks(lab('CHECK "x" ping h {{net.255}}'), { student: 'alice' })), 'CHECKS_INVALID checks:5:18: {{net.255}}: a /24 has hosts 1 to 254');
     assert.equal(errorOf(() => resolveChecks(lab('CHECK "x" exec h "ping {{tiny.1}}" ~ "."'), { student: 'alice' })), 'CHECKS_INVALID checks:5:24: {{tiny.1}}: a /31 has no numbered hosts');
     assert.equal(errorOf(() => resolveChecks(lab('CHECK "x" file h /tmp/{{net}} ~ "."'), { student: 'alice' })), 'no error', 'a path may hold a subnet\'s slash');
+  });
+});
+
+describe('checks: docs/checks.md', () => {
+  it("its example parses, and its params file is the one alice gets from that example's secret", async () => {
+    const doc = await readFile(new URL('../../../docs/checks.md', import.meta.url), 'utf8');
+    const blocks = [...doc.matchAll(/```\n([\s\S]*?)```/g)].map((m) => m[1]!);
+    const example = parseChecks(blocks[0]!, 'docs/checks.md');
+    assert.equal(example.checks.length, 9);
+    assert.equal(renderParamsFile(resolveChecks(example, { student: 'alice' }).values), blocks[1]);
   });
 });
