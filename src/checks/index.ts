@@ -14,4 +14,5 @@ export { sessionExecutor, MAX_STREAM_BYTES, type ExecClient } from './session-ex
 export { reportText, reportJson, shownResults, type ReportInfo, type View } from './report.js';
 export { reportTap } from './report-tap.js';
 export { reportJunit } from './report-junit.js';
+export { classTableCsv, csvCell, type ClassRow } from './report-csv.js';
 export { CHECK_KINDS, PARAM_GENERATORS, type Check, type ChecksFile, type CheckKind, type ParamDef, type ParamValue, type ParamValues, type RawCheck } from './types.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { Parser, type FinalResults } from 'tap-parser';
-import { parseChecks, reportJson, reportJunit, reportTap, reportText, resolveChecks, type CheckResult } from '../../src/checks/index.js';
+import { classTableCsv, csvCell, parseChecks, reportJson, reportJunit, reportTap, reportText, resolveChecks, type CheckResult } from '../../src/checks/index.js';
 
 const NASTY = String.raw`a <b> & "c" # d \ e`;
 const checks = resolveChecks(
@@ -194,5 +194,28 @@ not ok 5 - a <b> & "c" \\# d \\\\ e
     const student = JSON.parse(reportJson(RESULTS, { view: 'student' })) as { score: unknown; checks: Array<Record<string, unknown>> };
     assert.deepEqual(student.score, { earned: 1, possible: 4, passed: 1, total: 4 });
     assert.deepEqual(student.checks.map((c) => [c.name, 'hidden' in c]), [['opeth reaches the router', false], ['grave is cut off from the DMZ', false], ['web server is up', false], [NASTY, false]]);
+  });
+});
+
+describe('checks: the class table', () => {
+  it('is CSV with a row per student, a column per check (hidden ones too), the total and a note; cells escaped, no formula', () => {
+    const names = checks.map((c) => c.name);
+    const csv = classTableCsv(names, [
+      { student: 'alice', results: RESULTS },
+      { student: 'bob', results: RESULTS.map((r) => ({ ...r, status: 'pass' as const, earned: r.check.points })) },
+      { student: '=cmd()', problem: 'not a session archive: no topology in it' },
+    ]);
+    assert.equal(
+      csv,
+      [
+        `student,opeth reaches the router,grave is cut off from the DMZ,web server is up,the teacher's own,"a <b> & ""c"" # d \\ e",total,possible,note`,
+        'alice,1,0,0,2,0,3,6,1 check could not run',
+        'bob,1,1,1,2,1,6,6,',
+        `'=cmd(),,,,,,,,not a session archive: no topology in it`,
+        '',
+      ].join('\r\n'),
+    );
+    assert.equal(csvCell('-1'), "'-1");
+    assert.equal(csvCell('a\nb'), '"a\nb"');
   });
 });
