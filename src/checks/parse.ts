@@ -117,7 +117,7 @@ function parseCheck(head: Token, args: Token[], line: number, fail: Fail): RawCh
     if (t.text === 'within') {
       const d = args[at + 1];
       const m = d && /^(\d+(?:\.\d+)?)(ms|s|m)$/.exec(d.text);
-      if (!m) return fail(d?.column ?? t.column + t.text.length + 1, `within needs a duration, like 30s, 500ms or 2m`);
+      if (!m) return fail(d?.column ?? t.column + t.text.length, `within needs a duration, like 30s, 500ms or 2m`);
       const ms = Math.round(Number(m[1]) * { ms: 1, s: 1000, m: 60_000 }[m[2] as 'ms' | 's' | 'm']);
       if (ms > MAX_WITHIN_MS) fail(d.column, `within is at most ${MAX_WITHIN_MS / 60_000} minutes`);
       once('within');
@@ -130,6 +130,7 @@ function parseCheck(head: Token, args: Token[], line: number, fail: Fail): RawCh
   while (at < args.length && option());
   const kindTok = args[at];
   if (!kindTok) return fail(endOf(args[at - 1]!), `this check needs a kind and its host: ${CHECK_KINDS.join(', ')}`);
+  if (kindTok.quoted && (CHECK_KINDS as readonly string[]).includes(kindTok.text)) fail(kindTok.column, `the kind is a word, not a string: write ${kindTok.text} without quotes`);
   if (kindTok.quoted || !(CHECK_KINDS as readonly string[]).includes(kindTok.text)) {
     fail(kindTok.column, `unknown check kind "${kindTok.text}"; allowed: ${CHECK_KINDS.join(', ')} (and before it: ${OPTIONS})`);
   }
