@@ -1,4 +1,5 @@
 import { QemunetError } from '../errors.js';
+import { isGone } from '../protocol/error-codes.js';
 import { probeOf, seenOf, type ExecOutcome, type Verdict } from './probe.js';
 import type { Check } from './types.js';
 
@@ -37,8 +38,6 @@ export interface RunOptions {
 
 /** The wait between two tries of a check that has not passed yet. */
 export const RETRY_MS = 500;
-/** An executor's errors that another try will not mend: the check ends at once as an error. */
-const FINAL_CODES: ReadonlySet<string> = new Set(['UNKNOWN_HOST', 'HOST_NOT_RUNNING', 'NO_AGENT', 'VM_EXITED']);
 
 /**
  * Runs every check, each retried until it passes or its deadline (`within`) has gone by, counted
@@ -82,7 +81,8 @@ async function runOne(check: Check, index: number, o: RunOptions): Promise<Check
       if (o.signal?.aborted) throw o.signal.reason;
       verdict = 'error';
       seen = e instanceof Error ? e.message : String(e);
-      final = e instanceof QemunetError && FINAL_CODES.has(e.code);
+      // Another try will not bring back a host that is gone: the check ends at once as an error.
+      final = e instanceof QemunetError && isGone(e.code);
     }
     const now = o.clock.now();
     if (verdict === 'pass' || final || now >= deadline) {
