@@ -6,6 +6,7 @@
 export { parseChecks, DEFAULT_WITHIN_MS, MIN_SECRET_LENGTH, STATEMENTS } from './parse.js';
 export { checkAgainstTopology } from './topology-check.js';
 export { resolveChecks, type ResolveOptions, type ResolvedChecks } from './resolve.js';
+export { prepareChecks } from './prepare.js';
 export { deriveParams, renderParamsFile, TOKEN_ALPHABET } from './params.js';
 export { probeOf, seenOf, type ExecOutcome, type Probe, type Verdict } from './probe.js';
 export { runChecks, scoreOf, checksExitStatus, RETRY_MS, type CheckExecutor, type CheckResult, type Clock, type RunOptions, type Score } from './run.js';

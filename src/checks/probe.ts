@@ -30,7 +30,9 @@ function byStatus(passing: readonly number[], failing: readonly number[]): Probe
 
 function byRegex(c: Extract<Check, { regex: unknown }>): Probe['judge'] {
   return (o) => {
-    const matched = c.regex.regex.test(`${o.stdout}${o.stderr}`);
+    // A line end between the two, so that no match spans the end of stdout and the start of stderr.
+    const all = o.stdout && o.stderr && !o.stdout.endsWith('\n') ? `${o.stdout}\n${o.stderr}` : `${o.stdout}${o.stderr}`;
+    const matched = c.regex.regex.test(all);
     return { verdict: matched === (c.match === '~') ? 'pass' : 'fail' };
   };
 }
