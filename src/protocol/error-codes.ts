@@ -15,6 +15,8 @@ interface ErrorTraits {
   notNow?: true;
   /** The web API's own status for this code, when it is neither 400 (input) nor 409 (refused for the session's state). */
   http?: 401 | 403 | 404 | 500;
+  /** What the request names will not come back by itself in the next seconds (no such host, not running, no agent): a caller that retries (a lab check) stops at once. */
+  gone?: true;
   /** The exit status, when not 1: 2 for a command line qemunet cannot use (as most Unix tools), 130 for Ctrl-C or SIGTERM (as shells report SIGINT). */
   exit?: 2 | 130;
 }
@@ -34,7 +36,7 @@ export const ERROR_CODES = {
   NOT_YET_SUPPORTED: REFUSED,
 
   // Names and values a request gives.
-  UNKNOWN_HOST: { input: true, absent: true },
+  UNKNOWN_HOST: { input: true, absent: true, gone: true },
   UNKNOWN_NIC: INPUT,
   UNKNOWN_SWITCH: INPUT,
   LINK_SETTING: INPUT,
@@ -100,14 +102,23 @@ export const ERROR_CODES = {
   TAP_REFUSED: REFUSED,
   VLAN_REQUIRED: REFUSED,
 
+  // A lab's checks file (checks/): its syntax, what it names, and what its parameters need.
+  CHECKS_SYNTAX: REFUSED,
+  CHECKS_INVALID: REFUSED,
+  CHECKS_EMPTY: REFUSED,
+  /** A PARAM line in a lab with no secret (a lab without a secret has no parameters). */
+  CHECKS_NO_SECRET: REFUSED,
+  /** Per-student parameters, and no student named. */
+  CHECKS_NO_STUDENT: REFUSED,
+
   // Hosts.
   HOST_FAILED: REFUSED,
-  HOST_NOT_RUNNING: { notNow: true },
+  HOST_NOT_RUNNING: { notNow: true, gone: true },
   HOST_RUNNING: REFUSED,
   NOT_READY: REFUSED,
   NOT_SUPPORTED: REFUSED,
-  VM_EXITED: REFUSED,
-  NO_AGENT: REFUSED,
+  VM_EXITED: { gone: true },
+  NO_AGENT: { gone: true },
   AGENT_COMMAND: REFUSED,
   AGENT_UNAVAILABLE: REFUSED,
   EXEC_TIMEOUT: REFUSED,
@@ -190,6 +201,11 @@ function traits(code: string): ErrorTraits | undefined {
 
 export function isErrorCode(code: unknown): code is ErrorCode {
   return typeof code === 'string' && traits(code) !== undefined;
+}
+
+/** Whether trying again in a moment cannot help (see `gone`). */
+export function isGone(code: string): boolean {
+  return traits(code)?.gone === true;
 }
 
 /** The exit status of a command that failed with `code`: 1 unless the table says otherwise. */

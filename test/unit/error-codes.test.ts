@@ -3,7 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
-import { ERROR_CODES, exitStatus, httpStatus, isErrorCode, isInputError, upgradeRefusalStatus } from '../../src/protocol/error-codes.js';
+import { ERROR_CODES, exitStatus, httpStatus, isErrorCode, isGone, isInputError, upgradeRefusalStatus } from '../../src/protocol/error-codes.js';
 import { exitStatus as apiExitStatus, isKnownCode } from '../../src/api/exit-status.js';
 
 const SRC = fileURLToPath(new URL('../../../src/', import.meta.url));
@@ -46,6 +46,10 @@ describe('error codes: one table', () => {
     assert.deepEqual(CODES.filter((c) => upgradeRefusalStatus(c) === 404), ['UNKNOWN_HOST', 'NO_VNC_SCREEN']);
     assert.deepEqual(CODES.filter((c) => upgradeRefusalStatus(c) === 503), ['HOST_NOT_RUNNING', 'SCREEN_UNAVAILABLE']);
     assert.equal(upgradeRefusalStatus('NOT_A_CODE'), 500);
+  });
+
+  it('says which codes name something gone for good, so a lab check stops retrying', () => {
+    assert.deepEqual(CODES.filter(isGone), ['UNKNOWN_HOST', 'HOST_NOT_RUNNING', 'VM_EXITED', 'NO_AGENT']);
   });
 
   it('knows only its own codes (an inherited name is none)', () => {

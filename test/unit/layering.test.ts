@@ -72,6 +72,18 @@ describe('layering', () => {
     assert.deepEqual(offenders, []);
   });
 
+  it('checks/ is pure but for its clock and crypto: no files, processes or sockets, and nothing above it (it meets the session in lab/ or api/)', async () => {
+    const offenders: string[] = [];
+    for (const file of await sources(join(SRC, 'checks'))) {
+      for (const spec of importsOf(await readFile(file, 'utf8'))) {
+        const target = spec.startsWith('.') ? relative(SRC, resolve(dirname(file), spec)) : spec;
+        const allowed = ['node:crypto', 'node:timers/promises', 'errors.js', 'protocol/error-codes.js', 'topology/parse.js', 'topology/types.js'].includes(target) || target.startsWith('checks/');
+        if (!allowed) offenders.push(`${relative(SRC, file)} imports ${spec}`);
+      }
+    }
+    assert.deepEqual(offenders, []);
+  });
+
   it('sees imports in every form it checks', () => {
     assert.deepEqual(importsOf(`import { a } from '../lab/lab.js';\nimport type { B } from "../x.js";\nexport { c } from './c.js';\nconst m = await import('../vm/qmp.js');\nimport './owned.js';\n`), ['../lab/lab.js', '../x.js', './c.js', '../vm/qmp.js', './owned.js']);
   });

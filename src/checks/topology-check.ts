@@ -1,0 +1,17 @@
+import { InputError } from '../errors.js';
+import type { Topology } from '../topology/types.js';
+import type { ChecksFile } from './types.js';
+
+/**
+ * Every host a check runs on is a host of the lab's topology: otherwise an error at the check's
+ * host name, listing the hosts there are. Apart from parseChecks, since a checks file can be read
+ * (and its syntax reported) before the topology it goes with is known.
+ */
+export function checkAgainstTopology(checks: ChecksFile, topology: Pick<Topology, 'hosts' | 'file'>): void {
+  const hosts = topology.hosts.map((h) => h.name);
+  for (const c of checks.checks) {
+    if (!hosts.includes(c.host)) {
+      throw new InputError('CHECKS_INVALID', checks.file, c.line, c.hostColumn, `no host "${c.host}" in the topology ${topology.file}; its hosts: ${hosts.join(', ') || 'none'}`);
+    }
+  }
+}
