@@ -84,6 +84,34 @@ describe('layering', () => {
     assert.deepEqual(offenders, []);
   });
 
+  it('lab/driver/ (runs in the session\'s own process) and lab/client/ (what another process does to a session) do not import each other', async () => {
+    const offenders: string[] = [];
+    for (const [side, other] of [['lab/driver', 'lab/client'], ['lab/client', 'lab/driver']] as const) {
+      const files = await sources(join(SRC, side));
+      assert.ok(files.length > 3, `${side}/ has its modules`);
+      for (const file of files) {
+        for (const spec of importsOf(await readFile(file, 'utf8'))) {
+          const target = spec.startsWith('.') ? relative(SRC, resolve(dirname(file), spec)) : spec;
+          if (target.startsWith(`${other}/`)) offenders.push(`${relative(SRC, file)} imports ${spec}`);
+        }
+      }
+    }
+    assert.deepEqual(offenders, []);
+  });
+
+  it('only lab/driver/ serves the control socket, only lab/client/ and api/ speak to it', async () => {
+    const offenders: string[] = [];
+    for (const file of await sources(SRC)) {
+      const where = relative(SRC, file);
+      for (const spec of importsOf(await readFile(file, 'utf8'))) {
+        const target = spec.startsWith('.') ? relative(SRC, resolve(dirname(file), spec)) : spec;
+        if (target === 'lab/driver/control-server.js' && !where.startsWith('lab/driver/')) offenders.push(`${where} imports ${spec}`);
+        if (target === 'lab/client/control-client.js' && !/^(lab\/client|api)\//.test(where)) offenders.push(`${where} imports ${spec}`);
+      }
+    }
+    assert.deepEqual(offenders, []);
+  });
+
   it('sees imports in every form it checks', () => {
     assert.deepEqual(importsOf(`import { a } from '../lab/lab.js';\nimport type { B } from "../x.js";\nexport { c } from './c.js';\nconst m = await import('../vm/qmp.js');\nimport './owned.js';\n`), ['../lab/lab.js', '../x.js', './c.js', '../vm/qmp.js', './owned.js']);
   });

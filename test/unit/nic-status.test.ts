@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { wireFaultsFor } from '../../src/lab/link.js';
-import { initialNicStatus, patchNic } from '../../src/lab/nic-status.js';
+import { wireFaultsFor } from '../../src/lab/driver/link.js';
+import { initialNicStatus, patchNic } from '../../src/lab/driver/nic-status.js';
 
 const PLAN = { eth: 'eth0', switch: 's1', port: 3, mac: 'AA:AA:AA:AA:00:00' };
 const CAPTURE = { id: 'capture1', since: '2024-05-01T10:00:00.000Z' };

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { sessionStatus } from '../../src/lab/sessions.js';
+import { sessionStatus } from '../../src/lab/client/sessions.js';
 import { StateWriter, writeState, type SessionPhase, type SessionState } from '../../src/lab/state.js';
 
 let dir: string;

@@ -1,6 +1,6 @@
-import { mergeFaults, type LinkFaults } from '../protocol/faults.js';
-import type { NicCapture, NicStatus } from '../protocol/session-state.js';
-import type { NicPlan } from './plan.js';
+import { mergeFaults, type LinkFaults } from '../../protocol/faults.js';
+import type { NicCapture, NicStatus } from '../../protocol/session-state.js';
+import type { NicPlan } from '../plan.js';
 
 /** What a change to one NIC sets: each given field replaces the recorded one. */
 export interface NicPatch {

@@ -1,11 +1,11 @@
 import type { EventEmitter } from 'node:events';
-import { QemunetError } from '../errors.js';
-import type { RunningNode } from '../node/kind.js';
-import type { ControlCommand, ControlConnection } from './control.js';
+import { QemunetError } from '../../errors.js';
+import type { RunningNode } from '../../node/kind.js';
+import type { ControlCommand, ControlConnection } from './control-server.js';
 import type { LabLinks } from './link.js';
-import type { LabPlan } from './plan.js';
+import type { LabPlan } from '../plan.js';
 import type { SessionStatus } from './session-status.js';
-import type { SessionState } from './state.js';
+import type { SessionState } from '../state.js';
 
 /** What the control protocol acts on: the lab's running nodes and its own lifecycle. */
 export interface ControlTarget {

@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { QemunetError } from '../errors.js';
-import type { LabPlan } from './plan.js';
-import { FINAL_HOST_STATES } from '../protocol/session-state.js';
+import { QemunetError } from '../../errors.js';
+import type { LabPlan } from '../plan.js';
+import { FINAL_HOST_STATES } from '../../protocol/session-state.js';
 import { initialNicStatus, patchNic, type NicPatch } from './nic-status.js';
-import { StateWriter, type HostStatus, type NicStatus, type SessionPhase, type SessionState, type SwitchStatus } from './state.js';
+import { StateWriter, type HostStatus, type NicStatus, type SessionPhase, type SessionState, type SwitchStatus } from '../state.js';
 
 /**
  * What a running session is, host by host and switch by switch: the one place it changes. Each change

@@ -1,11 +1,11 @@
-import { QemunetError } from '../errors.js';
-import type { RunningNode } from '../node/kind.js';
-import { mergeFaults, type LinkFaults } from '../protocol/faults.js';
-import type { NicStatus } from '../protocol/session-state.js';
-import { capabilityOf, kindOf } from './kinds/index.js';
+import { QemunetError } from '../../errors.js';
+import type { RunningNode } from '../../node/kind.js';
+import { mergeFaults, type LinkFaults } from '../../protocol/faults.js';
+import type { NicStatus } from '../../protocol/session-state.js';
+import { capabilityOf, kindOf } from '../kinds/index.js';
 import type { LabNetwork } from './network.js';
 import type { NicPatch } from './nic-status.js';
-import type { HostPlan, LabPlan } from './plan.js';
+import type { HostPlan, LabPlan } from '../plan.js';
 import type { SessionStatus } from './session-status.js';
 
 /** What a link acts through: the session's status (where it records), its wires, and the running hosts. */
