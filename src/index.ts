@@ -11,4 +11,4 @@ export { resolveTopology } from './topology/resolve.js';
 export type { HostDef, LinkDef, NicDef, RawStatement, RawTopology, SwitchDef, TapDef, Topology, TrunkDef } from './topology/types.js';
 
 // Errors: each carries a stable `code`.
-export { ImageError, InputError, InterruptedError, isQemunetError, ProcessError, QemunetError, SessionError, UsageError, VmError } from './errors.js';
+export { EnvironmentError, ImageError, InputError, InterruptedError, isQemunetError, ProcessError, QemunetError, SessionError, UsageError, VmError } from './errors.js';

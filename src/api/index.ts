@@ -4,8 +4,10 @@
  */
 
 // Starting a session (the returned RunningSession is driven by this process), or showing what it would run.
-export { up, dryRun, checkUp, type UpRequest } from '../lab/up.js';
-export type { Lab as RunningSession } from '../lab/lab.js';
+export { up, dryRun, checkUp, type UpSettings, type LabEnvironment } from '../lab/up.js';
+export type { RunningSession } from '../lab/running-session.js';
+export type { AccelMode } from '../vm/accel-probe.js';
+export { labEnvironment } from './lab-environment.js';
 export { startDetached, type DetachedRequest } from './start-detached.js';
 export { launchWeb } from './background.js';
 export { sessionDirectory } from '../lab/prepare.js';
@@ -19,7 +21,7 @@ export type { CaptureStream } from '../lab/capture-stream.js';
 // Following a file another process appends to (a detached session's log, a capture).
 export { FileFollower } from '../process/file-follower.js';
 export type { HostState, HostStatus, ScreenAccess, SessionPhase, SessionState, SwitchStatus } from '../lab/state.js';
-export type { DisplayMode, NicPlan } from '../lab/plan.js';
+export { DISPLAY_MODES, TINY_TCG_CACHE_MIB, type DisplayMode, type LabPlan, type NicPlan } from '../lab/plan.js';
 export type { AttachIo } from '../console/attach.js';
 export type { MgmtReply } from '../switch/mgmt-protocol.js';
 

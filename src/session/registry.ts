@@ -7,17 +7,17 @@ import { join } from 'node:path';
  * Where qemunet remembers the sessions it started, so `ls` and commands without `--session` can
  * find them: one small file per session directory, holding its path.
  */
-export function registryDir(env: NodeJS.ProcessEnv = process.env): string {
+export function registryDir(env: NodeJS.ProcessEnv = process.env, home: string = homedir()): string {
   if (env.QEMUNET_STATE_DIR) return join(env.QEMUNET_STATE_DIR, 'sessions');
-  return join(env.XDG_STATE_HOME || join(homedir(), '.local', 'state'), 'qemunet', 'sessions');
+  return join(env.XDG_STATE_HOME || join(home, '.local', 'state'), 'qemunet', 'sessions');
 }
 
 function entryName(dir: string): string {
   return createHash('sha256').update(dir).digest('hex').slice(0, 16);
 }
 
-export async function registerSession(dir: string, env?: NodeJS.ProcessEnv): Promise<void> {
-  const reg = registryDir(env);
+/** `registry`: the caller's registryDir (a session started from settings names it; cli/ resolves it from the environment). */
+export async function registerSession(dir: string, reg: string = registryDir()): Promise<void> {
   await mkdir(reg, { recursive: true });
   await writeFile(join(reg, entryName(dir)), `${dir}\n`);
 }
