@@ -6,10 +6,10 @@ import { QemunetError } from '../errors.js';
 import { builtImagePaths } from '../images/store.js';
 
 export interface CatalogOptions {
-  /** `-c FILE`; else ./qemunet.cfg when it exists. */
+  /** The qemunet.cfg to read; else ./qemunet.cfg when it exists. */
   configFile?: string;
   cwd?: string;
-  /** Where built images are kept (the caller resolves it: QEMUNET_IMAGES, else the user's cache). */
+  /** Where built images are kept (the caller finds it; cli/ from its environment). */
   storeDir: string;
   /** The user's home directory, for `${HOME}` in qemunet.cfg. */
   home: string;

@@ -42,9 +42,9 @@ function canListen(port: number): Promise<boolean> {
 export interface DisplayCheck {
   /** The desktop the windows open on, and where programs are found. */
   desktop: Pick<LabEnvironment, 'xDisplay' | 'wayland' | 'dbusSession' | 'programPath'>;
-  /** -V: viewers for vnc/spice hosts. */
+  /** Viewers for vnc/spice hosts. */
   viewers: boolean;
-  /** -y with the xterm display: switch consoles in xterms. */
+  /** Switch consoles in xterms (asked for, with the xterm display). */
   switchXterms: boolean;
   /** What `qemu-system-x86_64 -display help` lists; probed when a host wants QEMU's window. */
   qemuBackends?: ReadonlySet<string>;

@@ -37,7 +37,7 @@ export interface LabRuntime extends WindowOptions {
   tcgPlanOf?: (host: string) => HostPlan;
   /** Warnings for the user while the session runs. */
   onNotice?: (message: string) => void;
-  /** The session stops when this process is gone (QEMUNET_OWNER_PID). */
+  /** The session stops when this process is gone (a script or test run that started it). */
   ownerPid?: number;
 }
 

@@ -83,7 +83,7 @@ export async function makeSessionDirectory(intended: IntendedDir): Promise<strin
   return realpath(dir);
 }
 
-/** `--session DIR` (created if missing, never wiped), else a new unique directory under `tmpDir`. */
+/** The requested session directory (created if missing, never wiped), else a new unique one under `tmpDir`. */
 export async function sessionDirectory(requested: string | undefined, topologyFile: string | undefined, cwd: string, tmpDir: string): Promise<string> {
   return makeSessionDirectory(await intendedSessionDir(requested, topologyFile, cwd, tmpDir));
 }

@@ -103,7 +103,7 @@ export async function up(s: UpSettings): Promise<RunningSession> {
   }
 }
 
-/** `--from ARCHIVE|DIR` and `-a EXTRA.tgz`: the saved session's files, put into the session directory. */
+/** A saved session (archive or directory) and an extra archive: their files, put into the session directory. */
 async function restoreInto(s: UpSettings, dir: string, fromDir: string | undefined): Promise<void> {
   const cwd = s.cwd ?? process.cwd();
   if (s.from && !fromDir) {
