@@ -14,9 +14,9 @@ export { sessionDirectory } from '../lab/prepare.js';
 export { DEFAULT_BOOT_LIMITS, type BootLimits } from '../lab/watchdog.js';
 
 // Sessions on this machine, and one session's operations.
-export { isLive, listSessions } from '../lab/sessions.js';
+export { isLive } from '../lab/sessions.js';
 export { FINAL_HOST_STATES } from '../protocol/session-state.js';
-export { SessionClient, parseNicRef, type ExecIo, type StateSubscription } from './session-client.js';
+export { SessionClient, listSessions, parseNicRef, type ExecIo, type StateSubscription } from './session-client.js';
 export type { CaptureStream } from '../lab/capture-stream.js';
 // Following a file another process appends to (a detached session's log, a capture).
 export { FileFollower } from '../process/file-follower.js';

@@ -16,18 +16,17 @@ function entryName(dir: string): string {
   return createHash('sha256').update(dir).digest('hex').slice(0, 16);
 }
 
-/** `registry`: the caller's registryDir (a session started from settings names it; cli/ resolves it from the environment). */
-export async function registerSession(dir: string, reg: string = registryDir()): Promise<void> {
+/** `reg`: the registry directory, which the caller found (registryDir() of its environment). */
+export async function registerSession(dir: string, reg: string): Promise<void> {
   await mkdir(reg, { recursive: true });
   await writeFile(join(reg, entryName(dir)), `${dir}\n`);
 }
 
-export async function forgetSession(dir: string, env?: NodeJS.ProcessEnv): Promise<void> {
-  await rm(join(registryDir(env), entryName(dir)), { force: true });
+export async function forgetSession(dir: string, reg: string): Promise<void> {
+  await rm(join(reg, entryName(dir)), { force: true });
 }
 
-export async function registeredSessions(env?: NodeJS.ProcessEnv): Promise<string[]> {
-  const reg = registryDir(env);
+export async function registeredSessions(reg: string): Promise<string[]> {
   const names = await readdir(reg).catch(() => [] as string[]);
   const dirs = await Promise.all(names.map((n) => readFile(join(reg, n), 'utf8').then((t) => t.trim(), () => '')));
   return dirs.filter(Boolean).sort();
