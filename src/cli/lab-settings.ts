@@ -46,6 +46,7 @@ export function upSettings(o: UpOptions, c: SettingsContext): UpSettings {
     aliases: o.aliases,
     // -K wins over QEMUNET_ACCEL, whatever that says.
     accel: o.accel ? accelFromEnvironment(c.env.QEMUNET_ACCEL) : 'tcg',
+    accelHint: 'QEMUNET_ACCEL=kvm forces KVM; -K skips this check',
     internet: o.internet,
     quiet: o.quiet,
     kernelArgs: o.kernelArgs,

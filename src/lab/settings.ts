@@ -80,6 +80,8 @@ export interface UpSettings {
   wireAll?: boolean;
   /** false: a lab from elsewhere (a web page's labs folder): a TAP line is an error (it changes this machine's network), and its `.cmd` lines may only do what a lab's console may. */
   hostNetwork?: boolean;
+  /** What the user can do when KVM does not work, said after that warning (the CLI names its option and variable). */
+  accelHint?: string;
   /** TCG's translation cache of every host under TCG, in MiB (less memory, slower boots); default per system. */
   tcgCacheMiB?: number;
   /** How many guests boot at once; default twice the CPUs. */

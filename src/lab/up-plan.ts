@@ -130,7 +130,7 @@ export async function settleAccel(s: UpSettings, plan: LabPlan, storeDir: string
   const kernel = probeKernel(plan.hosts.map((h) => h.system), existsSync(tiny) ? tiny : undefined);
   const verdict = await detectAccel({ mode, cacheFile: s.environment.accelCache, env: { PATH: s.environment.programPath }, ...(kernel ? { kernel } : {}) });
   const notices = verdict.accel === 'tcg' && mode === 'probe'
-    ? [`warning: KVM is not usable (${verdict.reason ?? 'no reason given'}); VMs run under TCG emulation, which is much slower (QEMUNET_ACCEL=kvm forces KVM; -K skips this check)`]
+    ? [`warning: KVM is not usable (${verdict.reason ?? 'no reason given'}); VMs run under TCG emulation, which is much slower${s.accelHint ? ` (${s.accelHint})` : ''}`]
     : [];
   return { accel: verdict.accel, notices };
 }

@@ -45,6 +45,7 @@ describe('up settings from the command line and the environment', () => {
       switchConsoles: false,
       aliases: new Map(),
       accel: 'probe',
+      accelHint: 'QEMUNET_ACCEL=kvm forces KVM; -K skips this check',
       internet: false,
       quiet: false,
       kernelArgs: [],
@@ -61,7 +62,7 @@ describe('up settings from the command line and the environment', () => {
     assert.deepEqual(s, {
       topologyFile: 'lab.topo', sessionDir: 's', configFile: 'my.cfg', display: 'tmux', user: 'ann', from: 'a.tgz', extraArchive: 'x.tgz',
       force: true, vlan: true, hostNetwork: false, switchConsoles: true, viewers: true, displayTcp: true,
-      aliases: new Map([['debian', 'tiny']]), accel: 'tcg', internet: true, quiet: true, kernelArgs: ['a=1', 'b'], mountDir: false, mountDisk: false,
+      aliases: new Map([['debian', 'tiny']]), accel: 'tcg', accelHint: 'QEMUNET_ACCEL=kvm forces KVM; -K skips this check', internet: true, quiet: true, kernelArgs: ['a=1', 'b'], mountDir: false, mountDisk: false,
       bootLimits: { silentMs: 5000, notReadyMs: 180000 }, qemunetCommand: QEMUNET, environment: BARE,
     });
   });
