@@ -1,5 +1,5 @@
 import { accelCacheFile, imageStoreDir } from '../images/store.js';
-import type { LabEnvironment } from '../lab/settings.js';
+import type { LabEnvironment } from '../lab/driver/settings.js';
 import { registryDir } from '../session/registry.js';
 
 /**

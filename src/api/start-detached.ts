@@ -1,7 +1,7 @@
 import { rmdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { QemunetError } from '../errors.js';
-import { sessionDirectory } from '../lab/prepare.js';
+import { sessionDirectory } from '../lab/driver/prepare.js';
 import { run } from '../process/run.js';
 import { QEMUNET_MAIN } from './background.js';
 

@@ -3,7 +3,7 @@ import { mkdir, realpath, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { intendedSessionDir, makeSessionDirectory, sessionDirectory } from '../../src/lab/prepare.js';
+import { intendedSessionDir, makeSessionDirectory, sessionDirectory } from '../../src/lab/driver/prepare.js';
 import { suiteDir } from '../helpers/tiny.js';
 
 const mode = async (path: string) => ((await stat(path)).mode & 0o7777).toString(8);

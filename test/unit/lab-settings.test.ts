@@ -4,7 +4,7 @@ import { labEnvironment } from '../../src/api/lab-environment.js';
 import { accelFromEnvironment, catalogSettings, tuningFromEnvironment, upSettings } from '../../src/cli/lab-settings.js';
 import { parseUpOptions } from '../../src/cli/up-options.js';
 import { EnvironmentError, UsageError } from '../../src/errors.js';
-import type { LabEnvironment, UpSettings } from '../../src/lab/settings.js';
+import type { LabEnvironment, UpSettings } from '../../src/lab/driver/settings.js';
 
 const HOME = '/home/u';
 const QEMUNET = ['/usr/bin/node', '/opt/qemunet/main.js'];

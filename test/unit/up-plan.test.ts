@@ -3,9 +3,9 @@ import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { UpSettings } from '../../src/lab/settings.js';
-import { checkUp } from '../../src/lab/up.js';
-import { expectedAccel, planned, replanned } from '../../src/lab/up-plan.js';
+import type { UpSettings } from '../../src/lab/driver/settings.js';
+import { checkUp } from '../../src/lab/driver/up.js';
+import { expectedAccel, planned, replanned } from '../../src/lab/driver/up-plan.js';
 import type { QemuHostPlan } from '../../src/lab/plan.js';
 import { suiteDir } from '../helpers/tiny.js';
 

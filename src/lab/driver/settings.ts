@@ -1,6 +1,6 @@
-import type { AccelMode } from '../vm/accel-probe.js';
+import type { AccelMode } from '../../vm/accel-probe.js';
 import type { BootLimits } from './watchdog.js';
-import type { DisplayMode } from './plan.js';
+import type { DisplayMode } from '../plan.js';
 
 /**
  * What starting a lab needs from the machine and the user's environment, found by the caller (the CLI

@@ -1,5 +1,5 @@
-import type { LabPlan } from './plan.js';
-import type { SessionState } from './state.js';
+import type { LabPlan } from '../plan.js';
+import type { SessionState } from '../state.js';
 
 /**
  * What the caller of `up` may do with the session it started, which this process drives: follow

@@ -1,22 +1,22 @@
 import { realpath, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { pollUntil } from '../process/poll.js';
-import { QemunetError, SessionError } from '../errors.js';
-import { processIdentity } from '../process/identity.js';
-import { processAlive } from '../process/alive.js';
-import { heldBy } from '../session/lock.js';
-import { sessionPaths } from '../session/paths.js';
-import { forgetSession, registeredSessions } from '../session/registry.js';
-import { GuestAgent } from '../vm/guest-agent.js';
-import { execStreaming } from '../vm/guest-exec-stream.js';
-import { MgmtClient } from '../switch/mgmt-client.js';
-import { wireInfo } from '../switch/wirefilter.js';
-import { parseLinkSettings } from '../protocol/faults.js';
-import { FINAL_HOST_STATES } from '../protocol/session-state.js';
-import type { MgmtReply } from '../switch/mgmt-protocol.js';
-import { controlHold, controlRequest } from './control.js';
-import { readState, writeState, type SessionState } from './state.js';
+import { pollUntil } from '../../process/poll.js';
+import { QemunetError, SessionError } from '../../errors.js';
+import { processIdentity } from '../../process/identity.js';
+import { processAlive } from '../../process/alive.js';
+import { heldBy } from '../../session/lock.js';
+import { sessionPaths } from '../../session/paths.js';
+import { forgetSession, registeredSessions } from '../../session/registry.js';
+import { GuestAgent } from '../../vm/guest-agent.js';
+import { execStreaming } from '../../vm/guest-exec-stream.js';
+import { MgmtClient } from '../../switch/mgmt-client.js';
+import { wireInfo } from '../../switch/wirefilter.js';
+import { parseLinkSettings } from '../../protocol/faults.js';
+import { FINAL_HOST_STATES } from '../../protocol/session-state.js';
+import type { MgmtReply } from '../../switch/mgmt-protocol.js';
+import { controlHold, controlRequest } from './control-client.js';
+import { readState, writeState, type SessionState } from '../state.js';
 
 const LIVE_PHASES = new Set(['starting', 'running', 'stopping']);
 
