@@ -2,16 +2,18 @@ import { execFile, spawn } from 'node:child_process';
 import { setMaxListeners } from 'node:events';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { cpus } from 'node:os';
+import { cpus, homedir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import type { Lab } from '../src/lab/driver/lab.js';
+import { labEnvironment } from '../src/api/lab-environment.js';
+import { tuningFromEnvironment } from '../src/cli/lab-settings.js';
+import type { RunningSession } from '../src/lab/driver/running-session.js';
 import type { LabPlan } from '../src/lab/plan.js';
 import { readTopology } from '../src/lab/driver/prepare.js';
 import type { SessionState } from '../src/lab/state.js';
-import { dryRun, up, type UpRequest } from '../src/lab/driver/up.js';
+import { dryRun, up, type UpSettings } from '../src/lab/driver/up.js';
 import { processAlive } from '../src/process/alive.js';
 import { sessionPaths } from '../src/session/paths.js';
 import { launchSwitch } from '../src/switch/launch.js';
@@ -189,16 +191,20 @@ async function beginRun(ctx: Ctx, tag: string): Promise<{ dir: string; end: () =
   };
 }
 
-function request(ctx: Ctx, topologyFile: string, sessionDir: string): UpRequest {
+/** What the benchmarked qemunet runs with: this process's environment, its own session registry. */
+const envOf = (ctx: Ctx): NodeJS.ProcessEnv => ({ ...process.env, QEMUNET_STATE_DIR: join(ctx.root, 'state') });
+
+function request(ctx: Ctx, topologyFile: string, sessionDir: string): UpSettings {
   return {
     topologyFile,
     sessionDir,
     aliases: new Map([['debian', 'tiny']]),
-    accel: false, // -K: no working KVM here; also skips the (cached) probe
+    accel: 'tcg', // -K: no working KVM here; also skips the (cached) probe
     display: 'none',
     sessionLink: false,
     cwd: ctx.root,
-    env: { ...process.env, QEMUNET_STATE_DIR: join(ctx.root, 'state') },
+    ...tuningFromEnvironment(envOf(ctx)),
+    environment: labEnvironment(envOf(ctx), homedir()),
   };
 }
 
@@ -359,7 +365,7 @@ async function orchestration(ctx: Ctx, hosts: number) {
     const wall0 = Date.now();
     const boot0 = uptimeMs();
     const t0 = performance.now();
-    let lab: Lab | undefined;
+    let lab: RunningSession | undefined;
     let figures: Omit<(typeof runs)[number], 'hardStopMs'> | undefined;
     try {
       lab = await up(request(ctx, topology, run.dir));
@@ -391,7 +397,7 @@ async function orchestration(ctx: Ctx, hosts: number) {
 /** The CLI way: `up --wait`, `status --json`, idle RSS of the VMs and of the supervising qemunet, `down`. */
 async function cli(ctx: Ctx, topology: string, guestPowerOffMs: number) {
   const run = await beginRun(ctx, 'cli');
-  const qemunet = (...args: string[]) => execFileP(process.execPath, [QEMUNET, ...args], { cwd: ctx.root, env: request(ctx, topology, run.dir).env });
+  const qemunet = (...args: string[]) => execFileP(process.execPath, [QEMUNET, ...args], { cwd: ctx.root, env: envOf(ctx) });
   let needsDown = true;
   try {
     const t0 = performance.now();

@@ -1,12 +1,14 @@
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { availableParallelism, homedir, loadavg, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Lab } from '../src/lab/driver/lab.js';
+import { labEnvironment } from '../src/api/lab-environment.js';
+import { tuningFromEnvironment } from '../src/cli/lab-settings.js';
+import type { RunningSession } from '../src/lab/driver/running-session.js';
 import { TINY_TCG_CACHE_MIB } from '../src/lab/plan.js';
-import { dryRun, up, type UpRequest } from '../src/lab/driver/up.js';
+import { dryRun, up, type UpSettings } from '../src/lab/driver/up.js';
 import { processAlive } from '../src/process/alive.js';
 import { KSM_RUN_FILE } from '../src/vm/ksm.js';
 import { launchSwitch } from '../src/switch/launch.js';
@@ -83,15 +85,18 @@ async function writeTopology(dir: string, hosts: number, perSwitch = 16): Promis
   return file;
 }
 
-function request(root: string, topologyFile: string, sessionDir: string, env: NodeJS.ProcessEnv = {}): UpRequest {
+/** As `qemunet up FILE -K -d none --session DIR` would start it, with `env` over this process's environment. */
+function request(root: string, topologyFile: string, sessionDir: string, env: NodeJS.ProcessEnv = {}): UpSettings {
+  const all = { ...process.env, QEMUNET_STATE_DIR: join(root, 'state'), ...env };
   return {
     topologyFile,
     sessionDir,
-    accel: false,
+    accel: 'tcg',
     display: 'none',
     sessionLink: false,
     cwd: root,
-    env: { ...process.env, QEMUNET_STATE_DIR: join(root, 'state'), ...env },
+    ...tuningFromEnvironment(all),
+    environment: labEnvironment(all, homedir()),
   };
 }
 
@@ -184,7 +189,7 @@ async function spawnTime(root: string, print: Print, hosts = 64, runs = 3) {
     const dir = join(root, `spawn${i}`);
     const boot0 = uptimeMs();
     const t0 = performance.now();
-    let lab: Lab | undefined;
+    let lab: RunningSession | undefined;
     try {
       lab = await up(request(root, topology, dir));
       const upMs = performance.now() - t0;

@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { labEnvironment } from '../src/api/lab-environment.js';
 import { up } from '../src/lab/driver/up.js';
 
 /**
@@ -43,7 +44,7 @@ async function oneRun(system: string): Promise<{ readyMs: number; pssKiB: number
   const root = await mkdtemp(join(tmpdir(), 'qn-umlbench-'));
   const topo = join(root, 'one.topo');
   await writeFile(topo, `SWITCH s1\nHOST ${system} h1 s1\n`);
-  const lab = await up({ topologyFile: topo, sessionDir: join(root, 's'), accel: false, display: 'none', sessionLink: false, cwd: root, env: { ...process.env, QEMUNET_STATE_DIR: join(root, 'state') } });
+  const lab = await up({ topologyFile: topo, sessionDir: join(root, 's'), accel: 'tcg', display: 'none', sessionLink: false, cwd: root, environment: labEnvironment({ ...process.env, QEMUNET_STATE_DIR: join(root, 'state') }, homedir()) });
   try {
     await lab.waitReady(180000);
     const h = lab.state().hosts[0]!;

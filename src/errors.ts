@@ -52,6 +52,17 @@ export class UsageError extends QemunetError {
   }
 }
 
+/** An environment variable qemunet reads has a value it cannot use; the message names it and what is allowed. */
+export class EnvironmentError extends QemunetError {
+  constructor(
+    readonly variable: string,
+    readonly value: string,
+    allowed: string,
+  ) {
+    super('ENV_INVALID', `${variable}="${value}" is not allowed; allowed: ${allowed}`);
+  }
+}
+
 /** The user interrupted (Ctrl-C, SIGTERM): exit status 130, as shells report SIGINT. */
 export class InterruptedError extends QemunetError {
   constructor(message: string) {

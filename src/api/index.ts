@@ -4,22 +4,24 @@
  */
 
 // Starting a session (the returned RunningSession is driven by this process), or showing what it would run.
-export { up, dryRun, checkUp, type UpRequest } from '../lab/driver/up.js';
-export type { Lab as RunningSession } from '../lab/driver/lab.js';
+export { up, dryRun, checkUp, type UpSettings, type LabEnvironment } from '../lab/driver/up.js';
+export type { RunningSession } from '../lab/driver/running-session.js';
+export type { AccelMode } from '../vm/accel-probe.js';
+export { labEnvironment } from './lab-environment.js';
 export { startDetached, type DetachedRequest } from './start-detached.js';
 export { launchWeb } from './background.js';
 export { sessionDirectory } from '../lab/driver/prepare.js';
 export { DEFAULT_BOOT_LIMITS, type BootLimits } from '../lab/driver/watchdog.js';
 
 // Sessions on this machine, and one session's operations.
-export { isLive, listSessions } from '../lab/client/sessions.js';
+export { isLive } from '../lab/client/sessions.js';
 export { FINAL_HOST_STATES } from '../protocol/session-state.js';
-export { SessionClient, parseNicRef, type ExecIo, type StateSubscription } from './session-client.js';
+export { SessionClient, listSessions, parseNicRef, type ExecIo, type StateSubscription } from './session-client.js';
 export type { CaptureStream } from '../lab/client/capture-stream.js';
 // Following a file another process appends to (a detached session's log, a capture).
 export { FileFollower } from '../process/file-follower.js';
 export type { HostState, HostStatus, NicStatus, ScreenAccess, SessionPhase, SessionState, SwitchStatus } from '../lab/state.js';
-export type { DisplayMode, NicPlan } from '../lab/plan.js';
+export { DISPLAY_MODES, TINY_TCG_CACHE_MIB, type DisplayMode, type LabPlan, type NicPlan } from '../lab/plan.js';
 export type { AttachIo } from '../console/attach.js';
 export type { MgmtReply } from '../switch/mgmt-protocol.js';
 

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Socket } from 'node:net';
+import { homedir } from 'node:os';
 import type { AttachIo } from '../console/attach.js';
 import { openResumable, type ConsoleCursor, type ResumedConsole } from '../console/cursor.js';
 import { QemunetError } from '../errors.js';
@@ -10,6 +11,8 @@ import { attachHostConsole, attachSwitchConsole } from '../lab/client/attach.js'
 import { controlRequest, controlSubscribe } from '../lab/client/control-client.js';
 import { openCaptureStream, type CaptureStream } from '../lab/client/capture-stream.js';
 import { saveSession } from '../lab/client/save.js';
+import { labEnvironment } from './lab-environment.js';
+import { listSessions as listRegistered } from '../lab/client/sessions.js';
 import { openHostScreen } from '../lab/client/screens.js';
 import { virtualBoxScript } from '../export/virtualbox.js';
 import {
@@ -45,7 +48,8 @@ export class SessionClient {
 
   /** `--session DIR`, else the only running session (an error says what to do otherwise). */
   static async find(requested?: string, options: { cwd?: string; env?: NodeJS.ProcessEnv; allowStopped?: boolean } = {}): Promise<SessionClient> {
-    return new SessionClient(await findSession(requested, options));
+    const { registryDir } = labEnvironment(options.env ?? process.env, homedir());
+    return new SessionClient(await findSession(requested, { ...(options.cwd ? { cwd: options.cwd } : {}), ...(options.allowStopped ? { allowStopped: true } : {}), registryDir }));
   }
 
   /** A session directory as it is, even one whose session has not written its state yet. */
@@ -117,8 +121,10 @@ export class SessionClient {
     return openCaptureStream(this.dir, nic, onChunk);
   }
 
+  /** `env`: where the image store is (the base images' identities go into the archive); default this process's. */
   save(out: string, options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{ file: string; live: boolean }> {
-    return saveSession(this.dir, out, options);
+    const { imageStore } = labEnvironment(options.env ?? process.env, homedir());
+    return saveSession(this.dir, out, { ...(options.cwd ? { cwd: options.cwd } : {}), imageStore });
   }
 
   /** `qemunet export virtualbox HOST`: VBoxManage commands for a VM standing in for the host on this session's switches (untested here). */
@@ -209,3 +215,8 @@ export class SessionClient {
 }
 
 export { parseNicRef };
+
+/** Every session qemunet remembers (in the registry of `env`, default this process's), newest state first; directories that are gone are forgotten. */
+export function listSessions(env: NodeJS.ProcessEnv = process.env): Promise<SessionState[]> {
+  return listRegistered(labEnvironment(env, homedir()).registryDir);
+}

@@ -1,4 +1,5 @@
 import { rmdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { QemunetError } from '../errors.js';
 import { sessionDirectory } from '../lab/driver/prepare.js';
 import { run } from '../process/run.js';
@@ -13,6 +14,7 @@ export interface DetachedRequest {
   wireAll?: boolean;
   /** false: TAP lines are refused (`up --no-taps`). */
   hostNetwork?: boolean;
+  /** The environment of the qemunet that drives the session; default this process's. */
   env?: NodeJS.ProcessEnv;
 }
 
@@ -24,7 +26,8 @@ export interface DetachedRequest {
 export async function startDetached(request: DetachedRequest): Promise<string> {
   const file = request.topology ?? request.from;
   if (!file || (request.topology && request.from)) throw new QemunetError('USAGE', 'give a topology file or a session archive to start');
-  const dir = await sessionDirectory(undefined, file, process.cwd());
+  // Where that qemunet would make it: os.tmpdir() reads this process's TMPDIR, as the child inherits it.
+  const dir = await sessionDirectory(undefined, file, process.cwd(), tmpdir());
   const what = request.topology ? [request.topology] : ['--from', request.from!];
   const args = [QEMUNET_MAIN, 'up', ...what, '--detach', '--session', dir, ...(request.wireAll ? ['--wire-all'] : []), ...(request.hostNetwork === false ? ['--no-taps'] : [])];
   await run(process.execPath, args, { env: request.env ?? process.env }).catch(async (e: Error & { output?: string }) => {

@@ -1,6 +1,8 @@
+import { homedir } from 'node:os';
 import { parseArgs } from 'node:util';
 import { InterruptedError, UsageError } from '../errors.js';
 import { buildImage, listImages, pullImage, removeImage } from '../api/index.js';
+import { catalogSettings } from './lab-settings.js';
 import { progressReporter } from './progress.js';
 
 const USAGE = 'usage: qemunet image build [tiny|debian] [--force] | qemunet image list [--json] [-c FILE] | qemunet image pull NAME [-c FILE] | qemunet image rm NAME';
@@ -12,7 +14,7 @@ export async function imageCommand(argv: string[]): Promise<number> {
     options: { force: { type: 'boolean' }, json: { type: 'boolean' }, config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } },
   });
   const [sub, name] = positionals;
-  const catalogOptions = values.config ? { configFile: values.config } : {};
+  const catalogOptions = catalogSettings(values.config, { env: process.env, home: homedir() });
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
     return 0;
@@ -51,7 +53,7 @@ export async function imageCommand(argv: string[]): Promise<number> {
     }
     case 'pull':
       if (!name) throw new UsageError(USAGE);
-      return pullCommand(name, catalogOptions);
+      return pullCommand(name, values.config);
     case 'rm': {
       if (!name) throw new UsageError(USAGE);
       process.stdout.write(`removed ${await removeImage(name, catalogOptions)}\n`);
@@ -73,7 +75,8 @@ function humanBytes(n: number): string {
 }
 
 /** Downloads a system's image (QemuNet's -D): a progress line, and Ctrl-C keeps the partial file for a resume. */
-export async function pullCommand(name: string, catalogOptions: { configFile?: string }): Promise<number> {
+export async function pullCommand(name: string, configFile: string | undefined): Promise<number> {
+  const catalogOptions = catalogSettings(configFile, { env: process.env, home: homedir() });
   const ac = new AbortController();
   const onSignal = () => ac.abort(new InterruptedError('interrupted: the partial download is kept and resumes next time'));
   process.once('SIGINT', onSignal);

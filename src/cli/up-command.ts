@@ -1,15 +1,16 @@
 import { readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { QemunetError, UsageError } from '../errors.js';
-import { checkUp, DEFAULT_BOOT_LIMITS, dryRun, FileFollower, isLive, launchWeb, SessionClient, sessionDirectory, up, type RunningSession, type SessionState, type StateSubscription, type UpRequest } from '../api/index.js';
+import { checkUp, dryRun, FileFollower, isLive, launchWeb, SessionClient, sessionDirectory, up, type RunningSession, type SessionState, type StateSubscription, type UpSettings } from '../api/index.js';
 import { FINAL_HOST_STATES } from '../protocol/session-state.js';
 import { QEMUNET_MAIN, startQemunetInBackground } from '../api/background.js';
 import { pullCommand } from './image-command.js';
 import { LiveStatus } from './live-status.js';
 import { renderStatus } from './status-view.js';
+import { upSettings } from './lab-settings.js';
 import { parseUpOptions, type UpOptions } from './up-options.js';
 
 export const UP_USAGE = `usage: qemunet up TOPOLOGY [options]      (or QemuNet's form: qemunet -t TOPOLOGY [options])
@@ -56,11 +57,11 @@ export async function upCommand(args: readonly string[]): Promise<number> {
     process.stdout.write(`${UP_USAGE}\n`);
     return 0;
   }
-  if (o.download) return pullCommand(o.download, o.config ? { configFile: o.config } : {});
+  if (o.download) return pullCommand(o.download, o.config);
   if (o.notYet.length) throw new QemunetError('NOT_YET_SUPPORTED', `${o.notYet.join(', ')}: not available in this version of qemunet yet`);
   if (o.standalone) return standalone(o, o.standalone);
   if (!o.topology && !o.session && !o.from) throw new UsageError(`give a topology file\n${UP_USAGE}`);
-  const req = toRequest(o);
+  const req = settingsOf(o);
   if (o.dryRun) {
     process.stdout.write(await dryRun(req));
     return 0;
@@ -69,36 +70,9 @@ export async function upCommand(args: readonly string[]): Promise<number> {
   return foreground(o, req);
 }
 
-function toRequest(o: UpOptions): UpRequest {
-  return {
-    ...(o.topology ? { topologyFile: o.topology } : {}),
-    ...(o.session ? { sessionDir: o.session } : {}),
-    ...(o.config ? { configFile: o.config } : {}),
-    ...(o.display ? { display: o.display } : {}),
-    ...(o.user ? { user: o.user } : {}),
-    ...(o.from ? { from: o.from } : {}),
-    ...(o.extraArchive ? { extraArchive: o.extraArchive } : {}),
-    force: o.force,
-    vlan: o.vlan,
-    // From a browser, users try faults on any link: --web wires every NIC.
-    ...(o.wireAll || o.web ? { wireAll: true } : {}),
-    ...(o.noTaps ? { hostNetwork: false } : {}),
-    switchConsoles: o.switchConsoles,
-    ...(o.viewers ? { viewers: true } : {}),
-    ...(o.displayTcp ? { displayTcp: true } : {}),
-    aliases: o.aliases,
-    accel: o.accel,
-    internet: o.internet,
-    quiet: o.quiet,
-    kernelArgs: o.kernelArgs,
-    mountDir: o.mountDir,
-    mountDisk: o.mountDisk,
-    ...(o.bootSilenceSec || o.bootLimitSec
-      ? { bootLimits: { silentMs: (o.bootSilenceSec ?? DEFAULT_BOOT_LIMITS.silentMs / 1000) * 1000, notReadyMs: (o.bootLimitSec ?? DEFAULT_BOOT_LIMITS.notReadyMs / 1000) * 1000 } }
-      : {}),
-    qemunetCommand: [process.execPath, QEMUNET_MAIN],
-    ...ownerPid(),
-  };
+/** The settings of this command line, with this process's environment. */
+function settingsOf(o: UpOptions): UpSettings {
+  return upSettings(o, { env: process.env, home: homedir(), qemunetCommand: [process.execPath, QEMUNET_MAIN] });
 }
 
 /**
@@ -111,7 +85,7 @@ async function standalone(o: UpOptions, s: { system: string; raw: boolean }): Pr
   try {
     const topology = join(tmp, 'standalone.topo');
     await writeFile(topology, `HOST ${s.system} ${s.system}\n`);
-    const req = toRequest({ ...o, topology, internet: true, display: o.display ?? (process.stdin.isTTY ? 'nographic' : 'none') });
+    const req = settingsOf({ ...o, topology, internet: true, display: o.display ?? (process.stdin.isTTY ? 'nographic' : 'none') });
     return await foreground(o, { ...req, sessionDir: o.session ?? join(tmp, 'session'), sessionLink: false, rawBase: s.raw });
   } finally {
     await rm(tmp, { recursive: true, force: true });
@@ -132,7 +106,7 @@ async function confirmRaw(system: string): Promise<void> {
 }
 
 /** Runs the session in this process until Ctrl-C, SIGTERM, or every host has stopped. */
-async function foreground(o: UpOptions, req: UpRequest): Promise<number> {
+async function foreground(o: UpOptions, req: UpSettings): Promise<number> {
   const view = new LiveStatus(process.stdout);
   const starting = new AbortController();
   let lab: RunningSession | undefined;
@@ -162,12 +136,12 @@ async function foreground(o: UpOptions, req: UpRequest): Promise<number> {
     started.on('change', (s) => view.update(s));
     view.update(started.state());
     if (interrupts) void started.stop();
-    if (o.web && !process.env[SUPERVISOR_ENV]) view.note(`web: ${await launchWeb(started.paths.dir, { open: o.open === true })}`);
+    if (o.web && !process.env[SUPERVISOR_ENV]) view.note(`web: ${await launchWeb(started.dir, { open: o.open === true })}`);
     const nographic = started.plan.hosts.find((h) => h.display === 'nographic');
     if (nographic && process.stdin.isTTY) {
       view.pause();
       process.stdout.write(`[console of ${nographic.name}: Ctrl-] detaches]\r\n`);
-      await (await SessionClient.find(started.paths.dir)).attachConsole(nographic.name, { input: process.stdin, output: process.stdout });
+      await (await SessionClient.find(started.dir)).attachConsole(nographic.name, { input: process.stdin, output: process.stdout });
       process.stdout.write('\r\n');
       view.resume();
     }
@@ -189,26 +163,15 @@ async function foreground(o: UpOptions, req: UpRequest): Promise<number> {
 }
 
 /**
- * QEMUNET_OWNER_PID: the session ends when that process does, whatever ends it (a script or test
- * runner that started it in the background, killed before it could run `qemunet down`).
- */
-function ownerPid(): { ownerPid?: number } {
-  const value = process.env.QEMUNET_OWNER_PID;
-  if (!value) return {};
-  const pid = Number(value);
-  if (!Number.isInteger(pid) || pid <= 0) throw new UsageError(`QEMUNET_OWNER_PID="${value}" is not a process id`);
-  return { ownerPid: pid };
-}
-
-/**
  * `--detach` / `--wait`: the session is driven by a background qemunet (its own process group, so
  * the terminal's Ctrl-C does not reach it). This process waits until it runs, or with --wait until
  * every host is ready, then prints the status and returns.
  */
 async function detach(args: readonly string[], o: UpOptions): Promise<number> {
-  if (!o.from && !o.extraArchive) await checkUp(toRequest(o));
+  const settings = settingsOf(o);
+  if (!o.from && !o.extraArchive) await checkUp(settings);
   const fromDir = o.from && statSync(o.from, { throwIfNoEntry: false })?.isDirectory() ? o.from : undefined;
-  const dir = await sessionDirectory(o.session ?? fromDir, o.topology ?? o.from, process.cwd());
+  const dir = await sessionDirectory(o.session ?? fromDir, o.topology ?? o.from, process.cwd(), settings.environment.tmpDir);
   const session = SessionClient.at(dir);
   // The supervisor's output (image builds, warnings, hosts booting) is relayed while this waits; the
   // log keeps earlier runs of the session, so only what this start writes is.

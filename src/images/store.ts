@@ -13,8 +13,8 @@ export function imageStoreDir(env: NodeJS.ProcessEnv = process.env, home: string
 }
 
 /** The KVM verdicts, one file for the machine (a second image store does not probe again). */
-export function accelCacheFile(env: NodeJS.ProcessEnv = process.env): string {
-  return join(qemunetCacheDir(env), 'accel.json');
+export function accelCacheFile(env: NodeJS.ProcessEnv = process.env, home: string = homedir()): string {
+  return join(qemunetCacheDir(env, home), 'accel.json');
 }
 
 /** Downloaded .deb files are kept beside the store so a rebuild needs no network. */

@@ -3,13 +3,16 @@ import { dirname, resolve } from 'node:path';
 import { builtinCatalog, mergeCatalog, type Catalog } from '../config/catalog.js';
 import { parseQemunetCfg } from '../config/qemunet-cfg.js';
 import { QemunetError } from '../errors.js';
-import { builtImagePaths, imageStoreDir } from '../images/store.js';
+import { builtImagePaths } from '../images/store.js';
 
 export interface CatalogOptions {
-  /** `-c FILE`; else ./qemunet.cfg when it exists. */
+  /** The qemunet.cfg to read; else ./qemunet.cfg when it exists. */
   configFile?: string;
   cwd?: string;
-  env?: NodeJS.ProcessEnv;
+  /** Where built images are kept (the caller finds it; cli/ from its environment). */
+  storeDir: string;
+  /** The user's home directory, for `${HOME}` in qemunet.cfg. */
+  home: string;
 }
 
 export interface LoadedCatalog {
@@ -21,9 +24,8 @@ export interface LoadedCatalog {
 }
 
 /** The systems a topology can use: built-in ones merged with qemunet.cfg, looked up as QemuNet does. */
-export async function loadCatalog(options: CatalogOptions = {}): Promise<LoadedCatalog> {
-  const env = options.env ?? process.env;
-  const storeDir = imageStoreDir(env);
+export async function loadCatalog(options: CatalogOptions): Promise<LoadedCatalog> {
+  const storeDir = options.storeDir;
   const cwd = options.cwd ?? process.cwd();
   const configFiles: string[] = [];
   const candidate = options.configFile ? resolve(cwd, options.configFile) : resolve(cwd, 'qemunet.cfg');
@@ -33,7 +35,7 @@ export async function loadCatalog(options: CatalogOptions = {}): Promise<LoadedC
   if (present) {
     const text = await readFile(candidate, 'utf8');
     configFiles.push(candidate);
-    parsed.push(parseQemunetCfg(text, candidate, { qemunetDir: dirname(candidate), configDir: dirname(candidate), env }));
+    parsed.push(parseQemunetCfg(text, candidate, { qemunetDir: dirname(candidate), configDir: dirname(candidate), env: { HOME: options.home } }));
   }
   const { catalog, notes } = mergeCatalog(builtinCatalog((name) => builtImagePaths(storeDir, name)), parsed);
   return { catalog, storeDir, configFiles, notes };

@@ -17,7 +17,7 @@ export interface ImageRow {
 }
 
 /** Every known system with its files, their state and sizes (`qemunet image list`). */
-export async function listImages(options: CatalogOptions = {}): Promise<{ rows: ImageRow[]; configFiles: string[]; notes: string[] }> {
+export async function listImages(options: CatalogOptions): Promise<{ rows: ImageRow[]; configFiles: string[]; notes: string[] }> {
   const { catalog, configFiles, notes } = await loadCatalog(options);
   const rows: ImageRow[] = [];
   for (const s of catalog.values()) rows.push({ name: s.name, sys: s.sys, source: s.source, files: await fileStates(s) });
@@ -47,7 +47,7 @@ export async function buildImage(name: string, options: CatalogOptions & { force
 }
 
 /** Removes a built image from the store; images declared in qemunet.cfg are the user's files and stay. */
-export async function removeImage(name: string, options: CatalogOptions = {}): Promise<string> {
+export async function removeImage(name: string, options: CatalogOptions): Promise<string> {
   const { catalog, storeDir } = await loadCatalog(options);
   const entry = catalog.get(name);
   if (!entry?.builtin) throw new ImageError('NOT_REMOVABLE', `only images qemunet built can be removed; ${name} ${entry ? `is declared in ${entry.source}` : 'is not a known system'}`);

@@ -1,5 +1,5 @@
 import type { Catalog, SystemEntry } from '../config/catalog.js';
-import { InputError, QemunetError, UsageError } from '../errors.js';
+import { InputError, QemunetError } from '../errors.js';
 import type { HostPaths, SessionPaths, SwitchPaths } from '../session/paths.js';
 import { vdeSwitchArgv } from '../switch/vde-argv.js';
 import type { HostDef, Topology } from '../topology/types.js';
@@ -30,41 +30,30 @@ export const DEBIAN_MEMORY_MIB = 256;
  */
 export const TINY_TCG_CACHE_MIB = 32;
 
-/**
- * QEMUNET_TCG_CACHE=MiB: one translation cache size for every host under TCG. 16 fits about 17 idle
- * tiny VMs in a GiB with KSM (13 at the default 32), at about 70% more CPU to boot each.
- */
-export function tcgCacheSetting(value: string | undefined): number | undefined {
-  if (value === undefined || value === '') return undefined;
-  const mib = /^\d+$/.test(value) ? Number(value) : NaN;
-  if (!(mib >= 4 && mib <= 4096)) throw new UsageError(`QEMUNET_TCG_CACHE="${value}" is not allowed; allowed: a size in MiB from 4 to 4096 (TCG's translation cache of each VM; tiny's default is ${TINY_TCG_CACHE_MIB}, 16 saves memory at the cost of slower boots)`);
-  return mib;
-}
-
 export interface PlanOptions {
   accel: VmSpec['accel'];
-  /** `--alias NAME=SYSTEM`: a topology's system name resolved as another system. */
+  /** A topology's system name resolved as another system. */
   aliases: ReadonlyMap<string, string>;
   /** For hosts whose HOST line names no display. */
   display: DisplayMode;
   internet: boolean;
   quiet: boolean;
-  /** `-z`: appended to the kernel command line of Linux systems booted with a kernel. */
+  /** Appended to the kernel command line of Linux systems booted with a kernel. */
   kernelArgs: readonly string[];
-  /** QemuNet passes `user=NAME` (`-u`) to the Linux guests it boots with its own kernel. */
+  /** QemuNet passes `user=NAME` to the Linux guests it boots with its own kernel. */
   user: string;
   mountDir: boolean;
   mountDisk: boolean;
   nicModel?: string;
   /** Hosts whose `<host>.disk` exists in the session. */
   existingDisks: ReadonlySet<string>;
-  /** VLAN support (-v): trunks allowed, `.cmd` files loaded. */
+  /** VLAN support: trunks allowed, `.cmd` files loaded. */
   vlan?: boolean;
-  /** QEMUNET_TCG_CACHE: TCG's translation cache of every host under TCG, in MiB (less memory, slower boots). */
+  /** TCG's translation cache of every host under TCG, in MiB (less memory, slower boots); 16 fits about 17 idle tiny VMs in a GiB with KSM (13 at the default 32), at about 70% more CPU to boot each. */
   tcgCacheMiB?: number;
   /** A wirefilter on every NIC (not only LINK lines), so faults can be set live on any of them. */
   wireAll?: boolean;
-  /** Boot on the raw base image instead of an overlay (QemuNet's -L). */
+  /** Boot on the raw base image instead of an overlay (changes are permanent). */
   rawBase?: boolean;
   /** Config files that were read, for "unknown system" errors. */
   configFiles: readonly string[];

@@ -32,6 +32,8 @@ export const ERROR_CODES = {
   ERR_PARSE_ARGS_INVALID_OPTION_VALUE: { input: true, exit: 2 },
   ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL: { input: true, exit: 2 },
   INTERRUPTED: { exit: 130 },
+  /** An environment variable qemunet reads has a value it cannot use: exit 2, as a bad option. */
+  ENV_INVALID: { exit: 2 },
   NOT_CONFIRMED: REFUSED,
   NOT_YET_SUPPORTED: REFUSED,
 

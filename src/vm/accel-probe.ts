@@ -9,6 +9,7 @@
 
 import { qemuOpts } from './qemu-argv.js';
 
+/** What the user asked for: KVM when the probe says it works, KVM without probing, or TCG. */
 export type AccelMode = 'probe' | 'kvm' | 'tcg';
 
 export interface AccelVerdict {
@@ -17,16 +18,6 @@ export interface AccelVerdict {
   reason?: string;
   /** How the verdict was reached: a fresh probe, the cache, or a setting. */
   source: 'probe' | 'cache' | 'setting';
-}
-
-/** What the user asked for: -K (flag false) wins, then QEMUNET_ACCEL, else probe. */
-export function accelMode(flag: boolean | undefined, envValue: string | undefined): AccelMode | { invalid: string } {
-  if (flag === false) return 'tcg';
-  const v = envValue?.trim().toLowerCase();
-  if (!v) return 'probe';
-  if (v === 'kvm' || v === 'tcg') return v;
-  if (v === 'auto' || v === 'probe') return 'probe';
-  return { invalid: `QEMUNET_ACCEL="${envValue}" is not understood; allowed: kvm (no probe), tcg, auto (probe; the default)` };
 }
 
 /** Guest memory of the probe: a 64-bit Debian kernel entered through PVH hangs with 64 MiB, boots with 80. */

@@ -7,7 +7,7 @@ import { buildTinyImage } from '../../src/images/builder.js';
 import { accelCacheFile, builtImagePaths, imageStoreDir } from '../../src/images/store.js';
 import { run } from '../../src/process/run.js';
 import { detectAccel } from '../../src/vm/accel.js';
-import { accelMode, type AccelMode } from '../../src/vm/accel-probe.js';
+import { accelFromEnvironment } from '../../src/cli/lab-settings.js';
 import { tinyKernelAppend, type VmSpec } from '../../src/vm/qemu-argv.js';
 
 /** The tiny image, built once per machine and reused by every test (the store lock serialises builds). */
@@ -31,7 +31,7 @@ export async function overlayOn(base: string, path: string): Promise<string> {
 /** A VM of the tiny system with no NICs, all sockets in `dir`. */
 export async function tinyVmSpec(dir: string, name: string, overrides: Partial<VmSpec> = {}): Promise<VmSpec> {
   const image = await tinyImage();
-  const { accel } = await detectAccel({ mode: accelMode(undefined, process.env.QEMUNET_ACCEL) as AccelMode, kernel: image.kernel, cacheFile: accelCacheFile() });
+  const { accel } = await detectAccel({ mode: accelFromEnvironment(process.env.QEMUNET_ACCEL), kernel: image.kernel, cacheFile: accelCacheFile() });
   return {
     name,
     accel,

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -22,6 +23,13 @@ describe('exit status', { timeout: 60000 }, () => {
     await writeFile(join(dir, 'qemunet-state.json'), JSON.stringify({ version: 1, dir, topology: 'topology', pid: 0, phase: 'stopped', accel: 'tcg', startedAt: '', hosts: [], switches: [] }));
     const r = await qemunet(['link', 'nonsense', '--session', dir]);
     assert.deepEqual([r.code, r.stderr], [2, 'qemunet: "nonsense" does not name a NIC; write HOST:ethN, like syl:eth0\n']);
+  });
+
+  test('an environment variable qemunet cannot use exits 2, naming it and what is allowed, before anything is read or made', async () => {
+    const dir = join(tmp.path, 'never');
+    const r = await qemunet(['up', join(tmp.path, 'nosuch.topo'), '--session', dir], { env: { ...process.env, QEMUNET_TCG_CACHE: '16M' } });
+    assert.deepEqual([r.code, r.stderr], [2, "qemunet: QEMUNET_TCG_CACHE=\"16M\" is not allowed; allowed: a size in MiB from 4 to 4096 (TCG's translation cache of each VM; tiny's default is 32, 16 saves memory at the cost of slower boots)\n"]);
+    assert.equal(existsSync(dir), false);
   });
 
   test('an unknown option of a session command (node:util parseArgs) exits 2', async () => {

@@ -3,19 +3,10 @@ import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { accelMode, bootSectorProbeArgv, kernelProbeArgv, probeBootSector, probeKernel, probeOutcome, verdictKey } from '../../src/vm/accel-probe.js';
+import { bootSectorProbeArgv, kernelProbeArgv, probeBootSector, probeKernel, probeOutcome, verdictKey } from '../../src/vm/accel-probe.js';
 import { detectAccel } from '../../src/vm/accel.js';
 
 describe('accelerator choice (pure)', () => {
-  it('takes -K first, then QEMUNET_ACCEL, else probes', () => {
-    assert.equal(accelMode(false, 'kvm'), 'tcg');
-    assert.equal(accelMode(true, 'kvm'), 'kvm');
-    assert.equal(accelMode(undefined, 'TCG'), 'tcg');
-    assert.equal(accelMode(true, undefined), 'probe');
-    assert.equal(accelMode(undefined, 'auto'), 'probe');
-    assert.deepEqual(accelMode(undefined, 'xen'), { invalid: 'QEMUNET_ACCEL="xen" is not understood; allowed: kvm (no probe), tcg, auto (probe; the default)' });
-  });
-
   it('boots a 64-bit kernel with no root device, exiting on its panic', () => {
     assert.deepEqual(kernelProbeArgv('/i/tiny.vmlinux'), [
       '-machine', 'pc,accel=kvm', '-cpu', 'host', '-nodefaults', '-no-user-config', '-display', 'none', '-vga', 'none',

@@ -65,12 +65,12 @@ describe('qemunet.cfg', () => {
   it("a session started beside a qemunet.cfg that declares debian uses that debian, not the built-in one (which is then not built)", async () => {
     const dir = await mkdtemp(join(tmpdir(), 'qemunet-cfg-'));
     try {
-      const env = { QEMUNET_IMAGES: '/s', HOME: '/home/u' };
-      const builtin = (await loadCatalog({ cwd: dir, env })).catalog.get('debian');
+      const store = { storeDir: '/s', home: '/home/u' };
+      const builtin = (await loadCatalog({ cwd: dir, ...store })).catalog.get('debian');
       assert.equal(builtin?.builtin, 'debian');
       assert.equal(builtin?.fs, '/s/debian/debian.img');
       await writeFile(join(dir, 'qemunet.cfg'), '# my own Debian\nSYS[debian]="linux"\nFS[debian]="$QEMUNETDIR/images/debian10.img"\nKERNEL[debian]="/img/vmlinuz"\n');
-      const loaded = await loadCatalog({ cwd: dir, env });
+      const loaded = await loadCatalog({ cwd: dir, ...store });
       assert.deepEqual(loaded.configFiles, [join(dir, 'qemunet.cfg')]);
       // No `builtin`: checkPrerequisites builds only built-in systems, and the plan boots it as QemuNet does.
       assert.deepEqual(loaded.catalog.get('debian'), { name: 'debian', sys: 'linux', fs: join(dir, 'images/debian10.img'), kernel: '/img/vmlinuz', qemuopt: '', source: `${join(dir, 'qemunet.cfg')}:2` });

@@ -26,6 +26,7 @@ describe('error codes: one table', () => {
       ['ERR_PARSE_ARGS_INVALID_OPTION_VALUE', 2],
       ['ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL', 2],
       ['INTERRUPTED', 130],
+      ['ENV_INVALID', 2],
     ]);
     assert.equal(exitStatus('NOT_A_CODE'), 1);
     assert.equal(apiExitStatus('USAGE'), 2);

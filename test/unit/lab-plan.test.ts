@@ -6,7 +6,7 @@ import { builtinCatalog, mergeCatalog, type Catalog } from '../../src/config/cat
 import { parseQemunetCfg } from '../../src/config/qemunet-cfg.js';
 import { InputError, QemunetError } from '../../src/errors.js';
 import { builtImagePaths } from '../../src/images/store.js';
-import { planLab, tcgCacheSetting, type HostPlan, type LabPlan, type PlanOptions, type QemuHostPlan } from '../../src/lab/plan.js';
+import { planLab, type HostPlan, type LabPlan, type PlanOptions, type QemuHostPlan } from '../../src/lab/plan.js';
 import { sessionPaths } from '../../src/session/paths.js';
 import { parseTopology } from '../../src/topology/parse.js';
 import { resolveTopology } from '../../src/topology/resolve.js';
@@ -425,7 +425,7 @@ describe('planLab: refusals', () => {
   });
 });
 
-describe('planLab: TCG translation cache (QEMUNET_TCG_CACHE)', () => {
+describe('planLab: TCG translation cache (the tcgCacheMiB setting)', () => {
   const topology = topologyText('SWITCH s1\nHOST tiny a s1\nHOST debian d s1\n');
   const cacheOf = (plan: ReturnType<typeof planLab>, name: string) => host(plan, name).vm.tcgCacheMiB;
 
@@ -439,13 +439,5 @@ describe('planLab: TCG translation cache (QEMUNET_TCG_CACHE)', () => {
   it('gives every TCG host the size the user set', () => {
     const plan = planLab(topology, CATALOG, PATHS, options({ accel: 'tcg', tcgCacheMiB: 16 }));
     assert.deepEqual([cacheOf(plan, 'a'), cacheOf(plan, 'd')], [16, 16]);
-  });
-
-  it('reads the setting, and refuses what is not a size, naming the variable and what is allowed', () => {
-    assert.equal(tcgCacheSetting(undefined), undefined);
-    assert.equal(tcgCacheSetting('16'), 16);
-    for (const bad of ['0', '16M', '-1', '99999', 'lots']) {
-      assert.throws(() => tcgCacheSetting(bad), { code: 'USAGE', message: `QEMUNET_TCG_CACHE="${bad}" is not allowed; allowed: a size in MiB from 4 to 4096 (TCG's translation cache of each VM; tiny's default is 32, 16 saves memory at the cost of slower boots)` });
-    }
   });
 });

@@ -2,7 +2,6 @@ import { access, mkdir, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/
 import { basename, dirname, join, resolve } from 'node:path';
 import { SessionError } from '../../errors.js';
 import { baseIdentity } from '../../images/base-checksum.js';
-import { imageStoreDir } from '../../images/store.js';
 import { run } from '../../process/run.js';
 import { archivedSessionFiles, umlCowFile, type SessionManifest } from '../../session/archive-manifest.js';
 import { sessionPaths } from '../../session/paths.js';
@@ -17,7 +16,7 @@ import { QEMUNET_VERSION } from '../version.js';
  * guest. The archive is written beside its destination and renamed, so a failure never destroys an
  * earlier archive of the same name.
  */
-export async function saveSession(dir: string, out: string, options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{ file: string; live: boolean }> {
+export async function saveSession(dir: string, out: string, options: { cwd?: string; imageStore: string }): Promise<{ file: string; live: boolean }> {
   const target = resolve(options.cwd ?? process.cwd(), out);
   const state = await sessionStatus(dir);
   const paths = sessionPaths(dir);
@@ -34,7 +33,7 @@ export async function saveSession(dir: string, out: string, options: { cwd?: str
         await controlRequest(paths.control, { cmd: 'thaw' });
       }
     }
-    const cacheDir = join(imageStoreDir(options.env), '..');
+    const cacheDir = join(options.imageStore, '..');
     const manifest: SessionManifest = {
       format: 'qemunet-session',
       version: 1,

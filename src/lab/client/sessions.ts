@@ -45,12 +45,12 @@ export function isLive(state: SessionState): boolean {
   return LIVE_SESSION_PHASES.has(state.phase);
 }
 
-/** Every session qemunet remembers, newest state first; directories that are gone are forgotten. */
-export async function listSessions(env?: NodeJS.ProcessEnv): Promise<SessionState[]> {
+/** Every session registered in `registry`, newest state first; directories that are gone are forgotten. */
+export async function listSessions(registry: string): Promise<SessionState[]> {
   const out: SessionState[] = [];
-  for (const dir of await registeredSessions(env)) {
+  for (const dir of await registeredSessions(registry)) {
     if (!(await stat(dir).then((s) => s.isDirectory(), () => false))) {
-      await forgetSession(dir, env);
+      await forgetSession(dir, registry);
       continue;
     }
     const state = await sessionStatus(dir).catch(() => undefined);
@@ -60,7 +60,7 @@ export async function listSessions(env?: NodeJS.ProcessEnv): Promise<SessionStat
 }
 
 /** `--session DIR`, else the only running session; several or none is an error that says what to do. */
-export async function findSession(requested: string | undefined, options: { cwd?: string; env?: NodeJS.ProcessEnv; allowStopped?: boolean } = {}): Promise<string> {
+export async function findSession(requested: string | undefined, options: { cwd?: string; registryDir: string; allowStopped?: boolean }): Promise<string> {
   if (requested) {
     const dir = await realpath(resolve(options.cwd ?? process.cwd(), requested)).catch(() => {
       throw new SessionError('SESSION_UNKNOWN', `session directory ${requested} does not exist`);
@@ -68,7 +68,7 @@ export async function findSession(requested: string | undefined, options: { cwd?
     await sessionStatus(dir);
     return dir;
   }
-  const live = (await listSessions(options.env)).filter(isLive);
+  const live = (await listSessions(options.registryDir)).filter(isLive);
   if (live.length === 1) return live[0]!.dir;
   if (!live.length && options.allowStopped) throw new SessionError('NO_SESSION', 'no qemunet session is running; name a stopped one with --session DIR');
   if (!live.length) throw new SessionError('NO_SESSION', 'no qemunet session is running; start one with "qemunet up TOPOLOGY", or name one with --session DIR');

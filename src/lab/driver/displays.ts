@@ -6,6 +6,7 @@ import type { Topology } from '../../topology/types.js';
 import { VNC_BASE_PORT } from '../../vm/qemu-argv.js';
 import { kindOf } from '../kinds/index.js';
 import { TERMINAL_DISPLAYS, type DisplayMode, type LabPlan } from '../plan.js';
+import type { LabEnvironment } from './settings.js';
 import { terminalArgv, viewerArgv } from './terminals.js';
 
 /** The display of each host: its HOST line's, else the session's. */
@@ -39,10 +40,11 @@ function canListen(port: number): Promise<boolean> {
 }
 
 export interface DisplayCheck {
-  env: NodeJS.ProcessEnv;
-  /** -V: viewers for vnc/spice hosts. */
+  /** The desktop the windows open on, and where programs are found. */
+  desktop: Pick<LabEnvironment, 'xDisplay' | 'wayland' | 'dbusSession' | 'programPath'>;
+  /** Viewers for vnc/spice hosts. */
   viewers: boolean;
-  /** -y with the xterm display: switch consoles in xterms. */
+  /** Switch consoles in xterms (asked for, with the xterm display). */
   switchXterms: boolean;
   /** What `qemu-system-x86_64 -display help` lists; probed when a host wants QEMU's window. */
   qemuBackends?: ReadonlySet<string>;
@@ -78,13 +80,13 @@ export async function checkDisplays(plan: LabPlan, c: DisplayCheck): Promise<voi
     }
   }
   if (c.switchXterms) programs.set('xterm', '-y');
-  if (needX.length && !c.env.DISPLAY && !c.env.WAYLAND_DISPLAY) {
+  if (needX.length && !c.desktop.xDisplay && !c.desktop.wayland) {
     throw new QemunetError('NO_X_DISPLAY', `${needX.join(', ')} open${needX.length === 1 ? 's' : ''} a window, but DISPLAY is not set (no X display); run under X, or use vnc or spice (a server on a unix socket) or tmux/screen`);
   }
-  if (programs.has('gnome-terminal') && !c.env.DBUS_SESSION_BUS_ADDRESS) {
+  if (programs.has('gnome-terminal') && !c.desktop.dbusSession) {
     throw new QemunetError('NO_DBUS', 'display mode gnome needs a D-Bus session bus (gnome-terminal opens its windows through it), and DBUS_SESSION_BUS_ADDRESS is not set; use xterm, rxvt or xfce4, or run inside dbus-run-session');
   }
   for (const [program, why] of programs) {
-    if ((await findProgram(program, c.env)) === undefined) throw new QemunetError('PROGRAM_MISSING', `${why === '-V' ? '-V' : `display mode ${why}`} runs ${program}, which was not found on PATH.${missingProgramMessage(program).replace(/^.*?PATH\./, '')}`);
+    if ((await findProgram(program, { PATH: c.desktop.programPath })) === undefined) throw new QemunetError('PROGRAM_MISSING', `${why === '-V' ? '-V' : `display mode ${why}`} runs ${program}, which was not found on PATH.${missingProgramMessage(program).replace(/^.*?PATH\./, '')}`);
   }
 }

@@ -18,6 +18,7 @@ import { LabNetwork } from './network.js';
 import type { HostPlan, LabPlan } from '../plan.js';
 import { SessionStatus } from './session-status.js';
 import { allSettledOrThrow } from './settle.js';
+import type { RunningSession } from './running-session.js';
 import { Slots } from './slots.js';
 import type { SessionPhase, SessionState } from '../state.js';
 import { viewerFile } from './terminals.js';
@@ -37,7 +38,7 @@ export interface LabRuntime extends WindowOptions {
   tcgPlanOf?: (host: string) => HostPlan;
   /** Warnings for the user while the session runs. */
   onNotice?: (message: string) => void;
-  /** The session stops when this process is gone (QEMUNET_OWNER_PID). */
+  /** The session stops when this process is gone (a script or test run that started it). */
   ownerPid?: number;
 }
 
@@ -55,7 +56,7 @@ const SESSION_DIR_CHECK_MS = 2000;
  * modules of their own; this class orders them and owns the hosts' lives.
  * Emits 'change' with the session state whenever anything changes.
  */
-export class Lab extends EventEmitter {
+export class Lab extends EventEmitter implements RunningSession {
   private readonly vms = new Map<string, RunningNode>();
   private readonly hubs = new Map<string, ConsoleHub>();
   private readonly status: SessionStatus;
@@ -115,6 +116,10 @@ export class Lab extends EventEmitter {
     this.bootLimits = runtime.bootLimits ?? DEFAULT_BOOT_LIMITS;
     // More guests boot at once than there are slots when slots timed out: all of them are slow, none stalled.
     this.watchdog = new BootWatchdog(this.bootLimits, (host, kind) => void this.onStall(host, kind), () => this.bootingNow.size > this.bootSlotCount);
+  }
+
+  get dir(): string {
+    return this.paths.dir;
   }
 
   state(): SessionState {

@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { access, copyFile, lstat, mkdir, mkdtemp, readFile, readlink, realpath, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { tmpdir } from 'node:os';
+import { randomInt } from 'node:crypto';
 import { QemunetError, SessionError } from '../../errors.js';
 import { buildBuiltinImage } from '../../images/builtin.js';
 import { hasProgram } from '../../process/run.js';
@@ -38,16 +38,42 @@ export async function readTopology(file: string, options: { hostNetwork?: boolea
   return { text, topology: resolveTopology(raw) };
 }
 
+/** Where a session will be, before anything is made: its path, and whether it is a new one of qemunet's own. */
+export interface IntendedDir {
+  dir: string;
+  /** A new unique directory under the temporary one, made by makeSessionDirectory. */
+  fresh: boolean;
+}
+
 /**
- * `--session DIR` (created if missing, never wiped), else a new unique directory under $TMPDIR. A
- * directory made here is private (0700, as mkdtemp makes them): it holds the session's sockets.
+ * The requested session directory, else a new unique name under `tmpDir` (as mkdtemp names them).
+ * Named before it is made, so the lab is planned once, with the paths it will have.
  */
-export async function sessionDirectory(requested: string | undefined, topologyFile: string | undefined, cwd: string): Promise<string> {
-  if (!requested) {
-    const stem = topologyFile ? basename(topologyFile).replace(/\.topo$/, '').replace(/[^A-Za-z0-9_.-]/g, '_') : 'session';
-    return realpath(await mkdtemp(join(tmpdir(), `qemunet-${stem}-`)));
+export async function intendedSessionDir(requested: string | undefined, topologyFile: string | undefined, cwd: string, tmpDir: string): Promise<IntendedDir> {
+  if (requested) {
+    const dir = resolve(cwd, requested);
+    return { dir: await realpath(dir).catch(() => dir), fresh: false };
   }
-  const dir = resolve(cwd, requested);
+  return { dir: join(await realpath(tmpDir).catch(() => tmpDir), `${freshPrefix(topologyFile)}${randomSuffix()}`), fresh: true };
+}
+
+/**
+ * Makes the intended directory: a requested one is created if missing and never wiped; a new one is
+ * private (0700, as mkdtemp makes them): it holds the session's sockets. A new name taken meanwhile
+ * gets another one from mkdtemp (the caller plans again when the directory is not the intended one).
+ */
+export async function makeSessionDirectory(intended: IntendedDir): Promise<string> {
+  if (intended.fresh) {
+    try {
+      await mkdir(intended.dir, { mode: 0o700 });
+      return intended.dir;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const base = basename(intended.dir);
+      return realpath(await mkdtemp(join(intended.dir, '..', base.slice(0, base.length - SUFFIX_LENGTH))));
+    }
+  }
+  const dir = intended.dir;
   const existing = await stat(dir).catch(() => undefined);
   if (existing && !existing.isDirectory()) throw new SessionError('SESSION_NOT_DIR', `session path ${dir} exists and is not a directory`);
   if (!existing) await mkdir(dir, { recursive: true, mode: 0o700 });
@@ -56,6 +82,20 @@ export async function sessionDirectory(requested: string | undefined, topologyFi
   });
   return realpath(dir);
 }
+
+/** The requested session directory (created if missing, never wiped), else a new unique one under `tmpDir`. */
+export async function sessionDirectory(requested: string | undefined, topologyFile: string | undefined, cwd: string, tmpDir: string): Promise<string> {
+  return makeSessionDirectory(await intendedSessionDir(requested, topologyFile, cwd, tmpDir));
+}
+
+function freshPrefix(topologyFile: string | undefined): string {
+  const stem = topologyFile ? basename(topologyFile).replace(/\.topo$/, '').replace(/[^A-Za-z0-9_.-]/g, '_') : 'session';
+  return `qemunet-${stem}-`;
+}
+
+const SUFFIX_LENGTH = 6;
+const SUFFIX_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+const randomSuffix = () => Array.from({ length: SUFFIX_LENGTH }, () => SUFFIX_CHARS[randomInt(SUFFIX_CHARS.length)]).join('');
 
 /** QemuNet's `session` link in the working directory. Only a link is ever replaced, never a real file. */
 export async function linkSession(cwd: string, dir: string): Promise<string | undefined> {
