@@ -9,8 +9,7 @@ import { processAlive } from '../../process/alive.js';
 import { heldBy } from '../../session/lock.js';
 import { sessionPaths } from '../../session/paths.js';
 import { forgetSession, registeredSessions } from '../../session/registry.js';
-import { GuestAgent } from '../../vm/guest-agent.js';
-import { execStreaming } from '../../vm/guest-exec-stream.js';
+import { runInGuest } from '../../vm/guest-run.js';
 import { MgmtClient } from '../../switch/mgmt-client.js';
 import { wireInfo } from '../../switch/wirefilter.js';
 import { parseLinkSettings } from '../../protocol/faults.js';
@@ -154,20 +153,7 @@ export async function execInHost(dir: string, host: string, argv: readonly strin
   if (!h) throw new QemunetError('UNKNOWN_HOST', `session ${dir} has no host ${host}; hosts: ${state.hosts.map((x) => x.name).join(', ')}`);
   if (!h.agent) throw new QemunetError('NO_AGENT', `host ${host} runs system ${h.system}, which has no QEMU guest agent channel; use "qemunet console ${host}"`);
   if (!isLive(state) || FINAL_HOST_STATES.has(h.state) || h.state === 'pending') throw new QemunetError('HOST_NOT_RUNNING', `host ${host} is not running (${h.state})`);
-  const [path, ...args] = argv;
-  if (!path) throw new QemunetError('USAGE', 'give the command to run: qemunet exec HOST -- COMMAND [ARGS...]');
-  const signal = AbortSignal.timeout(io.timeoutMs ?? 3600000);
-  const agent = await GuestAgent.connect(sessionPaths(dir).host(host).agent, signal).catch((e: Error) => {
-    throw new QemunetError('AGENT_UNAVAILABLE', signal.aborted ? `the guest agent of ${host} did not answer in time (still booting?)` : `cannot reach the guest agent of ${host}: ${e.message}`);
-  });
-  try {
-    return await execStreaming(agent, path, args, { onStdout: io.onStdout, onStderr: io.onStderr, signal });
-  } catch (e) {
-    if (signal.aborted) throw new QemunetError('EXEC_TIMEOUT', `${argv.join(' ')} on ${host} did not finish within ${Math.round((io.timeoutMs ?? 3600000) / 1000)} s`);
-    throw e;
-  } finally {
-    agent.close();
-  }
+  return runInGuest(sessionPaths(dir).host(host).agent, host, argv, io);
 }
 
 /** Starts a stopped or crashed host again in its running session, on the same switch ports. */
