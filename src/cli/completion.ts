@@ -69,20 +69,30 @@ function specOf(args: string): CommandSpec {
   return spec;
 }
 
-/** `up`'s options from its help: every `-x`/`--long` written there, with the placeholder after it. */
+/**
+ * `up`'s options from its help: those of each line's option column (`--session DIR, -S DIR`, also
+ * after a `;`: `-z ARGS`), with the placeholder after each, and a letter given in brackets (`xterm (-x)`);
+ * options a description only mentions (`qemunet web --labs`) are another command's.
+ */
 function upSpec(): CommandSpec {
   const options = new Map<string, ArgumentKind | undefined>();
-  for (const m of UP_USAGE.matchAll(/(?:^|[\s,/;(])(--?[a-zA-Z][a-zA-Z-]*)(?: ([A-Z][A-Za-z|:.=]*))?/g)) {
-    const [, name, value] = m;
-    if (!options.has(name!) || (value !== undefined && options.get(name!) === undefined)) options.set(name!, valueOf(value));
+  const add = (name: string, value: string | undefined) => {
+    if (!options.has(name) || (value !== undefined && options.get(name) === undefined)) options.set(name, valueOf(value));
+  };
+  for (const line of UP_USAGE.split('\n').slice(1)) {
+    for (const segment of line.trim().split(/;\s+/)) {
+      if (!segment.startsWith('-')) continue;
+      const column = segment.split(/\s{2,}/)[0]!;
+      for (const m of column.matchAll(/(?:^|[\s,/])(--?[a-zA-Z][a-zA-Z-]*)(?: ([A-Z][A-Za-z|:.=]*))?/g)) add(m[1]!, m[2]);
+    }
+    for (const m of line.matchAll(/\((-[a-zA-Z])\)/g)) add(m[1]!, undefined);
   }
   return { options, positionals: ['topology'] };
 }
 
 function commandSpecs(): Map<string, CommandSpec> {
-  const specs = new Map<string, CommandSpec>();
+  const specs = new Map<string, CommandSpec>([['up', upSpec()]]);
   for (const s of synopses(USAGE)) if (s.name !== 'up' && s.name !== '-t') specs.set(s.name, specOf(s.args));
-  specs.set('up', upSpec());
   return specs;
 }
 
