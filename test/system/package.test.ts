@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -23,7 +23,7 @@ async function runs(file: string, args: string[], options: { cwd?: string; env?:
 }
 
 describe('the package, as a user installs it (issue 24)', { timeout: 300_000 }, () => {
-  it('npm pack, npm install -g into a fresh prefix, then qemunet from another folder: --version, doctor, up lan --dry-run, its man page', async () => {
+  it('npm pack, npm install -g into a fresh prefix, then qemunet from another folder: --version, doctor, up lan --dry-run and up lan --wait, its man page', async () => {
     await tinyImage();
     await using dir = await tempDir('qemunet-package-');
     // --ignore-scripts: this test runs from a build, and packs that build (prepack would rebuild it under the running test).
@@ -57,6 +57,21 @@ describe('the package, as a user installs it (issue 24)', { timeout: 300_000 }, 
     assert.match(dry.stdout, /^vde_switch -sock \/tmp\/qemunet-SESSION\/switch\/s1 /m);
     assert.equal(dry.stdout.match(/^qemu-system-x86_64 /gm)?.length, 4, dry.stdout);
     assert.deepEqual(await readdir(elsewhere), [], 'a dry run leaves nothing in the folder');
+
+    // A real start of the demo from the installed package: its background supervisor and the
+    // consoles' commands are the installed bin/qemunet's, not a clone's.
+    const env = { ...process.env, QEMUNET_STATE_DIR: join(dir.path, 'state') };
+    const session = join(dir.path, 'session');
+    const up = await runs(qemunet, ['up', 'lan', '--wait', '--session', session], { cwd: elsewhere, env });
+    try {
+      assert.equal(up.code, 0, up.stderr);
+      const hello = await runs(qemunet, ['exec', 'syl', '--', 'echo', 'hello'], { cwd: elsewhere, env });
+      assert.deepEqual([hello.code, hello.stdout], [0, 'hello\n']);
+    } finally {
+      assert.equal((await runs(qemunet, ['down', '--session', session], { env })).code, 0);
+    }
+    // up's `session` link in the working directory, as from a clone; the temporary folder takes it away.
+    assert.equal(await readlink(join(elsewhere, 'session')), session);
 
     const man = join(prefix, 'share/man/man1/qemunet.1');
     const rendered = await runs('man', ['-l', man], { env: { ...process.env, MANWIDTH: '100', MAN_KEEP_FORMATTING: '' } });
