@@ -1,3 +1,4 @@
+import { realpath } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { demoTopologies, isLive, listImages, listSessions, type SessionState } from '../api/index.js';
 import { UsageError } from '../errors.js';
@@ -44,7 +45,11 @@ async function contextFor(target: CompletionTarget, words: readonly string[]): P
 /** The session of --session DIR when the line gives one, else every running one (a command then asks which). */
 async function sessionsNamed(words: readonly string[]): Promise<SessionState[]> {
   const at = words.indexOf('--session');
-  const dir = at >= 0 && at + 1 < words.length - 1 ? resolve(words[at + 1]!) : undefined;
+  // The `session` link up leaves in a folder names the same session as its target.
+  const real = (p: string) => realpath(p).catch(() => resolve(p));
+  const dir = at >= 0 && at + 1 < words.length - 1 ? await real(words[at + 1]!) : undefined;
   const all = await listSessions();
-  return dir ? all.filter((s) => resolve(s.dir) === dir) : all.filter(isLive);
+  if (!dir) return all.filter(isLive);
+  const dirs = await Promise.all(all.map((s) => real(s.dir)));
+  return all.filter((_, i) => dirs[i] === dir);
 }

@@ -48,6 +48,8 @@ describe('shell completion in a real bash (issue 24)', { timeout: 60_000 }, () =
       assert.deepEqual(await bashCompletes('qemunet capture ', dir.path, env), ['alpha:eth0', 'alpha:eth1', 'beta:eth0']);
       assert.deepEqual(await bashCompletes('qemunet switch ', dir.path, env), ['s1', 's2']);
       assert.deepEqual(await bashCompletes(`qemunet restart --session ${session} a`, dir.path, env), ['alpha']);
+      // Through the `session` link up left in the folder.
+      assert.deepEqual(await bashCompletes('qemunet console --session session ', dir.path, env), ['alpha', 'beta']);
     } finally {
       await qemunet(['down', '--session', session], { env });
     }
