@@ -4,7 +4,11 @@ import { renderDoctor } from './doctor-view.js';
 
 /** `qemunet doctor [--json]`: exit 0 when a lab can run on this machine, 1 when not. */
 export async function doctorCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { json: { type: 'boolean' } } });
+  const { values } = parseArgs({ args, options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+  if (values.help) {
+    process.stdout.write('usage: qemunet doctor [--json]   each part qemunet uses: ok, missing or degraded, and the command that fixes it; exit 1 when no lab can run\n');
+    return 0;
+  }
   const report = assess(await probeMachine());
   process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : renderDoctor(report));
   return report.canRunLabs ? 0 : 1;

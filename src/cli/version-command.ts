@@ -9,7 +9,11 @@ export function versionOption(): Promise<number> {
 
 /** `qemunet version [--json]`: qemunet's, its session protocol's, and those of the programs it drives. */
 export async function versionCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { json: { type: 'boolean' } } });
+  const { values } = parseArgs({ args, options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+  if (values.help) {
+    process.stdout.write('usage: qemunet version [--json]   qemunet, its session protocol, node, QEMU and vde_switch (qemunet --version: one line)\n');
+    return 0;
+  }
   const v = await versions();
   if (values.json) {
     process.stdout.write(`${JSON.stringify(v, null, 2)}\n`);
