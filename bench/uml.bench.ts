@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { up } from '../src/lab/up.js';
+import { up } from '../src/lab/driver/up.js';
 
 /**
  * A UML host against a QEMU host (TCG) on the built-in image: boot-to-ready through qemunet's `up`

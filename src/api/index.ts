@@ -4,18 +4,18 @@
  */
 
 // Starting a session (the returned RunningSession is driven by this process), or showing what it would run.
-export { up, dryRun, checkUp, type UpRequest } from '../lab/up.js';
-export type { Lab as RunningSession } from '../lab/lab.js';
+export { up, dryRun, checkUp, type UpRequest } from '../lab/driver/up.js';
+export type { Lab as RunningSession } from '../lab/driver/lab.js';
 export { startDetached, type DetachedRequest } from './start-detached.js';
 export { launchWeb } from './background.js';
-export { sessionDirectory } from '../lab/prepare.js';
-export { DEFAULT_BOOT_LIMITS, type BootLimits } from '../lab/watchdog.js';
+export { sessionDirectory } from '../lab/driver/prepare.js';
+export { DEFAULT_BOOT_LIMITS, type BootLimits } from '../lab/driver/watchdog.js';
 
 // Sessions on this machine, and one session's operations.
-export { isLive, listSessions } from '../lab/sessions.js';
+export { isLive, listSessions } from '../lab/client/sessions.js';
 export { FINAL_HOST_STATES } from '../protocol/session-state.js';
 export { SessionClient, parseNicRef, type ExecIo, type StateSubscription } from './session-client.js';
-export type { CaptureStream } from '../lab/capture-stream.js';
+export type { CaptureStream } from '../lab/client/capture-stream.js';
 // Following a file another process appends to (a detached session's log, a capture).
 export { FileFollower } from '../process/file-follower.js';
 export type { HostState, HostStatus, ScreenAccess, SessionPhase, SessionState, SwitchStatus } from '../lab/state.js';

@@ -6,15 +6,15 @@ import { QemunetError } from '../errors.js';
 import { parseTopology } from '../topology/parse.js';
 import { resolveTopology } from '../topology/resolve.js';
 import type { Topology } from '../topology/types.js';
-import { attachHostConsole, attachSwitchConsole } from '../lab/attach.js';
-import { controlRequest, controlSubscribe } from '../lab/control.js';
-import { openCaptureStream, type CaptureStream } from '../lab/capture-stream.js';
-import { saveSession } from '../lab/save.js';
-import { openHostScreen } from '../lab/screens.js';
+import { attachHostConsole, attachSwitchConsole } from '../lab/client/attach.js';
+import { controlRequest, controlSubscribe } from '../lab/client/control-client.js';
+import { openCaptureStream, type CaptureStream } from '../lab/client/capture-stream.js';
+import { saveSession } from '../lab/client/save.js';
+import { openHostScreen } from '../lab/client/screens.js';
 import { virtualBoxScript } from '../export/virtualbox.js';
 import {
   down, execInHost, findSession, linkFaultsInfo, parseNicRef, restartHost, sessionStatus, setLink, setLinkFaults, startCapture, switchCommand,
-} from '../lab/sessions.js';
+} from '../lab/client/sessions.js';
 import type { SessionState } from '../lab/state.js';
 import { checkLabSwitchCommand } from '../switch/mgmt-commands.js';
 import type { MgmtReply } from '../switch/mgmt-protocol.js';

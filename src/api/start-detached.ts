@@ -1,6 +1,6 @@
 import { rmdir } from 'node:fs/promises';
 import { QemunetError } from '../errors.js';
-import { sessionDirectory } from '../lab/prepare.js';
+import { sessionDirectory } from '../lab/driver/prepare.js';
 import { run } from '../process/run.js';
 import { QEMUNET_MAIN } from './background.js';
 

@@ -2,7 +2,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { delimiter } from 'node:path';
 import { accelCacheFile, builtImagePaths, imageStoreDir } from '../images/store.js';
-import { qemuDisplayBackends } from '../lab/displays.js';
+import { qemuDisplayBackends } from '../lab/driver/displays.js';
 import { listImages } from '../lab/images.js';
 import { packageFile, QEMUNET_VERSION } from '../lab/version.js';
 import { PROTOCOL_VERSION } from '../protocol/session-protocol.js';

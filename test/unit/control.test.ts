@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ControlServer, controlHold, controlRequest, type ControlCommand } from '../../src/lab/control.js';
+import { ControlServer, type ControlCommand } from '../../src/lab/driver/control-server.js';
+import { controlHold, controlRequest } from '../../src/lab/client/control-client.js';
 import { settlesWithin } from '../../src/process/within.js';
 
 let dir: string;

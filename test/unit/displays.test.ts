@@ -4,14 +4,14 @@ import { renderStatus } from '../../src/cli/status-view.js';
 import { builtinCatalog } from '../../src/config/catalog.js';
 import { QemunetError, UsageError } from '../../src/errors.js';
 import { builtImagePaths } from '../../src/images/store.js';
-import { checkDisplays } from '../../src/lab/displays.js';
+import { checkDisplays } from '../../src/lab/driver/displays.js';
 import { planLab, type HostPlan, type PlanOptions, type QemuHostPlan } from '../../src/lab/plan.js';
 
 const vmOf = (h: HostPlan) => (h as QemuHostPlan).vm;
 import type { SessionState } from '../../src/lab/state.js';
-import { terminalArgv, viewerArgv, viewerFile } from '../../src/lab/terminals.js';
+import { terminalArgv, viewerArgv, viewerFile } from '../../src/lab/driver/terminals.js';
 import { tiedArgv } from '../../src/process/start.js';
-import { checkUp } from '../../src/lab/up.js';
+import { checkUp } from '../../src/lab/driver/up.js';
 import { sessionPaths } from '../../src/session/paths.js';
 import { parseTopology } from '../../src/topology/parse.js';
 import { resolveTopology } from '../../src/topology/resolve.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdir, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { sessionDirectory } from '../../src/lab/prepare.js';
+import { sessionDirectory } from '../../src/lab/driver/prepare.js';
 import { suiteDir } from '../helpers/tiny.js';
 
 const mode = async (path: string) => ((await stat(path)).mode & 0o7777).toString(8);

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { Lab } from '../../src/lab/lab.js';
+import { Lab } from '../../src/lab/driver/lab.js';
 import type { LabPlan } from '../../src/lab/plan.js';
 import { sessionPaths } from '../../src/session/paths.js';
 

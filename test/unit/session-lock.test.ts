@@ -8,7 +8,7 @@ import { parseStartTicks, processIdentity } from '../../src/process/identity.js'
 import { waitForLock, type PidLock } from '../../src/process/pid-lock.js';
 import { heldBy, lockSession } from '../../src/session/lock.js';
 import { processAlive } from '../../src/process/alive.js';
-import { down } from '../../src/lab/sessions.js';
+import { down } from '../../src/lab/client/sessions.js';
 import { writeState } from '../../src/lab/state.js';
 import { sessionPaths } from '../../src/session/paths.js';
 import { tempDir } from '../helpers/tiny.js';
@@ -100,7 +100,7 @@ describe('down', () => {
     const module = (p: string) => JSON.stringify(new URL(p, import.meta.url).href);
     const script = `
       import { lockSession } from ${module('../../src/session/lock.js')};
-      import { ControlServer } from ${module('../../src/lab/control.js')};
+      import { ControlServer } from ${module('../../src/lab/driver/control-server.js')};
       const lock = await lockSession(${JSON.stringify(paths.lock)}, ${JSON.stringify(tmp.path)});
       const server = await ControlServer.listen(${JSON.stringify(paths.control)}, async () => {
         setTimeout(async () => { await server.close(); await lock.release(); setTimeout(() => {}, 1500); }, 100);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Slots } from '../../src/lab/slots.js';
+import { Slots } from '../../src/lab/driver/slots.js';
 
 describe('Slots', () => {
   it('lets `size` holders in at once and the next waiter in, in order, as each releases', async () => {

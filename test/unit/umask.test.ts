@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { ConsoleHub } from '../../src/console/console-hub.js';
-import { ControlServer } from '../../src/lab/control.js';
+import { ControlServer } from '../../src/lab/driver/control-server.js';
 import { PRIVATE_UMASK, withUmask } from '../../src/process/umask.js';
 import { suiteDir } from '../helpers/tiny.js';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
-import { BootWatchdog, type StallKind } from '../../src/lab/watchdog.js';
+import { BootWatchdog, type StallKind } from '../../src/lab/driver/watchdog.js';
 
 describe('boot watchdog', () => {
   it('reports a silent guest and a guest that is not ready, each once', async () => {

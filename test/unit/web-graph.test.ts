@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { FakeWebSession } from '../helpers/fake-web-session.js';
-import { extractArchive } from '../../src/lab/restore.js';
+import { extractArchive } from '../../src/lab/driver/restore.js';
 import { run } from '../../src/process/run.js';
 import { archivedSessionFiles } from '../../src/session/archive-manifest.js';
 import { keepValidLayout, parseLayout, readLayout, writeLayout } from '../../src/session/layout.js';

@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { FakeWebSession } from '../helpers/fake-web-session.js';
 import { WebSocket } from 'ws';
 import { QemunetError } from '../../src/errors.js';
-import { vncSocketOf } from '../../src/lab/screens.js';
+import { vncSocketOf } from '../../src/lab/client/screens.js';
 import { parseTopology } from '../../src/topology/parse.js';
 import { resolveTopology } from '../../src/topology/resolve.js';
 import type { HostStatus, SessionState } from '../../src/lab/state.js';

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import type { SessionPaths } from '../session/paths.js';
+import type { SessionPaths } from '../../session/paths.js';
 
 /** The last lines of a host's console log (empty when there is no log yet). */
 export async function consoleTail(paths: SessionPaths, host: string, lines: number): Promise<string[]> {

@@ -1,8 +1,8 @@
 import { connect, type Socket } from 'node:net';
-import { QemunetError } from '../errors.js';
+import { QemunetError } from '../../errors.js';
 import { isLive, sessionStatus } from './sessions.js';
-import { UP_HOST_STATES } from '../protocol/session-state.js';
-import type { SessionState } from './state.js';
+import { UP_HOST_STATES } from '../../protocol/session-state.js';
+import type { SessionState } from '../state.js';
 
 
 /**

@@ -1,11 +1,11 @@
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SessionError } from '../errors.js';
-import { run } from '../process/run.js';
-import { inspectArchive } from '../session/archive-check.js';
-import { staleRuntimeFile } from '../session/archive-manifest.js';
-import { keepValidLayout } from '../session/layout.js';
-import { sessionPaths } from '../session/paths.js';
+import { SessionError } from '../../errors.js';
+import { run } from '../../process/run.js';
+import { inspectArchive } from '../../session/archive-check.js';
+import { staleRuntimeFile } from '../../session/archive-manifest.js';
+import { keepValidLayout } from '../../session/layout.js';
+import { sessionPaths } from '../../session/paths.js';
 
 /** Limits for untrusted archives: a lab is a few overlays and 100 MiB disks, not terabytes. */
 export const ARCHIVE_LIMITS = { maxTotalBytes: 64 * 2 ** 30, maxEntries: 100000 };

@@ -1,7 +1,7 @@
 import { connect } from 'node:net';
-import { attachConsole, type AttachIo } from '../console/attach.js';
-import { QemunetError } from '../errors.js';
-import { sessionPaths } from '../session/paths.js';
+import { attachConsole, type AttachIo } from '../../console/attach.js';
+import { QemunetError } from '../../errors.js';
+import { sessionPaths } from '../../session/paths.js';
 import { sessionStatus } from './sessions.js';
 
 /** Attaches a terminal to a host's serial console (raw; Ctrl-] detaches). */

@@ -1,10 +1,10 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import type { SessionPaths } from '../session/paths.js';
-import { TERMINAL_DISPLAYS, type HostPlan, type LabPlan, type TerminalDisplay } from './plan.js';
-import { kindOf } from './kinds/index.js';
+import type { SessionPaths } from '../../session/paths.js';
+import { TERMINAL_DISPLAYS, type HostPlan, type LabPlan, type TerminalDisplay } from '../plan.js';
+import { kindOf } from '../kinds/index.js';
 import type { SessionStatus } from './session-status.js';
-import type { ScreenAccess } from './state.js';
+import type { ScreenAccess } from '../state.js';
 import { closeScreenSession, closeTmuxSession, openScreenWindows, openTerminal, openTmuxWindows, openViewer, openXterm, viewerArgv, type RemoteScreen, type TerminalWindow } from './terminals.js';
 
 export interface WindowOptions {

@@ -1,11 +1,11 @@
 import { readFile, rename, stat, writeFile } from 'node:fs/promises';
-import { SessionError } from '../errors.js';
-import { baseIdentity, builtBaseIdentity } from '../images/base-checksum.js';
-import { parseSessionManifest, type SessionManifest } from '../session/archive-manifest.js';
-import { sessionPaths } from '../session/paths.js';
-import { kindOf } from './kinds/index.js';
-import type { HostPlan, LabPlan } from './plan.js';
-import { QEMUNET_VERSION } from './version.js';
+import { SessionError } from '../../errors.js';
+import { baseIdentity, builtBaseIdentity } from '../../images/base-checksum.js';
+import { parseSessionManifest, type SessionManifest } from '../../session/archive-manifest.js';
+import { sessionPaths } from '../../session/paths.js';
+import { kindOf } from '../kinds/index.js';
+import type { HostPlan, LabPlan } from '../plan.js';
+import { QEMUNET_VERSION } from '../version.js';
 
 /**
  * An overlay only fits the base image it was made on: on another base (a restore on another

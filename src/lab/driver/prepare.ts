@@ -2,17 +2,17 @@ import { constants } from 'node:fs';
 import { access, copyFile, lstat, mkdir, mkdtemp, readFile, readlink, realpath, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
-import { QemunetError, SessionError } from '../errors.js';
-import { buildBuiltinImage } from '../images/builtin.js';
-import { hasProgram } from '../process/run.js';
-import { missingProgramMessage } from '../process/programs.js';
-import { shellCommand } from '../process/shell-quote.js';
-import { tooLongSocketPaths, type SessionPaths } from '../session/paths.js';
-import { parseTopology } from '../topology/parse.js';
-import { resolveTopology } from '../topology/resolve.js';
-import type { Topology } from '../topology/types.js';
-import { kindOf, kindOfSystem } from './kinds/index.js';
-import type { LabPlan } from './plan.js';
+import { QemunetError, SessionError } from '../../errors.js';
+import { buildBuiltinImage } from '../../images/builtin.js';
+import { hasProgram } from '../../process/run.js';
+import { missingProgramMessage } from '../../process/programs.js';
+import { shellCommand } from '../../process/shell-quote.js';
+import { tooLongSocketPaths, type SessionPaths } from '../../session/paths.js';
+import { parseTopology } from '../../topology/parse.js';
+import { resolveTopology } from '../../topology/resolve.js';
+import type { Topology } from '../../topology/types.js';
+import { kindOf, kindOfSystem } from '../kinds/index.js';
+import type { LabPlan } from '../plan.js';
 
 /** Reads and checks a topology file; unreadable or empty files get a clear error. */
 /**

@@ -1,18 +1,18 @@
 import type { ChildProcess } from 'node:child_process';
 import { mkdir, readFile, rm } from 'node:fs/promises';
-import { run } from '../process/run.js';
-import { endProcess } from '../process/start.js';
-import type { SessionPaths } from '../session/paths.js';
-import { QemunetError } from '../errors.js';
-import { launchSwitch, type RunningSwitch } from '../switch/launch.js';
-import { freeWirePorts, privateVlan, untaggedVlanOf, vlanTable } from '../switch/live-wire.js';
-import { MgmtClient } from '../switch/mgmt-client.js';
-import { configureSwitch, launchPlug, waitForTap } from '../switch/vlan-setup.js';
-import { VDE_SWITCH_PORTS } from '../switch/vde-argv.js';
-import { setWireFaults } from '../switch/wirefilter.js';
-import type { LinkFaults } from '../protocol/faults.js';
+import { run } from '../../process/run.js';
+import { endProcess } from '../../process/start.js';
+import type { SessionPaths } from '../../session/paths.js';
+import { QemunetError } from '../../errors.js';
+import { launchSwitch, type RunningSwitch } from '../../switch/launch.js';
+import { freeWirePorts, privateVlan, untaggedVlanOf, vlanTable } from '../../switch/live-wire.js';
+import { MgmtClient } from '../../switch/mgmt-client.js';
+import { configureSwitch, launchPlug, waitForTap } from '../../switch/vlan-setup.js';
+import { VDE_SWITCH_PORTS } from '../../switch/vde-argv.js';
+import { setWireFaults } from '../../switch/wirefilter.js';
+import type { LinkFaults } from '../../protocol/faults.js';
 import { allSettledOrThrow } from './settle.js';
-import { wireArgv, type LabPlan, type SwitchPlan, type WirePlan } from './plan.js';
+import { wireArgv, type LabPlan, type SwitchPlan, type WirePlan } from '../plan.js';
 import type { SessionStatus } from './session-status.js';
 
 /**

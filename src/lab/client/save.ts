@@ -1,14 +1,14 @@
 import { access, mkdir, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { SessionError } from '../errors.js';
-import { baseIdentity } from '../images/base-checksum.js';
-import { imageStoreDir } from '../images/store.js';
-import { run } from '../process/run.js';
-import { archivedSessionFiles, umlCowFile, type SessionManifest } from '../session/archive-manifest.js';
-import { sessionPaths } from '../session/paths.js';
-import { controlRequest } from './control.js';
+import { SessionError } from '../../errors.js';
+import { baseIdentity } from '../../images/base-checksum.js';
+import { imageStoreDir } from '../../images/store.js';
+import { run } from '../../process/run.js';
+import { archivedSessionFiles, umlCowFile, type SessionManifest } from '../../session/archive-manifest.js';
+import { sessionPaths } from '../../session/paths.js';
+import { controlRequest } from './control-client.js';
 import { isLive, sessionStatus } from './sessions.js';
-import { QEMUNET_VERSION } from './version.js';
+import { QEMUNET_VERSION } from '../version.js';
 
 /**
  * Saves a session as a .tgz: topology, overlays (kept sparse), shared folders, `.disk` and `.cmd`

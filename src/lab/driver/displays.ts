@@ -1,11 +1,11 @@
 import { createServer } from 'node:net';
-import { QemunetError } from '../errors.js';
-import { findProgram, run } from '../process/run.js';
-import { missingProgramMessage } from '../process/programs.js';
-import type { Topology } from '../topology/types.js';
-import { VNC_BASE_PORT } from '../vm/qemu-argv.js';
-import { kindOf } from './kinds/index.js';
-import { TERMINAL_DISPLAYS, type DisplayMode, type LabPlan } from './plan.js';
+import { QemunetError } from '../../errors.js';
+import { findProgram, run } from '../../process/run.js';
+import { missingProgramMessage } from '../../process/programs.js';
+import type { Topology } from '../../topology/types.js';
+import { VNC_BASE_PORT } from '../../vm/qemu-argv.js';
+import { kindOf } from '../kinds/index.js';
+import { TERMINAL_DISPLAYS, type DisplayMode, type LabPlan } from '../plan.js';
 import { terminalArgv, viewerArgv } from './terminals.js';
 
 /** The display of each host: its HOST line's, else the session's. */

@@ -1,6 +1,6 @@
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FileFollower } from '../process/file-follower.js';
+import { FileFollower } from '../../process/file-follower.js';
 import { startCapture } from './sessions.js';
 
 /** How often the pcap file QEMU appends to is read. */

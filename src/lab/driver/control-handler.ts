@@ -1,13 +1,13 @@
 import type { EventEmitter } from 'node:events';
-import { QemunetError } from '../errors.js';
-import type { RunningNode } from '../node/kind.js';
-import { mergeFaults, type LinkFaults } from '../protocol/faults.js';
-import type { ControlCommand, ControlConnection, ResultOf } from './control.js';
-import { capabilityOf, kindOf, type HostKindDriver } from './kinds/index.js';
+import { QemunetError } from '../../errors.js';
+import type { RunningNode } from '../../node/kind.js';
+import { mergeFaults, type LinkFaults } from '../../protocol/faults.js';
+import type { ControlCommand, ControlConnection, ResultOf } from './control-server.js';
+import { capabilityOf, kindOf, type HostKindDriver } from '../kinds/index.js';
 import type { LabNetwork } from './network.js';
-import type { LabPlan } from './plan.js';
+import type { LabPlan } from '../plan.js';
 import type { SessionStatus } from './session-status.js';
-import type { SessionState } from './state.js';
+import type { SessionState } from '../state.js';
 
 /** What the control protocol acts on: the lab's running nodes and its own lifecycle. */
 export interface ControlTarget {

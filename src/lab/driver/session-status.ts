@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { QemunetError } from '../errors.js';
-import type { LabPlan } from './plan.js';
-import { mergeFaults, type LinkFaults } from '../protocol/faults.js';
-import { FINAL_HOST_STATES } from '../protocol/session-state.js';
-import { StateWriter, type HostStatus, type NicStatus, type SessionPhase, type SessionState, type SwitchStatus } from './state.js';
+import { QemunetError } from '../../errors.js';
+import type { LabPlan } from '../plan.js';
+import { mergeFaults, type LinkFaults } from '../../protocol/faults.js';
+import { FINAL_HOST_STATES } from '../../protocol/session-state.js';
+import { StateWriter, type HostStatus, type NicStatus, type SessionPhase, type SessionState, type SwitchStatus } from '../state.js';
 
 /** A NIC's status with `faults` only when there are some. */
 function withFaults(nic: NicStatus, faults: LinkFaults): NicStatus {

@@ -1,8 +1,8 @@
 import type { ChildProcess } from 'node:child_process';
-import { run } from '../process/run.js';
-import { shellCommand } from '../process/shell-quote.js';
-import { spawnProcess } from '../process/start.js';
-import type { TerminalDisplay } from './plan.js';
+import { run } from '../../process/run.js';
+import { shellCommand } from '../../process/shell-quote.js';
+import { spawnProcess } from '../../process/start.js';
+import type { TerminalDisplay } from '../plan.js';
 
 export interface TerminalWindow {
   title: string;

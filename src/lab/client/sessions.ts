@@ -1,23 +1,23 @@
 import { realpath, stat } from 'node:fs/promises';
-import { nicRefOf } from '../protocol/names.js';
+import { nicRefOf } from '../../protocol/names.js';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { pollUntil } from '../process/poll.js';
-import { QemunetError, SessionError } from '../errors.js';
-import { processIdentity } from '../process/identity.js';
-import { processAlive } from '../process/alive.js';
-import { heldBy } from '../session/lock.js';
-import { sessionPaths } from '../session/paths.js';
-import { forgetSession, registeredSessions } from '../session/registry.js';
-import { GuestAgent } from '../vm/guest-agent.js';
-import { execStreaming } from '../vm/guest-exec-stream.js';
-import { MgmtClient } from '../switch/mgmt-client.js';
-import { wireInfo } from '../switch/wirefilter.js';
-import { parseLinkSettings } from '../protocol/faults.js';
-import { FINAL_HOST_STATES, LIVE_SESSION_PHASES } from '../protocol/states.js';
-import type { MgmtReply } from '../switch/mgmt-protocol.js';
-import { controlHold, controlRequest } from './control.js';
-import { readState, writeState, type SessionState } from './state.js';
+import { pollUntil } from '../../process/poll.js';
+import { QemunetError, SessionError } from '../../errors.js';
+import { processIdentity } from '../../process/identity.js';
+import { processAlive } from '../../process/alive.js';
+import { heldBy } from '../../session/lock.js';
+import { sessionPaths } from '../../session/paths.js';
+import { forgetSession, registeredSessions } from '../../session/registry.js';
+import { GuestAgent } from '../../vm/guest-agent.js';
+import { execStreaming } from '../../vm/guest-exec-stream.js';
+import { MgmtClient } from '../../switch/mgmt-client.js';
+import { wireInfo } from '../../switch/wirefilter.js';
+import { parseLinkSettings } from '../../protocol/faults.js';
+import { FINAL_HOST_STATES, LIVE_SESSION_PHASES } from '../../protocol/states.js';
+import type { MgmtReply } from '../../switch/mgmt-protocol.js';
+import { controlHold, controlRequest } from './control-client.js';
+import { readState, writeState, type SessionState } from '../state.js';
 
 
 /**
