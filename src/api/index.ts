@@ -43,3 +43,9 @@ export { parseLayout, type GraphLayout } from '../session/layout.js';
 
 // A console stream that resumes at a byte offset (the hub's resume socket).
 export type { ConsoleCursor, ResumedConsole } from '../console/cursor.js';
+
+// This installation: versions, the machine check (`qemunet doctor`), the shipped demos.
+export { QEMUNET_VERSION, packageFile } from '../lab/version.js';
+export { demoTopologies, topologyArgument } from '../lab/demos.js';
+export { probeMachine, versions } from '../doctor/probe.js';
+export { assess, type Check, type CheckStatus, type DoctorReport } from '../doctor/assess.js';

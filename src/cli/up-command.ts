@@ -4,7 +4,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { QemunetError, UsageError } from '../errors.js';
-import { checkUp, dryRun, FileFollower, isLive, launchWeb, SessionClient, sessionDirectory, up, type RunningSession, type SessionState, type StateSubscription, type UpSettings } from '../api/index.js';
+import { checkUp, dryRun, FileFollower, isLive, launchWeb, SessionClient, sessionDirectory, topologyArgument, up, type RunningSession, type SessionState, type StateSubscription, type UpSettings } from '../api/index.js';
 import { FINAL_HOST_STATES } from '../protocol/session-state.js';
 import { QEMUNET_MAIN, startQemunetInBackground } from '../api/background.js';
 import { pullCommand } from './image-command.js';
@@ -53,6 +53,8 @@ const SUPERVISOR_ENV = 'QEMUNET_SUPERVISOR';
 
 export async function upCommand(args: readonly string[]): Promise<number> {
   const o = parseUpOptions(args);
+  // A shipped demo by name (`qemunet up lan`) when no such file is here.
+  if (o.topology) o.topology = topologyArgument(o.topology);
   if (o.help) {
     process.stdout.write(`${UP_USAGE}\n`);
     return 0;

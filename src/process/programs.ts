@@ -30,6 +30,10 @@ export const DEBIAN_PACKAGE_OF: Readonly<Record<string, string>> = {
   strip: 'binutils',
   uml_mconsole: 'uml-utilities',
   bwrap: 'bubblewrap',
+  mmdebstrap: 'mmdebstrap',
+  chromium: 'chromium',
+  sshd: 'openssh-server',
+  unshare: 'util-linux',
 };
 
 export function missingProgramMessage(program: string): string {
