@@ -16,7 +16,7 @@ export { DEFAULT_BOOT_LIMITS, type BootLimits } from '../lab/driver/watchdog.js'
 // Sessions on this machine, and one session's operations.
 export { isLive } from '../lab/client/sessions.js';
 export { FINAL_HOST_STATES } from '../protocol/session-state.js';
-export { SessionClient, listSessions, parseNicRef, type ExecIo, type StateSubscription } from './session-client.js';
+export { SessionClient, listSessions, parseNicRef, type CheckOptions, type ExecIo, type StateSubscription } from './session-client.js';
 export type { CaptureStream } from '../lab/client/capture-stream.js';
 // Following a file another process appends to (a detached session's log, a capture).
 export { FileFollower } from '../process/file-follower.js';

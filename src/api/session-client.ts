@@ -23,6 +23,12 @@ import { checkLabSwitchCommand } from '../switch/mgmt-commands.js';
 import type { MgmtReply } from '../switch/mgmt-protocol.js';
 import { readLayout, writeLayout, type GraphLayout } from '../session/layout.js';
 import { sessionPaths } from '../session/paths.js';
+import type { CommandOf, ResultOf } from '../protocol/session-protocol.js';
+
+/** What `check` may be told: the checks' text and name, the student, the view and the report's format. */
+export type CheckOptions = Omit<CommandOf<'check'>, 'cmd'>;
+/** A run's longest wait: each check retries for its own time (at most 10 minutes), a host's one after the other. */
+const CHECK_TIMEOUT_MS = 3600 * 1000;
 
 export interface ExecIo {
   onStdout(d: Buffer): void;
@@ -81,6 +87,16 @@ export class SessionClient {
   /** Starts a stopped or crashed host again, on the same switch ports. */
   restartHost(host: string): Promise<void> {
     return restartHost(this.dir, host);
+  }
+
+  /**
+   * Runs the lab checks in the session (its own `checks` file, or the text given), each retried
+   * until it passes or its time is up; the student's view of the results goes into the state as
+   * they come. Answers the report in the format asked. Throws CHECKS_* for a checks file it cannot
+   * use (at file:line:column) and CHECKS_RUNNING while another run goes on.
+   */
+  check(options: CheckOptions = {}): Promise<ResultOf<'check'>> {
+    return controlRequest(sessionPaths(this.dir).control, { cmd: 'check', ...options }, CHECK_TIMEOUT_MS);
   }
 
   /** The host's power button: it shuts down and stays off until `restartHost`. */

@@ -21,6 +21,7 @@ export const USAGE = `usage: qemunet COMMAND ...
   image list [--json] [-c FILE]  list known systems and the state of their files
   image pull NAME [-c FILE]      download a system's image from its URL[..] (QemuNet's -D)
   image rm NAME                  remove a built image
+  check [--session DIR] [--checks FILE] [--student NAME] [--format text|tap|junit|json] [--out FILE] [--teacher]  run the lab checks in the guests
   doctor [--json]                check this machine for every part qemunet uses, and the command that fixes each
   version [--json]               versions of qemunet, its session protocol, QEMU and vde_switch (also --version)
   completion bash|zsh            a shell completion script: source <(qemunet completion bash)

@@ -5,6 +5,7 @@ import { captureCommand, consoleCommand, downCommand, execCommand, exportCommand
 import { upCommand } from './up-command.js';
 import { USAGE } from './help.js';
 import { versionCommand, versionOption } from './version-command.js';
+import { checkCommand } from './check-command.js';
 import { doctorCommand } from './doctor-command.js';
 import { completeCommand, completionCommand } from './completion-command.js';
 
@@ -24,6 +25,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   image: imageCommand,
   version: versionCommand,
   doctor: doctorCommand,
+  check: checkCommand,
   completion: completionCommand,
   // The completion scripts' call back (hidden: not in USAGE).
   __complete: completeCommand,

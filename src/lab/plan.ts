@@ -147,6 +147,8 @@ export interface WirePlan {
 export interface LabPlan {
   dir: string;
   topologyFile: string;
+  /** The `user=` the guests get: whose lab this is (the lab checks' student by default). */
+  user: string;
   switches: SwitchPlan[];
   hosts: HostPlan[];
   trunks: TrunkPlan[];
@@ -199,7 +201,7 @@ export function planLab(given: Topology, catalog: Catalog, paths: SessionPaths, 
   });
   // A tap is one vde_plug from a switch port to a tap interface of the host (vdeplug4's tap:// plugin).
   const taps = topology.taps.map((t) => ({ ...t, argv: [`vde://${paths.switch(t.switch).socket}[${t.port}]`, `tap://${t.name}`] }));
-  return { dir: paths.dir, topologyFile: topology.file, switches, hosts, trunks, taps, wires, vlan: (options.vlan ?? false) || declaredVlans, waveDelays: topology.waveDelays, notes, ...(options.labConsoleOnly ? { labConsoleOnly: true } : {}) };
+  return { dir: paths.dir, topologyFile: topology.file, user: options.user, switches, hosts, trunks, taps, wires, vlan: (options.vlan ?? false) || declaredVlans, waveDelays: topology.waveDelays, notes, ...(options.labConsoleOnly ? { labConsoleOnly: true } : {}) };
 }
 
 /** The topology with a LINK (no faults yet) for every NIC of the chosen hosts that has none. */

@@ -106,6 +106,8 @@ export const ERROR_CODES = {
 
   // A lab's checks file (checks/): its syntax, what it names, and what its parameters need.
   CHECKS_SYNTAX: REFUSED,
+  CHECKS_MISSING: REFUSED,
+  CHECKS_RUNNING: REFUSED,
   CHECKS_INVALID: REFUSED,
   CHECKS_EMPTY: REFUSED,
   /** A PARAM line in a lab with no secret (a lab without a secret has no parameters). */

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { QemunetError } from '../errors.js';
 import { isErrorCode } from './error-codes.js';
 import { linkFaultsSchema } from './faults.js';
-import { sessionStateSchema } from './session-state.js';
+import { checkScoreSchema, sessionStateSchema } from './session-state.js';
 
 /**
  * The control protocol of a running session (`<session>/qemunet.ctl`), declared once: every
@@ -18,6 +18,10 @@ import { sessionStateSchema } from './session-state.js';
  * its own. A request of another version (or none) is refused with PROTOCOL_VERSION naming both.
  */
 export const PROTOCOL_VERSION = 1;
+
+/** How `check` gives its report. */
+export const CHECK_REPORT_FORMATS = ['text', 'tap', 'junit', 'json'] as const;
+export type CheckReportFormat = (typeof CHECK_REPORT_FORMATS)[number];
 
 /** Requests are small (the longest field is a capture's file path): a longer line closes the connection. */
 export const MAX_REQUEST_BYTES = 1024 * 1024;
@@ -43,6 +47,17 @@ export const COMMANDS = {
   'capture-stop': command({ id: z.string().min(1).describe('a capture id') }, z.string(), 'ends a capture'),
   stop: command({}, z.number().int(), "stops the session; answers the pid of its process, which lets the session's lock go once it has stopped"),
   'power-off': command({ host }, z.string(), 'powers one host off (ACPI, then quit); `restart` starts it again'),
+  check: command(
+    {
+      checks: z.string().max(512 * 1024).optional().describe("a checks file's text (default: the session's own checks file)"),
+      file: z.string().min(1).max(4096).optional().describe('the name its errors give (default: the file it came from)'),
+      student: z.string().min(1).max(64).optional().describe("whose parameters (default: the lab's user=)"),
+      view: z.enum(['student', 'teacher']).optional().describe('student (the default: hidden checks left out) or teacher'),
+      format: z.enum(CHECK_REPORT_FORMATS).optional().describe(`one of ${CHECK_REPORT_FORMATS.join(', ')}`),
+    },
+    z.strictObject({ report: z.string(), score: checkScoreSchema, passed: z.boolean() }),
+    "runs the lab checks in the guests (each retried until it passes or its time is up), records the student's view in the state as results come, and answers the report in the format asked",
+  ),
   subscribe: command({}, sessionStateSchema, "answers the session's state, then pushes each change as a notification until the connection closes"),
 } as const;
 

@@ -112,6 +112,40 @@ export const switchStatusSchema = z.object({
 });
 export type SwitchStatus = z.infer<typeof switchStatusSchema>;
 
+/** A lab check's result: pending until its run reaches it; fail is a lab not as it should be, error a test that could not run. */
+export const CHECK_STATUSES = ['pending', 'pass', 'fail', 'error'] as const;
+
+export const checkScoreSchema = z.object({ earned: z.number(), possible: z.number(), passed: z.number().int(), total: z.number().int() });
+export type CheckScore = z.infer<typeof checkScoreSchema>;
+
+export const checkRowSchema = z.object({
+  name: z.string(),
+  host: z.string(),
+  kind: z.string(),
+  points: z.number(),
+  status: z.enum(CHECK_STATUSES),
+  earned: z.number(),
+  /** What the last try showed, when it did not pass. */
+  seen: z.string().optional(),
+});
+export type CheckRow = z.infer<typeof checkRowSchema>;
+
+/**
+ * The lab checks' last run, as the student may see it: the session's state is the student's to
+ * read, so hidden checks are not in it (nor their number or points); a teacher's report comes only
+ * as the answer to the `check` request that asked for it.
+ */
+export const checksStateSchema = z.object({
+  running: z.boolean(),
+  startedAt: z.string(),
+  student: z.string().optional(),
+  checks: z.array(checkRowSchema),
+  score: checkScoreSchema,
+  /** Why the checks could not run (a bad checks file, no checks file). */
+  error: z.string().optional(),
+});
+export type ChecksState = z.infer<typeof checksStateSchema>;
+
 /** What `status`, `ls` and a detaching `up` read; written by the process that drives the session. */
 export const sessionStateSchema = z.object({
   version: z.literal(1),
@@ -128,5 +162,7 @@ export const sessionStateSchema = z.object({
   /** The GNU screen session of the `screen` display mode (`screen -r NAME`). */
   screenSession: z.string().optional(),
   error: z.string().optional(),
+  /** The lab checks' last run (`qemunet check`, the web page's Run checks). */
+  checks: checksStateSchema.optional(),
 });
 export type SessionState = z.infer<typeof sessionStateSchema>;

@@ -1,4 +1,4 @@
-import { LAYOUT_FILE } from './paths.js';
+import { CHECKS_FILE, LAYOUT_FILE } from './paths.js';
 
 /** What `qemunet save` records next to the session's files, and what a restore checks. */
 export interface SessionManifest {
@@ -25,10 +25,10 @@ export function umlCowFile(host: string): string {
 
 /**
  * Files of a session that belong in an archive: the lab itself (with where its graph's nodes were
- * dragged), not the runtime of one machine.
+ * dragged, and its checks), not the runtime of one machine.
  */
 export function archivedSessionFiles(names: readonly string[], hosts: readonly string[]): string[] {
-  const keep = new Set(['topology', LAYOUT_FILE, ...hosts.flatMap((h) => [h, `${h}.disk`, `${h}.qcow2`])]);
+  const keep = new Set(['topology', LAYOUT_FILE, CHECKS_FILE, ...hosts.flatMap((h) => [h, `${h}.disk`, `${h}.qcow2`])]);
   // A UML host's disk is the COW file in its own directory (not UML's run directory beside it).
   const uml = new Set(hosts.map((h) => `${h}.uml`));
   return names.flatMap((n) => (uml.has(n) ? [umlCowFile(n.slice(0, -4))] : keep.has(n) || n.endsWith('.cmd') ? [n] : [])).sort((a, b) => (a === 'topology' ? -1 : b === 'topology' ? 1 : a.localeCompare(b)));

@@ -20,6 +20,8 @@ export interface SessionPaths {
   manifest: string;
   /** Where the web page's nodes were dragged to (see session/layout.ts). */
   layout: string;
+  /** The lab checks (src/checks/): from the lab archive, or `up --checks FILE`. */
+  checks: string;
   host(name: string): HostPaths;
   switch(name: string): SwitchPaths;
 }
@@ -68,6 +70,8 @@ export interface SwitchPaths {
 
 /** The graph layout's file name in a session directory; save archives carry it (archive-manifest.ts). */
 export const LAYOUT_FILE = 'qemunet-layout.json';
+/** The lab checks' file name in a session directory and a lab archive. */
+export const CHECKS_FILE = 'checks';
 
 export function sessionPaths(dir: string): SessionPaths {
   return {
@@ -79,6 +83,7 @@ export function sessionPaths(dir: string): SessionPaths {
     control: join(dir, 'qemunet.ctl'),
     manifest: join(dir, 'qemunet-session.json'),
     layout: join(dir, LAYOUT_FILE),
+    checks: join(dir, CHECKS_FILE),
     host: (name) => ({
       overlay: join(dir, `${name}.qcow2`),
       share: join(dir, name),

@@ -58,7 +58,7 @@ describe('the control protocol on a running session', { timeout: 600000 }, () =>
     assert.deepEqual(replies.slice(0, 4), [
       { ok: false, code: 'CONTROL_NOT_JSON', message: `the request is not JSON (Unexpected token 'h', "this is not json" is not valid JSON); send one JSON object per line, like {"v":1,"cmd":"subscribe"}` },
       { ok: false, code: 'BAD_COMMAND', message: 'bad "link" request: nic must be a number, not "0" (a string); link takes host (a host name), nic (a NIC index, 0 for eth0), up (true or false)' },
-      { ok: false, code: 'UNKNOWN_COMMAND', message: 'unknown command "reboot-all"; commands: freeze, thaw, restart, link, faults, capture, capture-stop, stop, power-off, subscribe' },
+      { ok: false, code: 'UNKNOWN_COMMAND', message: 'unknown command "reboot-all"; commands: freeze, thaw, restart, link, faults, capture, capture-stop, stop, power-off, check, subscribe' },
       { ok: false, code: 'PROTOCOL_VERSION', message: 'this session speaks control protocol 1 and the request is for version 7: use the qemunet that started the session' },
     ]);
     // The same connection still answers: the subscription's first reply is the state.

@@ -13,7 +13,7 @@ const complete = (line: string, ctx = session) => {
 
 describe('completion (pure)', () => {
   it('commands, from USAGE', () => {
-    assert.deepEqual(complete(''), { kind: 'words', words: ['up', 'down', 'ls', 'status', 'console', 'exec', 'save', 'restart', 'export', 'switch', 'link', 'capture', 'web', 'image', 'doctor', 'version', 'completion', 'help', '--help', '--version'] });
+    assert.deepEqual(complete(''), { kind: 'words', words: ['up', 'down', 'ls', 'status', 'console', 'exec', 'save', 'restart', 'export', 'switch', 'link', 'capture', 'web', 'image', 'check', 'doctor', 'version', 'completion', 'help', '--help', '--version'] });
     assert.deepEqual(complete('s').words, ['status', 'save', 'switch']);
     assert.deepEqual(complete('image ').words, ['build', 'list', 'pull', 'rm']);
     assert.deepEqual(complete('completion ').words, ['bash', 'zsh']);

@@ -9,6 +9,7 @@ import { builtImagePaths } from '../../src/images/store.js';
 import { LabControl, type ControlTarget } from '../../src/lab/driver/control-handler.js';
 import type { ControlCommand, ControlConnection } from '../../src/lab/driver/control-server.js';
 import { LabLinks } from '../../src/lab/driver/link.js';
+import { LabChecks } from '../../src/lab/driver/lab-checks.js';
 import type { LabNetwork } from '../../src/lab/driver/network.js';
 import { planLab, type LabPlan, type PlanOptions } from '../../src/lab/plan.js';
 import { SessionStatus } from '../../src/lab/driver/session-status.js';
@@ -134,6 +135,7 @@ describe('control actions', () => {
       plan,
       status,
       links,
+      checks: new LabChecks(plan, sessionPaths('/s'), status),
       events: new EventEmitter(),
       node: (name) => nodes.get(name),
       nodes: () => [...nodes.entries()],
@@ -223,6 +225,21 @@ describe('control actions', () => {
       await assert.rejects(send(c), { code: 'HOST_NOT_RUNNING', message: 'host q is not running' });
     }
     assert.deepEqual(status.nic('q', 0), { eth: 'eth0', switch: 's1', port: 1, mac: status.nic('q', 0).mac, up: true, wired: false }, 'nothing recorded');
+  });
+
+  it('runs lab checks in the session: a file it has not, a host the lab has not, and a host not up are each said so', async () => {
+    const { send, status } = control();
+    await assert.rejects(send({ cmd: 'check' }), { code: 'CHECKS_MISSING', message: /^this session has no checks file \(\/s\/checks: ENOENT\)/ });
+    await assert.rejects(send({ cmd: 'check', checks: 'CHECK "x" ping zz 10.0.0.1\n', file: 'lab.checks' }), { code: 'CHECKS_INVALID', message: 'lab.checks:1:16: no host "zz" in the topology /t/mixed.topo; its hosts: q, u' });
+    const checks = 'CHECK "q reaches u" ping q 10.0.0.2\nCHECK "secret" hidden exec q "id" ~ "root"\n';
+    const r = (await send({ cmd: 'check', checks, file: 'lab.checks' })) as { report: string; passed: boolean; score: unknown };
+    assert.match(r.report, /^ERROR q reaches u — seen: host q is pending\nscore: 0\/1 point, 0 of 1 check passed\n$/);
+    assert.deepEqual([r.passed, r.score], [false, { earned: 0, possible: 1, passed: 0, total: 1 }]);
+    const recorded = status.state().checks!;
+    assert.deepEqual([recorded.running, recorded.student, recorded.checks.map((c) => [c.name, c.status]), recorded.score], [false, 'bob', [['q reaches u', 'error']], { earned: 0, possible: 1, passed: 0, total: 1 }]);
+    assert.ok(!JSON.stringify(status.state()).includes('secret'), 'a hidden check leaves no trace in the state a student reads');
+    const teacher = (await send({ cmd: 'check', checks, view: 'teacher', format: 'json' })) as { report: string };
+    assert.deepEqual((JSON.parse(teacher.report) as { checks: Array<{ name: string; hidden: boolean }> }).checks.map((c) => [c.name, c.hidden]), [['q reaches u', false], ['secret', true]]);
   });
 
   it('freeze stops the running CPUs and thaw resumes those only', async () => {

@@ -9,7 +9,7 @@ import { sessionPaths } from '../../src/session/paths.js';
 
 /** A session with nothing in it: the teardown only closes its files and lets go of its lock. */
 function emptyLab(dir: string, release: () => Promise<void>, state = sessionPaths(dir).state): Lab {
-  const plan: LabPlan = { dir, topologyFile: join(dir, 'topology'), switches: [], hosts: [], trunks: [], taps: [], wires: [], vlan: false, waveDelays: [], notes: [] };
+  const plan: LabPlan = { dir, topologyFile: join(dir, 'topology'), user: 'root', switches: [], hosts: [], trunks: [], taps: [], wires: [], vlan: false, waveDelays: [], notes: [] };
   return new Lab(plan, { ...sessionPaths(dir), state }, { accel: 'tcg', lock: { release }, consoleCommand: () => [] });
 }
 

@@ -14,6 +14,8 @@ const VALID: ControlCommand[] = [
   { cmd: 'capture-stop', id: 'capture1' },
   { cmd: 'stop' },
   { cmd: 'power-off', host: 'syl' },
+  { cmd: 'check' },
+  { cmd: 'check', checks: 'CHECK "x" ping a 10.0.0.1\n', file: 'lab.checks', student: 'alice', view: 'teacher', format: 'junit' },
   { cmd: 'subscribe' },
 ];
 
@@ -50,7 +52,7 @@ describe('session protocol', () => {
   });
 
   it('refuses an unknown or missing command, listing the commands', () => {
-    const commands = 'freeze, thaw, restart, link, faults, capture, capture-stop, stop, power-off, subscribe';
+    const commands = 'freeze, thaw, restart, link, faults, capture, capture-stop, stop, power-off, check, subscribe';
     assert.deepEqual(refusal(req({ cmd: 'reboot-all' })), { code: 'UNKNOWN_COMMAND', message: `unknown command "reboot-all"; commands: ${commands}` });
     assert.deepEqual(refusal(req({ host: 'a' })), { code: 'UNKNOWN_COMMAND', message: `the request has no "cmd"; commands: ${commands}` });
     // An inherited name is no command.
@@ -106,5 +108,23 @@ describe('host states', () => {
     assert.deepEqual(HOST_STATES, ['pending', 'starting', 'booting', 'stalled', 'ready', 'running', 'stopping', 'stopped', 'crashed', 'failed']);
     assert.deepEqual([...FINAL_HOST_STATES], ['stopped', 'crashed', 'failed']);
     assert.deepEqual([...UP_HOST_STATES], ['booting', 'stalled', 'ready', 'running']);
+  });
+});
+
+describe('session protocol: check, as an attacker would send it', () => {
+  it('refuses wrong types, unknown views and formats, oversize text and names, extra fields', () => {
+    const bad = [
+      { cmd: 'check', checks: 5 },
+      { cmd: 'check', view: 'root' },
+      { cmd: 'check', format: 'html' },
+      { cmd: 'check', checks: 'x'.repeat(512 * 1024 + 1) },
+      { cmd: 'check', student: 'a'.repeat(65) },
+      { cmd: 'check', student: '' },
+      { cmd: 'check', file: '' },
+      { cmd: 'check', run: 'rm -rf /' },
+      { cmd: 'check', __proto__: { view: 'teacher' }, format: 'text', extra: 1 },
+    ];
+    for (const o of bad) assert.equal(refusal(req(o)).code, 'BAD_COMMAND', JSON.stringify(o).slice(0, 80));
+    assert.match(refusal(req({ cmd: 'check', format: 'html' })).message, /^bad "check" request: format .*text, tap, junit, json/);
   });
 });

@@ -3,6 +3,7 @@ import { QemunetError } from '../../errors.js';
 import type { RunningNode } from '../../node/kind.js';
 import type { ControlCommand, ControlConnection } from './control-server.js';
 import type { LabLinks } from './link.js';
+import type { LabChecks } from './lab-checks.js';
 import type { LabPlan } from '../plan.js';
 import type { SessionStatus } from './session-status.js';
 import type { SessionState } from '../state.js';
@@ -13,6 +14,8 @@ export interface ControlTarget {
   status: SessionStatus;
   /** Each NIC, owning its link state, faults, wirefilter and captures. */
   links: LabLinks;
+  /** The lab checks, run in the guests by the session. */
+  checks: LabChecks;
   /** Emits 'change' with the session state. */
   events: EventEmitter;
   /** The running node of a host, if it has one. */
@@ -57,6 +60,12 @@ export class LabControl {
         return c.id;
       case 'power-off':
         return this.powerOff(c.host);
+      case 'check': {
+        // A client that goes (Ctrl-C on qemunet check) ends the run it asked for.
+        const abort = new AbortController();
+        conn.onClose(() => Promise.resolve(abort.abort()));
+        return this.lab.checks.run(c, abort.signal);
+      }
       case 'stop':
         // Answered before the teardown, which closes this socket: `qemunet down` waits for the lock to go.
         void this.lab.stop();

@@ -14,6 +14,7 @@ import { LabControl } from './control-handler.js';
 import { ControlServer, type ControlCommand, type ControlConnection } from './control-server.js';
 import { capabilityOf, kindNamed, kindOf } from '../kinds/index.js';
 import { LabLinks } from './link.js';
+import { LabChecks } from './lab-checks.js';
 import { LabNetwork } from './network.js';
 import type { HostPlan, LabPlan } from '../plan.js';
 import { SessionStatus } from './session-status.js';
@@ -101,6 +102,7 @@ export class Lab extends EventEmitter implements RunningSession {
       plan,
       status: this.status,
       links: this.links,
+      checks: new LabChecks(plan, paths, this.status),
       events: this,
       node: (name) => this.vms.get(name),
       nodes: () => [...this.vms.entries()],

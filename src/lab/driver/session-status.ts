@@ -3,6 +3,7 @@ import { QemunetError } from '../../errors.js';
 import type { LabPlan } from '../plan.js';
 import { FINAL_HOST_STATES } from '../../protocol/session-state.js';
 import { initialNicStatus, patchNic, type NicPatch } from './nic-status.js';
+import type { ChecksState } from '../../protocol/session-state.js';
 import { StateWriter, type HostStatus, type NicStatus, type SessionPhase, type SessionState, type SwitchStatus } from '../state.js';
 
 /**
@@ -19,6 +20,7 @@ export class SessionStatus {
   readonly startedAt = Date.now();
   private phaseNow: SessionPhase = 'starting';
   private errorText?: string;
+  private checks?: ChecksState;
   private windows: { tmuxSession?: string; screenSession?: string } = {};
 
   constructor(
@@ -50,6 +52,7 @@ export class SessionStatus {
       ...(this.windows.tmuxSession ? { tmuxSession: this.windows.tmuxSession } : {}),
       ...(this.windows.screenSession ? { screenSession: this.windows.screenSession } : {}),
       ...(this.errorText ? { error: this.errorText } : {}),
+      ...(this.checks ? { checks: structuredClone(this.checks) } : {}),
     };
   }
 
@@ -119,6 +122,12 @@ export class SessionStatus {
 
   updateSwitch(name: string, patch: Partial<SwitchStatus>): void {
     Object.assign(this.switchStatus.get(name)!, patch);
+    this.changed();
+  }
+
+  /** The lab checks' last run (lab-checks.ts), as a student may see it. */
+  setChecks(checks: ChecksState): void {
+    this.checks = checks;
     this.changed();
   }
 

@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { XMLParser } from 'fast-xml-parser';
+import { Parser as TapParser } from 'tap-parser';
+import type { SessionState } from '../../src/lab/state.js';
+import { qemunet } from '../helpers/cli.js';
+import { suiteDir, tinyImage } from '../helpers/tiny.js';
+
+/**
+ * Lab checks run by a real session in real guests (issue 20): a correct lab passes every check; the
+ * same lab broken on purpose (a link down) fails exactly the checks it should, saying what was seen.
+ */
+describe('qemunet check on a running lab', { timeout: 900000 }, () => {
+  const tmp = suiteDir('checks');
+  const dir = join(tmp.path, 's');
+  const checksFile = join(tmp.path, 'lab.checks');
+  const checks = [
+    '# a two-host LAN: each reaches the other, nothing answers at .99',
+    'CHECK "a reaches b" within 5s     ping a 10.0.0.2',
+    'CHECK "b reaches a" 2 points      ping b 10.0.0.1',
+    'CHECK "nobody at .99" within 3s   noping a 10.0.0.99',
+    'CHECK "b is named b"              exec b "hostname" ~ "^b$"',
+    'CHECK "a has its address"         file a /proc/net/fib_trie ~ "10\\.0\\.0\\.1"',
+    'CHECK "teacher only" hidden       exec a "ip -4 addr show eth0" ~ "10\\.0\\.0\\.1/24"',
+    '',
+  ].join('\n');
+  const check = (...args: string[]) => qemunet(['check', '--session', dir, ...args]);
+
+  before(async () => {
+    await tinyImage();
+    await writeFile(join(tmp.path, 'two.topo'), 'SWITCH s1\nHOST tiny a s1\nHOST tiny b s1\n');
+    await writeFile(checksFile, checks);
+    const r = await qemunet(['up', join(tmp.path, 'two.topo'), '--wait', '--session', dir]);
+    assert.equal(r.code, 0, r.stderr);
+    for (const [host, address] of [['a', '10.0.0.1'], ['b', '10.0.0.2']] as const) {
+      const set = await qemunet(['exec', host, '--session', dir, '--', 'sh', '-c', `ip addr add ${address}/24 dev eth0 && ip link set eth0 up`]);
+      assert.equal(set.code, 0, set.stderr);
+    }
+  });
+  after(async () => {
+    await qemunet(['down', '--session', dir]);
+    await tmp.remove();
+  });
+
+  test('a correct lab passes every check; the student sees no hidden one, the teacher does', async () => {
+    const r = await check('--checks', checksFile);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.equal(r.stdout, ['PASS  a reaches b', 'PASS  b reaches a (2 points)', 'PASS  nobody at .99', 'PASS  b is named b', 'PASS  a has its address', 'score: 6/6 points, 5 of 5 checks passed', ''].join('\n'));
+    const teacher = await check('--checks', checksFile, '--teacher');
+    assert.match(teacher.stdout, /^PASS  \[hidden\] teacher only$/m);
+    assert.match(teacher.stdout, /^score: 7\/7 points, 6 of 6 checks passed$/m);
+    // The state the student reads has the student's view only.
+    const status = JSON.parse((await qemunet(['status', '--session', dir, '--json'])).stdout) as SessionState;
+    assert.deepEqual(status.checks?.checks.map((c) => [c.name, c.status]), [['a reaches b', 'pass'], ['b reaches a', 'pass'], ['nobody at .99', 'pass'], ['b is named b', 'pass'], ['a has its address', 'pass']]);
+    assert.deepEqual([status.checks?.running, status.checks?.score], [false, { earned: 6, possible: 6, passed: 5, total: 5 }]);
+    assert.ok(!JSON.stringify(status).includes('teacher only'));
+  });
+
+  test('TAP and JUnit reports are read back by a TAP parser and an XML parser', async () => {
+    const tap = await check('--checks', checksFile, '--format', 'tap');
+    assert.equal(tap.code, 0);
+    const parser = new TapParser();
+    const done = new Promise<{ ok: boolean; count: number; pass: number }>((resolve) => parser.on('complete', resolve));
+    parser.end(tap.stdout);
+    const summary = await done;
+    assert.deepEqual([summary.ok, summary.count, summary.pass], [true, 5, 5]);
+    const out = join(tmp.path, 'junit.xml');
+    assert.equal((await check('--checks', checksFile, '--format', 'junit', '--out', out)).code, 0);
+    const xml = new XMLParser({ ignoreAttributes: false }).parse(await readFile(out, 'utf8')) as { testsuites: { testsuite: { '@_tests': string; '@_failures': string; testcase: unknown[] } } };
+    assert.deepEqual([xml.testsuites.testsuite['@_tests'], xml.testsuites.testsuite['@_failures'], xml.testsuites.testsuite.testcase.length], ['5', '0', 5]);
+  });
+
+  test('with a link down, exactly the checks that need it fail, saying what was seen; up again, all pass', async () => {
+    assert.equal((await qemunet(['link', 'a:eth0', 'down', '--session', dir])).code, 0);
+    try {
+      const r = await check('--checks', checksFile);
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      const lines = r.stdout.split('\n');
+      assert.match(lines[0]!, /^FAIL  a reaches b — seen: .*(100% packet loss|Network unreachable|0 received)/);
+      assert.match(lines[1]!, /^FAIL  b reaches a \(2 points\) — seen: /);
+      assert.deepEqual(lines.slice(2), ['PASS  nobody at .99', 'PASS  b is named b', 'PASS  a has its address', 'score: 3/6 points, 3 of 5 checks passed', '']);
+    } finally {
+      assert.equal((await qemunet(['link', 'a:eth0', 'up', '--session', dir])).code, 0);
+    }
+    assert.equal((await check('--checks', checksFile)).code, 0);
+  });
+
+  test("a checks file it cannot use is said at file:line:column (exit 2), and nothing runs", async () => {
+    const bad = join(tmp.path, 'bad.checks');
+    await writeFile(bad, 'CHECK "x" ping a 10.0.0.2\nCHECK "y" traceroute a 10.0.0.2\n');
+    const r = await check('--checks', bad);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, new RegExp(`^qemunet: ${bad.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:2:11: `));
+    const none = await check();
+    assert.deepEqual([none.code, none.stderr], [2, `qemunet: this session has no checks file (${join(dir, 'checks')}: ENOENT); give one with qemunet check --checks FILE, or put it in the lab archive as "checks"\n`]);
+    const missing = await check('--checks', join(tmp.path, 'nosuch'));
+    assert.deepEqual([missing.code, missing.stderr], [2, `qemunet: cannot read the checks file ${join(tmp.path, 'nosuch')}: ENOENT\n`]);
+    assert.deepEqual([(await check('--format', 'xml')).code], [2]);
+  });
+});
