@@ -29,6 +29,7 @@ export function upSettings(o: UpOptions, c: SettingsContext): UpSettings {
   const environment = labEnvironment(c.env, c.home);
   return {
     ...(o.topology ? { topologyFile: o.topology } : {}),
+    ...(o.checks ? { checksFile: o.checks } : {}),
     ...(o.session ? { sessionDir: o.session } : {}),
     ...(o.config ? { configFile: o.config } : {}),
     display: displayOf(o.display, environment),

@@ -21,6 +21,8 @@ export const UP_USAGE = `usage: qemunet up TOPOLOGY [options]      (or QemuNet's
   --alias NAME=SYSTEM    run the topology's system NAME as SYSTEM (repeatable), e.g. --alias debian=tiny
   --detach, -b           leave the session running in the background and return
   --wait                 return once every host is ready (implies --detach); --timeout SECONDS (default 300)
+  --checks FILE          the lab checks (see qemunet check): checked against the topology first, kept in the session,
+                         run once every host is ready (the report is printed; the session runs on either way)
   --web                  also start qemunet web for the session (its own process; it ends with the session) and print its URL
   --open                 with --web: open that URL in the desktop's browser (xdg-open)
   --display MODE, -d MODE  a host's display; HOST sys/MODE sets it per host:
@@ -139,6 +141,7 @@ async function foreground(o: UpOptions, req: UpSettings): Promise<number> {
     view.update(started.state());
     if (interrupts) void started.stop();
     if (o.web && !process.env[SUPERVISOR_ENV]) view.note(`web: ${await launchWeb(started.dir, { open: o.open === true })}`);
+    if (o.checks && !process.env[SUPERVISOR_ENV]) void started.waitReady((o.timeoutSec ?? 300) * 1000).then(() => runChecksOnce(started.dir), () => '').then((report) => report && view.note(report.trimEnd()));
     const nographic = started.plan.hosts.find((h) => h.display === 'nographic');
     if (nographic && process.stdin.isTTY) {
       view.pause();
@@ -240,6 +243,7 @@ async function decideWhenStarted(session: SessionClient, o: UpOptions, relay: Lo
       if (!o.wait || !notReady.length) {
         await relay.flush();
         process.stdout.write(`${renderStatus(state)}\nrunning in the background; stop it with: qemunet down --session ${session.dir}\n`);
+        if (o.checks && o.wait) process.stdout.write(await runChecksOnce(session.dir));
         if (o.web) process.stdout.write(`web: ${await launchWeb(session.dir, { open: o.open === true })}\n`);
         return 0;
       }
@@ -307,5 +311,14 @@ function tail(file: string, lines: number): string {
     return readFileSync(file, 'utf8').replace(/\r/g, '').trimEnd().split('\n').slice(-lines).join('\n');
   } catch {
     return '';
+  }
+}
+
+/** `up --checks`: the lab checks, run once every host is ready; their report, or why they could not run (the session runs on either way). */
+async function runChecksOnce(dir: string): Promise<string> {
+  try {
+    return (await (await SessionClient.find(dir)).check()).report;
+  } catch (e) {
+    return `qemunet: the checks could not run: ${(e as Error).message}\n`;
   }
 }

@@ -4,6 +4,8 @@ import { UsageError } from '../errors.js';
 export interface UpOptions {
   topology?: string;
   session?: string;
+  /** --checks FILE: the lab checks, kept in the session and run once every host is ready. */
+  checks?: string;
   /** -s ARCHIVE / --from ARCHIVE|DIR: a saved session. */
   from?: string;
   /** -a ARCHIVE: extracted into the session before it starts. */
@@ -57,7 +59,7 @@ export interface UpOptions {
 /** QemuNet's getopts string ("t:a:s:S:c:l:L:D:imMfFkKxyvd:hbz:Vq") plus -u USER. */
 const WITH_VALUE = new Set(['t', 'a', 's', 'S', 'c', 'l', 'L', 'D', 'd', 'z', 'u']);
 const FLAGS = new Set(['i', 'm', 'M', 'f', 'F', 'k', 'K', 'x', 'y', 'v', 'h', 'b', 'V', 'q']);
-const LONG_WITH_VALUE = new Set(['session', 'alias', 'timeout', 'boot-silence', 'boot-limit', 'display', 'config', 'topology', 'from']);
+const LONG_WITH_VALUE = new Set(['checks', 'session', 'alias', 'timeout', 'boot-silence', 'boot-limit', 'display', 'config', 'topology', 'from']);
 const LONG_FLAGS = new Set(['detach', 'wait', 'web', 'open', 'dry-run', 'help', 'force', 'yes', 'wire-all', 'no-taps', 'viewers', 'display-tcp']);
 
 /** Options whose feature is not in this version: none at the moment. */
@@ -148,6 +150,7 @@ function applyShort(o: UpOptions, letter: string, value: string): void {
 function applyLong(o: UpOptions, name: string, value: string): void {
   switch (name) {
     case 'session': return void (o.session = value);
+    case 'checks': return void (o.checks = value);
     case 'from': return void (o.from = value);
     case 'force': return void (o.force = true);
     case 'wire-all': return void (o.wireAll = true);

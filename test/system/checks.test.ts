@@ -32,8 +32,13 @@ describe('qemunet check on a running lab', { timeout: 900000 }, () => {
     await tinyImage();
     await writeFile(join(tmp.path, 'two.topo'), 'SWITCH s1\nHOST tiny a s1\nHOST tiny b s1\n');
     await writeFile(checksFile, checks);
-    const r = await qemunet(['up', join(tmp.path, 'two.topo'), '--wait', '--session', dir]);
+    // up --checks: kept in the session, run once every host is ready (no addresses yet: the pings fail).
+    const r = await qemunet(['up', join(tmp.path, 'two.topo'), '--wait', '--session', dir, '--checks', checksFile]);
     assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^FAIL  a reaches b — seen: /m);
+    assert.match(r.stdout, /^PASS  b is named b$/m);
+    assert.match(r.stdout, /^score: 2\/6 points, 2 of 5 checks passed$/m);
+    assert.equal(await readFile(join(dir, 'checks'), 'utf8'), checks);
     for (const [host, address] of [['a', '10.0.0.1'], ['b', '10.0.0.2']] as const) {
       const set = await qemunet(['exec', host, '--session', dir, '--', 'sh', '-c', `ip addr add ${address}/24 dev eth0 && ip link set eth0 up`]);
       assert.equal(set.code, 0, set.stderr);
@@ -72,6 +77,12 @@ describe('qemunet check on a running lab', { timeout: 900000 }, () => {
     assert.deepEqual([xml.testsuites.testsuite['@_tests'], xml.testsuites.testsuite['@_failures'], xml.testsuites.testsuite.testcase.length], ['5', '0', 5]);
   });
 
+  test("the session's own checks file (from up --checks, or a lab archive) is what check runs by default", async () => {
+    const r = await check();
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /^score: 6\/6 points, 5 of 5 checks passed$/m);
+  });
+
   test('with a link down, exactly the checks that need it fail, saying what was seen; up again, all pass', async () => {
     assert.equal((await qemunet(['link', 'a:eth0', 'down', '--session', dir])).code, 0);
     try {
@@ -93,8 +104,10 @@ describe('qemunet check on a running lab', { timeout: 900000 }, () => {
     const r = await check('--checks', bad);
     assert.equal(r.code, 2);
     assert.match(r.stderr, new RegExp(`^qemunet: ${bad.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:2:11: `));
-    const none = await check();
-    assert.deepEqual([none.code, none.stderr], [2, `qemunet: this session has no checks file (${join(dir, 'checks')}: ENOENT); give one with qemunet check --checks FILE, or put it in the lab archive as "checks"\n`]);
+    const broken = await qemunet(['up', join(tmp.path, 'two.topo'), '--wait', '--session', join(tmp.path, 'never'), '--checks', bad]);
+    assert.equal(broken.code, 1, 'up refuses bad input as it does a bad topology');
+    assert.match(broken.stderr, new RegExp(`^qemunet: ${bad.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:2:11: `));
+    await assert.rejects(readFile(join(tmp.path, 'never', 'topology')), { code: 'ENOENT' }, 'nothing was made');
     const missing = await check('--checks', join(tmp.path, 'nosuch'));
     assert.deepEqual([missing.code, missing.stderr], [2, `qemunet: cannot read the checks file ${join(tmp.path, 'nosuch')}: ENOENT\n`]);
     assert.deepEqual([(await check('--format', 'xml')).code], [2]);

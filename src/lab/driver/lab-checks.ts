@@ -13,6 +13,19 @@ import { runInGuest } from '../../vm/guest-run.js';
 import type { LabPlan } from '../plan.js';
 import type { SessionStatus } from './session-status.js';
 
+/**
+ * A checks file given to `up`: read and checked (its syntax, its hosts against the lab, the lab's
+ * student's parameters) before anything starts; its text, to keep in the session. Throws CHECKS_*
+ * at file:line:column, or CHECKS_MISSING for a file it cannot read.
+ */
+export async function readChecksFor(plan: LabPlan, file: string): Promise<string> {
+  const text = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
+    throw new QemunetError('CHECKS_MISSING', `cannot read the checks file ${file}: ${e.code ?? e.message}`);
+  });
+  prepareChecks(text, file, { file: plan.topologyFile, hosts: plan.hosts }, { student: plan.user });
+  return text;
+}
+
 const REPORTS = { text: reportText, tap: reportTap, junit: reportJunit, json: reportJson } as const;
 
 /**

@@ -35,6 +35,8 @@ export interface UpSettings {
   /** The topology file; without it, the session directory's own `topology`. */
   topologyFile?: string;
   /** The session directory (made if missing, never wiped); default: a new one under `environment.tmpDir`. */
+  /** A lab checks file: checked against the topology before anything starts, then kept in the session as its `checks`. */
+  checksFile?: string;
   sessionDir?: string;
   /** The qemunet.cfg to read; default ./qemunet.cfg when it exists. */
   configFile?: string;

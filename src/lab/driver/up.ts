@@ -1,5 +1,6 @@
 import { join, resolve } from 'node:path';
-import { rm, stat } from 'node:fs/promises';
+import { rm, stat, writeFile } from 'node:fs/promises';
+import { readChecksFor } from './lab-checks.js';
 import { QemunetError, SessionError } from '../../errors.js';
 import { run } from '../../process/run.js';
 import { checkBases, recordBases } from './base-record.js';
@@ -50,6 +51,7 @@ export async function up(s: UpSettings): Promise<RunningSession> {
     checked = await planned(s, intended.dir);
     await checkPlanned(s, checked);
   }
+  let checks = !restoring && s.checksFile ? await readChecksFor(checked!.plan, resolve(cwd, s.checksFile)) : undefined;
   const dir = await makeSessionDirectory(intended);
   const made = intended.fresh ? dir : undefined;
   const paths = sessionPaths(dir);
@@ -60,6 +62,7 @@ export async function up(s: UpSettings): Promise<RunningSession> {
       await restoreInto(s, dir, fromDir);
       checked = await planned(s, dir);
       await checkPlanned(s, checked);
+      if (s.checksFile) checks = await readChecksFor(checked.plan, resolve(cwd, s.checksFile));
     }
     const { accel, notices } = await settleAccel(s, checked!.plan, checked!.inputs.storeDir);
     const final = replanned(s, checked!, dir, accel);
@@ -69,6 +72,7 @@ export async function up(s: UpSettings): Promise<RunningSession> {
     const ksm = await settleKsm(s.ksm, plan.hosts.length);
     if (ksm) s.onNotice?.(ksm);
     if (s.topologyFile) await copyTopology(plan.topologyFile, paths);
+    if (checks !== undefined) await writeFile(paths.checks, checks);
     const qemunet = s.qemunetCommand ?? ['qemunet'];
     const created = await prepareSessionFiles(plan, paths, qemunet, s.signal);
     await recordBases(plan, new Set([...created, ...forced]));
