@@ -8,6 +8,7 @@ export { up, dryRun, checkUp, type UpSettings, type LabEnvironment } from '../la
 export type { RunningSession } from '../lab/driver/running-session.js';
 export type { AccelMode } from '../vm/accel-probe.js';
 export { labEnvironment } from './lab-environment.js';
+export { gradeClass, gradeSaved, studentOf, type GradeOptions } from './grade.js';
 export { startDetached, type DetachedRequest } from './start-detached.js';
 export { launchWeb } from './background.js';
 export { sessionDirectory } from '../lab/driver/prepare.js';

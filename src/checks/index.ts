@@ -9,7 +9,7 @@ export { resolveChecks, type ResolveOptions, type ResolvedChecks } from './resol
 export { prepareChecks } from './prepare.js';
 export { deriveParams, renderParamsFile, TOKEN_ALPHABET } from './params.js';
 export { probeOf, seenOf, type ExecOutcome, type Probe, type Verdict } from './probe.js';
-export { runChecks, scoreOf, checksExitStatus, RETRY_MS, type CheckExecutor, type CheckResult, type Clock, type RunOptions, type Score } from './run.js';
+export { runChecks, scoreOf, checksExitStatus, RETRY_MS, type CheckExecutor, type CheckResult, type Clock, type Graded, type RunOptions, type Score } from './run.js';
 export { systemClock } from './clock.js';
 export { sessionExecutor, MAX_STREAM_BYTES, type ExecClient } from './session-executor.js';
 export { reportText, reportJson, shownResults, type ReportInfo, type View } from './report.js';

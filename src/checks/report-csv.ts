@@ -1,7 +1,7 @@
-import { scoreOf, type CheckResult } from './run.js';
+import { scoreOf, type Graded } from './run.js';
 
 /** One student of a class: their results, or why their archive could not be graded. */
-export type ClassRow = { student: string; results: readonly CheckResult[] } | { student: string; problem: string };
+export type ClassRow = { student: string; results: readonly Graded[] } | { student: string; problem: string };
 
 /**
  * A CSV cell (RFC 4180: quoted when it holds a comma, quote or line end, quotes doubled). A cell

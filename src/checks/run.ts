@@ -99,7 +99,10 @@ export interface Score {
   total: number;
 }
 
-export function scoreOf(results: readonly CheckResult[]): Score {
+/** What a score needs of a result: what it earned, whether it passed, what it was worth (a result read back from a JSON report will do). */
+export type Graded = Pick<CheckResult, 'earned' | 'status'> & { check: Pick<Check, 'points'> };
+
+export function scoreOf(results: readonly Graded[]): Score {
   return {
     earned: results.reduce((n, r) => n + r.earned, 0),
     possible: results.reduce((n, r) => n + r.check.points, 0),

@@ -22,6 +22,7 @@ export const USAGE = `usage: qemunet COMMAND ...
   image pull NAME [-c FILE]      download a system's image from its URL[..] (QemuNet's -D)
   image rm NAME                  remove a built image
   check [--session DIR] [--checks FILE] [--student NAME] [--format text|tap|junit|json] [--out FILE] [--teacher]  run the lab checks in the guests
+  check --from ARCHIVE | --class DIR [--jobs N] [--out FILE]  grade a saved session, or a folder of them (a CSV, JSON and JUnit per student)
   doctor [--json]                check this machine for every part qemunet uses, and the command that fixes each
   version [--json]               versions of qemunet, its session protocol, QEMU and vde_switch (also --version)
   completion bash|zsh            a shell completion script: source <(qemunet completion bash)

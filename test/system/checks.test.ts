@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { XMLParser } from 'fast-xml-parser';
 import { Parser as TapParser } from 'tap-parser';
 import type { SessionState } from '../../src/lab/state.js';
+import { run } from '../../src/process/run.js';
 import { qemunet } from '../helpers/cli.js';
 import { suiteDir, tinyImage } from '../helpers/tiny.js';
 
@@ -111,5 +113,64 @@ describe('qemunet check on a running lab', { timeout: 900000 }, () => {
     const missing = await check('--checks', join(tmp.path, 'nosuch'));
     assert.deepEqual([missing.code, missing.stderr], [2, `qemunet: cannot read the checks file ${join(tmp.path, 'nosuch')}: ENOENT\n`]);
     assert.deepEqual([(await check('--format', 'xml')).code], [2]);
+  });
+});
+
+/** Grading saved sessions offline (issue 20): each restored in a throwaway session, checked, stopped, removed. */
+describe('qemunet check --from and --class grade saved sessions', { timeout: 900000 }, () => {
+  const tmp = suiteDir('grading');
+  const dir = join(tmp.path, 's');
+  const klass = join(tmp.path, 'class');
+  const checks = ['CHECK "a is named a" exec a "hostname" ~ "^a$"', 'CHECK "the answer" 3 points within 3s file a /root/answer ~ "^42$"', 'CHECK "kept quiet" hidden exec a "cat /proc/version" ~ "Linux"', ''].join('\n');
+  const exec = (command: string) => qemunet(['exec', 'a', '--session', dir, '--', 'sh', '-c', command]);
+  const qemuOf = async (folder: string) => (await run('pgrep', ['-af', 'qemu-system']).catch(() => ({ stdout: '' }))).stdout.split('\n').filter((l) => l.includes(folder));
+
+  before(async () => {
+    await tinyImage();
+    await mkdir(klass);
+    await writeFile(join(tmp.path, 'one.topo'), 'SWITCH s1\nHOST tiny a s1\n');
+    await writeFile(join(tmp.path, 'lab.checks'), checks);
+    const r = await qemunet(['up', join(tmp.path, 'one.topo'), '--wait', '--session', dir, '--checks', join(tmp.path, 'lab.checks')]);
+    assert.equal(r.code, 0, r.stderr);
+    // bob saves before answering; alice and carol after.
+    assert.equal((await qemunet(['save', '--session', dir, join(klass, 'bob.tgz')])).code, 0);
+    assert.equal((await exec('echo 42 > /root/answer && sync')).code, 0);
+    assert.equal((await qemunet(['save', '--session', dir, join(klass, 'alice.tgz')])).code, 0);
+    await copyFile(join(klass, 'alice.tgz'), join(klass, 'carol.tgz'));
+    await writeFile(join(tmp.path, 'notes.txt'), 'not a lab');
+    await run('tar', ['-czf', join(klass, 'dave.tgz'), '-C', tmp.path, 'notes.txt']);
+    assert.equal((await qemunet(['down', '--session', dir])).code, 0);
+  });
+  after(async () => {
+    await qemunet(['down', '--session', dir]);
+    await tmp.remove();
+  });
+
+  test('--from: the teacher report of one saved session, and nothing left running', async () => {
+    const r = await qemunet(['check', '--from', join(klass, 'alice.tgz')]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.equal(r.stdout, ['PASS  a is named a', 'PASS  the answer (3 points)', 'PASS  [hidden] kept quiet', 'score: 5/5 points, 3 of 3 checks passed', ''].join('\n'));
+    const bob = await qemunet(['check', '--from', join(klass, 'bob.tgz')]);
+    assert.equal(bob.code, 1);
+    assert.match(bob.stdout, /^FAIL  the answer \(3 points\) — seen: .*No such file/m);
+    assert.deepEqual(await qemuOf(tmpdir()), [], 'no VM of a throwaway session is left');
+    const notLab = await qemunet(['check', '--from', join(klass, 'dave.tgz')]);
+    assert.equal(notLab.code, 2);
+    assert.match(notLab.stderr, /holds no "topology" file/);
+  });
+
+  test('--class: a CSV row per student (one not a session: a row saying so), its JSON twin and a JUnit file each', async () => {
+    const r = await qemunet(['check', '--class', klass, '--jobs', '2']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /^graded 3 of 4 archives \(1 could not be graded: see the note column\)$/m);
+    const csv = (await readFile(join(klass, 'results.csv'), 'utf8')).split('\r\n');
+    assert.equal(csv[0], 'student,a is named a,the answer,kept quiet,total,possible,note');
+    assert.deepEqual(csv.slice(1, 4), ['alice,1,3,1,5,5,', 'bob,1,0,1,2,5,', 'carol,1,3,1,5,5,']);
+    assert.match(csv[4]!, /^dave,,,,,,.*holds no ""topology"" file/);
+    const json = JSON.parse(await readFile(join(klass, 'results.json'), 'utf8')) as Array<{ student: string; problem?: string }>;
+    assert.deepEqual(json.map((s) => [s.student, s.problem === undefined]), [['alice', true], ['bob', true], ['carol', true], ['dave', false]]);
+    const junit = new XMLParser({ ignoreAttributes: false }).parse(await readFile(join(klass, 'bob.junit.xml'), 'utf8')) as { testsuites: { testsuite: { '@_tests': string; '@_failures': string } } };
+    assert.deepEqual([junit.testsuites.testsuite['@_tests'], junit.testsuites.testsuite['@_failures']], ['3', '1']);
+    assert.deepEqual(await qemuOf(tmpdir()), []);
   });
 });

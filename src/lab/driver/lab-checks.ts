@@ -79,7 +79,8 @@ export class LabChecks {
     const info: ReportInfo = { view: request.view ?? 'student', lab: basename(this.plan.dir), student };
     const shown = info.view === 'teacher' ? all : all.filter((r) => !r.check.hidden);
     const score = scoreOf(shown);
-    return { report: REPORTS[request.format ?? 'text'](all, info), score, passed: score.passed === score.total };
+    const reports = Object.fromEntries((request.also ?? []).map((f) => [f, REPORTS[f](all, info)]));
+    return { report: REPORTS[request.format ?? 'text'](all, info), ...(request.also?.length ? { reports } : {}), score, passed: score.passed === score.total };
   }
 
   private async checksFile(): Promise<string> {
