@@ -5,7 +5,7 @@
  * held to these types when it compiles). Every route is behind the same doors (token, Origin, Host);
  * POST bodies are JSON, 64 KiB at most.
  */
-import type { FaultField, GraphLayout, SessionView } from './protocol.js';
+import type { CheckScoreView, FaultField, GraphLayout, SessionView } from './protocol.js';
 import type { VlanRow } from './vlan-table.js';
 
 /** `json`: `{ok, result}`. `file`: a download (JSON only when refused). `stream`: bytes until the client goes. */
@@ -34,6 +34,7 @@ export const ROUTES = {
   vlans: { method: 'POST', path: '/api/switch/vlans', reply: 'json', example: '{"switch":"s1"}' },
   save: { method: 'POST', path: '/api/session/save', reply: 'file', example: '{}' },
   stop: { method: 'POST', path: '/api/session/stop', reply: 'json', example: '{}' },
+  checks: { method: 'POST', path: '/api/checks/run', reply: 'json', example: '{}' },
   sessions: { method: 'GET', path: '/api/sessions', reply: 'json' },
   labs: { method: 'GET', path: '/api/labs', reply: 'json' },
   labStart: { method: 'POST', path: '/api/labs/start', reply: 'json', example: '{"file":"lan.topo"}' },
@@ -101,6 +102,16 @@ export interface LabStartRequest {
   file: string;
 }
 
+/**
+ * A run of the session's checks (its own `checks` file), the student's view: the score when it is
+ * over. The rows come live in the view (SessionView.checks) while it runs.
+ */
+export interface ChecksResult {
+  score: CheckScoreView;
+  /** Every check passed. */
+  passed: boolean;
+}
+
 /** A body with nothing in it: `{}`. */
 export type NoFields = Record<string, never>;
 
@@ -120,6 +131,7 @@ export interface Requests {
   vlans: { switch: string };
   save: NoFields;
   stop: NoFields;
+  checks: NoFields;
   sessions: undefined;
   labs: undefined;
   labStart: LabStartRequest;
@@ -141,6 +153,7 @@ export interface Results {
   vlans: VlanRow[];
   save: void;
   stop: void;
+  checks: ChecksResult;
   sessions: SessionRow[];
   labs: { folder: string; files: LabFile[] };
   labStart: { dir: string };

@@ -36,6 +36,38 @@ export interface HostView {
   nics: NicView[];
 }
 
+/** A lab check's state in the Checks panel: pending until the run reaches it; fail is a lab not as it should be, error a check that could not run. */
+export type CheckStatusView = 'pending' | 'pass' | 'fail' | 'error';
+
+export interface CheckScoreView {
+  earned: number;
+  possible: number;
+  passed: number;
+  total: number;
+}
+
+export interface CheckView {
+  name: string;
+  host: string;
+  kind: string;
+  points: number;
+  status: CheckStatusView;
+  earned: number;
+  /** What the last try showed, when it did not pass. */
+  seen?: string;
+}
+
+/** The lab checks' last run as the student sees it (the session's state holds no hidden check). */
+export interface ChecksView {
+  running: boolean;
+  startedAt: string;
+  student?: string;
+  checks: CheckView[];
+  score: CheckScoreView;
+  /** Why the checks could not run. */
+  error?: string;
+}
+
 /** The session as the page draws it; sent whole on every change. */
 export interface SessionView {
   dir: string;
@@ -45,6 +77,8 @@ export interface SessionView {
   switches: Array<{ name: string; hub: boolean; state: string }>;
   trunks: Array<{ a: { switch: string; port: number }; b: { switch: string; port: number } }>;
   taps: Array<{ name: string; switch: string; port: number }>;
+  /** The lab checks' last run, when there was one (Run checks in the page, or qemunet check). */
+  checks?: ChecksView;
 }
 
 /** Text frames on /ws/events. */

@@ -1,7 +1,7 @@
 import type { Duplex } from 'node:stream';
 import { writeFile } from 'node:fs/promises';
 import { QemunetError } from '../../src/errors.js';
-import type { CaptureStream, ExecIo, MgmtReply, SessionState } from '../../src/api/index.js';
+import type { CaptureStream, CheckOptions, ExecIo, MgmtReply, SessionState } from '../../src/api/index.js';
 import type { SessionView } from '../../src/web/protocol.js';
 import type { ActionClient } from '../../src/web/server/actions-routes.js';
 import type { ConsoleStream, WebSession } from '../../src/web/server/session-source.js';
@@ -112,6 +112,10 @@ export class RecordingClient implements ActionClient {
     await this.record('save');
     await writeFile(out, 'tgz');
     return { file: out, live: true };
+  }
+  async check(options: CheckOptions): Promise<{ report: string; score: { earned: number; possible: number; passed: number; total: number }; passed: boolean }> {
+    await this.record('check', options);
+    return { report: '{}', score: { earned: 2, possible: 3, passed: 1, total: 2 }, passed: false };
   }
   async stop(): Promise<SessionState> {
     await this.record('stop');

@@ -287,7 +287,7 @@ describe('web server doors (plain HTTP and websocket clients)', () => {
       [{ Authorization: 'Bearer test-token', Origin: 'http://127.0.0.1:1' }, 403, 'BAD_ORIGIN'],
       [{ Authorization: 'Bearer test-token', Host: 'rebind.example:80' }, 403, 'BAD_HOST'],
     ];
-    assert.equal(ROUTE_NAMES.length, 17);
+    assert.equal(ROUTE_NAMES.length, 18);
     for (const name of ROUTE_NAMES) {
       const { method, path, ...spec } = ROUTES[name];
       for (const [headers, status, code] of cases) {

@@ -5,6 +5,7 @@ import { TopologyGraph } from './graph.js';
 import { GraphFiles } from './graph-files.js';
 import { ScreenTabs } from './screen.js';
 import { CapturePanel } from './capture-panel.js';
+import { ChecksPanel } from './checks-panel.js';
 import { HostPanel } from './host-panel.js';
 import { SessionsPanel } from './sessions-panel.js';
 import { SwitchPanel } from './switch-panel.js';
@@ -19,6 +20,8 @@ const graph = new TopologyGraph($('graph'));
 const tabs = new ConsoleTabs($('tabs'), $('terminals'));
 const screens = new ScreenTabs(tabs);
 const files = new GraphFiles(graph, (m) => say(m, true));
+const checks = new ChecksPanel((m, error) => say(m, error));
+$('graph-pane').append(checks.element);
 /** What the selection panel acts on: a host name or a NIC reference. */
 let selected: { kind: 'host'; host: string } | { kind: 'nic'; nic: string } | { kind: 'switch'; name: string } | undefined;
 /** The action panels, kept per host, NIC and switch so their output outlives a redraw. */
@@ -72,6 +75,7 @@ function render(v: SessionView): void {
   $('phase').className = `phase ${v.phase}`;
   graph.update(v);
   screens.update(v);
+  checks.update(v.checks);
   renderSelection();
 }
 

@@ -67,12 +67,13 @@ export const REQUEST_SCHEMAS = {
   vlans: z.strictObject({ switch: name('a switch name') }),
   save: empty,
   stop: empty,
+  checks: empty,
   labStart: z.strictObject({ file: labFile }),
 } satisfies { [K in PostRoute]: z.ZodType<Requests[K]> };
 
 // And the other way: every request the page's types allow is one the schema takes.
 type Takes<K extends PostRoute> = Requests[K] extends z.input<(typeof REQUEST_SCHEMAS)[K]> ? true : false;
-const TAKES: { [K in PostRoute]: Takes<K> } = { saveLayout: true, link: true, faults: true, capture: true, captureLive: true, captureCommand: true, power: true, exec: true, switchCommand: true, vlans: true, save: true, stop: true, labStart: true };
+const TAKES: { [K in PostRoute]: Takes<K> } = { saveLayout: true, link: true, faults: true, capture: true, captureLive: true, captureCommand: true, power: true, exec: true, switchCommand: true, vlans: true, save: true, stop: true, checks: true, labStart: true };
 void TAKES;
 
 /** A route's body, checked; a BAD_REQUEST naming each bad field, what it may be, and a body that works. */

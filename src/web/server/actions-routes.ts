@@ -19,7 +19,7 @@ const LIVE_CAPTURE_MAX_MS = 3600 * 1000;
 const EXEC_TIMEOUT_MS = 120000;
 
 /** What the routes use of the session API; SessionClient itself, or a fake in tests. */
-export type ActionClient = Pick<SessionClient, 'dir' | 'status' | 'setLink' | 'setFaults' | 'powerOffHost' | 'powerOnHost' | 'exec' | 'captureStream' | 'labSwitchCommand' | 'switchCommand' | 'save' | 'stop'>;
+export type ActionClient = Pick<SessionClient, 'dir' | 'status' | 'setLink' | 'setFaults' | 'powerOffHost' | 'powerOnHost' | 'exec' | 'captureStream' | 'labSwitchCommand' | 'switchCommand' | 'save' | 'stop' | 'check'>;
 
 /** Everything a route is handed: the doors of http-server.ts have been passed already. */
 export interface ActionContext {
@@ -81,6 +81,13 @@ const HANDLERS: { [K in RouteName]: Handler<K> } = {
   save: (c) => saveToClient(c.client(), c.res),
   stop: async (c) => {
     await c.client().stop();
+  },
+  // The session runs the checks (its own checks file, the student's view: the page is the
+  // student's) and pushes each result in its state; this answers when the run is over. Node's HTTP
+  // server times out only a request still arriving (requestTimeout), not a long answer.
+  checks: async (c) => {
+    const { score, passed } = await c.client().check({ format: 'json', view: 'student' });
+    return { score, passed };
   },
   sessions: async (c) => (await listSessions()).map((s) => ({ dir: s.dir, topology: s.topology, phase: s.phase, startedAt: s.startedAt, hosts: s.hosts.length, current: s.dir === c.session.dir })),
   labs: async (c) => ({ folder: labsOf(c).root, files: await labsOf(c).list() }),

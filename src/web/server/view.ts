@@ -1,5 +1,5 @@
 import { faultLabel, type SessionState, type Topology } from '../../api/index.js';
-import type { SessionView } from '../protocol.js';
+import type { ChecksView, SessionView } from '../protocol.js';
 
 /**
  * The page's view of a session: its recorded state (each NIC's link, faults, wirefilter and
@@ -29,6 +29,22 @@ export function buildView(state: SessionState, topology: Topology | undefined): 
     switches: state.switches.map((s) => ({ name: s.name, hub: s.hub, state: s.state })),
     trunks: (topology?.trunks ?? []).map((t) => ({ a: { ...t.a }, b: { ...t.b } })),
     taps: (topology?.taps ?? []).map((t) => ({ name: t.name, switch: t.switch, port: t.port })),
+    ...(state.checks ? { checks: checksView(state.checks) } : {}),
+  };
+}
+
+/**
+ * The Checks panel's rows: the state's, which is the student's view already (the session leaves
+ * hidden checks out of it), copied field by field so nothing else the state may grow reaches the page.
+ */
+function checksView(c: NonNullable<SessionState['checks']>): ChecksView {
+  return {
+    running: c.running,
+    startedAt: c.startedAt,
+    ...(c.student !== undefined ? { student: c.student } : {}),
+    checks: c.checks.map((r) => ({ name: r.name, host: r.host, kind: r.kind, points: r.points, status: r.status, earned: r.earned, ...(r.seen !== undefined ? { seen: r.seen } : {}) })),
+    score: { earned: c.score.earned, possible: c.score.possible, passed: c.score.passed, total: c.score.total },
+    ...(c.error !== undefined ? { error: c.error } : {}),
   };
 }
 
