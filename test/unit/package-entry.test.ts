@@ -11,7 +11,7 @@ const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { ma
 describe('the package entry (package.json main and types)', () => {
   it('exports the public API: functions and error classes', async () => {
     const api = (await import(pathToFileURL(join(ROOT, pkg.main)).href)) as Record<string, unknown>;
-    const functions = ['up', 'dryRun', 'checkUp', 'sessionDirectory', 'startDetached', 'launchWeb', 'isLive', 'listSessions', 'parseNicRef', 'exitStatus', 'isKnownCode', 'parseLinkSetting', 'faultLabel', 'parseLayout', 'buildImage', 'listImages', 'pullImage', 'removeImage', 'parseTopology', 'resolveTopology', 'isQemunetError', 'labEnvironment', 'assess', 'probeMachine', 'versions', 'demoTopologies', 'topologyArgument', 'packageFile'];
+    const functions = ['up', 'dryRun', 'checkUp', 'sessionDirectory', 'startDetached', 'launchWeb', 'isLive', 'listSessions', 'parseNicRef', 'exitStatus', 'isKnownCode', 'parseLinkSetting', 'faultLabel', 'parseLayout', 'buildImage', 'listImages', 'pullImage', 'removeImage', 'parseTopology', 'resolveTopology', 'isQemunetError', 'labEnvironment', 'gradeClass', 'gradeSaved', 'studentOf', 'assess', 'probeMachine', 'versions', 'demoTopologies', 'topologyArgument', 'packageFile'];
     const values = ['DEFAULT_BOOT_LIMITS', 'FAULT_NAMES', 'FINAL_HOST_STATES', 'DISPLAY_MODES', 'TINY_TCG_CACHE_MIB', 'QEMUNET_VERSION'];
     const classes = ['SessionClient', 'FileFollower', 'QemunetError', 'InputError', 'ProcessError', 'ImageError', 'VmError', 'SessionError', 'UsageError', 'InterruptedError', 'EnvironmentError'];
     assert.deepEqual(Object.keys(api).sort(), [...functions, ...values, ...classes].sort(), 'only the public API');
