@@ -174,3 +174,37 @@ describe('qemunet check --from and --class grade saved sessions', { timeout: 900
     assert.deepEqual(await qemuOf(tmpdir()), []);
   });
 });
+
+/** Per-student parameters (issue 20): the hosts' start scripts and the checks compute the same values from the lab secret and the student. */
+describe('a per-student flag', { timeout: 600000 }, () => {
+  const tmp = suiteDir('flag');
+  const lab = join(tmp.path, 'lab');
+  const checks = ['SECRET "networks-2026-bordeaux"', 'PARAM flag = token(8)', 'CHECK "my flag" exec a "cat /root/flag" ~ "^{{flag}}$"', ''].join('\n');
+
+  before(async () => {
+    await tinyImage();
+    await mkdir(join(lab, 'a'), { recursive: true });
+    await writeFile(join(lab, 'topology'), 'SWITCH s1\nHOST tiny a s1\n');
+    await writeFile(join(lab, 'checks'), checks);
+    // The lab's start script: the flag of whoever runs the lab, from the params file qemunet writes.
+    await writeFile(join(lab, 'a', 'start.sh'), '. /mnt/host/params\necho "$flag" > /root/flag\n');
+    const r = await qemunet(['up', '--from', lab, '-u', 'alice', '--wait']);
+    assert.equal(r.code, 0, r.stderr);
+  });
+  after(async () => {
+    await qemunet(['down', '--session', lab]);
+    await tmp.remove();
+  });
+
+  test('the student running the lab passes with their own flag; another student does not', async () => {
+    const params = await readFile(join(lab, 'a', 'params'), 'utf8');
+    const flag = /^flag=([a-z2-9]{8})$/m.exec(params)?.[1];
+    assert.ok(flag, params);
+    const alice = await qemunet(['check', '--session', lab]);
+    assert.equal(alice.code, 0, alice.stdout + alice.stderr);
+    assert.equal(alice.stdout, 'PASS  my flag\nscore: 1/1 point, 1 of 1 check passed\n');
+    const bob = await qemunet(['check', '--session', lab, '--student', 'bob']);
+    assert.equal(bob.code, 1);
+    assert.match(bob.stdout, new RegExp(`^FAIL  my flag — seen: ${flag}`));
+  });
+});

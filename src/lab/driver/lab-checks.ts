@@ -1,8 +1,8 @@
-import { readFile } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { QemunetError } from '../../errors.js';
 import {
-  prepareChecks, reportJson, reportJunit, reportTap, reportText, runChecks, scoreOf, sessionExecutor, systemClock,
+  prepareChecks, renderParamsFile, reportJson, reportJunit, reportTap, reportText, runChecks, scoreOf, sessionExecutor, systemClock,
   type Check, type CheckResult, type ExecClient, type ReportInfo,
 } from '../../checks/index.js';
 import type { CommandOf, ResultOf } from '../../protocol/session-protocol.js';
@@ -24,6 +24,32 @@ export async function readChecksFor(plan: LabPlan, file: string): Promise<string
   });
   prepareChecks(text, file, { file: plan.topologyFile, hosts: plan.hosts }, { student: plan.user });
   return text;
+}
+
+/**
+ * The student's lab parameters (the checks file's PARAM lines, derived from its SECRET and the lab's
+ * user=), written as `params` into each host's share (/mnt/host/params in the guest) before the
+ * hosts boot, so their start scripts and the checks see the same values. A lab without a checks
+ * file, or without parameters, gets none; a checks file that cannot be used is a warning (the lab
+ * still starts) and no parameters.
+ */
+export async function writeParamsFiles(plan: LabPlan, paths: SessionPaths, onNotice: (m: string) => void): Promise<void> {
+  const text = await readFile(paths.checks, 'utf8').catch(() => undefined);
+  if (text === undefined) return;
+  let values;
+  try {
+    ({ values } = prepareChecks(text, paths.checks, { file: plan.topologyFile, hosts: plan.hosts }, { student: plan.user }));
+  } catch (e) {
+    onNotice(`warning: the lab's checks file cannot be used, so its hosts get no parameters: ${(e as Error).message}`);
+    return;
+  }
+  if (!values.size) return;
+  const file = renderParamsFile(values);
+  for (const h of plan.hosts) {
+    const share = paths.host(h.name).share;
+    await mkdir(share, { recursive: true, mode: 0o700 });
+    await writeFile(join(share, 'params'), file);
+  }
 }
 
 const REPORTS = { text: reportText, tap: reportTap, junit: reportJunit, json: reportJson } as const;

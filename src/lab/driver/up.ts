@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import { rm, stat, writeFile } from 'node:fs/promises';
-import { readChecksFor } from './lab-checks.js';
+import { readChecksFor, writeParamsFiles } from './lab-checks.js';
 import { QemunetError, SessionError } from '../../errors.js';
 import { run } from '../../process/run.js';
 import { checkBases, recordBases } from './base-record.js';
@@ -75,6 +75,7 @@ export async function up(s: UpSettings): Promise<RunningSession> {
     if (checks !== undefined) await writeFile(paths.checks, checks);
     const qemunet = s.qemunetCommand ?? ['qemunet'];
     const created = await prepareSessionFiles(plan, paths, qemunet, s.signal);
+    await writeParamsFiles(plan, paths, (m) => s.onNotice?.(m));
     await recordBases(plan, new Set([...created, ...forced]));
     await registerSession(dir, s.environment.registryDir);
     if (s.sessionLink ?? true) {
