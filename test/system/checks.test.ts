@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { XMLParser } from 'fast-xml-parser';
@@ -206,5 +207,34 @@ describe('a per-student flag', { timeout: 600000 }, () => {
     const bob = await qemunet(['check', '--session', lab, '--student', 'bob']);
     assert.equal(bob.code, 1);
     assert.match(bob.stdout, new RegExp(`^FAIL  my flag — seen: ${flag}`));
+  });
+});
+
+/** The README's first lab (demo/lab), as a newcomer runs it: the task's checks fail, the fix makes them pass. */
+describe('the demo lab with checks', { timeout: 600000 }, () => {
+  const tmp = suiteDir('demo-lab');
+  const dir = join(tmp.path, 'first-lab');
+  const demo = fileURLToPath(new URL('../../../demo/lab', import.meta.url));
+  before(() => tinyImage());
+  after(async () => {
+    await qemunet(['down', '--session', dir]);
+    await tmp.remove();
+  });
+
+  test("grave's two checks fail until grave has its address, then all pass", async () => {
+    const r = await qemunet(['up', '--from', demo, '--session', dir, '--wait'], { cwd: tmp.path });
+    assert.equal(r.code, 0, r.stderr);
+    const before = await qemunet(['check', '--session', dir]);
+    assert.equal(before.code, 1, before.stdout + before.stderr);
+    const lines = before.stdout.split('\n');
+    assert.deepEqual(lines.slice(0, 3), ['PASS  immortal reaches opeth', 'PASS  opeth reaches syl', 'PASS  nobody answers at .99']);
+    assert.match(lines[3]!, /^FAIL  grave has 10\.0\.0\.4\/24 — seen: /);
+    assert.match(lines[4]!, /^FAIL  grave reaches immortal \(2 points\) — seen: /);
+    assert.equal(lines[5], 'score: 3/6 points, 3 of 5 checks passed');
+    const fix = await qemunet(['exec', 'grave', '--session', dir, '--', 'sh', '-c', 'ip addr add 10.0.0.4/24 dev eth0 && ip link set eth0 up']);
+    assert.equal(fix.code, 0, fix.stderr);
+    const after = await qemunet(['check', '--session', dir]);
+    assert.equal(after.code, 0, after.stdout);
+    assert.match(after.stdout, /^score: 6\/6 points, 5 of 5 checks passed$/m);
   });
 });

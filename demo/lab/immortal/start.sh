@@ -1,0 +1,3 @@
+# Runs at boot in immortal (its share, /mnt/host): its address on the lab LAN.
+ip addr add 10.0.0.1/24 dev eth0
+ip link set eth0 up
