@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
@@ -154,7 +154,8 @@ describe('qemunet check --from and --class grade saved sessions', { timeout: 900
     const bob = await qemunet(['check', '--from', join(klass, 'bob.tgz')]);
     assert.equal(bob.code, 1);
     assert.match(bob.stdout, /^FAIL  the answer \(3 points\) — seen: .*No such file/m);
-    assert.deepEqual(await qemuOf(tmpdir()), [], 'no VM of a throwaway session is left');
+    assert.deepEqual(await qemuOf(join(tmpdir(), 'qemunet-grade-')), [], 'no VM of a throwaway session is left');
+    assert.deepEqual((await readdir(tmpdir())).filter((n) => n.startsWith('qemunet-grade-')), [], 'its folder is removed');
     const notLab = await qemunet(['check', '--from', join(klass, 'dave.tgz')]);
     assert.equal(notLab.code, 2);
     assert.match(notLab.stderr, /holds no "topology" file/);
@@ -172,7 +173,7 @@ describe('qemunet check --from and --class grade saved sessions', { timeout: 900
     assert.deepEqual(json.map((s) => [s.student, s.problem === undefined]), [['alice', true], ['bob', true], ['carol', true], ['dave', false]]);
     const junit = new XMLParser({ ignoreAttributes: false }).parse(await readFile(join(klass, 'bob.junit.xml'), 'utf8')) as { testsuites: { testsuite: { '@_tests': string; '@_failures': string } } };
     assert.deepEqual([junit.testsuites.testsuite['@_tests'], junit.testsuites.testsuite['@_failures']], ['3', '1']);
-    assert.deepEqual(await qemuOf(tmpdir()), []);
+    assert.deepEqual(await qemuOf(join(tmpdir(), 'qemunet-grade-')), []);
   });
 });
 
