@@ -1,22 +1,11 @@
 import assert from 'node:assert/strict';
-import { readdir, readFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFile } from 'node:fs/promises';
+import { relative } from 'node:path';
 import { describe, it } from 'node:test';
+import { SRC, sources } from '../helpers/sources.js';
 import { FAULT_NAMES } from '../../src/protocol/fault-names.js';
 import { HOST_STATES } from '../../src/protocol/states.js';
 import { isName, nameProblem, nicRefOf, splitNicRef } from '../../src/protocol/names.js';
-
-const SRC = fileURLToPath(new URL('../../../src/', import.meta.url));
-
-async function sources(dir: string): Promise<string[]> {
-  const files: string[] = [];
-  for (const e of await readdir(dir, { withFileTypes: true })) {
-    if (e.isDirectory()) files.push(...(await sources(join(dir, e.name))));
-    else if (e.name.endsWith('.ts')) files.push(join(dir, e.name));
-  }
-  return files;
-}
 
 /** Lines of src/ (outside `home`) that `looks` says spell the declaration again. */
 async function elsewhere(home: string, looks: (line: string) => boolean): Promise<string[]> {

@@ -1,22 +1,12 @@
 import assert from 'node:assert/strict';
-import { readdir, readFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFile } from 'node:fs/promises';
+import { relative } from 'node:path';
 import { describe, it } from 'node:test';
+import { SRC, sources } from '../helpers/sources.js';
 import { ERROR_CODES, exitStatus, httpStatus, isErrorCode, isGone, isInputError, upgradeRefusalStatus } from '../../src/protocol/error-codes.js';
 import { exitStatus as apiExitStatus, isKnownCode } from '../../src/api/exit-status.js';
 
-const SRC = fileURLToPath(new URL('../../../src/', import.meta.url));
 const CODES = Object.keys(ERROR_CODES);
-
-async function sources(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of await readdir(dir, { withFileTypes: true })) {
-    if (e.isDirectory()) out.push(...(await sources(join(dir, e.name))));
-    else if (e.name.endsWith('.ts')) out.push(join(dir, e.name));
-  }
-  return out;
-}
 
 describe('error codes: one table', () => {
   it('gives the exit statuses the CLI has always had: 2 for usage, 130 for an interruption, else 1', () => {

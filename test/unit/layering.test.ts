@@ -1,20 +1,8 @@
 import assert from 'node:assert/strict';
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
-
-const SRC = fileURLToPath(new URL('../../../src/', import.meta.url));
-
-async function sources(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-  const files: string[] = [];
-  for (const e of entries) {
-    if (e.isDirectory()) files.push(...(await sources(join(dir, e.name))));
-    else if (e.name.endsWith('.ts')) files.push(join(dir, e.name));
-  }
-  return files;
-}
+import { SRC, sources } from '../helpers/sources.js';
 
 /** Every module a file imports (static, dynamic and type-only), as written. */
 function importsOf(text: string): string[] {
