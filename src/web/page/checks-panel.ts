@@ -14,7 +14,7 @@ export class ChecksPanel {
   private readonly run: HTMLButtonElement;
   private readonly state = el('span', { id: 'checks-state', className: 'checks-state' });
   private readonly rows = el('tbody');
-  private readonly score = el('div', { id: 'checks-score', className: 'checks-score' });
+  private readonly score = el('span', { id: 'checks-score', className: 'checks-score' });
   private readonly error = el('div', { id: 'checks-error', className: 'error' });
   /** This page's request is on its way (the session may not have said it runs yet). */
   private asking = false;
@@ -28,9 +28,9 @@ export class ChecksPanel {
     this.element = el(
       'section',
       { id: 'checks', className: 'checks-panel' },
-      el('h3', {}, 'Checks ', this.run, this.state),
+      // One line until a run has rows: the graph above keeps its height.
+      el('h3', {}, 'Checks ', this.run, this.state, this.score),
       el('table', { id: 'checks-table', className: 'list checks' }, this.rows),
-      this.score,
       this.error,
     );
     this.update(undefined);
@@ -39,7 +39,7 @@ export class ChecksPanel {
   update(checks: ChecksView | undefined): void {
     this.running = checks?.running === true;
     this.rows.replaceChildren(...(checks?.checks ?? []).map((c) => row(c)));
-    this.score.textContent = checks ? `${checks.running ? 'so far: ' : 'score: '}${points(checks.score.earned)}/${points(checks.score.possible)} points, ${checks.score.passed} of ${checks.score.total} checks passed` : 'No checks run yet: Run checks runs the checks of this lab in its hosts.';
+    this.score.textContent = checks ? `${checks.running ? 'so far: ' : 'score: '}${points(checks.score.earned)}/${points(checks.score.possible)} points, ${checks.score.passed} of ${checks.score.total} checks passed` : 'not run yet';
     this.stateError = checks?.error ?? '';
     this.show();
   }

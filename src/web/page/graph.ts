@@ -67,6 +67,18 @@ export class TopologyGraph {
         { selector: 'edge:selected', style: { 'line-color': '#fdd663' } },
       ],
     });
+    // The pane's panels (selection, checks) take height and give it back: the graph follows, and is
+    // fitted again when part of it would be out of sight (a node below the fold cannot be clicked).
+    new ResizeObserver(() => {
+      this.cy.resize();
+      if (!this.inSight()) this.cy.fit(undefined, 30);
+    }).observe(container);
+  }
+
+  private inSight(): boolean {
+    if (this.cy.elements().empty()) return true;
+    const b = this.cy.elements().renderedBoundingBox();
+    return b.x1 >= 0 && b.y1 >= 0 && b.x2 <= this.cy.width() && b.y2 <= this.cy.height();
   }
 
   update(view: SessionView): void {
