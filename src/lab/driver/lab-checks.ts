@@ -2,7 +2,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { QemunetError } from '../../errors.js';
 import {
-  prepareChecks, renderParamsFile, reportJson, reportJunit, reportTap, reportText, runChecks, scoreOf, sessionExecutor, systemClock,
+  prepareChecks, renderParamsFile, reportJson, reportJunit, reportTap, reportText, runChecks, scoreOf, sessionExecutor, shownResults, systemClock,
   type Check, type CheckResult, type ExecClient, type ReportInfo,
 } from '../../checks/index.js';
 import type { CommandOf, ResultOf } from '../../protocol/session-protocol.js';
@@ -103,8 +103,8 @@ export class LabChecks {
       record(false);
     }
     const info: ReportInfo = { view: request.view ?? 'student', lab: basename(this.plan.dir), student };
-    const shown = info.view === 'teacher' ? all : all.filter((r) => !r.check.hidden);
-    const score = scoreOf(shown);
+    // The score of the view asked for, as its report counts it.
+    const { score } = shownResults(all, info.view);
     const reports = Object.fromEntries((request.also ?? []).map((f) => [f, REPORTS[f](all, info)]));
     return { report: REPORTS[request.format ?? 'text'](all, info), ...(request.also?.length ? { reports } : {}), score, passed: score.passed === score.total };
   }
